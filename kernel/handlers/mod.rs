@@ -1,0 +1,132 @@
+//! Starts the kernel: binds the sockets, starts the heartbeat, IOPub and
+//! control threads and the signal watcher, serves the shell channel on the
+//! calling thread, and tears everything down in order at shutdown.
+
+pub mod control;
+pub mod history;
+pub mod output;
+pub mod shell;
+
+use crate::connection::ConnectionInfo;
+use crate::interpreter::{Interpreter, Interrupt};
+use crate::message::KernelSession;
+use crate::sockets::{self, Channel, Publisher};
+use crate::wire::Signer;
+use anyhow::Context as _;
+use log::{info, warn};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use std::time::Duration;
+
+/// In-process endpoint on which the shell loop hears "shutdown".
+const SHELL_EVENTS: &str = "inproc://shell-events";
+
+/// Runs a kernel for one connection file until it is shut down.
+pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
+    let mut ctx = zmq::Context::new();
+    let signer = Signer::new(&info.key);
+    let session = KernelSession::new("kernel");
+    let bound = sockets::bind_all(&ctx, &info)?;
+    let interrupt = Interrupt::new();
+    let interpreter =
+        Interpreter::new(interrupt.clone()).context("cannot open the session database")?;
+    info!(
+        "kernel {} listening on {}; session database at {}",
+        session.id,
+        info.endpoint(info.shell_port),
+        interpreter.db_path().display()
+    );
+
+    let events = ctx.socket(zmq::PULL)?;
+    events.bind(SHELL_EVENTS)?;
+
+    let iopub_thread = sockets::spawn_iopub(
+        bound.iopub,
+        bound.iopub_queue,
+        signer.clone(),
+        session.clone(),
+    );
+    sockets::spawn_heartbeat(bound.heartbeat);
+
+    let control = control::Control {
+        channel: Channel::new(bound.control, signer.clone(), "control"),
+        iopub: Publisher::new(&ctx, signer.clone(), session.clone())?,
+        interrupt: interrupt.clone(),
+        shell_events: {
+            let push = ctx.socket(zmq::PUSH)?;
+            push.connect(SHELL_EVENTS)?;
+            push
+        },
+    };
+    let control_thread = std::thread::Builder::new()
+        .name("control".into())
+        .spawn(move || control.run())?;
+
+    // SIGINT interrupts the running cell (and is never fatal: jupyter_client
+    // may send it at any time); SIGTERM shuts down cleanly.
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    let signal_handle = signals.handle();
+    {
+        let (ctx, interrupt) = (ctx.clone(), interrupt.clone());
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for signal in signals.forever() {
+                    interrupt.raise();
+                    if signal == SIGTERM {
+                        info!("SIGTERM: shutting down");
+                        tell_shell_to_stop(&ctx);
+                    }
+                }
+            })?;
+    }
+
+    let publisher = Publisher::new(&ctx, signer.clone(), session.clone())?;
+    let shell = shell::Shell::new(
+        Channel::new(bound.shell, signer, "shell"),
+        events,
+        publisher,
+        interpreter,
+        interrupt,
+        info,
+    );
+    let interpreter = shell.run();
+    // Closes the database and deletes its directory.
+    drop(interpreter);
+
+    // Let every queued broadcast (the last idle, the shutdown_reply) leave.
+    let stopper = Publisher::new(&ctx, Signer::new(""), session)?;
+    stopper.stop();
+    if iopub_thread.join().is_err() {
+        warn!("the iopub thread panicked");
+    }
+    drop(stopper);
+    drop(bound.stdin);
+    signal_handle.close();
+
+    // Terminating the context wakes the heartbeat and control threads with
+    // ETERM so they close their sockets; it returns once the lingering
+    // messages are out. Never wait on it forever.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = ctx.destroy();
+        let _ = control_thread.join();
+        // The context is gone: dropping this handle would terminate it twice.
+        std::mem::forget(ctx);
+        let _ = done_tx.send(());
+    });
+    if done_rx.recv_timeout(Duration::from_secs(2)).is_err() {
+        warn!("sockets did not close within 2 s; exiting anyway");
+    }
+    Ok(())
+}
+
+fn tell_shell_to_stop(ctx: &zmq::Context) {
+    let sent = ctx.socket(zmq::PUSH).and_then(|push| {
+        push.set_linger(0)?;
+        push.connect(SHELL_EVENTS)?;
+        push.send(shell::SHUTDOWN_EVENT, 0)
+    });
+    if let Err(e) = sent {
+        warn!("could not tell the shell to stop: {e}");
+    }
+}

@@ -1,0 +1,20 @@
+//! sled-kernel: a Jupyter kernel whose cells are commands against an embedded
+//! sled key-value store.
+//!
+//! The code reads in one direction, outside in:
+//!
+//! * [`connection`]: the connection file a frontend hands us.
+//! * [`wire`]: zmq multipart frames, `<IDS|MSG>`, HMAC signatures.
+//! * [`message`]: typed headers and the content of every message we speak.
+//! * [`sockets`] and [`handlers`]: the five channels and what each request does.
+//! * [`interpreter`]: parse a cell, evaluate it against the session database,
+//!   render the result as a mime bundle.
+//! * [`kernelspec`]: `sled-kernel install` / `uninstall`.
+
+pub mod connection;
+pub mod handlers;
+pub mod interpreter;
+pub mod kernelspec;
+pub mod message;
+pub mod sockets;
+pub mod wire;

@@ -1,0 +1,84 @@
+//! The `sled-kernel` command: run the kernel, or install / uninstall its
+//! kernelspec.
+
+use clap::{Args, Parser, Subcommand};
+use sled_kernel::{connection::ConnectionInfo, handlers, kernelspec};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A Jupyter kernel whose cells are commands against an embedded sled database.
+///
+/// Install it once with `sled-kernel install`, then pick "sled KV" in
+/// JupyterLab. Jupyter starts it as `sled-kernel kernel --connection-file FILE`.
+/// Set SLED_KERNEL_LOG=debug (or info, warn) to see what it does on stderr.
+#[derive(Parser)]
+#[command(version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the kernel for the connection file Jupyter wrote (what kernel.json runs).
+    Kernel {
+        /// The JSON file with ports, transport, IP and signing key.
+        #[arg(long, short = 'f', value_name = "FILE")]
+        connection_file: PathBuf,
+    },
+    /// Write the `sled` kernelspec (display name "sled KV") where Jupyter finds it.
+    Install(Where),
+    /// Remove the `sled` kernelspec from where `install` put it.
+    Uninstall(Where),
+}
+
+/// Where the kernelspec lives; the default is the per-user Jupyter data dir.
+#[derive(Args)]
+#[group(multiple = false)]
+struct Where {
+    /// The per-user Jupyter data dir (honours JUPYTER_DATA_DIR). The default.
+    #[arg(long)]
+    user: bool,
+    /// The active Python environment (VIRTUAL_ENV or CONDA_PREFIX), like `pip install`.
+    #[arg(long)]
+    sys_prefix: bool,
+    /// PREFIX/share/jupyter/kernels/sled.
+    #[arg(long, value_name = "DIR")]
+    prefix: Option<PathBuf>,
+}
+
+impl Where {
+    fn target(self) -> kernelspec::Target {
+        match (self.sys_prefix, self.prefix) {
+            (_, Some(dir)) => kernelspec::Target::Prefix(dir),
+            (true, None) => kernelspec::Target::SysPrefix,
+            _ => kernelspec::Target::User,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::new().filter_or("SLED_KERNEL_LOG", "warn"))
+        .format_target(false)
+        .init();
+    let result = match Cli::parse().command {
+        Command::Kernel { connection_file } => {
+            ConnectionInfo::from_file(&connection_file).and_then(handlers::run)
+        }
+        Command::Install(place) => kernelspec::install(&place.target()).map(|dir| {
+            println!("installed kernelspec sled (\"sled KV\") in {}", dir.display());
+        }),
+        Command::Uninstall(place) => kernelspec::uninstall(&place.target()).map(|dirs| {
+            for dir in dirs {
+                println!("removed kernelspec {}", dir.display());
+            }
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sled-kernel: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The five sockets from the connection file, and the two threads that need
+//! no interpreter: heartbeat and IOPub.
+//!
+//! zmq sockets belong to one thread each. Shell and control send their IOPub
+//! broadcasts through an in-process PUSH socket to the IOPub thread, which
+//! owns the XPUB socket and also greets each new subscriber.
+
+use crate::connection::ConnectionInfo;
+use crate::message::{iopub_welcome, KernelSession, Message};
+use crate::wire::{self, Signer};
+use anyhow::Context as _;
+use log::{debug, error, warn};
+use std::thread::JoinHandle;
+
+/// In-process endpoint for broadcasts on their way to the IOPub thread.
+const IOPUB_QUEUE: &str = "inproc://iopub-queue";
+/// The one-frame message that tells the IOPub thread to flush and stop.
+const IOPUB_STOP: &[u8] = b"stop";
+
+/// A socket that speaks whole, signed Jupyter messages.
+pub struct Channel {
+    pub socket: zmq::Socket,
+    signer: Signer,
+    name: &'static str,
+}
+
+impl Channel {
+    pub fn new(socket: zmq::Socket, signer: Signer, name: &'static str) -> Self {
+        Channel {
+            socket,
+            signer,
+            name,
+        }
+    }
+
+    /// Receives one message. Malformed or badly signed messages are logged
+    /// and dropped (`Ok(None)`); only a dead socket is an error.
+    pub fn recv(&self) -> zmq::Result<Option<Message>> {
+        let frames = self.socket.recv_multipart(0)?;
+        match wire::decode(frames, &self.signer) {
+            Ok(msg) => {
+                debug!("{} <- {}", self.name, msg.msg_type());
+                Ok(Some(msg))
+            }
+            Err(e) => {
+                warn!("{}: dropped a message: {e}", self.name);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Receives without waiting: `None` when nothing (valid) is queued.
+    pub fn try_recv(&self) -> Option<Message> {
+        match self.socket.recv_multipart(zmq::DONTWAIT) {
+            Ok(frames) => match wire::decode(frames, &self.signer) {
+                Ok(msg) => Some(msg),
+                Err(e) => {
+                    warn!("{}: dropped a message: {e}", self.name);
+                    None
+                }
+            },
+            Err(_) => None,
+        }
+    }
+
+    pub fn send(&self, msg: &Message) {
+        debug!("{} -> {}", self.name, msg.msg_type());
+        if let Err(e) = self.socket.send_multipart(wire::encode(msg, &self.signer), 0) {
+            error!("{}: could not send {}: {e}", self.name, msg.msg_type());
+        }
+    }
+}
+
+/// The sending end of IOPub, one per thread that broadcasts.
+pub struct Publisher {
+    socket: zmq::Socket,
+    signer: Signer,
+    pub session: KernelSession,
+}
+
+impl Publisher {
+    pub fn new(ctx: &zmq::Context, signer: Signer, session: KernelSession) -> anyhow::Result<Self> {
+        let socket = ctx.socket(zmq::PUSH)?;
+        socket.connect(IOPUB_QUEUE)?;
+        Ok(Publisher {
+            socket,
+            signer,
+            session,
+        })
+    }
+
+    /// Broadcasts `content` as `msg_type`, with `parent` as parent_header.
+    pub fn send(&self, parent: Option<&Message>, msg_type: &str, content: serde_json::Value) {
+        let msg = self.session.broadcast(parent, msg_type, content);
+        if let Err(e) = self
+            .socket
+            .send_multipart(wire::encode(&msg, &self.signer), 0)
+        {
+            error!("iopub: could not queue {msg_type}: {e}");
+        }
+    }
+
+    pub fn status(&self, parent: &Message, state: &str) {
+        self.send(Some(parent), "status", crate::message::status(state));
+    }
+
+    /// Asks the IOPub thread to send everything queued so far, then stop.
+    pub fn stop(&self) {
+        let _ = self.socket.send(IOPUB_STOP, 0);
+    }
+}
+
+/// All five sockets, bound where the connection file says and nowhere else.
+pub struct Bound {
+    pub shell: zmq::Socket,
+    pub control: zmq::Socket,
+    pub stdin: zmq::Socket,
+    pub iopub: zmq::Socket,
+    pub heartbeat: zmq::Socket,
+    /// Receives broadcasts from the other threads; bound before any of them
+    /// connect.
+    pub iopub_queue: zmq::Socket,
+}
+
+pub fn bind_all(ctx: &zmq::Context, info: &ConnectionInfo) -> anyhow::Result<Bound> {
+    let bind = |kind: zmq::SocketType, port: u16, name: &str| -> anyhow::Result<zmq::Socket> {
+        let socket = ctx.socket(kind)?;
+        // Give queued replies a moment to leave at shutdown, never forever.
+        socket.set_linger(1000)?;
+        let endpoint = info.endpoint(port);
+        socket
+            .bind(&endpoint)
+            .with_context(|| format!("cannot bind the {name} socket to {endpoint}"))?;
+        Ok(socket)
+    };
+    let iopub = ctx.socket(zmq::XPUB)?;
+    iopub.set_linger(1000)?;
+    // Pass every subscription up, not only the first per topic, so that
+    // each new frontend gets its own welcome.
+    iopub.set_xpub_verbose(true)?;
+    let endpoint = info.endpoint(info.iopub_port);
+    iopub
+        .bind(&endpoint)
+        .with_context(|| format!("cannot bind the iopub socket to {endpoint}"))?;
+    let iopub_queue = ctx.socket(zmq::PULL)?;
+    iopub_queue.bind(IOPUB_QUEUE)?;
+    Ok(Bound {
+        shell: bind(zmq::ROUTER, info.shell_port, "shell")?,
+        control: bind(zmq::ROUTER, info.control_port, "control")?,
+        stdin: bind(zmq::ROUTER, info.stdin_port, "stdin")?,
+        heartbeat: bind(zmq::REP, info.hb_port, "heartbeat")?,
+        iopub,
+        iopub_queue,
+    })
+}
+
+/// Echoes every ping on its own thread, so a long cell never looks like a
+/// dead kernel. Ends when the context is terminated.
+pub fn spawn_heartbeat(socket: zmq::Socket) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("heartbeat".into())
+        .spawn(move || loop {
+            match socket.recv_bytes(0) {
+                Ok(ping) => {
+                    if let Err(e) = socket.send(ping, 0) {
+                        if e == zmq::Error::ETERM {
+                            break;
+                        }
+                    }
+                }
+                Err(zmq::Error::ETERM) => break,
+                Err(e) => warn!("heartbeat: {e}"),
+            }
+        })
+        .expect("spawning the heartbeat thread")
+}
+
+/// Owns the XPUB socket: forwards queued broadcasts and sends `iopub_welcome`
+/// to each new subscription. Ends after a stop message, once the queue is
+/// empty.
+pub fn spawn_iopub(
+    xpub: zmq::Socket,
+    queue: zmq::Socket,
+    signer: Signer,
+    session: KernelSession,
+) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("iopub".into())
+        .spawn(move || {
+            let forward = |frames: Vec<Vec<u8>>| {
+                if let Err(e) = xpub.send_multipart(frames, 0) {
+                    error!("iopub: send failed: {e}");
+                }
+            };
+            loop {
+                let mut items = [
+                    xpub.as_poll_item(zmq::POLLIN),
+                    queue.as_poll_item(zmq::POLLIN),
+                ];
+                if let Err(e) = zmq::poll(&mut items, -1) {
+                    if e == zmq::Error::ETERM {
+                        return;
+                    }
+                    continue;
+                }
+                let (subscribed, queued) = (items[0].is_readable(), items[1].is_readable());
+                if subscribed {
+                    if let Ok(frames) = xpub.recv_multipart(0) {
+                        for frame in frames {
+                            // A subscription is 0x01 followed by the topic.
+                            if let Some((1, topic)) = frame.split_first() {
+                                let topic = String::from_utf8_lossy(topic).into_owned();
+                                debug!("iopub: new subscriber to {topic:?}");
+                                let mut msg = session.broadcast(
+                                    None,
+                                    "iopub_welcome",
+                                    iopub_welcome(&topic),
+                                );
+                                msg.identities = if topic.is_empty() {
+                                    Vec::new()
+                                } else {
+                                    vec![topic.into_bytes()]
+                                };
+                                forward(wire::encode(&msg, &signer));
+                            }
+                        }
+                    }
+                }
+                if queued {
+                    if let Ok(frames) = queue.recv_multipart(0) {
+                        if frames.len() == 1 && frames[0] == IOPUB_STOP {
+                            // Everything sent before the stop is already queued.
+                            while let Ok(frames) = queue.recv_multipart(zmq::DONTWAIT) {
+                                if frames.len() != 1 {
+                                    forward(frames);
+                                }
+                            }
+                            return;
+                        }
+                        forward(frames);
+                    }
+                }
+            }
+        })
+        .expect("spawning the iopub thread")
+}

@@ -1,0 +1,233 @@
+//! A small frontend for integration tests: starts the built `sled-kernel`
+//! binary with a connection file and talks to it over real zmq sockets,
+//! using the crate's own wire code.
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use sled_kernel::message::{KernelSession, Message};
+use sled_kernel::wire::{self, Signer};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const KEY: &str = "a-test-key-9f1c";
+
+pub struct Kernel {
+    pub child: Child,
+    pub ctx: zmq::Context,
+    pub shell: zmq::Socket,
+    pub control: zmq::Socket,
+    pub iopub: zmq::Socket,
+    pub heartbeat: zmq::Socket,
+    pub session: KernelSession,
+    pub signer: Signer,
+    /// The kernel's TMPDIR: its session database lives here, and nothing
+    /// should be left in it after shutdown.
+    pub tmp: tempfile::TempDir,
+    pub connection: Value,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Kernel {
+    pub fn start() -> Kernel {
+        Self::start_with(|_| {})
+    }
+
+    /// Starts a kernel; `edit` may change the connection file first.
+    pub fn start_with(edit: impl FnOnce(&mut Value)) -> Kernel {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut connection = json!({
+            "transport": "tcp", "ip": "127.0.0.1", "key": KEY,
+            "signature_scheme": "hmac-sha256", "kernel_name": "sled",
+            "shell_port": free_port(), "iopub_port": free_port(), "stdin_port": free_port(),
+            "control_port": free_port(), "hb_port": free_port(),
+        });
+        edit(&mut connection);
+        let file = tmp.path().join("connection.json");
+        std::fs::write(&file, connection.to_string()).unwrap();
+        let kernel_tmp = tmp.path().join("kernel-tmp");
+        std::fs::create_dir(&kernel_tmp).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_sled-kernel"))
+            .args(["kernel", "--connection-file"])
+            .arg(&file)
+            .env("TMPDIR", &kernel_tmp)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("starting sled-kernel");
+        let ctx = zmq::Context::new();
+        let endpoint = |port: &str| {
+            let ip = connection["ip"].as_str().unwrap();
+            let port = connection[port].as_u64().unwrap();
+            if connection["transport"] == "ipc" {
+                format!("ipc://{ip}-{port}")
+            } else {
+                format!("tcp://{ip}:{port}")
+            }
+        };
+        let connect = |kind, port: &str| {
+            let s = ctx.socket(kind).unwrap();
+            s.set_linger(0).unwrap();
+            s.connect(&endpoint(port)).unwrap();
+            s
+        };
+        let shell = connect(zmq::DEALER, "shell_port");
+        let control = connect(zmq::DEALER, "control_port");
+        let heartbeat = connect(zmq::REQ, "hb_port");
+        let iopub = connect(zmq::SUB, "iopub_port");
+        iopub.set_subscribe(b"").unwrap();
+        let key = connection["key"].as_str().unwrap_or("").to_string();
+        let kernel = Kernel {
+            child,
+            ctx,
+            shell,
+            control,
+            iopub,
+            heartbeat,
+            session: KernelSession::new("test"),
+            signer: Signer::new(&key),
+            tmp,
+            connection,
+        };
+        // The welcome proves our subscription is live: nothing broadcast
+        // after it can be missed.
+        let welcome = kernel
+            .iopub_next(Duration::from_secs(10))
+            .expect("an iopub_welcome after subscribing");
+        assert_eq!(welcome.header.msg_type, "iopub_welcome");
+        assert_eq!(welcome.content["subscription"], "");
+        kernel
+    }
+
+    pub fn kernel_tmp(&self) -> PathBuf {
+        self.tmp.path().join("kernel-tmp")
+    }
+
+    pub fn send(&self, socket: &zmq::Socket, msg: &Message) {
+        socket
+            .send_multipart(wire::encode(msg, &self.signer), 0)
+            .unwrap();
+    }
+
+    /// Sends a request on `socket`; returns its msg_id.
+    pub fn request(&self, socket: &zmq::Socket, msg_type: &str, content: Value) -> String {
+        let msg = self.session.request(msg_type, content);
+        self.send(socket, &msg);
+        msg.header.msg_id
+    }
+
+    pub fn recv_on(&self, socket: &zmq::Socket, timeout: Duration) -> Option<Message> {
+        let mut items = [socket.as_poll_item(zmq::POLLIN)];
+        zmq::poll(&mut items, timeout.as_millis() as i64).unwrap();
+        if !items[0].is_readable() {
+            return None;
+        }
+        let frames = socket.recv_multipart(0).unwrap();
+        Some(wire::decode(frames, &self.signer).expect("the kernel sends valid messages"))
+    }
+
+    pub fn reply(&self, socket: &zmq::Socket) -> Message {
+        self.recv_on(socket, Duration::from_secs(10))
+            .expect("a reply within 10 s")
+    }
+
+    pub fn iopub_next(&self, timeout: Duration) -> Option<Message> {
+        self.recv_on(&self.iopub, timeout)
+    }
+
+    /// IOPub messages caused by `msg_id`, from `busy` through `idle`.
+    pub fn iopub_until_idle(&self, msg_id: &str) -> Vec<Message> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut got = Vec::new();
+        while Instant::now() < deadline {
+            let Some(msg) = self.iopub_next(Duration::from_millis(200)) else {
+                continue;
+            };
+            if msg.parent_header["msg_id"] != msg_id {
+                continue;
+            }
+            let idle = msg.header.msg_type == "status"
+                && msg.content["execution_state"] == "idle";
+            got.push(msg);
+            if idle {
+                return got;
+            }
+        }
+        panic!("no idle for {msg_id}; got {:?}", types(&got));
+    }
+
+    /// Runs a cell; returns the reply and the IOPub messages between busy and idle.
+    pub fn execute(&self, code: &str) -> (Message, Vec<Message>) {
+        self.execute_with(json!({ "code": code }))
+    }
+
+    pub fn execute_with(&self, content: Value) -> (Message, Vec<Message>) {
+        let id = self.request(&self.shell, "execute_request", content);
+        let reply = self.reply(&self.shell);
+        assert_eq!(reply.parent_header["msg_id"], id);
+        (reply, self.iopub_until_idle(&id))
+    }
+
+    /// Sends shutdown on control and waits for the process to exit.
+    pub fn shutdown(&mut self) -> Message {
+        self.request(&self.control, "shutdown_request", json!({ "restart": false }));
+        let reply = self.reply(&self.control);
+        self.wait_exit(Duration::from_secs(10));
+        reply
+    }
+
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "kernel did not exit in {timeout:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{signal} failed");
+    }
+}
+
+impl Drop for Kernel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn types(msgs: &[Message]) -> Vec<&str> {
+    msgs.iter().map(|m| m.header.msg_type.as_str()).collect()
+}
+
+/// The concatenated text of the stdout stream messages.
+pub fn stdout(msgs: &[Message]) -> String {
+    msgs.iter()
+        .filter(|m| m.header.msg_type == "stream" && m.content["name"] == "stdout")
+        .map(|m| m.content["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+pub fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

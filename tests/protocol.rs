@@ -1,0 +1,372 @@
+//! The kernel as a frontend sees it: the real binary, real zmq sockets.
+
+mod common;
+
+use common::{entries, stdout, types, Kernel};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+#[test]
+fn kernel_info_on_shell_and_control_with_busy_idle() {
+    let kernel = Kernel::start();
+    for socket in [&kernel.shell, &kernel.control] {
+        let id = kernel.request(socket, "kernel_info_request", json!({}));
+        let reply = kernel.reply(socket);
+        assert_eq!(reply.header.msg_type, "kernel_info_reply");
+        assert_eq!(reply.parent_header["msg_id"], id);
+        let c = &reply.content;
+        assert_eq!(c["status"], "ok");
+        assert_eq!(c["protocol_version"], "5.5");
+        assert_eq!(c["language_info"]["name"], "sled-kv");
+        assert_eq!(c["language_info"]["file_extension"], ".sledkv");
+        assert!(c["supported_features"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("iopub_welcome")));
+        assert!(reply.header.version.as_str() >= "5.3");
+        let iopub = kernel.iopub_until_idle(&id);
+        assert_eq!(types(&iopub), ["status", "status"]);
+        assert_eq!(iopub[0].content["execution_state"], "busy");
+        // Our own session id, the same on every message.
+        assert_eq!(iopub[0].header.session, reply.header.session);
+    }
+}
+
+#[test]
+fn execute_broadcasts_input_then_output_inside_busy_idle() {
+    let kernel = Kernel::start();
+    let (reply, iopub) = kernel.execute("echo hello, world");
+    assert_eq!(reply.content["status"], "ok");
+    assert_eq!(reply.content["execution_count"], 1);
+    assert_eq!(types(&iopub), ["status", "execute_input", "stream", "status"]);
+    assert_eq!(iopub[1].content["code"], "echo hello, world");
+    assert_eq!(iopub[1].content["execution_count"], 1);
+    assert_eq!(stdout(&iopub), "hello, world\n");
+}
+
+#[test]
+fn execution_count_moves_only_for_stored_visible_cells() {
+    let kernel = Kernel::start();
+    let (r, _) = kernel.execute("echo one");
+    assert_eq!(r.content["execution_count"], 1);
+    let (r, _) = kernel.execute_with(json!({"code": "echo two", "store_history": false}));
+    assert_eq!(r.content["execution_count"], 1);
+    let (r, iopub) = kernel.execute_with(json!({"code": "echo three", "silent": true}));
+    assert_eq!(r.content["execution_count"], 1);
+    // Silent: no execute_input, no output, just busy and idle.
+    assert_eq!(types(&iopub), ["status", "status"]);
+    let (r, _) = kernel.execute("echo four");
+    assert_eq!(r.content["execution_count"], 2);
+}
+
+#[test]
+fn an_error_is_one_error_message_and_an_error_reply() {
+    let kernel = Kernel::start();
+    let (reply, iopub) = kernel.execute("frobnicate k");
+    assert_eq!(reply.content["status"], "error");
+    for field in ["ename", "evalue", "traceback"] {
+        assert!(reply.content.get(field).is_some(), "reply lacks {field}");
+    }
+    assert_eq!(types(&iopub), ["status", "execute_input", "error", "status"]);
+    assert_eq!(iopub[2].content["ename"], reply.content["ename"]);
+    assert_eq!(iopub[2].content["traceback"], reply.content["traceback"]);
+}
+
+#[test]
+fn stop_on_error_aborts_the_queued_executes() {
+    let kernel = Kernel::start();
+    // Queue three cells before the first one has run.
+    let ids: Vec<String> = ["%sleep 0.3\nfrobnicate", "echo skipped", "echo skipped too"]
+        .iter()
+        .map(|code| kernel.request(&kernel.shell, "execute_request", json!({"code": code})))
+        .collect();
+    let statuses: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let reply = kernel.reply(&kernel.shell);
+            assert_eq!(&reply.parent_header["msg_id"], id);
+            reply.content["status"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(statuses, ["error", "aborted", "aborted"]);
+    // An aborted cell still gets busy/idle, and prints nothing.
+    assert_eq!(types(&kernel.iopub_until_idle(&ids[2])), ["status", "status"]);
+
+    // With stop_on_error false, the next cell runs.
+    for code in ["%sleep 0.3\nfrobnicate", "echo runs"] {
+        kernel.request(
+            &kernel.shell,
+            "execute_request",
+            json!({"code": code, "stop_on_error": false}),
+        );
+    }
+    assert_eq!(kernel.reply(&kernel.shell).content["status"], "error");
+    assert_eq!(kernel.reply(&kernel.shell).content["status"], "ok");
+}
+
+#[test]
+fn badly_signed_and_malformed_messages_are_dropped_without_reply() {
+    let kernel = Kernel::start();
+    let forged = {
+        let msg = kernel.session.request("kernel_info_request", json!({}));
+        sled_kernel::wire::encode(&msg, &sled_kernel::wire::Signer::new("wrong key"))
+    };
+    let unsigned = {
+        let msg = kernel.session.request("kernel_info_request", json!({}));
+        sled_kernel::wire::encode(&msg, &sled_kernel::wire::Signer::new(""))
+    };
+    // Correctly signed, but the content is not JSON.
+    let mut bad_json = {
+        let msg = kernel.session.request("kernel_info_request", json!({}));
+        sled_kernel::wire::encode(&msg, &kernel.signer)
+    };
+    bad_json[5] = b"{not json".to_vec();
+    let parts: Vec<&[u8]> = bad_json[2..6].iter().map(Vec::as_slice).collect();
+    bad_json[1] = kernel.signer.sign(&parts).into_bytes();
+    let truncated = vec![b"<IDS|MSG>".to_vec(), b"abc".to_vec()];
+    let no_delimiter = vec![b"hello".to_vec()];
+    for frames in [forged, unsigned, bad_json, truncated, no_delimiter] {
+        kernel.shell.send_multipart(frames.clone(), 0).unwrap();
+        kernel.control.send_multipart(frames, 0).unwrap();
+    }
+    assert!(
+        kernel
+            .recv_on(&kernel.shell, Duration::from_millis(500))
+            .is_none(),
+        "a dropped message got a reply on shell"
+    );
+    assert!(kernel
+        .recv_on(&kernel.control, Duration::from_millis(100))
+        .is_none());
+    // Still alive and answering.
+    let (reply, _) = kernel.execute("echo still here");
+    assert_eq!(reply.content["status"], "ok");
+}
+
+#[test]
+fn unknown_requests_get_an_error_reply() {
+    let kernel = Kernel::start();
+    for socket in [&kernel.shell, &kernel.control] {
+        kernel.request(socket, "frobnicate_request", json!({}));
+        let reply = kernel.reply(socket);
+        assert_eq!(reply.header.msg_type, "frobnicate_reply");
+        assert_eq!(reply.content["status"], "error");
+        assert!(reply.content["evalue"]
+            .as_str()
+            .unwrap()
+            .contains("frobnicate_request"));
+    }
+}
+
+#[test]
+fn comms_for_unknown_targets_are_closed_and_none_are_listed() {
+    let kernel = Kernel::start();
+    let id = kernel.request(
+        &kernel.shell,
+        "comm_open",
+        json!({"comm_id": "c-1", "target_name": "jupyter.widget", "data": {}}),
+    );
+    let iopub = kernel.iopub_until_idle(&id);
+    assert_eq!(types(&iopub), ["status", "comm_close", "status"]);
+    assert_eq!(iopub[1].content["comm_id"], "c-1");
+    kernel.request(&kernel.shell, "comm_info_request", json!({}));
+    let reply = kernel.reply(&kernel.shell);
+    assert_eq!(reply.content, json!({"status": "ok", "comms": {}}));
+}
+
+#[test]
+fn interrupt_request_stops_a_running_cell() {
+    let kernel = Kernel::start();
+    let started = Instant::now();
+    kernel.request(&kernel.shell, "execute_request", json!({"code": "%sleep 30"}));
+    std::thread::sleep(Duration::from_millis(300));
+    kernel.request(&kernel.control, "interrupt_request", json!({}));
+    assert_eq!(kernel.reply(&kernel.control).content["status"], "ok");
+    let reply = kernel.reply(&kernel.shell);
+    assert_eq!(reply.content["status"], "error");
+    assert_eq!(reply.content["ename"], "Interrupted");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let (reply, _) = kernel.execute("echo after");
+    assert_eq!(reply.content["status"], "ok");
+}
+
+#[test]
+fn sigint_interrupts_a_cell_and_never_kills_the_kernel() {
+    let kernel = Kernel::start();
+    kernel.signal("INT"); // while idle: must not carry over into the next cell
+    let (reply, _) = kernel.execute("echo alive");
+    assert_eq!(reply.content["status"], "ok");
+    kernel.request(&kernel.shell, "execute_request", json!({"code": "%sleep 30"}));
+    std::thread::sleep(Duration::from_millis(300));
+    kernel.signal("INT");
+    assert_eq!(kernel.reply(&kernel.shell).content["ename"], "Interrupted");
+    let (reply, _) = kernel.execute("echo alive");
+    assert_eq!(reply.content["status"], "ok");
+}
+
+#[test]
+fn heartbeat_answers_while_a_cell_runs() {
+    let kernel = Kernel::start();
+    kernel.request(&kernel.shell, "execute_request", json!({"code": "%sleep 1.5"}));
+    std::thread::sleep(Duration::from_millis(200));
+    for n in 0..3 {
+        let ping = format!("ping {n}");
+        kernel.heartbeat.send(ping.as_bytes(), 0).unwrap();
+        let mut items = [kernel.heartbeat.as_poll_item(zmq::POLLIN)];
+        zmq::poll(&mut items, 1000).unwrap();
+        assert!(items[0].is_readable(), "no heartbeat echo while busy");
+        assert_eq!(kernel.heartbeat.recv_bytes(0).unwrap(), ping.as_bytes());
+    }
+    assert_eq!(kernel.reply(&kernel.shell).content["status"], "ok");
+}
+
+#[test]
+fn shutdown_replies_exits_and_removes_the_session_database() {
+    let mut kernel = Kernel::start();
+    assert_eq!(entries(&kernel.kernel_tmp()).len(), 1, "one session database");
+    let reply = kernel.shutdown();
+    assert_eq!(reply.content, json!({"status": "ok", "restart": false}));
+    assert!(kernel.child.try_wait().unwrap().unwrap().success());
+    assert!(entries(&kernel.kernel_tmp()).is_empty());
+}
+
+#[test]
+fn shutdown_with_restart_says_so_and_is_also_broadcast() {
+    let mut kernel = Kernel::start();
+    let id = kernel.request(&kernel.control, "shutdown_request", json!({"restart": true}));
+    let reply = kernel.reply(&kernel.control);
+    assert_eq!(reply.content, json!({"status": "ok", "restart": true}));
+    let iopub = kernel.iopub_until_idle(&id);
+    assert_eq!(types(&iopub), ["status", "shutdown_reply", "status"]);
+    kernel.wait_exit(Duration::from_secs(10));
+}
+
+#[test]
+fn shutdown_stops_a_running_cell() {
+    let mut kernel = Kernel::start();
+    kernel.request(&kernel.shell, "execute_request", json!({"code": "%sleep 30"}));
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    kernel.shutdown();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(entries(&kernel.kernel_tmp()).is_empty());
+}
+
+#[test]
+fn sigterm_shuts_down_cleanly() {
+    let mut kernel = Kernel::start();
+    kernel.signal("TERM");
+    kernel.wait_exit(Duration::from_secs(10));
+    assert!(entries(&kernel.kernel_tmp()).is_empty());
+}
+
+#[test]
+fn every_new_subscriber_is_welcomed() {
+    let kernel = Kernel::start();
+    let second = kernel.ctx.socket(zmq::SUB).unwrap();
+    second.set_subscribe(b"").unwrap();
+    let port = kernel.connection["iopub_port"].as_u64().unwrap();
+    second.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
+    let welcome = kernel
+        .recv_on(&second, Duration::from_secs(10))
+        .expect("a welcome for the second subscriber");
+    assert_eq!(welcome.header.msg_type, "iopub_welcome");
+    // Both frontends then see the same broadcasts.
+    let (_, iopub) = kernel.execute("echo shared");
+    let id = iopub[0].parent_header["msg_id"].clone();
+    let mut seen = Vec::new();
+    while let Some(msg) = kernel.recv_on(&second, Duration::from_secs(2)) {
+        if msg.parent_header["msg_id"] == id {
+            seen.push(msg.header.msg_type.clone());
+            if seen.len() == iopub.len() {
+                break;
+            }
+        }
+    }
+    assert_eq!(seen, types(&iopub));
+}
+
+#[test]
+fn ipc_transport_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("kernel").display().to_string();
+    let mut kernel = Kernel::start_with(|c| {
+        c["transport"] = json!("ipc");
+        c["ip"] = json!(base);
+    });
+    let (reply, _) = kernel.execute("echo over ipc");
+    assert_eq!(reply.content["status"], "ok");
+    kernel.shutdown();
+}
+
+#[test]
+fn an_empty_key_means_unsigned_messages() {
+    let kernel = Kernel::start_with(|c| c["key"] = json!(""));
+    let (reply, _) = kernel.execute("echo unsigned");
+    assert_eq!(reply.content["status"], "ok");
+}
+
+#[test]
+fn a_bad_connection_file_is_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.json");
+    std::fs::write(
+        &file,
+        json!({"transport": "tcp", "ip": "127.0.0.1", "key": "k",
+               "signature_scheme": "hmac-md5", "shell_port": 1, "iopub_port": 2,
+               "stdin_port": 3, "control_port": 4, "hb_port": 5})
+        .to_string(),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sled-kernel"))
+        .args(["kernel", "--connection-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("hmac-md5"), "{stderr}");
+}
+
+#[test]
+fn is_complete_complete_and_inspect_reply_on_shell() {
+    let kernel = Kernel::start();
+    kernel.request(&kernel.shell, "is_complete_request", json!({"code": "get k"}));
+    assert_eq!(kernel.reply(&kernel.shell).content["status"], "complete");
+    kernel.request(
+        &kernel.shell,
+        "complete_request",
+        json!({"code": "get", "cursor_pos": 3}),
+    );
+    let reply = kernel.reply(&kernel.shell);
+    assert_eq!(reply.content["status"], "ok");
+    assert_eq!(reply.content["cursor_end"], 3);
+    kernel.request(
+        &kernel.shell,
+        "inspect_request",
+        json!({"code": "get", "cursor_pos": 1, "detail_level": 0}),
+    );
+    let reply = kernel.reply(&kernel.shell);
+    assert_eq!(reply.content["status"], "ok");
+    // A request with a field of the wrong type is refused with a reason.
+    kernel.request(&kernel.shell, "complete_request", json!({"code": 3}));
+    let reply = kernel.reply(&kernel.shell);
+    assert_eq!(reply.content["status"], "error");
+}
+
+#[test]
+fn history_returns_what_ran() {
+    let kernel = Kernel::start();
+    kernel.execute("echo first");
+    kernel.execute("echo second");
+    kernel.request(
+        &kernel.shell,
+        "history_request",
+        json!({"hist_access_type": "tail", "n": 2, "output": false, "raw": true}),
+    );
+    let reply = kernel.reply(&kernel.shell);
+    assert_eq!(
+        reply.content["history"],
+        json!([[1, 1, "echo first"], [1, 2, "echo second"]])
+    );
+}
