@@ -38,7 +38,10 @@ fn execute_broadcasts_input_then_output_inside_busy_idle() {
     let (reply, iopub) = kernel.execute("echo hello, world");
     assert_eq!(reply.content["status"], "ok");
     assert_eq!(reply.content["execution_count"], 1);
-    assert_eq!(types(&iopub), ["status", "execute_input", "stream", "status"]);
+    assert_eq!(
+        types(&iopub),
+        ["status", "execute_input", "stream", "status"]
+    );
     assert_eq!(iopub[1].content["code"], "echo hello, world");
     assert_eq!(iopub[1].content["execution_count"], 1);
     assert_eq!(stdout(&iopub), "hello, world\n");
@@ -67,7 +70,10 @@ fn an_error_is_one_error_message_and_an_error_reply() {
     for field in ["ename", "evalue", "traceback"] {
         assert!(reply.content.get(field).is_some(), "reply lacks {field}");
     }
-    assert_eq!(types(&iopub), ["status", "execute_input", "error", "status"]);
+    assert_eq!(
+        types(&iopub),
+        ["status", "execute_input", "error", "status"]
+    );
     assert_eq!(iopub[2].content["ename"], reply.content["ename"]);
     assert_eq!(iopub[2].content["traceback"], reply.content["traceback"]);
 }
@@ -90,7 +96,10 @@ fn stop_on_error_aborts_the_queued_executes() {
         .collect();
     assert_eq!(statuses, ["error", "aborted", "aborted"]);
     // An aborted cell still gets busy/idle, and prints nothing.
-    assert_eq!(types(&kernel.iopub_until_idle(&ids[2])), ["status", "status"]);
+    assert_eq!(
+        types(&kernel.iopub_until_idle(&ids[2])),
+        ["status", "status"]
+    );
 
     // With stop_on_error false, the next cell runs.
     for code in ["%sleep 0.3\nfrobnicate", "echo runs"] {
@@ -178,7 +187,11 @@ fn comms_for_unknown_targets_are_closed_and_none_are_listed() {
 fn interrupt_request_stops_a_running_cell() {
     let kernel = Kernel::start();
     let started = Instant::now();
-    kernel.request(&kernel.shell, "execute_request", json!({"code": "%sleep 30"}));
+    kernel.request(
+        &kernel.shell,
+        "execute_request",
+        json!({"code": "%sleep 30"}),
+    );
     std::thread::sleep(Duration::from_millis(300));
     kernel.request(&kernel.control, "interrupt_request", json!({}));
     assert_eq!(kernel.reply(&kernel.control).content["status"], "ok");
@@ -196,7 +209,11 @@ fn sigint_interrupts_a_cell_and_never_kills_the_kernel() {
     kernel.signal("INT"); // while idle: must not carry over into the next cell
     let (reply, _) = kernel.execute("echo alive");
     assert_eq!(reply.content["status"], "ok");
-    kernel.request(&kernel.shell, "execute_request", json!({"code": "%sleep 30"}));
+    kernel.request(
+        &kernel.shell,
+        "execute_request",
+        json!({"code": "%sleep 30"}),
+    );
     std::thread::sleep(Duration::from_millis(300));
     kernel.signal("INT");
     assert_eq!(kernel.reply(&kernel.shell).content["ename"], "Interrupted");
@@ -207,7 +224,11 @@ fn sigint_interrupts_a_cell_and_never_kills_the_kernel() {
 #[test]
 fn heartbeat_answers_while_a_cell_runs() {
     let kernel = Kernel::start();
-    kernel.request(&kernel.shell, "execute_request", json!({"code": "%sleep 1.5"}));
+    kernel.request(
+        &kernel.shell,
+        "execute_request",
+        json!({"code": "%sleep 1.5"}),
+    );
     std::thread::sleep(Duration::from_millis(200));
     for n in 0..3 {
         let ping = format!("ping {n}");
@@ -223,7 +244,11 @@ fn heartbeat_answers_while_a_cell_runs() {
 #[test]
 fn shutdown_replies_exits_and_removes_the_session_database() {
     let mut kernel = Kernel::start();
-    assert_eq!(entries(&kernel.kernel_tmp()).len(), 1, "one session database");
+    assert_eq!(
+        entries(&kernel.kernel_tmp()).len(),
+        1,
+        "one session database"
+    );
     let reply = kernel.shutdown();
     assert_eq!(reply.content, json!({"status": "ok", "restart": false}));
     assert!(kernel.child.try_wait().unwrap().unwrap().success());
@@ -233,7 +258,11 @@ fn shutdown_replies_exits_and_removes_the_session_database() {
 #[test]
 fn shutdown_with_restart_says_so_and_is_also_broadcast() {
     let mut kernel = Kernel::start();
-    let id = kernel.request(&kernel.control, "shutdown_request", json!({"restart": true}));
+    let id = kernel.request(
+        &kernel.control,
+        "shutdown_request",
+        json!({"restart": true}),
+    );
     let reply = kernel.reply(&kernel.control);
     assert_eq!(reply.content, json!({"status": "ok", "restart": true}));
     let iopub = kernel.iopub_until_idle(&id);
@@ -244,7 +273,11 @@ fn shutdown_with_restart_says_so_and_is_also_broadcast() {
 #[test]
 fn shutdown_stops_a_running_cell() {
     let mut kernel = Kernel::start();
-    kernel.request(&kernel.shell, "execute_request", json!({"code": "%sleep 30"}));
+    kernel.request(
+        &kernel.shell,
+        "execute_request",
+        json!({"code": "%sleep 30"}),
+    );
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
     kernel.shutdown();
@@ -331,7 +364,11 @@ fn a_bad_connection_file_is_refused_with_a_reason() {
 #[test]
 fn is_complete_complete_and_inspect_reply_on_shell() {
     let kernel = Kernel::start();
-    kernel.request(&kernel.shell, "is_complete_request", json!({"code": "get k"}));
+    kernel.request(
+        &kernel.shell,
+        "is_complete_request",
+        json!({"code": "get k"}),
+    );
     assert_eq!(kernel.reply(&kernel.shell).content["status"], "complete");
     kernel.request(
         &kernel.shell,
@@ -368,5 +405,27 @@ fn history_returns_what_ran() {
     assert_eq!(
         reply.content["history"],
         json!([[1, 1, "echo first"], [1, 2, "echo second"]])
+    );
+}
+
+#[test]
+fn history_survives_a_restart_in_a_new_session() {
+    let data = tempfile::tempdir().unwrap();
+    let mut first = Kernel::start_with_data_dir(data.path());
+    first.execute("echo from the first kernel");
+    first.shutdown();
+    let second = Kernel::start_with_data_dir(data.path());
+    second.execute("echo from the second kernel");
+    second.request(
+        &second.shell,
+        "history_request",
+        json!({"hist_access_type": "tail", "n": 2, "output": false, "raw": true}),
+    );
+    assert_eq!(
+        second.reply(&second.shell).content["history"],
+        json!([
+            [1, 1, "echo from the first kernel"],
+            [2, 1, "echo from the second kernel"]
+        ])
     );
 }

@@ -9,10 +9,12 @@ pub mod shell;
 
 use crate::connection::ConnectionInfo;
 use crate::interpreter::{Interpreter, Interrupt};
+use crate::kernelspec;
 use crate::message::KernelSession;
 use crate::sockets::{self, Channel, Publisher};
 use crate::wire::Signer;
 use anyhow::Context as _;
+use history::History;
 use log::{info, warn};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use std::time::Duration;
@@ -88,6 +90,7 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
         interpreter,
         interrupt,
         info,
+        open_history(),
     );
     let interpreter = shell.run();
     // Closes the database and deletes its directory.
@@ -118,6 +121,20 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
         warn!("sockets did not close within 2 s; exiting anyway");
     }
     Ok(())
+}
+
+/// History in the per-user Jupyter data dir; in memory if that cannot be had.
+fn open_history() -> History {
+    let opened = kernelspec::user_data_dir_now()
+        .map(|dir| dir.join("sled-kernel").join("history"))
+        .and_then(|dir| History::open(&dir).with_context(|| format!("{}", dir.display())));
+    match opened {
+        Ok(history) => history,
+        Err(e) => {
+            warn!("history will not outlive this kernel: {e:#}");
+            History::in_memory()
+        }
+    }
 }
 
 fn tell_shell_to_stop(ctx: &zmq::Context) {

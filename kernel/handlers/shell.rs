@@ -36,6 +36,7 @@ impl Shell {
         interpreter: Interpreter,
         interrupt: Interrupt,
         connection: ConnectionInfo,
+        history: History,
     ) -> Self {
         Shell {
             channel,
@@ -45,7 +46,7 @@ impl Shell {
             interrupt,
             connection,
             execution_count: 0,
-            history: History::new(),
+            history,
             pending: VecDeque::new(),
         }
     }
@@ -134,7 +135,10 @@ impl Shell {
             Ok(req) => req,
             Err(why) => {
                 let error = ErrorContent::new("BadRequest", why);
-                return (msg::execute_reply_error(self.execution_count, &error), false);
+                return (
+                    msg::execute_reply_error(self.execution_count, &error),
+                    false,
+                );
             }
         };
         if !req.silent && req.store_history {
@@ -142,8 +146,11 @@ impl Shell {
         }
         let count = self.execution_count;
         if !req.silent {
-            self.iopub
-                .send(Some(request), "execute_input", msg::execute_input(&req.code, count));
+            self.iopub.send(
+                Some(request),
+                "execute_input",
+                msg::execute_input(&req.code, count),
+            );
         }
         // An interrupt that arrived while idle must not stop this cell.
         self.interrupt.clear();
@@ -159,8 +166,11 @@ impl Shell {
             Ok(value) => {
                 let text = value.as_ref().and_then(plain_text);
                 if let (Some(data), false) = (value, req.silent) {
-                    self.iopub
-                        .send(Some(request), "execute_result", msg::execute_result(count, data));
+                    self.iopub.send(
+                        Some(request),
+                        "execute_result",
+                        msg::execute_result(count, data),
+                    );
                 }
                 let expressions = self.user_expressions(&req.user_expressions);
                 (msg::execute_reply_ok(count, expressions), text, false)
@@ -205,8 +215,11 @@ impl Shell {
         while let Some(queued) = self.channel.try_recv() {
             if queued.msg_type() == "execute_request" {
                 self.iopub.status(&queued, "busy");
-                self.channel
-                    .send(&self.iopub.session.reply(&queued, "execute_reply", msg::aborted()));
+                self.channel.send(&self.iopub.session.reply(
+                    &queued,
+                    "execute_reply",
+                    msg::aborted(),
+                ));
                 self.iopub.status(&queued, "idle");
             } else {
                 self.pending.push_back(queued);
@@ -276,7 +289,10 @@ impl Shell {
     fn comm_open(&self, request: &Message) {
         match request.parse::<msg::CommOpen>() {
             Ok(open) => {
-                info!("closing comm {} for unknown target {:?}", open.comm_id, open.target_name);
+                info!(
+                    "closing comm {} for unknown target {:?}",
+                    open.comm_id, open.target_name
+                );
                 self.iopub
                     .send(Some(request), "comm_close", msg::comm_close(&open.comm_id));
             }

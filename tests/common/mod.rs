@@ -42,6 +42,16 @@ impl Kernel {
 
     /// Starts a kernel; `edit` may change the connection file first.
     pub fn start_with(edit: impl FnOnce(&mut Value)) -> Kernel {
+        Self::launch(edit, None)
+    }
+
+    /// Starts a kernel whose Jupyter data dir (history) is `data_dir`,
+    /// shared with other kernels; by default each test kernel has its own.
+    pub fn start_with_data_dir(data_dir: &Path) -> Kernel {
+        Self::launch(|_| {}, Some(data_dir))
+    }
+
+    fn launch(edit: impl FnOnce(&mut Value), data_dir: Option<&Path>) -> Kernel {
         let tmp = tempfile::tempdir().unwrap();
         let mut connection = json!({
             "transport": "tcp", "ip": "127.0.0.1", "key": KEY,
@@ -58,6 +68,10 @@ impl Kernel {
             .args(["kernel", "--connection-file"])
             .arg(&file)
             .env("TMPDIR", &kernel_tmp)
+            .env(
+                "JUPYTER_DATA_DIR",
+                data_dir.map_or_else(|| tmp.path().join("data"), Path::to_path_buf),
+            )
             .stdin(Stdio::null())
             .spawn()
             .expect("starting sled-kernel");
@@ -152,8 +166,7 @@ impl Kernel {
             if msg.parent_header["msg_id"] != msg_id {
                 continue;
             }
-            let idle = msg.header.msg_type == "status"
-                && msg.content["execution_state"] == "idle";
+            let idle = msg.header.msg_type == "status" && msg.content["execution_state"] == "idle";
             got.push(msg);
             if idle {
                 return got;
@@ -176,7 +189,11 @@ impl Kernel {
 
     /// Sends shutdown on control and waits for the process to exit.
     pub fn shutdown(&mut self) -> Message {
-        self.request(&self.control, "shutdown_request", json!({ "restart": false }));
+        self.request(
+            &self.control,
+            "shutdown_request",
+            json!({ "restart": false }),
+        );
         let reply = self.reply(&self.control);
         self.wait_exit(Duration::from_secs(10));
         reply
@@ -188,7 +205,10 @@ impl Kernel {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "kernel did not exit in {timeout:?}");
+            assert!(
+                Instant::now() < deadline,
+                "kernel did not exit in {timeout:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
