@@ -37,8 +37,7 @@ impl ConnectionInfo {
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read connection file {}", path.display()))?;
-        Self::from_json(&text)
-            .with_context(|| format!("bad connection file {}", path.display()))
+        Self::from_json(&text).with_context(|| format!("bad connection file {}", path.display()))
     }
 
     pub fn from_json(text: &str) -> anyhow::Result<Self> {

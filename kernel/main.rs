@@ -66,7 +66,10 @@ fn main() -> ExitCode {
             ConnectionInfo::from_file(&connection_file).and_then(handlers::run)
         }
         Command::Install(place) => kernelspec::install(&place.target()).map(|dir| {
-            println!("installed kernelspec sled (\"sled KV\") in {}", dir.display());
+            println!(
+                "installed kernelspec sled (\"sled KV\") in {}",
+                dir.display()
+            );
         }),
         Command::Uninstall(place) => kernelspec::uninstall(&place.target()).map(|dirs| {
             for dir in dirs {

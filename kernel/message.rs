@@ -392,7 +392,10 @@ mod tests {
         let req: ExecuteRequest = msg.parse().unwrap();
         assert!(req.store_history && req.stop_on_error && !req.silent);
         let bad = KernelSession::new("u").request("execute_request", json!({"code": 5}));
-        assert!(bad.parse::<ExecuteRequest>().unwrap_err().contains("execute_request"));
+        assert!(bad
+            .parse::<ExecuteRequest>()
+            .unwrap_err()
+            .contains("execute_request"));
     }
 
     #[test]

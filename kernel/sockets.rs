@@ -65,7 +65,10 @@ impl Channel {
 
     pub fn send(&self, msg: &Message) {
         debug!("{} -> {}", self.name, msg.msg_type());
-        if let Err(e) = self.socket.send_multipart(wire::encode(msg, &self.signer), 0) {
+        if let Err(e) = self
+            .socket
+            .send_multipart(wire::encode(msg, &self.signer), 0)
+        {
             error!("{}: could not send {}: {e}", self.name, msg.msg_type());
         }
     }
@@ -211,11 +214,8 @@ pub fn spawn_iopub(
                             if let Some((1, topic)) = frame.split_first() {
                                 let topic = String::from_utf8_lossy(topic).into_owned();
                                 debug!("iopub: new subscriber to {topic:?}");
-                                let mut msg = session.broadcast(
-                                    None,
-                                    "iopub_welcome",
-                                    iopub_welcome(&topic),
-                                );
+                                let mut msg =
+                                    session.broadcast(None, "iopub_welcome", iopub_welcome(&topic));
                                 msg.identities = if topic.is_empty() {
                                     Vec::new()
                                 } else {

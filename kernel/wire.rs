@@ -184,7 +184,10 @@ mod tests {
         let mut frames = sample(&signer);
         let last = frames.len() - 1;
         frames[last] = br#"{"code": "remove k"}"#.to_vec();
-        assert_eq!(decode(frames, &signer).unwrap_err(), WireError::BadSignature);
+        assert_eq!(
+            decode(frames, &signer).unwrap_err(),
+            WireError::BadSignature
+        );
     }
 
     #[test]
@@ -201,9 +204,15 @@ mod tests {
         let signer = Signer::new("secret");
         let mut frames = sample(&signer);
         frames[1] = b"".to_vec();
-        assert_eq!(decode(frames.clone(), &signer).unwrap_err(), WireError::BadSignature);
+        assert_eq!(
+            decode(frames.clone(), &signer).unwrap_err(),
+            WireError::BadSignature
+        );
         frames[1] = b"zz".to_vec();
-        assert_eq!(decode(frames, &signer).unwrap_err(), WireError::BadSignature);
+        assert_eq!(
+            decode(frames, &signer).unwrap_err(),
+            WireError::BadSignature
+        );
     }
 
     #[test]
@@ -223,7 +232,10 @@ mod tests {
         );
         let mut frames = sample(&signer);
         frames.truncate(4);
-        assert_eq!(decode(frames, &signer).unwrap_err(), WireError::TooFewFrames(3));
+        assert_eq!(
+            decode(frames, &signer).unwrap_err(),
+            WireError::TooFewFrames(3)
+        );
     }
 
     #[test]
