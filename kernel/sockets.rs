@@ -130,6 +130,13 @@ pub fn bind_all(ctx: &zmq::Context, info: &ConnectionInfo) -> anyhow::Result<Bou
         let socket = ctx.socket(kind)?;
         // Give queued replies a moment to leave at shutdown, never forever.
         socket.set_linger(1000)?;
+        // A ROUTER drops replies past its high-water mark; a frontend that
+        // sends a burst of requests before reading must still get every reply.
+        socket.set_sndhwm(0)?;
+        // zmq itself cuts off a peer sending a frame this large, before it
+        // is held in memory; smaller oversized messages are dropped (and
+        // logged) by `wire::decode`.
+        socket.set_maxmsgsize(4 * wire::MAX_MESSAGE_BYTES as i64)?;
         let endpoint = info.endpoint(port);
         socket
             .bind(&endpoint)
@@ -141,6 +148,9 @@ pub fn bind_all(ctx: &zmq::Context, info: &ConnectionInfo) -> anyhow::Result<Bou
     // Pass every subscription up, not only the first per topic, so that
     // each new frontend gets its own welcome.
     iopub.set_xpub_verbose(true)?;
+    // Room for long outputs to a slow subscriber; past this, zmq drops
+    // broadcasts for that subscriber rather than blocking the kernel.
+    iopub.set_sndhwm(100_000)?;
     let endpoint = info.endpoint(info.iopub_port);
     iopub
         .bind(&endpoint)

@@ -13,6 +13,11 @@ use thiserror::Error;
 
 pub const DELIMITER: &[u8] = b"<IDS|MSG>";
 
+/// The largest message we accept. A cell that inserts a 64 MiB value fits;
+/// anything past this is a mistake or an attack, and is dropped before any
+/// JSON is parsed.
+pub const MAX_MESSAGE_BYTES: usize = 128 * 1024 * 1024;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Signs and verifies messages with the connection file's key.
@@ -64,6 +69,8 @@ pub enum WireError {
     NoDelimiter(usize),
     #[error("only {0} frames after <IDS|MSG>; a message needs a signature and four JSON frames")]
     TooFewFrames(usize),
+    #[error("message of {0} bytes is larger than the {MAX_MESSAGE_BYTES} bytes accepted")]
+    TooLarge(usize),
     #[error("signature does not match the connection key")]
     BadSignature,
     #[error("{frame} frame is not valid JSON: {reason}")]
@@ -74,6 +81,10 @@ pub enum WireError {
 
 /// Splits, verifies and parses one received multipart message.
 pub fn decode(frames: Vec<Vec<u8>>, signer: &Signer) -> Result<Message, WireError> {
+    let size: usize = frames.iter().map(Vec::len).sum();
+    if size > MAX_MESSAGE_BYTES {
+        return Err(WireError::TooLarge(size));
+    }
     let total = frames.len();
     let split = frames
         .iter()
@@ -253,6 +264,17 @@ mod tests {
             decode(frames, &signer).unwrap_err(),
             WireError::NotAnObject { frame: "header" }
         );
+    }
+
+    #[test]
+    fn oversized_messages_are_refused_before_parsing() {
+        let signer = Signer::new("");
+        let mut frames = sample(&signer);
+        frames.push(vec![b' '; MAX_MESSAGE_BYTES]);
+        assert!(matches!(
+            decode(frames, &signer).unwrap_err(),
+            WireError::TooLarge(n) if n > MAX_MESSAGE_BYTES
+        ));
     }
 
     #[test]
