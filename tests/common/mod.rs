@@ -88,6 +88,8 @@ impl Kernel {
         let connect = |kind, port: &str| {
             let s = ctx.socket(kind).unwrap();
             s.set_linger(0).unwrap();
+            // The kernel may not have bound yet: retry quickly, not every 100 ms.
+            s.set_reconnect_ivl(5).unwrap();
             s.connect(&endpoint(port)).unwrap();
             s
         };
