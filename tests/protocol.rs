@@ -429,3 +429,81 @@ fn history_survives_a_restart_in_a_new_session() {
         ])
     );
 }
+
+#[test]
+fn the_seed_lesson_prints_what_the_tutorial_printed() {
+    let kernel = Kernel::start();
+    let (_, out) = kernel.execute("%reset");
+    assert_eq!(stdout(&out), "opened fresh database\n");
+    let (_, out) = kernel.execute(
+        "echo insert 4 keys:\n\
+         insert todo:001 \"buy boots\"\n\
+         insert todo:002 \"lift legs\"\n\
+         insert todo:003 \"call mom\"\n\
+         insert note:042 \"GTA loads slow\"\n\
+         flush",
+    );
+    let printed = stdout(&out);
+    assert!(
+        printed.starts_with(
+            "insert 4 keys:\n\
+         put todo:001 = \"buy boots\"\n\
+         put todo:002 = \"lift legs\"\n\
+         put todo:003 = \"call mom\"\n\
+         put note:042 = \"GTA loads slow\"\n\
+         flushed "
+        ),
+        "{printed}"
+    );
+    let result = |msgs: &[sled_kernel::message::Message]| {
+        let found: Vec<_> = msgs
+            .iter()
+            .filter(|m| m.header.msg_type == "execute_result")
+            .collect();
+        assert_eq!(found.len(), 1, "one Out[n] per cell: {:?}", types(msgs));
+        found[0].content["data"]["text/plain"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (_, out) = kernel.execute("get todo:002");
+    assert_eq!(result(&out), "get todo:002 -> \"lift legs\"");
+    let (_, out) = kernel.execute("scan_prefix todo:");
+    assert_eq!(
+        result(&out),
+        "scan prefix \"todo:\":\n  todo:001 = \"buy boots\"\n  todo:002 = \"lift legs\"\n  todo:003 = \"call mom\""
+    );
+    let data = &out
+        .iter()
+        .find(|m| m.header.msg_type == "execute_result")
+        .unwrap()
+        .content["data"];
+    assert!(data["text/html"].as_str().unwrap().contains("<table"));
+    assert_eq!(data["application/json"].as_array().unwrap().len(), 3);
+    let (_, out) = kernel.execute("remove todo:001\nflush");
+    assert!(stdout(&out).starts_with("remove todo:001 (was \"buy boots\")\nflushed "));
+    let (_, out) = kernel.execute("echo final keys (sorted):\nkeys");
+    assert_eq!(stdout(&out), "final keys (sorted):\n");
+    assert_eq!(result(&out), "  note:042\n  todo:002\n  todo:003");
+}
+
+#[test]
+fn rows_before_the_last_line_are_display_data() {
+    let kernel = Kernel::start();
+    let (_, out) = kernel.execute("insert a 1\nkeys\necho done");
+    assert_eq!(
+        types(&out),
+        [
+            "status",
+            "execute_input",
+            "stream",
+            "display_data",
+            "stream",
+            "status"
+        ]
+    );
+    let data = &out[3].content["data"];
+    for mime in ["text/plain", "text/html", "application/json"] {
+        assert!(data.get(mime).is_some(), "display_data lacks {mime}");
+    }
+}

@@ -24,6 +24,12 @@ const SHELL_EVENTS: &str = "inproc://shell-events";
 
 /// Runs a kernel for one connection file until it is shut down.
 pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
+    // SIGINT interrupts the running cell (and is never fatal: jupyter_client
+    // may send it at any time, even while we start); SIGTERM shuts down
+    // cleanly. Registered before anything else so no signal finds the
+    // default handler.
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    let signal_handle = signals.handle();
     let mut ctx = zmq::Context::new();
     let signer = Signer::new(&info.key);
     let session = KernelSession::new("kernel");
@@ -63,10 +69,6 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
         .name("control".into())
         .spawn(move || control.run())?;
 
-    // SIGINT interrupts the running cell (and is never fatal: jupyter_client
-    // may send it at any time); SIGTERM shuts down cleanly.
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
-    let signal_handle = signals.handle();
     {
         let (ctx, interrupt) = (ctx.clone(), interrupt.clone());
         std::thread::Builder::new()

@@ -96,11 +96,14 @@ impl Shell {
 
     fn dispatch(&mut self, request: Message) {
         self.iopub.status(&request, "busy");
-        let mut abort_queue = false;
+        let mut to_abort = Vec::new();
         let reply = match request.msg_type() {
             "execute_request" => {
                 let (reply, failed) = self.execute(&request);
-                abort_queue = failed;
+                if failed {
+                    // Exactly the requests that queued up while this cell ran.
+                    to_abort = self.take_queued_executes();
+                }
                 Some(reply)
             }
             "kernel_info_request" => Some(msg::kernel_info_reply()),
@@ -123,8 +126,15 @@ impl Shell {
                 .send(&self.iopub.session.reply(&request, &reply_type, content));
         }
         self.iopub.status(&request, "idle");
-        if abort_queue {
-            self.abort_queued_executes();
+        for queued in to_abort {
+            self.iopub.status(&queued, "busy");
+            self.channel.send(
+                &self
+                    .iopub
+                    .session
+                    .reply(&queued, "execute_reply", msg::aborted()),
+            );
+            self.iopub.status(&queued, "idle");
         }
     }
 
@@ -209,22 +219,19 @@ impl Shell {
             .collect()
     }
 
-    /// After a failed cell, reply `aborted` to every execute request already
-    /// queued (as ipykernel does), keeping other requests for later.
-    fn abort_queued_executes(&mut self) {
+    /// After a failed cell, the execute requests already queued behind it,
+    /// to be answered `aborted` as ipykernel does; other requests are kept
+    /// to be handled in order.
+    fn take_queued_executes(&mut self) -> Vec<Message> {
+        let mut aborted = Vec::new();
         while let Some(queued) = self.channel.try_recv() {
             if queued.msg_type() == "execute_request" {
-                self.iopub.status(&queued, "busy");
-                self.channel.send(&self.iopub.session.reply(
-                    &queued,
-                    "execute_reply",
-                    msg::aborted(),
-                ));
-                self.iopub.status(&queued, "idle");
+                aborted.push(queued);
             } else {
                 self.pending.push_back(queued);
             }
         }
+        aborted
     }
 
     fn complete(&self, request: &Message) -> Value {

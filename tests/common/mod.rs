@@ -41,7 +41,7 @@ impl Kernel {
     }
 
     /// Starts a kernel; `edit` may change the connection file first.
-    pub fn start_with(edit: impl FnOnce(&mut Value)) -> Kernel {
+    pub fn start_with(edit: impl Fn(&mut Value)) -> Kernel {
         Self::launch(edit, None)
     }
 
@@ -51,7 +51,18 @@ impl Kernel {
         Self::launch(|_| {}, Some(data_dir))
     }
 
-    fn launch(edit: impl FnOnce(&mut Value), data_dir: Option<&Path>) -> Kernel {
+    fn launch(edit: impl Fn(&mut Value), data_dir: Option<&Path>) -> Kernel {
+        // Free ports are picked by binding and releasing them, so another
+        // test may grab one before the kernel binds it: then start again.
+        for _ in 0..5 {
+            if let Some(kernel) = Self::try_launch(&edit, data_dir) {
+                return kernel;
+            }
+        }
+        panic!("the kernel did not start in 5 tries");
+    }
+
+    fn try_launch(edit: &impl Fn(&mut Value), data_dir: Option<&Path>) -> Option<Kernel> {
         let tmp = tempfile::tempdir().unwrap();
         let mut connection = json!({
             "transport": "tcp", "ip": "127.0.0.1", "key": KEY,
@@ -99,7 +110,7 @@ impl Kernel {
         let iopub = connect(zmq::SUB, "iopub_port");
         iopub.set_subscribe(b"").unwrap();
         let key = connection["key"].as_str().unwrap_or("").to_string();
-        let kernel = Kernel {
+        let mut kernel = Kernel {
             child,
             ctx,
             shell,
@@ -113,12 +124,18 @@ impl Kernel {
         };
         // The welcome proves our subscription is live: nothing broadcast
         // after it can be missed.
-        let welcome = kernel
-            .iopub_next(Duration::from_secs(10))
-            .expect("an iopub_welcome after subscribing");
-        assert_eq!(welcome.header.msg_type, "iopub_welcome");
-        assert_eq!(welcome.content["subscription"], "");
-        kernel
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(welcome) = kernel.iopub_next(Duration::from_millis(50)) {
+                assert_eq!(welcome.header.msg_type, "iopub_welcome");
+                assert_eq!(welcome.content["subscription"], "");
+                return Some(kernel);
+            }
+            if kernel.child.try_wait().unwrap().is_some() {
+                return None; // it could not bind: a port was taken
+            }
+        }
+        panic!("no iopub_welcome within 10 s of subscribing");
     }
 
     pub fn kernel_tmp(&self) -> PathBuf {

@@ -1,0 +1,215 @@
+//! Errors that teach: what went wrong, where (line, column, a caret under
+//! the spot) and what was expected instead.
+//!
+//! Everything that can stop a cell becomes a [`Problem`] first; only at the
+//! edge, with the cell's source at hand, is it turned into the protocol's
+//! [`CellError`].
+
+use super::lexer::Span;
+use super::CellError;
+
+/// The short `ename` a frontend shows in red.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A word is malformed: a quote, an escape, hex digits.
+    Syntax,
+    /// The first word of a line is not a command.
+    UnknownCommand,
+    /// Too many or too few arguments, or one of the wrong kind.
+    Argument,
+    /// sled (or the filesystem under it) failed.
+    Storage,
+    /// The user pressed Interrupt.
+    Interrupted,
+}
+
+impl ErrorKind {
+    pub fn ename(self) -> &'static str {
+        match self {
+            ErrorKind::Syntax => "SyntaxError",
+            ErrorKind::UnknownCommand => "UnknownCommand",
+            ErrorKind::Argument => "ArgumentError",
+            ErrorKind::Storage => "StorageError",
+            ErrorKind::Interrupted => "Interrupted",
+        }
+    }
+}
+
+/// A problem found at one place in the cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub kind: ErrorKind,
+    pub span: Span,
+    /// One sentence: what was wrong and how to fix it (the `evalue`).
+    pub message: String,
+    /// Lines shown under the caret: `expected: ...`, `help: ...`, `usage: ...`.
+    pub notes: Vec<String>,
+}
+
+const RED: &str = "\x1b[1;31m";
+const RESET: &str = "\x1b[0m";
+
+impl Problem {
+    pub fn new(kind: ErrorKind, span: Span, message: impl Into<String>) -> Self {
+        Problem {
+            kind,
+            span,
+            message: message.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn expected(self, what: impl std::fmt::Display) -> Self {
+        self.note(format!("expected: {what}"))
+    }
+
+    pub fn help(self, what: impl std::fmt::Display) -> Self {
+        self.note(format!("help: {what}"))
+    }
+
+    pub fn usage(self, syntax: impl std::fmt::Display) -> Self {
+        self.note(format!("usage: {syntax}"))
+    }
+
+    fn note(mut self, line: String) -> Self {
+        self.notes.push(line);
+        self
+    }
+
+    /// The protocol's error, with a traceback drawn from `source`:
+    ///
+    /// ```text
+    /// UnknownCommand: `gte` is not a command; did you mean `get`?
+    ///  --> line 2, column 1
+    ///   |
+    /// 2 | gte todo:002
+    ///   | ^^^
+    ///   = help: did you mean `get`?
+    /// ```
+    pub fn into_cell_error(self, source: &str) -> CellError {
+        let traceback = self.traceback(source);
+        CellError {
+            ename: self.kind.ename().to_string(),
+            evalue: self.message,
+            traceback,
+        }
+    }
+
+    fn traceback(&self, source: &str) -> Vec<String> {
+        let start = self.span.start;
+        let line_no = start.line + 1;
+        // Control characters (a tab, say) would shift the caret; show each
+        // as one space so columns still line up.
+        let line: String = source
+            .split('\n')
+            .nth(start.line)
+            .unwrap_or("")
+            .trim_end_matches('\r')
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let line_len = line.chars().count();
+        let end_col = if self.span.end.line == start.line {
+            self.span.end.col
+        } else {
+            line_len
+        };
+        let carets = end_col.saturating_sub(start.col).max(1);
+        let gutter = " ".repeat(line_no.to_string().len());
+        let mut lines = vec![
+            format!("{RED}{}{RESET}: {}", self.kind.ename(), self.message),
+            format!("{gutter}--> line {line_no}, column {}", start.col + 1),
+            format!("{gutter} |"),
+            format!("{line_no} | {line}"),
+            format!(
+                "{gutter} | {}{RED}{}{RESET}",
+                " ".repeat(start.col),
+                "^".repeat(carets)
+            ),
+        ];
+        lines.extend(self.notes.iter().map(|n| format!("{gutter} = {n}")));
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interpreter::lexer::Pos;
+
+    fn span(src: &str, from: usize, to: usize) -> Span {
+        let pos_at = |n: usize| {
+            src.chars()
+                .take(n)
+                .fold(Pos::default(), |p, c| p.advance(c))
+        };
+        Span {
+            start: pos_at(from),
+            end: pos_at(to),
+        }
+    }
+
+    fn strip_ansi(s: &str) -> String {
+        s.replace(RED, "").replace(RESET, "")
+    }
+
+    #[test]
+    fn traceback_names_line_and_column_and_draws_a_caret() {
+        let src = "insert a b\ngte todo:002";
+        let err = Problem::new(
+            ErrorKind::UnknownCommand,
+            span(src, 11, 14),
+            "not a command.",
+        )
+        .help("did you mean `get`?")
+        .into_cell_error(src);
+        assert_eq!(err.ename, "UnknownCommand");
+        assert_eq!(err.evalue, "not a command.");
+        let tb: Vec<String> = err.traceback.iter().map(|l| strip_ansi(l)).collect();
+        assert_eq!(
+            tb,
+            [
+                "UnknownCommand: not a command.",
+                " --> line 2, column 1",
+                "  |",
+                "2 | gte todo:002",
+                "  | ^^^",
+                "  = help: did you mean `get`?",
+            ]
+        );
+        assert!(err.traceback[0].starts_with(RED), "the name is red");
+    }
+
+    #[test]
+    fn caret_column_counts_characters_and_tabs_stay_aligned() {
+        let src = "echo héllo\n\tget \"x";
+        let err =
+            Problem::new(ErrorKind::Syntax, span(src, 16, 17), "unclosed.").into_cell_error(src);
+        let tb: Vec<String> = err.traceback.iter().map(|l| strip_ansi(l)).collect();
+        assert_eq!(tb[1], " --> line 2, column 6");
+        assert_eq!(tb[3], "2 |  get \"x");
+        assert_eq!(tb[4], "  |      ^");
+    }
+
+    #[test]
+    fn empty_span_still_gets_one_caret_and_a_multiline_span_stops_at_line_end() {
+        let src = "get";
+        let err =
+            Problem::new(ErrorKind::Argument, span(src, 3, 3), "missing.").into_cell_error(src);
+        assert_eq!(strip_ansi(&err.traceback[4]), "  |    ^");
+
+        let src = "insert k \"ab\ncd";
+        let err = Problem::new(ErrorKind::Syntax, span(src, 9, 15), "x.").into_cell_error(src);
+        assert_eq!(strip_ansi(&err.traceback[4]), "  |          ^^^");
+    }
+
+    #[test]
+    fn wide_line_numbers_widen_the_gutter() {
+        let src = "\n".repeat(11) + "x";
+        let err = Problem::new(ErrorKind::Syntax, span(&src, 11, 12), "x.").into_cell_error(&src);
+        let tb: Vec<String> = err.traceback.iter().map(|l| strip_ansi(l)).collect();
+        assert_eq!(tb[1], "  --> line 12, column 1");
+        assert_eq!(tb[3], "12 | x");
+        assert_eq!(tb[4], "   | ^");
+    }
+}

@@ -1,0 +1,769 @@
+//! Words of the cell language: where they are, and what bytes they stand for.
+//!
+//! This happens in two steps on purpose. *Scanning* ([`Scanner`]) only finds
+//! where each word starts and ends and never fails, so completion, inspection
+//! and `is_complete` can run it on half-typed text. *Decoding* ([`decode`])
+//! turns one finished word into bytes and points at anything malformed.
+//!
+//! A word is one of:
+//! * bare: `todo:001` (no whitespace, no quotes), taken as its UTF-8 bytes;
+//! * hex: `0x00ff`, two hex digits per byte;
+//! * double-quoted: `"buy boots\n"`, with Rust escapes, where `\xNN` is a raw byte;
+//! * byte string: `b"\x00\xff"`, the same escapes;
+//! * single-quoted: `'C:\dir'`, taken literally, as redis-cli does.
+//!
+//! Quoted words may run over several lines; the line breaks become part of
+//! the value.
+
+use super::errors::{ErrorKind, Problem};
+
+/// A place in the cell. `line` and `col` are 0-based; `col` and `offset`
+/// count code points (what Jupyter's `cursor_pos` counts), `byte` is for
+/// slicing the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+    pub offset: usize,
+    pub byte: usize,
+}
+
+impl Pos {
+    /// The position just after `c`, when `c` starts at `self`.
+    pub fn advance(self, c: char) -> Pos {
+        if c == '\n' {
+            Pos {
+                line: self.line + 1,
+                col: 0,
+                offset: self.offset + 1,
+                byte: self.byte + 1,
+            }
+        } else {
+            Pos {
+                line: self.line,
+                col: self.col + 1,
+                offset: self.offset + 1,
+                byte: self.byte + c.len_utf8(),
+            }
+        }
+    }
+
+    /// The position after walking over all of `text`.
+    pub fn advance_str(self, text: &str) -> Pos {
+        text.chars().fold(self, Pos::advance)
+    }
+}
+
+/// A stretch of the cell, `start` inclusive, `end` exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: Pos,
+    pub end: Pos,
+}
+
+impl Span {
+    /// An empty span, used to point just after something (a missing argument).
+    pub fn at(pos: Pos) -> Span {
+        Span {
+            start: pos,
+            end: pos,
+        }
+    }
+}
+
+/// How a word is written, which decides how its text becomes bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Bare,
+    Hex,
+    DoubleQuoted,
+    ByteString,
+    SingleQuoted,
+}
+
+impl Form {
+    /// The characters that open the word (`"`, `b"`, `'`, `0x` or nothing).
+    pub fn opener(self) -> &'static str {
+        match self {
+            Form::Bare => "",
+            Form::Hex => "0x",
+            Form::DoubleQuoted => "\"",
+            Form::ByteString => "b\"",
+            Form::SingleQuoted => "'",
+        }
+    }
+
+    /// The closing quote, for the quoted forms.
+    pub fn quote(self) -> Option<char> {
+        match self {
+            Form::DoubleQuoted | Form::ByteString => Some('"'),
+            Form::SingleQuoted => Some('\''),
+            Form::Bare | Form::Hex => None,
+        }
+    }
+}
+
+/// A word as it stands in the source, not yet decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Word<'a> {
+    pub text: &'a str,
+    pub span: Span,
+    pub form: Form,
+    /// False when a quote was opened and the cell ended before it closed.
+    pub terminated: bool,
+}
+
+impl<'a> Word<'a> {
+    /// The text after the opener (`"`, `b"`, `'`, `0x`): for an unfinished
+    /// quoted word, everything typed inside the quote so far.
+    pub fn after_opener(&self) -> &'a str {
+        self.text.get(self.form.opener().len()..).unwrap_or("")
+    }
+}
+
+/// The rest of a line taken verbatim (what `echo` and `warn` print).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text<'a> {
+    pub text: &'a str,
+    pub span: Span,
+}
+
+/// Walks a cell, handing out words one line at a time.
+pub struct Scanner<'a> {
+    src: &'a str,
+    pos: Pos,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(src: &'a str) -> Self {
+        Scanner {
+            src,
+            pos: Pos::default(),
+        }
+    }
+
+    pub fn pos(&self) -> Pos {
+        self.pos
+    }
+
+    fn rest(&self) -> &'a str {
+        self.src.get(self.pos.byte..).unwrap_or("")
+    }
+
+    fn slice(&self, from: Pos) -> &'a str {
+        self.src.get(from.byte..self.pos.byte).unwrap_or("")
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos = self.pos.advance(c);
+        Some(c)
+    }
+
+    fn skip_inline_space(&mut self) {
+        while self.peek().is_some_and(is_inline_space) {
+            self.bump();
+        }
+    }
+
+    /// Moves past blank lines and comment lines to where the next statement
+    /// starts. Returns false at the end of the cell.
+    ///
+    /// This is only called at the start of a line (the previous statement
+    /// stopped at its newline), so a `#` found here is the first non-space
+    /// character of its line.
+    pub fn start_statement(&mut self) -> bool {
+        loop {
+            match self.peek() {
+                None => return false,
+                Some('#') => {
+                    while self.peek().is_some_and(|c| c != '\n') {
+                        self.bump();
+                    }
+                }
+                Some(c) if c.is_whitespace() => {
+                    self.bump();
+                }
+                Some(_) => return true,
+            }
+        }
+    }
+
+    /// The next word on the current line, or `None` at the end of the line
+    /// (the newline itself is left for [`Scanner::start_statement`]).
+    pub fn next_word(&mut self) -> Option<Word<'a>> {
+        self.skip_inline_space();
+        match self.peek() {
+            None | Some('\n') => None,
+            Some(_) => Some(self.word()),
+        }
+    }
+
+    /// Everything up to the end of the line, after one separating space.
+    pub fn rest_of_line(&mut self) -> Text<'a> {
+        if self.peek().is_some_and(is_inline_space) {
+            self.bump();
+        }
+        let start = self.pos;
+        while self.peek().is_some_and(|c| c != '\n') {
+            self.bump();
+        }
+        let text = self.slice(start);
+        Text {
+            text: text.strip_suffix('\r').unwrap_or(text),
+            span: Span {
+                start,
+                end: self.pos,
+            },
+        }
+    }
+
+    fn word(&mut self) -> Word<'a> {
+        let start = self.pos;
+        let rest = self.rest();
+        let form = if rest.starts_with('"') {
+            Form::DoubleQuoted
+        } else if rest.starts_with("b\"") {
+            Form::ByteString
+        } else if rest.starts_with('\'') {
+            Form::SingleQuoted
+        } else if rest.starts_with("0x") {
+            Form::Hex
+        } else {
+            Form::Bare
+        };
+        let mut terminated = true;
+        if let Some(quote) = form.quote() {
+            for _ in form.opener().chars() {
+                self.bump();
+            }
+            terminated = false;
+            while let Some(c) = self.bump() {
+                if c == '\\' && quote == '"' {
+                    self.bump();
+                } else if c == quote {
+                    terminated = true;
+                    break;
+                }
+            }
+        }
+        // Text glued to a closing quote stays in the word, so that decoding
+        // can point at it instead of silently starting a new argument.
+        if terminated {
+            while self.peek().is_some_and(|c| !c.is_whitespace()) {
+                self.bump();
+            }
+        }
+        Word {
+            text: self.slice(start),
+            span: Span {
+                start,
+                end: self.pos,
+            },
+            form,
+            terminated,
+        }
+    }
+}
+
+fn is_inline_space(c: char) -> bool {
+    c != '\n' && c.is_whitespace()
+}
+
+/// What a word means as bytes, or a syntax error pointing into it.
+pub fn decode(word: &Word) -> Result<Vec<u8>, Problem> {
+    match word.form {
+        Form::Bare => decode_bare(word),
+        Form::Hex => decode_hex(word),
+        Form::SingleQuoted => {
+            let body = quoted_body(word)?;
+            Ok(body.text.as_bytes().to_vec())
+        }
+        Form::DoubleQuoted | Form::ByteString => {
+            let body = quoted_body(word)?;
+            unescape(body.text, body.span.start)
+        }
+    }
+}
+
+fn decode_bare(word: &Word) -> Result<Vec<u8>, Problem> {
+    let mut pos = word.span.start;
+    for c in word.text.chars() {
+        if c == '"' || c == '\'' {
+            let suggestion = if word.text.contains('\'') {
+                format!("{:?}", word.text)
+            } else {
+                format!("'{}'", word.text)
+            };
+            return Err(Problem::new(
+                ErrorKind::Syntax,
+                one_char(pos, c),
+                "A quote can only start a word, not appear inside one; quote the whole word instead.",
+            )
+            .help(format!("write it as {suggestion}")));
+        }
+        pos = pos.advance(c);
+    }
+    Ok(word.text.as_bytes().to_vec())
+}
+
+fn decode_hex(word: &Word) -> Result<Vec<u8>, Problem> {
+    let digits = word.after_opener();
+    let mut pos = word.span.start.advance_str(word.form.opener());
+    for c in digits.chars() {
+        if !c.is_ascii_hexdigit() {
+            return Err(Problem::new(
+                ErrorKind::Syntax,
+                one_char(pos, c),
+                format!(
+                    "`{}` is not a hex digit; after 0x write pairs of 0-9 or a-f, or quote the word to mean the text itself.",
+                    c.escape_debug()
+                ),
+            )
+            .expected("hex digits 0-9, a-f")
+            .help(format!("for the text itself write {:?}", word.text)));
+        }
+        pos = pos.advance(c);
+    }
+    if digits.len() % 2 == 1 {
+        return Err(Problem::new(
+            ErrorKind::Syntax,
+            word.span,
+            format!(
+                "`{}` has an odd number of hex digits; each byte takes two, so pad it like 0x0{}.",
+                word.text, digits
+            ),
+        )
+        .expected("an even number of hex digits"));
+    }
+    hex::decode(digits).map_err(|e| {
+        Problem::new(
+            ErrorKind::Syntax,
+            word.span,
+            format!("`{}` is not valid hex ({e}).", word.text),
+        )
+    })
+}
+
+/// The inside of a quoted word, checking the quote was closed and nothing
+/// is glued after it.
+fn quoted_body<'a>(word: &Word<'a>) -> Result<Text<'a>, Problem> {
+    let Some(quote) = word.form.quote() else {
+        return Ok(Text {
+            text: word.text,
+            span: word.span,
+        });
+    };
+    let opener = word.form.opener();
+    let body_start = word.span.start.advance_str(opener);
+    if !word.terminated {
+        let open_span = Span {
+            start: word.span.start,
+            end: body_start,
+        };
+        return Err(Problem::new(
+            ErrorKind::Syntax,
+            open_span,
+            format!("This string is never closed; add a closing {quote} where it should end."),
+        )
+        .expected(format!("a closing {quote} before the end of the cell")));
+    }
+    let inside = word.after_opener();
+    let mut pos = body_start;
+    let mut chars = inside.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == quote {
+            let text = inside.get(..i).unwrap_or("");
+            let after_quote = pos.advance(c);
+            if after_quote.byte < word.span.end.byte {
+                let tail = Span {
+                    start: after_quote,
+                    end: word.span.end,
+                };
+                return Err(Problem::new(
+                    ErrorKind::Syntax,
+                    tail,
+                    "Text is glued to a closing quote; put a space between arguments or move the text inside the quotes.",
+                )
+                .expected("a space or the end of the line after the closing quote"));
+            }
+            return Ok(Text {
+                text,
+                span: Span {
+                    start: body_start,
+                    end: pos,
+                },
+            });
+        }
+        pos = pos.advance(c);
+        if c == '\\' && quote == '"' {
+            if let Some((_, escaped)) = chars.next() {
+                pos = pos.advance(escaped);
+            }
+        }
+    }
+    // The scanner said the quote was closed, so this is not reached; answer
+    // with the unclosed-quote error rather than panic.
+    Err(Problem::new(
+        ErrorKind::Syntax,
+        word.span,
+        format!("This string is never closed; add a closing {quote} where it should end."),
+    ))
+}
+
+const ESCAPES: &str = r#"one of \n \t \r \0 \\ \" \' \xNN \u{NNNN}"#;
+
+/// Decodes the inside of a double-quoted or byte string. `start` is where
+/// `body` begins in the cell, for error positions.
+pub fn unescape(body: &str, start: Pos) -> Result<Vec<u8>, Problem> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut chars = body.chars().peekable();
+    let mut pos = start;
+    let mut buf = [0u8; 4];
+    while let Some(c) = chars.next() {
+        let here = pos;
+        pos = pos.advance(c);
+        if c != '\\' {
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        let Some(e) = chars.next() else {
+            return Err(Problem::new(
+                ErrorKind::Syntax,
+                Span { start: here, end: pos },
+                r"A backslash at the end starts an escape with nothing after it; write \\ for a backslash.",
+            )
+            .expected(ESCAPES));
+        };
+        pos = pos.advance(e);
+        match e {
+            'n' => out.push(b'\n'),
+            't' => out.push(b'\t'),
+            'r' => out.push(b'\r'),
+            '0' => out.push(0),
+            '\\' => out.push(b'\\'),
+            '"' => out.push(b'"'),
+            '\'' => out.push(b'\''),
+            'x' => {
+                let mut value = 0u8;
+                for _ in 0..2 {
+                    match chars.peek().and_then(|d| d.to_digit(16).map(|v| (*d, v))) {
+                        Some((d, v)) => {
+                            chars.next();
+                            pos = pos.advance(d);
+                            // v < 16, so this fits in a byte.
+                            value = value * 16 + v as u8;
+                        }
+                        None => {
+                            return Err(Problem::new(
+                                ErrorKind::Syntax,
+                                Span { start: here, end: pos },
+                                r"\x must be followed by exactly two hex digits, like \x0a or \xff.",
+                            )
+                            .expected("two hex digits after \\x"));
+                        }
+                    }
+                }
+                out.push(value);
+            }
+            'u' => {
+                let ch = unicode_escape(&mut chars, here, &mut pos)?;
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            }
+            other => {
+                return Err(Problem::new(
+                    ErrorKind::Syntax,
+                    Span {
+                        start: here,
+                        end: pos,
+                    },
+                    format!(
+                        r"`\{}` is not an escape; write \\ for a backslash.",
+                        other.escape_debug()
+                    ),
+                )
+                .expected(ESCAPES));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The `{NNNN}` part of a `\u{NNNN}` escape.
+fn unicode_escape(
+    chars: &mut std::iter::Peekable<std::str::Chars>,
+    here: Pos,
+    pos: &mut Pos,
+) -> Result<char, Problem> {
+    let bad = |end: Pos, message: &str| {
+        Problem::new(ErrorKind::Syntax, Span { start: here, end }, message)
+            .expected(r"\u{...} with 1 to 6 hex digits, like \u{e9}")
+    };
+    if chars.peek() != Some(&'{') {
+        return Err(bad(
+            *pos,
+            r"\u needs its code point in braces, like \u{e9}.",
+        ));
+    }
+    chars.next();
+    *pos = pos.advance('{');
+    let mut digits = String::new();
+    loop {
+        match chars.next() {
+            Some('}') => {
+                *pos = pos.advance('}');
+                break;
+            }
+            Some(d) if d.is_ascii_hexdigit() && digits.len() < 6 => {
+                *pos = pos.advance(d);
+                digits.push(d);
+            }
+            _ => {
+                return Err(bad(
+                    *pos,
+                    r"\u{...} takes 1 to 6 hex digits and a closing brace, like \u{1f600}.",
+                ))
+            }
+        }
+    }
+    u32::from_str_radix(&digits, 16)
+        .ok()
+        .and_then(char::from_u32)
+        .ok_or_else(|| {
+            bad(
+                *pos,
+                &format!(r"\u{{{digits}}} is not a Unicode character (surrogates and values above 10FFFF are not)."),
+            )
+        })
+}
+
+fn one_char(pos: Pos, c: char) -> Span {
+    Span {
+        start: pos,
+        end: pos.advance(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(src: &str) -> Vec<Word<'_>> {
+        let mut scanner = Scanner::new(src);
+        let mut out = Vec::new();
+        while scanner.start_statement() {
+            while let Some(w) = scanner.next_word() {
+                out.push(w);
+            }
+        }
+        out
+    }
+
+    fn one(src: &str) -> Word<'_> {
+        let all = words(src);
+        assert_eq!(all.len(), 1, "expected one word in {src:?}, got {all:?}");
+        all[0]
+    }
+
+    fn bytes(src: &str) -> Vec<u8> {
+        decode(&one(src)).unwrap_or_else(|e| panic!("{src:?} failed: {e:?}"))
+    }
+
+    fn error(src: &str) -> Problem {
+        match decode(&one(src)) {
+            Ok(b) => panic!("{src:?} decoded to {b:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn bare_words_split_on_whitespace() {
+        let w = words("insert  todo:001\tbuy");
+        let texts: Vec<_> = w.iter().map(|w| w.text).collect();
+        assert_eq!(texts, ["insert", "todo:001", "buy"]);
+        assert_eq!(w[1].span.start.col, 8);
+        assert_eq!(w[2].span.start.col, 17);
+        assert!(w.iter().all(|w| w.form == Form::Bare));
+    }
+
+    #[test]
+    fn columns_count_code_points_not_bytes() {
+        let w = words("échò héllo wörld");
+        assert_eq!(w[1].span.start.col, 5);
+        assert_eq!(w[1].span.start.byte, 7);
+        assert_eq!(w[2].span.start.col, 11);
+        assert_eq!(w[2].span.end.offset, 16);
+    }
+
+    #[test]
+    fn bare_word_is_its_utf8_bytes() {
+        assert_eq!(bytes("héllo"), "héllo".as_bytes());
+        assert_eq!(bytes(r"C:\dir"), br"C:\dir");
+    }
+
+    #[test]
+    fn double_quoted_escapes() {
+        assert_eq!(bytes(r#""buy boots""#), b"buy boots");
+        assert_eq!(bytes(r#""a\nb\tc\rd\0e""#), b"a\nb\tc\rd\0e");
+        assert_eq!(bytes(r#""\\ \" \'""#), b"\\ \" '");
+        assert_eq!(bytes(r#""\x00\xff\x7F""#), [0x00, 0xff, 0x7f]);
+        assert_eq!(bytes(r#""caf\u{e9} \u{1F600}""#), "café 😀".as_bytes());
+        assert_eq!(bytes(r#""""#), b"");
+    }
+
+    #[test]
+    fn byte_string_uses_the_same_escapes() {
+        assert_eq!(bytes(r#"b"\x00\xff""#), [0x00, 0xff]);
+        assert_eq!(bytes(r#"b"a b""#), b"a b");
+        assert_eq!(one(r#"b"x""#).form, Form::ByteString);
+    }
+
+    #[test]
+    fn single_quoted_is_literal() {
+        assert_eq!(bytes(r"'C:\new\x00'"), br"C:\new\x00");
+        assert_eq!(bytes(r#"'say "hi"'"#), br#"say "hi""#);
+        assert_eq!(one("'a b'").form, Form::SingleQuoted);
+    }
+
+    #[test]
+    fn hex_words() {
+        assert_eq!(bytes("0x00ff"), [0x00, 0xff]);
+        assert_eq!(bytes("0xDEADbeef"), [0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(bytes("0x"), b"");
+        assert_eq!(one("0x1234").form, Form::Hex);
+    }
+
+    #[test]
+    fn quoted_words_keep_whitespace_and_may_span_lines() {
+        let w = words("insert k \"two\nlines\" next");
+        assert_eq!(w.len(), 4);
+        assert_eq!(decode(&w[2]).unwrap(), b"two\nlines");
+        assert_eq!(w[3].span.start.line, 1);
+        assert_eq!(w[3].span.start.col, 7);
+    }
+
+    #[test]
+    fn escaped_quote_does_not_close_the_string() {
+        let w = one(r#""a\"b c""#);
+        assert!(w.terminated);
+        assert_eq!(decode(&w).unwrap(), b"a\"b c");
+    }
+
+    #[test]
+    fn unclosed_quote_is_unterminated_and_points_at_the_opener() {
+        let w = words("get \"todo");
+        assert!(!w[1].terminated);
+        let e = decode(&w[1]).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Syntax);
+        assert_eq!(e.span.start.col, 4);
+        assert!(e.message.contains("never closed"), "{}", e.message);
+
+        let e = error("b'x");
+        assert_eq!(e.span.start.col, 1, "the quote inside the bare word b'x");
+        let w = one("b\"x");
+        assert!(!w.terminated);
+        let e = decode(&w).unwrap_err();
+        assert_eq!((e.span.start.col, e.span.end.col), (0, 2));
+    }
+
+    #[test]
+    fn bad_escapes_point_at_the_backslash() {
+        let e = error(r#""ab\qc""#);
+        assert_eq!(e.span.start.col, 3);
+        assert!(e.message.contains(r"`\q`"), "{}", e.message);
+
+        let e = error(r#""\xZ1""#);
+        assert_eq!(e.span.start.col, 1);
+        assert!(e.message.contains("two hex digits"));
+
+        let e = error(r#""a\u{110000}""#);
+        assert_eq!(e.span.start.col, 2);
+        assert!(e.message.contains("not a Unicode character"));
+
+        let e = error(r#""\u{d800}""#);
+        assert!(e.message.contains("not a Unicode character"));
+
+        let e = error(r#""\u00e9""#);
+        assert!(e.message.contains("braces"));
+
+        let e = error(r#""\u{1234567}""#);
+        assert!(e.message.contains("1 to 6"));
+    }
+
+    #[test]
+    fn bad_escape_on_a_later_line_of_a_string() {
+        let w = words("insert k \"line one\nli\\ne \\q\"");
+        let e = decode(&w[2]).unwrap_err();
+        assert_eq!((e.span.start.line, e.span.start.col), (1, 6));
+    }
+
+    #[test]
+    fn bad_hex_points_at_the_digit() {
+        let e = error("0x0g");
+        assert_eq!(e.span.start.col, 3);
+        assert!(e.message.contains("`g` is not a hex digit"));
+        let e = error("0xabc");
+        assert!(e.message.contains("odd number"));
+        assert_eq!((e.span.start.col, e.span.end.col), (0, 5));
+    }
+
+    #[test]
+    fn quote_inside_bare_word_is_an_error_with_a_fix() {
+        let e = error("don't");
+        assert_eq!(e.span.start.col, 3);
+        assert!(
+            e.notes.iter().any(|n| n.contains(r#""don't""#)),
+            "{:?}",
+            e.notes
+        );
+        let e = error(r#"say"hi""#);
+        assert!(
+            e.notes.iter().any(|n| n.contains(r#"'say"hi"'"#)),
+            "{:?}",
+            e.notes
+        );
+    }
+
+    #[test]
+    fn text_glued_after_closing_quote_is_an_error() {
+        let e = error(r#""abc"def"#);
+        assert_eq!((e.span.start.col, e.span.end.col), (5, 8));
+        assert!(e.message.contains("glued"));
+    }
+
+    #[test]
+    fn comment_lines_and_blank_lines_are_skipped() {
+        let w = words("# a comment with \"quote\n\n   # indented\nget k # not a comment here");
+        let texts: Vec<_> = w.iter().map(|w| w.text).collect();
+        assert_eq!(texts, ["get", "k", "#", "not", "a", "comment", "here"]);
+        assert_eq!(w[0].span.start.line, 3);
+    }
+
+    #[test]
+    fn rest_of_line_is_verbatim_after_one_space() {
+        let mut s = Scanner::new("echo  two spaces \"kept\"\r\nnext");
+        assert!(s.start_statement());
+        assert_eq!(s.next_word().map(|w| w.text), Some("echo"));
+        let t = s.rest_of_line();
+        assert_eq!(t.text, " two spaces \"kept\"");
+        assert_eq!(t.span.start.col, 5);
+        assert!(s.start_statement());
+        assert_eq!(s.next_word().map(|w| w.text), Some("next"));
+    }
+
+    #[test]
+    fn lone_backslash_at_end_of_body() {
+        let e = unescape("ab\\", Pos::default()).unwrap_err();
+        assert_eq!(e.span.start.col, 2);
+    }
+
+    #[test]
+    fn pos_advance_str_tracks_lines() {
+        let p = Pos::default().advance_str("ab\ncdé");
+        assert_eq!((p.line, p.col, p.offset, p.byte), (1, 3, 6, 7));
+    }
+}

@@ -1,0 +1,540 @@
+//! `sled-kernel install` / `uninstall`: write or remove the `sled` kernelspec.
+//!
+//! A kernelspec is a directory named after the kernel (`sled`) inside some
+//! `kernels/` directory that Jupyter searches. It holds `kernel.json` (how to
+//! start the kernel) and the logos the launcher shows. Which `kernels/`
+//! directory is used depends on the [`Target`], and follows the rules of
+//! `jupyter_core.paths` so that `jupyter kernelspec list` finds the result:
+//!
+//! * [`Target::User`] uses `JUPYTER_DATA_DIR` if set, else the platform's Jupyter
+//!   data dir (Linux: `$XDG_DATA_HOME/jupyter` or `~/.local/share/jupyter`;
+//!   macOS: `~/Library/Jupyter`; Windows: `%APPDATA%\jupyter`; with
+//!   `JUPYTER_PLATFORM_DIRS` set, the `platformdirs` locations instead).
+//! * [`Target::SysPrefix`] uses `<prefix>/share/jupyter`, where the prefix is the
+//!   active environment's: `VIRTUAL_ENV`, else `CONDA_PREFIX`, else the
+//!   `sys.prefix` that `python3` reports.
+//! * [`Target::Prefix`] uses `<DIR>/share/jupyter`.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+
+/// The kernelspec's directory name, which is the name frontends select.
+pub const KERNEL_NAME: &str = "sled";
+/// Shown in the JupyterLab launcher and the kernel picker.
+pub const DISPLAY_NAME: &str = "sled KV";
+/// The `language` field of `kernel.json` (and of `language_info`).
+pub const LANGUAGE: &str = "sled-kv";
+
+const LOGO_32: &[u8] = include_bytes!("logo/logo-32x32.png");
+const LOGO_64: &[u8] = include_bytes!("logo/logo-64x64.png");
+const LOGO_SVG: &[u8] = include_bytes!("logo/logo-svg.svg");
+
+/// Every file a kernelspec holds, by name, besides `kernel.json`.
+const LOGOS: [(&str, &[u8]); 3] = [
+    ("logo-32x32.png", LOGO_32),
+    ("logo-64x64.png", LOGO_64),
+    ("logo-svg.svg", LOGO_SVG),
+];
+
+/// Prefix of the staging directory an install writes before moving it into
+/// place; uninstall also clears any left behind by an interrupted install.
+const STAGING_PREFIX: &str = ".sled-kernelspec-staging-";
+
+/// Where the kernelspec goes, mirroring `jupyter kernelspec install`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The per-user Jupyter data dir (`JUPYTER_DATA_DIR`, else the platform default).
+    User,
+    /// `sys.prefix` of the active virtualenv / conda env.
+    SysPrefix,
+    /// An explicit prefix: `PREFIX/share/jupyter/kernels/sled`.
+    Prefix(PathBuf),
+}
+
+/// Write the kernelspec; returns the directory written.
+///
+/// `kernel.json` points at the absolute path of the running executable.
+/// An existing `sled` spec at the same place is replaced as a whole, so
+/// running this twice is safe and leaves no stale files behind.
+pub fn install(target: &Target) -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find the path of this executable")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let dir = spec_dir(target, &real_env)?;
+    install_at(&dir, &exe)?;
+    Ok(dir)
+}
+
+/// Remove the kernelspec; returns the directories removed.
+///
+/// That is the `sled` spec directory of the target plus any staging
+/// directories an interrupted install left beside it. Fails, naming the
+/// path it looked at, when there was nothing to remove.
+pub fn uninstall(target: &Target) -> Result<Vec<PathBuf>> {
+    let dir = spec_dir(target, &real_env)?;
+    uninstall_at(&dir)
+}
+
+/// The contents of `kernel.json` for an executable at `exe`.
+pub fn kernel_json(exe: &Path) -> Result<serde_json::Value> {
+    let exe = exe
+        .to_str()
+        .with_context(|| format!("executable path {} is not valid UTF-8", exe.display()))?;
+    Ok(json!({
+        "argv": [exe, "kernel", "--connection-file", "{connection_file}"],
+        "display_name": DISPLAY_NAME,
+        "language": LANGUAGE,
+        "interrupt_mode": "message",
+        "kernel_protocol_version": "5.5",
+        "metadata": {},
+    }))
+}
+
+/// A way to read environment variables, so tests can supply their own.
+type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<OsString>;
+
+fn real_env(name: &str) -> Option<OsString> {
+    std::env::var_os(name)
+}
+
+/// An environment variable that is set and not empty (jupyter_core treats
+/// an empty value as unset).
+fn env_nonempty(env: EnvLookup, name: &str) -> Option<OsString> {
+    env(name).filter(|v| !v.is_empty())
+}
+
+fn spec_dir(target: &Target, env: EnvLookup) -> Result<PathBuf> {
+    let data_dir = match target {
+        Target::User => user_data_dir(env)?,
+        Target::SysPrefix => sys_prefix(env)?.join("share").join("jupyter"),
+        Target::Prefix(prefix) => std::path::absolute(prefix)
+            .with_context(|| format!("cannot make {} absolute", prefix.display()))?
+            .join("share")
+            .join("jupyter"),
+    };
+    Ok(data_dir.join("kernels").join(KERNEL_NAME))
+}
+
+/// `jupyter_core.paths.jupyter_data_dir()`.
+fn user_data_dir(env: EnvLookup) -> Result<PathBuf> {
+    if let Some(dir) = env_nonempty(env, "JUPYTER_DATA_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    platform_data_dir(env, use_platform_dirs(env))
+}
+
+/// `jupyter_core.paths.use_platform_dirs()`: `JUPYTER_PLATFORM_DIRS` set to
+/// anything but a false-looking word.
+fn use_platform_dirs(env: EnvLookup) -> bool {
+    match env("JUPYTER_PLATFORM_DIRS").and_then(|v| v.into_string().ok()) {
+        None => false,
+        Some(v) => !matches!(
+            v.to_ascii_lowercase().as_str(),
+            "" | "no" | "n" | "false" | "off" | "0" | "0.0"
+        ),
+    }
+}
+
+fn home_dir() -> Result<PathBuf> {
+    dirs::home_dir().context("cannot find your home directory (is HOME set?)")
+}
+
+#[cfg(target_os = "macos")]
+fn platform_data_dir(_env: EnvLookup, platform_dirs: bool) -> Result<PathBuf> {
+    if platform_dirs {
+        let base = dirs::data_dir().context("cannot find ~/Library/Application Support")?;
+        return Ok(base.join("jupyter"));
+    }
+    Ok(home_dir()?.join("Library").join("Jupyter"))
+}
+
+#[cfg(windows)]
+fn platform_data_dir(env: EnvLookup, platform_dirs: bool) -> Result<PathBuf> {
+    if platform_dirs {
+        let base = dirs::data_local_dir().context("cannot find %LOCALAPPDATA%")?;
+        return Ok(base.join("jupyter"));
+    }
+    if let Some(appdata) = env_nonempty(env, "APPDATA") {
+        return Ok(PathBuf::from(appdata).join("jupyter"));
+    }
+    // No APPDATA: jupyter_core falls back to `<config dir>/data`.
+    let config = match env_nonempty(env, "JUPYTER_CONFIG_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => home_dir()?.join(".jupyter"),
+    };
+    Ok(config.join("data"))
+}
+
+/// Linux and other Unixes. `platformdirs` agrees with jupyter_core's own
+/// rule here, so `JUPYTER_PLATFORM_DIRS` changes nothing.
+#[cfg(not(any(target_os = "macos", windows)))]
+fn platform_data_dir(env: EnvLookup, _platform_dirs: bool) -> Result<PathBuf> {
+    let base = match env_nonempty(env, "XDG_DATA_HOME") {
+        Some(xdg) => PathBuf::from(xdg),
+        None => home_dir()?.join(".local").join("share"),
+    };
+    Ok(base.join("jupyter"))
+}
+
+/// The active Python environment's prefix.
+fn sys_prefix(env: EnvLookup) -> Result<PathBuf> {
+    for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
+        if let Some(prefix) = env_nonempty(env, var) {
+            return Ok(PathBuf::from(prefix));
+        }
+    }
+    let mut tried = Vec::new();
+    for python in ["python3", "python"] {
+        match Command::new(python)
+            .args(["-c", "import sys; print(sys.prefix)"])
+            .output()
+        {
+            Ok(out) if out.status.success() => {
+                let prefix = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                if !prefix.is_empty() {
+                    return Ok(PathBuf::from(prefix));
+                }
+                tried.push(format!("{python} printed no sys.prefix"));
+            }
+            Ok(out) => tried.push(format!("{python} exited with {}", out.status)),
+            Err(err) => tried.push(format!("{python}: {err}")),
+        }
+    }
+    bail!(
+        "--sys-prefix needs an active Python environment, and none was found: \
+         VIRTUAL_ENV and CONDA_PREFIX are unset and asking Python failed ({}). \
+         Activate the environment that runs Jupyter, or use --user or --prefix DIR.",
+        tried.join("; ")
+    )
+}
+
+/// Write a complete kernelspec at `dir` for an executable at `exe`.
+///
+/// The files are written to a staging directory beside `dir` first; only
+/// when all of them are there is the old spec (if any) removed and the new
+/// one renamed into its place.
+fn install_at(dir: &Path, exe: &Path) -> Result<()> {
+    let kernels = dir
+        .parent()
+        .with_context(|| format!("{} has no parent directory", dir.display()))?;
+    fs::create_dir_all(kernels).with_context(|| format!("cannot create {}", kernels.display()))?;
+
+    let staging = tempfile::Builder::new()
+        .prefix(STAGING_PREFIX)
+        .tempdir_in(kernels)
+        .with_context(|| format!("cannot create a staging directory in {}", kernels.display()))?;
+
+    let spec = serde_json::to_string_pretty(&kernel_json(exe)?)? + "\n";
+    let write = |name: &str, bytes: &[u8]| {
+        let path = staging.path().join(name);
+        fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    };
+    write("kernel.json", spec.as_bytes())?;
+    for (name, bytes) in LOGOS {
+        write(name, bytes)?;
+    }
+    // tempfile makes the directory private (0700); a kernelspec must be
+    // readable by everyone who may start the kernel, as jupyter's own are.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(staging.path(), fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot set permissions on {}", staging.path().display()))?;
+    }
+
+    remove_existing(dir)?;
+    let staged = staging.keep();
+    if let Err(err) = fs::rename(&staged, dir) {
+        let _ = fs::remove_dir_all(&staged);
+        return Err(err)
+            .with_context(|| format!("cannot move the kernelspec into {}", dir.display()));
+    }
+    Ok(())
+}
+
+/// Remove whatever is at `path` (directory, file or symlink); true if there
+/// was something.
+fn remove_existing(path: &Path) -> Result<bool> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(err) => return Err(err).with_context(|| format!("cannot inspect {}", path.display())),
+    };
+    let removed = if meta.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    };
+    removed.with_context(|| format!("cannot remove {}", path.display()))?;
+    Ok(true)
+}
+
+fn uninstall_at(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    if remove_existing(dir)? {
+        removed.push(dir.to_path_buf());
+    }
+    if let Some(kernels) = dir.parent() {
+        if let Ok(entries) = fs::read_dir(kernels) {
+            for entry in entries.flatten() {
+                let leftover = entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(STAGING_PREFIX);
+                if leftover && remove_existing(&entry.path())? {
+                    removed.push(entry.path());
+                }
+            }
+        }
+    }
+    if removed.is_empty() {
+        bail!(
+            "no `{KERNEL_NAME}` kernelspec is installed at {}; nothing to uninstall",
+            dir.display()
+        );
+    }
+    Ok(removed)
+}
+
+/// The per-user Jupyter data dir, as `jupyter --data-dir` prints it (the
+/// kernel keeps its cell history there).
+pub fn user_data_dir_now() -> Result<PathBuf> {
+    user_data_dir(&real_env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// An environment made of just the given variables.
+    fn fake_env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let map: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn png_size(bytes: &[u8]) -> (u32, u32) {
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+        assert_eq!(&bytes[12..16], b"IHDR");
+        let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+        (be(16), be(20))
+    }
+
+    #[test]
+    fn logos_are_what_their_names_say() {
+        assert_eq!(png_size(LOGO_32), (32, 32));
+        assert_eq!(png_size(LOGO_64), (64, 64));
+        let svg = std::str::from_utf8(LOGO_SVG).unwrap();
+        assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn kernel_json_has_every_field() {
+        let spec = kernel_json(Path::new("/opt/bin/sled-kernel")).unwrap();
+        assert_eq!(
+            spec,
+            json!({
+                "argv": ["/opt/bin/sled-kernel", "kernel", "--connection-file", "{connection_file}"],
+                "display_name": "sled KV",
+                "language": "sled-kv",
+                "interrupt_mode": "message",
+                "kernel_protocol_version": "5.5",
+                "metadata": {},
+            })
+        );
+    }
+
+    #[test]
+    fn jupyter_data_dir_wins_for_user() {
+        let env = fake_env(&[("JUPYTER_DATA_DIR", "/data/jup"), ("XDG_DATA_HOME", "/xdg")]);
+        assert_eq!(
+            spec_dir(&Target::User, &env).unwrap(),
+            Path::new("/data/jup/kernels/sled")
+        );
+    }
+
+    #[cfg(not(any(target_os = "macos", windows)))]
+    #[test]
+    fn user_dir_on_linux_follows_xdg_then_home() {
+        let env = fake_env(&[("XDG_DATA_HOME", "/xdg"), ("JUPYTER_DATA_DIR", "")]);
+        assert_eq!(
+            spec_dir(&Target::User, &env).unwrap(),
+            Path::new("/xdg/jupyter/kernels/sled")
+        );
+        let env = fake_env(&[]);
+        let home = dirs::home_dir().unwrap();
+        assert_eq!(
+            spec_dir(&Target::User, &env).unwrap(),
+            home.join(".local/share/jupyter/kernels/sled")
+        );
+        // platformdirs agrees with jupyter_core on Linux.
+        let env = fake_env(&[("XDG_DATA_HOME", "/xdg"), ("JUPYTER_PLATFORM_DIRS", "1")]);
+        assert_eq!(
+            spec_dir(&Target::User, &env).unwrap(),
+            Path::new("/xdg/jupyter/kernels/sled")
+        );
+    }
+
+    #[test]
+    fn platform_dirs_flag_reads_like_jupyter_core() {
+        for (value, expected) in [
+            ("1", true),
+            ("yes", true),
+            ("0", false),
+            ("False", false),
+            ("", false),
+        ] {
+            let env = fake_env(&[("JUPYTER_PLATFORM_DIRS", value)]);
+            assert_eq!(
+                use_platform_dirs(&env),
+                expected,
+                "JUPYTER_PLATFORM_DIRS={value:?}"
+            );
+        }
+        assert!(!use_platform_dirs(&fake_env(&[])));
+    }
+
+    #[test]
+    fn sys_prefix_prefers_virtualenv_then_conda() {
+        let env = fake_env(&[("VIRTUAL_ENV", "/venv"), ("CONDA_PREFIX", "/conda")]);
+        assert_eq!(
+            spec_dir(&Target::SysPrefix, &env).unwrap(),
+            Path::new("/venv/share/jupyter/kernels/sled")
+        );
+        let env = fake_env(&[("VIRTUAL_ENV", ""), ("CONDA_PREFIX", "/conda")]);
+        assert_eq!(
+            spec_dir(&Target::SysPrefix, &env).unwrap(),
+            Path::new("/conda/share/jupyter/kernels/sled")
+        );
+    }
+
+    #[test]
+    fn prefix_target_is_made_absolute() {
+        let env = fake_env(&[]);
+        let dir = spec_dir(&Target::Prefix(PathBuf::from("some/where")), &env).unwrap();
+        assert!(dir.is_absolute(), "{}", dir.display());
+        assert!(dir.ends_with("some/where/share/jupyter/kernels/sled"));
+    }
+
+    #[test]
+    fn install_writes_a_complete_spec_for_this_executable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = install(&Target::Prefix(tmp.path().to_path_buf())).unwrap();
+        assert_eq!(dir, tmp.path().join("share/jupyter/kernels/sled"));
+        assert_eq!(
+            names_in(&dir),
+            [
+                "kernel.json",
+                "logo-32x32.png",
+                "logo-64x64.png",
+                "logo-svg.svg"
+            ]
+        );
+        let spec: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join("kernel.json")).unwrap()).unwrap();
+        let argv0 = PathBuf::from(spec["argv"][0].as_str().unwrap());
+        assert!(argv0.is_absolute());
+        assert_eq!(
+            argv0,
+            std::env::current_exe().unwrap().canonicalize().unwrap()
+        );
+        assert_eq!(spec["argv"][1], "kernel");
+        assert_eq!(spec["argv"][3], "{connection_file}");
+        assert_eq!(spec["language"], "sled-kv");
+        assert_eq!(fs::read(dir.join("logo-64x64.png")).unwrap(), LOGO_64);
+        // Nothing else is left in kernels/ (no staging directory).
+        assert_eq!(names_in(dir.parent().unwrap()), ["sled"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o755);
+        }
+    }
+
+    #[test]
+    fn install_twice_replaces_the_old_spec_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = Target::Prefix(tmp.path().to_path_buf());
+        let dir = install(&target).unwrap();
+        fs::write(dir.join("stale.txt"), "from an older install").unwrap();
+        fs::write(dir.join("kernel.json"), "{ broken").unwrap();
+        let again = install(&target).unwrap();
+        assert_eq!(again, dir);
+        assert_eq!(
+            names_in(&dir),
+            [
+                "kernel.json",
+                "logo-32x32.png",
+                "logo-64x64.png",
+                "logo-svg.svg"
+            ]
+        );
+        let spec: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join("kernel.json")).unwrap()).unwrap();
+        assert_eq!(spec["display_name"], "sled KV");
+        assert_eq!(names_in(dir.parent().unwrap()), ["sled"]);
+    }
+
+    #[test]
+    fn install_replaces_a_plain_file_in_the_way() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("kernels/sled");
+        fs::create_dir_all(dir.parent().unwrap()).unwrap();
+        fs::write(&dir, "not a directory").unwrap();
+        install_at(&dir, Path::new("/bin/sled-kernel")).unwrap();
+        assert!(dir.join("kernel.json").is_file());
+    }
+
+    #[test]
+    fn uninstall_removes_the_spec_and_leftovers_then_says_nothing_is_there() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = Target::Prefix(tmp.path().to_path_buf());
+        let dir = install(&target).unwrap();
+        let kernels = dir.parent().unwrap().to_path_buf();
+        // A staging dir an interrupted install might leave, and a neighbour
+        // kernelspec that must survive.
+        let leftover = kernels.join(format!("{STAGING_PREFIX}abc123"));
+        fs::create_dir(&leftover).unwrap();
+        fs::create_dir(kernels.join("python3")).unwrap();
+
+        let mut removed = uninstall(&target).unwrap();
+        removed.sort();
+        let mut expected = vec![dir.clone(), leftover];
+        expected.sort();
+        assert_eq!(removed, expected);
+        assert_eq!(names_in(&kernels), ["python3"]);
+
+        let err = uninstall(&target).unwrap_err().to_string();
+        assert!(err.contains("nothing to uninstall"), "{err}");
+        assert!(err.contains(&dir.display().to_string()), "{err}");
+    }
+
+    #[test]
+    fn uninstall_of_a_prefix_that_never_existed_is_a_clear_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = uninstall(&Target::Prefix(tmp.path().join("nope")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no `sled` kernelspec is installed at"),
+            "{err}"
+        );
+    }
+}
