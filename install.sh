@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Build sled-kernel, give it a Jupyter environment in .venv, register the
+# kernel there and run the first lesson notebook, so you can see it work.
+# Needs only the Rust toolchain (cargo) and python3. Safe to run again:
+# a second run skips whatever is already done.
+#
+#   ./install.sh                  all of the above
+#   ./install.sh --no-demo        skip running the notebook at the end
+#   ./install.sh --test-packages  also put the test tools in .venv (tests/run)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+ROOT="$(pwd -P)"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+KERNEL_BIN="$ROOT/target/release/sled-kernel"
+DEMO_NOTEBOOK="notebooks/01-embedded-kv-with-sled.ipynb"
+
+# What the notebooks need, and what the tests need on top of that.
+NOTEBOOK_PACKAGES=(
+  "jupyterlab>=4.2,<5"
+  "jupyter_client>=8.6,<9"
+  "nbclient>=0.10,<0.12"
+  "nbformat>=5.10,<6"
+)
+TEST_PACKAGES=(
+  "pytest>=8,<10"
+  "pytest-timeout>=2.3,<3"
+  "jupyter_kernel_test>=0.7,<0.8"
+)
+
+demo=1
+packages=("${NOTEBOOK_PACKAGES[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --no-demo) demo=0 ;;
+    --test-packages) packages+=("${TEST_PACKAGES[@]}") ;;
+    -h | --help)
+      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "install.sh: unknown option '$arg' (try --help)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+step() { printf '\n==> %s\n' "$*"; }
+die() {
+  printf 'install.sh: %s\n' "$*" >&2
+  exit 1
+}
+
+command -v cargo >/dev/null || die "cargo was not found: install the Rust toolchain (rustup) first"
+command -v python3 >/dev/null || die "python3 was not found: install Python 3.10 or newer first"
+
+step "Building the kernel: cargo build --release --locked"
+cargo build --release --locked
+[ -x "$KERNEL_BIN" ] || die "the build finished but $KERNEL_BIN is missing"
+
+step "Python environment: .venv"
+if [ ! -x "$PY" ]; then
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" ||
+    die "python3 -m venv failed (on Debian or Ubuntu: apt-get install python3-venv)"
+  echo "created $VENV"
+fi
+
+# A stamp file lists the requirements last installed; when it already holds
+# every one asked for now, and they import, pip is not run at all.
+stamp="$VENV/.sled-kernel-requirements"
+wanted="$(printf '%s\n' "${packages[@]}" | sort)"
+have_all() {
+  [ -f "$stamp" ] || return 1
+  [ -z "$(comm -23 <(printf '%s\n' "$wanted") <(sort "$stamp"))" ] || return 1
+  "$PY" -c 'import jupyterlab, jupyter_client, nbclient, nbformat' 2>/dev/null || return 1
+  if printf '%s\n' "${packages[@]}" | grep -q '^pytest'; then
+    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test' 2>/dev/null || return 1
+  fi
+}
+if have_all; then
+  echo "packages already installed (delete .venv to start over)"
+else
+  echo "installing: ${packages[*]}"
+  "$PY" -m pip install --quiet --disable-pip-version-check "${packages[@]}"
+  { [ -f "$stamp" ] && cat "$stamp"; printf '%s\n' "$wanted"; } | sort -u >"$stamp.new"
+  mv "$stamp.new" "$stamp"
+fi
+
+step "Registering the kernel in .venv: sled-kernel install --sys-prefix"
+VIRTUAL_ENV="$VENV" CONDA_PREFIX="" "$KERNEL_BIN" install --sys-prefix
+# The kernelspec must be the one Jupyter in .venv picks, pointing at this build.
+"$PY" - "$KERNEL_BIN" <<'PYEOF'
+import os, sys
+from jupyter_client.kernelspec import KernelSpecManager
+spec = KernelSpecManager().get_kernel_spec("sled")
+if os.path.realpath(spec.argv[0]) != os.path.realpath(sys.argv[1]):
+    sys.exit(f"install.sh: Jupyter in .venv finds a `sled` kernel in {spec.resource_dir} "
+             f"that runs {spec.argv[0]}, not {sys.argv[1]}; remove it with "
+             "`jupyter kernelspec remove sled` and run ./install.sh again")
+print(f"jupyter finds: sled -> {spec.resource_dir}")
+PYEOF
+
+if [ "$demo" = 1 ]; then
+  step "Running $DEMO_NOTEBOOK headless"
+  "$PY" scripts/notebooks.py show "$DEMO_NOTEBOOK"
+  cat <<EOF
+Done. Open the lessons in JupyterLab with:
+
+    .venv/bin/jupyter lab notebooks/
+
+and run the test suite with: tests/run
+EOF
+fi

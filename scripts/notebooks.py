@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Run the lesson notebooks with the `sled` kernel.
+
+    python scripts/notebooks.py show [NOTEBOOK ...]     run, print the outputs as text
+    python scripts/notebooks.py refresh [NOTEBOOK ...]  run, store the fresh outputs
+
+With no NOTEBOOK, every `notebooks/*.ipynb` is used. Run it with the
+project's environment (`.venv/bin/python`), where `./install.sh` registered
+the kernel.
+
+`refresh` writes each notebook back in a stable form, so that running it
+twice gives the same bytes: no per-cell timings, no kernel version noise.
+`tests/python/test_notebooks.py` uses the same functions to check that a
+fresh run still prints what the stored notebook shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+KERNEL_NAME = "sled"
+KERNELSPEC = {"name": "sled", "display_name": "sled KV", "language": "sled-kv"}
+
+# The parts of a rich output that are compared and shown.
+COMPARED_MIMES = ("text/plain", "text/html", "application/json")
+# language_info fields kept in a stored notebook; `version` is left out on
+# purpose (it follows the kernel's version and would churn the file).
+KEPT_LANGUAGE_INFO = ("name", "file_extension", "mimetype", "pygments_lexer", "codemirror_mode")
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def notebook_paths(names: list[str] | None = None) -> list[Path]:
+    if names:
+        return [Path(n).resolve() for n in names]
+    return sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(str(path), as_version=4)
+
+
+def execute(nb: nbformat.NotebookNode, cell_timeout: int = 60) -> nbformat.NotebookNode:
+    """Run a copy of `nb` in a fresh `sled` kernel; the argument is untouched."""
+    fresh = copy.deepcopy(nb)
+    client = NotebookClient(
+        fresh,
+        kernel_name=KERNEL_NAME,
+        timeout=cell_timeout,
+        startup_timeout=60,
+        record_timing=False,
+        coalesce_streams=True,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    client.execute()
+    return fresh
+
+
+def _text(value: Any) -> str:
+    """Notebook text fields may be a string or a list of lines."""
+    return "".join(value) if isinstance(value, list) else value
+
+
+def _merged_streams(outputs: list[dict]) -> list[dict]:
+    """Join neighbouring stream outputs of the same name, as a frontend shows them."""
+    merged: list[dict] = []
+    for out in outputs:
+        if (
+            out["output_type"] == "stream"
+            and merged
+            and merged[-1]["output_type"] == "stream"
+            and merged[-1]["name"] == out["name"]
+        ):
+            merged[-1] = {**merged[-1], "text": merged[-1]["text"] + _text(out["text"])}
+        elif out["output_type"] == "stream":
+            merged.append({"output_type": "stream", "name": out["name"], "text": _text(out["text"])})
+        else:
+            merged.append(out)
+    return merged
+
+
+def comparable(nb: nbformat.NotebookNode) -> list[dict]:
+    """The observable result of each code cell, in plain JSON for comparing."""
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for out in _merged_streams(cell.get("outputs", [])):
+            kind = out["output_type"]
+            item: dict[str, Any] = {"output_type": kind}
+            if kind == "stream":
+                item["name"] = out["name"]
+                item["text"] = out["text"]
+            elif kind in ("execute_result", "display_data"):
+                data = out.get("data", {})
+                item["data"] = {
+                    mime: (data[mime] if mime == "application/json" else _text(data[mime]))
+                    for mime in COMPARED_MIMES
+                    if mime in data
+                }
+                if kind == "execute_result":
+                    item["execution_count"] = out.get("execution_count")
+            elif kind == "error":
+                item["ename"] = out["ename"]
+                item["evalue"] = out["evalue"]
+            outputs.append(item)
+        cells.append(
+            {
+                "cell": index,
+                "source": _text(cell.source),
+                "execution_count": cell.get("execution_count"),
+                "outputs": outputs,
+            }
+        )
+    return cells
+
+
+def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Strip what changes from run to run, so a stored notebook is stable."""
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    info = nb.metadata.get("language_info")
+    if info is not None:
+        nb.metadata["language_info"] = {k: info[k] for k in KEPT_LANGUAGE_INFO if k in info}
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") in ("execute_result", "display_data"):
+                out.setdefault("metadata", {})
+                out.pop("transient", None)
+    return nb
+
+
+def as_text(nb: nbformat.NotebookNode) -> str:
+    """The code cells and their outputs, the way a console would print them."""
+    lines: list[str] = []
+    for cell in comparable(nb):
+        count = cell["execution_count"] if cell["execution_count"] is not None else " "
+        source = cell["source"].splitlines() or [""]
+        lines.append(f"In [{count}]: {source[0]}")
+        lines.extend(" " * (len(str(count)) + 7) + more for more in source[1:])
+        for out in cell["outputs"]:
+            kind = out["output_type"]
+            if kind == "stream":
+                prefix = "" if out["name"] == "stdout" else "[stderr] "
+                lines.extend(prefix + line for line in out["text"].splitlines())
+            elif kind == "execute_result":
+                lines.append(f"Out[{out['execution_count']}]:")
+                lines.extend(out["data"].get("text/plain", "").splitlines())
+            elif kind == "display_data":
+                lines.extend(out["data"].get("text/plain", "").splitlines())
+            elif kind == "error":
+                lines.append(f"{out['ename']}: {out['evalue']}")
+        lines.append("")
+    return ANSI.sub("", "\n".join(lines))
+
+
+def write(nb: nbformat.NotebookNode, path: Path) -> None:
+    nbformat.validate(nb)
+    nbformat.write(nb, str(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["show", "refresh"])
+    parser.add_argument("notebooks", nargs="*", help="default: notebooks/*.ipynb")
+    parser.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
+    args = parser.parse_args(argv)
+
+    paths = notebook_paths(args.notebooks)
+    if not paths:
+        print("no notebooks found", file=sys.stderr)
+        return 1
+    for path in paths:
+        fresh = execute(read(path), cell_timeout=args.timeout)
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        if args.command == "show":
+            print(f"--- {shown} ---")
+            print(as_text(fresh))
+        else:
+            write(normalise(fresh), path)
+            cells = comparable(fresh)
+            print(f"stored outputs of {len(cells)} code cells in {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
