@@ -1,0 +1,33 @@
+//! Replays the fuzzers' seed corpora (`fuzz/corpus/`) through the same
+//! entry points the fuzz targets use, so every test run is a short smoke run
+//! of each corpus without needing cargo-fuzz.
+
+use sled_kernel::wire::{decode, Signer};
+use std::path::Path;
+
+fn corpus(target: &str) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let inputs: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
+        .collect();
+    assert!(!inputs.is_empty(), "empty corpus in {}", dir.display());
+    inputs
+}
+
+#[test]
+fn wire_decode_corpus() {
+    let mut decoded = 0;
+    for input in corpus("wire_decode") {
+        // As in fuzz/fuzz_targets/wire_decode.rs: 0xFF separates frames.
+        let frames: Vec<Vec<u8>> = input.split(|b| *b == 0xFF).map(<[u8]>::to_vec).collect();
+        decoded += usize::from(decode(frames.clone(), &Signer::new("")).is_ok());
+        assert!(
+            decode(frames, &Signer::new("fuzz-key")).is_err(),
+            "unsigned input passed a keyed check"
+        );
+    }
+    assert!(decoded >= 5, "the seed corpus holds well-formed messages");
+}
