@@ -331,7 +331,7 @@ pub fn kernel_info_reply() -> Value {
             "version": "0.34.7",
             "mimetype": "text/x-sled-kv",
             "file_extension": ".sledkv",
-            "pygments_lexer": "text",
+            "pygments_lexer": "sled-kv",
             "codemirror_mode": "shell",
         },
         "banner": concat!(

@@ -1,0 +1,76 @@
+"""The Pygments lexer that makes shared lessons readable: `jupyter nbconvert`
+highlights sled-kv cells with it, found by the name the kernel advertises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+from pygments.lexers import get_lexer_by_name
+from pygments.token import Comment, Keyword, Name, String
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def tokens(code: str) -> list[tuple[object, str]]:
+    lexer = get_lexer_by_name("sled-kv")
+    return [(tok, text) for tok, text in lexer.get_tokens(code) if text.strip()]
+
+
+def test_the_kernel_names_a_lexer_that_is_installed() -> None:
+    km, kc = start_new_kernel(kernel_name="sled")
+    try:
+        kc.kernel_info()
+        info = kc.get_shell_msg(timeout=20)["content"]["language_info"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+    lexer = get_lexer_by_name(info["pygments_lexer"])
+    assert lexer.name == "sled-kv"
+    assert info["file_extension"] in [f.lstrip("*") for f in lexer.filenames]
+
+
+def test_every_command_the_kernel_completes_is_a_keyword() -> None:
+    km, kc = start_new_kernel(kernel_name="sled")
+    try:
+        kc.complete("", 0)
+        names = kc.get_shell_msg(timeout=20)["content"]["matches"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+    assert "insert" in names and "%reset" in names, names
+    for name in names:
+        first = tokens(f"{name} k\n")[0]
+        assert first[1] == name, (name, first)
+        assert first[0] in Keyword or first[0] in Name.Builtin, (name, first)
+
+
+def test_keys_values_and_comments_get_their_own_tokens() -> None:
+    got = tokens('insert todo:001 "buy\\n boots"  # why\nget b"\\x00" \'C:\\temp\'\n')
+    kinds = {text: tok for tok, text in got}
+    assert kinds["insert"] in Keyword
+    assert kinds["todo:001"] in Name
+    assert kinds["\\n"] in String.Escape
+    assert kinds["# why"] in Comment
+    assert kinds["\\x00"] in String.Escape
+    assert kinds["'C:\\temp'"] in String
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbconvert_html_highlights_the_cells(notebook: Path, tmp_path: Path) -> None:
+    out = tmp_path / "lesson.html"
+    subprocess.run(
+        [sys.executable, "-m", "nbconvert", "--to", "html", "--output", str(out), str(notebook)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    html = out.read_text()
+    # Pygments wraps keywords in <span class="k">; plain text would have none.
+    assert '<span class="k">' in html
+    assert "No lexer found" not in html
