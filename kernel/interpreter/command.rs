@@ -1,33 +1,131 @@
-//! The one table of commands. Parsing, help, completion and "did you mean"
-//! all read [`COMMANDS`], so a command is described in exactly one place.
+//! The one table of commands. Parsing, help, completion, inspection and
+//! "did you mean" all read [`COMMANDS`], so a command is described in
+//! exactly one place: its name and aliases, its arguments, where it may
+//! stand, what it prints and which sled method it stands for.
 //!
 //! Commands are named after the sled methods they call, so the notebook
-//! teaches the Rust API as it goes.
+//! teaches the Rust API as it goes; familiar names from other stores are
+//! aliases.
 
 /// Which command a line names, once aliases are resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CommandId {
-    Insert,
+    // Reads
     Get,
+    ContainsKey,
+    Len,
+    IsEmpty,
+    First,
+    Last,
+    GetLt,
+    GetGt,
     ScanPrefix,
-    Remove,
+    Range,
     Iter,
     Keys,
+    // Writes
+    Insert,
+    Remove,
+    PopMin,
+    PopMax,
+    CompareAndSwap,
+    Append,
+    Incr,
+    Clear,
+    // Atomic groups
+    Batch,
+    Transaction,
+    End,
+    Abort,
+    // Trees
+    OpenTree,
+    TreeNames,
+    DropTree,
+    // Database
     Flush,
+    SizeOnDisk,
+    Checksum,
+    GenerateId,
+    WasRecovered,
+    // Magics
+    Help,
+    LsMagic,
     Reset,
+    Open,
+    Reopen,
+    Info,
+    Time,
+    Limit,
+    Load,
+    Dump,
+    Sleep,
+    // Printing
     Echo,
     Warn,
-    Sleep,
+}
+
+/// The sections of `%help`, in the order they are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Reads,
+    Writes,
+    Atomic,
+    Trees,
+    Database,
+    Magics,
+    Printing,
+}
+
+impl Group {
+    pub const ALL: [Group; 7] = [
+        Group::Reads,
+        Group::Writes,
+        Group::Atomic,
+        Group::Trees,
+        Group::Database,
+        Group::Magics,
+        Group::Printing,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Reads => "reads",
+            Group::Writes => "writes",
+            Group::Atomic => "atomic groups",
+            Group::Trees => "trees",
+            Group::Database => "database",
+            Group::Magics => "magics (the session, not sled)",
+            Group::Printing => "printing",
+        }
+    }
 }
 
 /// What one argument slot holds. Completion and inspection look at this to
-/// know when the cursor sits where a key belongs.
+/// know what belongs where the cursor is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Param {
     Key,
     Value,
     Prefix,
+    /// `A..B` in any of sled's bound forms.
+    Range,
+    /// The value `compare_and_swap` expects, or `-` for "absent".
+    Old,
+    /// The value `compare_and_swap` stores, or `-` to remove the key.
+    New,
+    /// A signed whole number to add.
+    Delta,
+    /// A tree name.
+    Tree,
+    /// A database directory.
+    Dir,
+    /// A data file.
+    File,
+    /// A count of rows.
+    Rows,
     Seconds,
+    /// A command name, for `%help`.
+    Topic,
 }
 
 impl Param {
@@ -36,23 +134,59 @@ impl Param {
             Param::Key => "KEY",
             Param::Value => "VALUE",
             Param::Prefix => "PREFIX",
+            Param::Range => "A..B",
+            Param::Old => "OLD",
+            Param::New => "NEW",
+            Param::Delta => "N",
+            Param::Tree => "NAME",
+            Param::Dir => "PATH",
+            Param::File => "FILE",
+            Param::Rows => "N",
             Param::Seconds => "SECONDS",
+            Param::Topic => "COMMAND",
         }
-    }
-
-    /// Whether the slot names keys already in the database.
-    pub fn names_keys(self) -> bool {
-        matches!(self, Param::Key | Param::Prefix)
     }
 }
 
 /// How a command takes its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Args {
-    /// A fixed list of words (keys, values, numbers).
-    Words(&'static [Param]),
-    /// The rest of the line, verbatim (`echo`, `warn`).
+    /// Words: the `required` ones, then up to all of the `optional` ones,
+    /// then (for row reads) the options `limit N` and `rev` in any order.
+    Words {
+        required: &'static [Param],
+        optional: &'static [Param],
+        options: bool,
+    },
+    /// The rest of the line, verbatim (`echo`, `warn`, `abort`).
     Text { required: bool },
+    /// The rest of the line is another command (`%time`).
+    Line,
+    /// Opens a block that runs until `end` (`batch`, `transaction`).
+    Block,
+}
+
+/// No arguments at all.
+const NONE: Args = Args::Words {
+    required: &[],
+    optional: &[],
+    options: false,
+};
+
+const fn words(required: &'static [Param]) -> Args {
+    Args::Words {
+        required,
+        optional: &[],
+        options: false,
+    }
+}
+
+const fn rows(required: &'static [Param]) -> Args {
+    Args::Words {
+        required,
+        optional: &[],
+        options: true,
+    }
 }
 
 /// What running the command does, which decides where its output goes:
@@ -61,6 +195,7 @@ pub enum Args {
 pub enum Kind {
     Read,
     Write,
+    Block,
     Print,
     Session,
 }
@@ -70,11 +205,47 @@ impl Kind {
         match self {
             Kind::Read => "reads the database; as a cell's last line its answer becomes Out[n]",
             Kind::Write => "changes the database and prints what it did",
+            Kind::Block => "groups the lines up to `end` so they apply together or not at all",
             Kind::Print => "prints text; does not touch the database",
             Kind::Session => "acts on the kernel session rather than on keys",
         }
     }
 }
+
+/// Where a command may stand: at the top of a cell, inside `batch … end`,
+/// inside `transaction … end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowed {
+    pub top: bool,
+    pub batch: bool,
+    pub transaction: bool,
+}
+
+const TOP: Allowed = Allowed {
+    top: true,
+    batch: false,
+    transaction: false,
+};
+const TOP_AND_TX: Allowed = Allowed {
+    top: true,
+    batch: false,
+    transaction: true,
+};
+const EVERYWHERE: Allowed = Allowed {
+    top: true,
+    batch: true,
+    transaction: true,
+};
+const IN_BLOCKS: Allowed = Allowed {
+    top: false,
+    batch: true,
+    transaction: true,
+};
+const IN_TX: Allowed = Allowed {
+    top: false,
+    batch: false,
+    transaction: true,
+};
 
 /// Everything there is to know about one command.
 #[derive(Debug)]
@@ -83,29 +254,52 @@ pub struct CommandSpec {
     /// The canonical name; magics start with `%`.
     pub name: &'static str,
     pub aliases: &'static [&'static str],
+    pub group: Group,
     pub args: Args,
     pub kind: Kind,
-    /// One line for help and inspection.
+    pub allowed: Allowed,
+    /// One line for `%help` and completion.
     pub summary: &'static str,
+    /// More for `%help COMMAND` and inspection: edge cases, output, limits.
+    pub details: &'static str,
     /// The Rust call the command stands for.
     pub maps_to: &'static str,
-    pub example: &'static str,
+    pub examples: &'static [&'static str],
+}
+
+/// A command is its row: two specs are equal when they are the same command.
+impl PartialEq for CommandSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
 }
 
 impl CommandSpec {
-    /// `insert KEY VALUE`, `echo [TEXT]`: built from the parameters so it
-    /// cannot drift from what the parser accepts.
+    /// `insert KEY VALUE`, `incr KEY [N]`, `iter [limit N] [rev]`: built from
+    /// the parameters so it cannot drift from what the parser accepts.
     pub fn syntax(&self) -> String {
         let mut out = self.name.to_string();
         match self.args {
-            Args::Words(params) => {
-                for p in params {
+            Args::Words {
+                required,
+                optional,
+                options,
+            } => {
+                for p in required {
                     out.push(' ');
                     out.push_str(p.placeholder());
+                }
+                for p in optional {
+                    out.push_str(&format!(" [{}]", p.placeholder()));
+                }
+                if options {
+                    out.push_str(" [limit N] [rev]");
                 }
             }
             Args::Text { required: true } => out.push_str(" TEXT"),
             Args::Text { required: false } => out.push_str(" [TEXT]"),
+            Args::Line => out.push_str(" LINE"),
+            Args::Block => out.push_str(" … end"),
         }
         out
     }
@@ -113,126 +307,643 @@ impl CommandSpec {
     /// The parameter at argument position `index` (0 = first after the name).
     pub fn param(&self, index: usize) -> Option<Param> {
         match self.args {
-            Args::Words(params) => params.get(index).copied(),
-            Args::Text { .. } => None,
+            Args::Words {
+                required, optional, ..
+            } => required
+                .get(index)
+                .or_else(|| optional.get(index.checked_sub(required.len())?))
+                .copied(),
+            _ => None,
         }
+    }
+
+    /// How many words the positional parameters take at most.
+    pub fn max_params(&self) -> usize {
+        match self.args {
+            Args::Words {
+                required, optional, ..
+            } => required.len() + optional.len(),
+            _ => 0,
+        }
+    }
+
+    pub fn takes_options(&self) -> bool {
+        matches!(self.args, Args::Words { options: true, .. })
     }
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> {
         std::iter::once(self.name).chain(self.aliases.iter().copied())
     }
+
+    pub fn is_magic(&self) -> bool {
+        self.name.starts_with('%')
+    }
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        id: CommandId::Insert,
-        name: "insert",
-        aliases: &["put", "set"],
-        args: Args::Words(&[Param::Key, Param::Value]),
-        kind: Kind::Write,
-        summary: "Store VALUE under KEY, replacing any old value, and show the old value if there was one.",
-        maps_to: "sled::Tree::insert(&self, key, value) -> sled::Result<Option<IVec>>",
-        example: "insert todo:001 \"buy boots\"",
-    },
+    // ---------------------------------------------------------------- reads
     CommandSpec {
         id: CommandId::Get,
         name: "get",
         aliases: &[],
-        args: Args::Words(&[Param::Key]),
+        group: Group::Reads,
+        args: words(&[Param::Key]),
         kind: Kind::Read,
+        allowed: TOP_AND_TX,
         summary: "Look up the value stored under KEY; `<missing>` when there is none.",
+        details: "A missing key is an ordinary answer in sled (`Ok(None)`), not an error.",
         maps_to: "sled::Tree::get(&self, key) -> sled::Result<Option<IVec>>",
-        example: "get todo:002",
+        examples: &["get todo:002", "get \"buy boots\"", "get 0x00ff"],
+    },
+    CommandSpec {
+        id: CommandId::ContainsKey,
+        name: "contains_key",
+        aliases: &["exists"],
+        group: Group::Reads,
+        args: words(&[Param::Key]),
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "Whether KEY is stored: `true` or `false`.",
+        details: "",
+        maps_to: "sled::Tree::contains_key(&self, key) -> sled::Result<bool>",
+        examples: &["contains_key todo:001"],
+    },
+    CommandSpec {
+        id: CommandId::Len,
+        name: "len",
+        aliases: &["count"],
+        group: Group::Reads,
+        args: NONE,
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "How many keys the current tree holds.",
+        details: "sled does not keep a count: `len` walks every key, so it takes a while on big trees (Interrupt stops it).",
+        maps_to: "sled::Tree::len(&self) -> usize",
+        examples: &["len"],
+    },
+    CommandSpec {
+        id: CommandId::IsEmpty,
+        name: "is_empty",
+        aliases: &[],
+        group: Group::Reads,
+        args: NONE,
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "Whether the current tree holds no keys at all.",
+        details: "Unlike `len` this is quick: it only looks for a first key.",
+        maps_to: "sled::Tree::is_empty(&self) -> bool",
+        examples: &["is_empty"],
+    },
+    CommandSpec {
+        id: CommandId::First,
+        name: "first",
+        aliases: &[],
+        group: Group::Reads,
+        args: NONE,
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "The pair with the smallest key; `<none>` in an empty tree.",
+        details: "",
+        maps_to: "sled::Tree::first(&self) -> sled::Result<Option<(IVec, IVec)>>",
+        examples: &["first"],
+    },
+    CommandSpec {
+        id: CommandId::Last,
+        name: "last",
+        aliases: &[],
+        group: Group::Reads,
+        args: NONE,
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "The pair with the largest key; `<none>` in an empty tree.",
+        details: "",
+        maps_to: "sled::Tree::last(&self) -> sled::Result<Option<(IVec, IVec)>>",
+        examples: &["last"],
+    },
+    CommandSpec {
+        id: CommandId::GetLt,
+        name: "get_lt",
+        aliases: &[],
+        group: Group::Reads,
+        args: words(&[Param::Key]),
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "The pair just before KEY: the largest key smaller than KEY.",
+        details: "KEY itself need not exist. `<none>` when nothing sorts before it.",
+        maps_to: "sled::Tree::get_lt(&self, key) -> sled::Result<Option<(IVec, IVec)>>",
+        examples: &["get_lt todo:002"],
+    },
+    CommandSpec {
+        id: CommandId::GetGt,
+        name: "get_gt",
+        aliases: &[],
+        group: Group::Reads,
+        args: words(&[Param::Key]),
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "The pair just after KEY: the smallest key larger than KEY.",
+        details: "KEY itself need not exist. `<none>` when nothing sorts after it.",
+        maps_to: "sled::Tree::get_gt(&self, key) -> sled::Result<Option<(IVec, IVec)>>",
+        examples: &["get_gt todo:002", "get_gt \"\""],
     },
     CommandSpec {
         id: CommandId::ScanPrefix,
         name: "scan_prefix",
         aliases: &["scan"],
-        args: Args::Words(&[Param::Prefix]),
+        group: Group::Reads,
+        args: rows(&[Param::Prefix]),
         kind: Kind::Read,
-        summary: "List every key that starts with PREFIX, with its value, in sorted key order.",
+        allowed: TOP,
+        summary: "Every pair whose key starts with PREFIX, in key order.",
+        details: "`limit N` stops after N pairs (sled's `.take(N)`); `rev` walks from the largest key down (`.rev()`). At most `%limit` rows are shown; the rest are counted as `… N more`.",
         maps_to: "sled::Tree::scan_prefix(&self, prefix) -> sled::Iter",
-        example: "scan_prefix todo:",
+        examples: &["scan_prefix todo:", "scan todo: limit 2", "scan_prefix todo: rev limit 1"],
     },
     CommandSpec {
-        id: CommandId::Remove,
-        name: "remove",
-        aliases: &["del", "delete"],
-        args: Args::Words(&[Param::Key]),
-        kind: Kind::Write,
-        summary: "Delete KEY and show the value it held.",
-        maps_to: "sled::Tree::remove(&self, key) -> sled::Result<Option<IVec>>",
-        example: "remove todo:001",
+        id: CommandId::Range,
+        name: "range",
+        aliases: &[],
+        group: Group::Reads,
+        args: rows(&[Param::Range]),
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "Every pair whose key lies in A..B, in key order.",
+        details: "The bounds are Rust's: `a..c` from a up to but not including c, `a..=c` including c, `a..` from a to the end, `..c` from the start up to c, `..` everything. Quote a bound with spaces: `\"a b\"..\"c d\"`. `limit N` and `rev` as for `scan_prefix`.",
+        maps_to: "sled::Tree::range(&self, a..b) -> sled::Iter",
+        examples: &["range todo:001..todo:003", "range todo:001..=todo:003 rev", "range ..todo: limit 5"],
     },
     CommandSpec {
         id: CommandId::Iter,
         name: "iter",
         aliases: &[],
-        args: Args::Words(&[]),
+        group: Group::Reads,
+        args: rows(&[]),
         kind: Kind::Read,
-        summary: "List every key and value in the database, in sorted key order.",
+        allowed: TOP,
+        summary: "Every pair in the current tree, in key order.",
+        details: "`limit N` and `rev` as for `scan_prefix`.",
         maps_to: "sled::Tree::iter(&self) -> sled::Iter",
-        example: "iter",
+        examples: &["iter", "iter rev limit 3"],
     },
     CommandSpec {
         id: CommandId::Keys,
         name: "keys",
         aliases: &[],
-        args: Args::Words(&[]),
+        group: Group::Reads,
+        args: rows(&[]),
         kind: Kind::Read,
-        summary: "List every key in the database, in sorted order.",
+        allowed: TOP,
+        summary: "Every key in the current tree, in sorted order.",
+        details: "`limit N` and `rev` as for `scan_prefix`.",
         maps_to: "sled::Tree::iter(&self).keys()",
-        example: "keys",
+        examples: &["keys", "keys limit 10"],
     },
+    // --------------------------------------------------------------- writes
+    CommandSpec {
+        id: CommandId::Insert,
+        name: "insert",
+        aliases: &["put", "set"],
+        group: Group::Writes,
+        args: words(&[Param::Key, Param::Value]),
+        kind: Kind::Write,
+        allowed: EVERYWHERE,
+        summary: "Store VALUE under KEY, replacing any old value, and show the old value if there was one.",
+        details: "",
+        maps_to: "sled::Tree::insert(&self, key, value) -> sled::Result<Option<IVec>>",
+        examples: &["insert todo:001 \"buy boots\"", "put 0x00ff b\"\\x01\\x02\""],
+    },
+    CommandSpec {
+        id: CommandId::Remove,
+        name: "remove",
+        aliases: &["del", "delete"],
+        group: Group::Writes,
+        args: words(&[Param::Key]),
+        kind: Kind::Write,
+        allowed: EVERYWHERE,
+        summary: "Delete KEY and show the value it held.",
+        details: "Removing a key that is not there is not an error: it shows `(was missing)`.",
+        maps_to: "sled::Tree::remove(&self, key) -> sled::Result<Option<IVec>>",
+        examples: &["remove todo:001"],
+    },
+    CommandSpec {
+        id: CommandId::PopMin,
+        name: "pop_min",
+        aliases: &[],
+        group: Group::Writes,
+        args: NONE,
+        kind: Kind::Write,
+        allowed: TOP,
+        summary: "Remove the pair with the smallest key and show it (a queue's front).",
+        details: "`<none>` when the tree is empty.",
+        maps_to: "sled::Tree::pop_min(&self) -> sled::Result<Option<(IVec, IVec)>>",
+        examples: &["pop_min"],
+    },
+    CommandSpec {
+        id: CommandId::PopMax,
+        name: "pop_max",
+        aliases: &[],
+        group: Group::Writes,
+        args: NONE,
+        kind: Kind::Write,
+        allowed: TOP,
+        summary: "Remove the pair with the largest key and show it (a stack's top).",
+        details: "`<none>` when the tree is empty.",
+        maps_to: "sled::Tree::pop_max(&self) -> sled::Result<Option<(IVec, IVec)>>",
+        examples: &["pop_max"],
+    },
+    CommandSpec {
+        id: CommandId::CompareAndSwap,
+        name: "compare_and_swap",
+        aliases: &["cas"],
+        group: Group::Writes,
+        args: words(&[Param::Key, Param::Old, Param::New]),
+        kind: Kind::Write,
+        allowed: TOP,
+        summary: "Store NEW under KEY only if KEY currently holds OLD; otherwise show what it holds.",
+        details: "Write `-` for \"absent\": OLD `-` means \"only if KEY is missing\", NEW `-` removes KEY. For the text \"-\" itself, quote it: `\"-\"`. A conflict is an answer, not an error: the line shows the current value and nothing changes.",
+        maps_to: "sled::Tree::compare_and_swap(&self, key, old, new) -> sled::Result<Result<(), CompareAndSwapError>>",
+        examples: &["cas lock:job - mine", "cas lock:job mine theirs", "compare_and_swap lock:job theirs -"],
+    },
+    CommandSpec {
+        id: CommandId::Append,
+        name: "append",
+        aliases: &[],
+        group: Group::Writes,
+        args: words(&[Param::Key, Param::Value]),
+        kind: Kind::Write,
+        allowed: TOP,
+        summary: "Add VALUE to the end of what KEY holds (or store it, if KEY is missing) and show the result.",
+        details: "Runs as one atomic read-modify-write with sled's `update_and_fetch`.",
+        maps_to: "sled::Tree::update_and_fetch(&self, key, |old| old + value)",
+        examples: &["append log:1 \"step one; \""],
+    },
+    CommandSpec {
+        id: CommandId::Incr,
+        name: "incr",
+        aliases: &[],
+        group: Group::Writes,
+        args: Args::Words {
+            required: &[Param::Key],
+            optional: &[Param::Delta],
+            options: false,
+        },
+        kind: Kind::Write,
+        allowed: TOP,
+        summary: "Add N (default 1, may be negative) to the counter under KEY and show the new count.",
+        details: "Counters are stored as decimal text, so `get` shows `\"42\"` and a missing key counts as 0. A value that is not a whole number is left alone and reported; so is a sum past the 64-bit range. (Rust code often stores counters as `u64::to_be_bytes` instead; this kernel keeps them readable.)",
+        maps_to: "sled::Tree::update_and_fetch(&self, key, |old| old + n)",
+        examples: &["incr views", "incr views 10", "incr views -1"],
+    },
+    CommandSpec {
+        id: CommandId::Clear,
+        name: "clear",
+        aliases: &[],
+        group: Group::Writes,
+        args: NONE,
+        kind: Kind::Write,
+        allowed: TOP,
+        summary: "Remove every key from the current tree and say how many went.",
+        details: "Here it is all or nothing: the keys are gathered into one batch first, so an Interrupt while gathering removes none of them. (sled's own `clear` removes them one at a time.)",
+        maps_to: "sled::Tree::clear(&self) -> sled::Result<()>",
+        examples: &["clear"],
+    },
+    // -------------------------------------------------------- atomic groups
+    CommandSpec {
+        id: CommandId::Batch,
+        name: "batch",
+        aliases: &[],
+        group: Group::Atomic,
+        args: Args::Block,
+        kind: Kind::Block,
+        allowed: TOP,
+        summary: "Gather the `insert` and `remove` lines up to `end` and apply them all at once, or none of them.",
+        details: "Nothing is written until `end`: a mistake in any line, or an Interrupt, applies none of them. Only `insert` and `remove` fit in a batch, because a `sled::Batch` holds only those.",
+        maps_to: "let mut b = sled::Batch::default(); b.insert(..); b.remove(..); tree.apply_batch(b)",
+        examples: &["batch\n  insert a 1\n  insert b 2\n  remove c\nend"],
+    },
+    CommandSpec {
+        id: CommandId::Transaction,
+        name: "transaction",
+        aliases: &["tx"],
+        group: Group::Atomic,
+        args: Args::Block,
+        kind: Kind::Block,
+        allowed: TOP,
+        summary: "Run the `get`, `insert` and `remove` lines up to `end` in a sled transaction; any failure rolls all of them back.",
+        details: "Inside a sled transaction only `get`, `insert` and `remove` exist; `abort [TEXT]` rolls back on purpose. The error names the line that failed. What the lines print appears once the transaction commits.",
+        maps_to: "tree.transaction(|tx| { tx.get(..)?; tx.insert(..)?; tx.remove(..)?; Ok(()) })",
+        examples: &["transaction\n  get balance:alice\n  insert balance:alice 90\n  insert balance:bob 110\nend"],
+    },
+    CommandSpec {
+        id: CommandId::End,
+        name: "end",
+        aliases: &[],
+        group: Group::Atomic,
+        args: NONE,
+        kind: Kind::Block,
+        allowed: IN_BLOCKS,
+        summary: "Close a `batch` or `transaction` and run it.",
+        details: "",
+        maps_to: "tree.apply_batch(batch) / the end of the transaction closure",
+        examples: &["end"],
+    },
+    CommandSpec {
+        id: CommandId::Abort,
+        name: "abort",
+        aliases: &[],
+        group: Group::Atomic,
+        args: Args::Text { required: false },
+        kind: Kind::Block,
+        allowed: IN_TX,
+        summary: "Inside a transaction: stop here and roll back every write of the transaction.",
+        details: "The cell fails with `TransactionAborted` and TEXT as the reason.",
+        maps_to: "sled::transaction::abort(reason)",
+        examples: &["abort not enough money"],
+    },
+    // ---------------------------------------------------------------- trees
+    CommandSpec {
+        id: CommandId::OpenTree,
+        name: "open_tree",
+        aliases: &["use"],
+        group: Group::Trees,
+        args: words(&[Param::Tree]),
+        kind: Kind::Session,
+        allowed: TOP,
+        summary: "Switch to the tree NAME (creating it if needed) for the following lines and cells.",
+        details: "A tree is a separate keyspace in the same database. Output names the tree, like `[users] put …`, whenever it is not the default one. Go back with `open_tree __sled__default`, sled's name for the default tree.",
+        maps_to: "sled::Db::open_tree(&self, name) -> sled::Result<Tree>",
+        examples: &["open_tree users", "use users", "open_tree __sled__default"],
+    },
+    CommandSpec {
+        id: CommandId::TreeNames,
+        name: "tree_names",
+        aliases: &["trees"],
+        group: Group::Trees,
+        args: NONE,
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "The names of all trees, sorted, the default one included.",
+        details: "sled keeps trees in a hash map and returns them in no particular order; they are sorted here.",
+        maps_to: "sled::Db::tree_names(&self) -> Vec<IVec>",
+        examples: &["tree_names"],
+    },
+    CommandSpec {
+        id: CommandId::DropTree,
+        name: "drop_tree",
+        aliases: &[],
+        group: Group::Trees,
+        args: words(&[Param::Tree]),
+        kind: Kind::Write,
+        allowed: TOP,
+        summary: "Delete the tree NAME and every key in it.",
+        details: "sled refuses to drop the default tree. Dropping the current tree moves you back to the default one.",
+        maps_to: "sled::Db::drop_tree(&self, name) -> sled::Result<bool>",
+        examples: &["drop_tree users"],
+    },
+    // ------------------------------------------------------------- database
     CommandSpec {
         id: CommandId::Flush,
         name: "flush",
         aliases: &[],
-        args: Args::Words(&[]),
+        group: Group::Database,
+        args: NONE,
         kind: Kind::Write,
+        allowed: TOP,
         summary: "Write buffered changes to disk and show how many bytes that took.",
+        details: "Writes are durable once `flush` returns. The session's temporary database has no background flusher, so the byte counts repeat from run to run; a database opened with `%open` also flushes by itself every 500 ms.",
         maps_to: "sled::Tree::flush(&self) -> sled::Result<usize>",
-        example: "flush",
+        examples: &["flush"],
+    },
+    CommandSpec {
+        id: CommandId::SizeOnDisk,
+        name: "size_on_disk",
+        aliases: &[],
+        group: Group::Database,
+        args: NONE,
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "How many bytes the database's files take on disk.",
+        details: "",
+        maps_to: "sled::Db::size_on_disk(&self) -> sled::Result<u64>",
+        examples: &["size_on_disk"],
+    },
+    CommandSpec {
+        id: CommandId::Checksum,
+        name: "checksum",
+        aliases: &[],
+        group: Group::Database,
+        args: NONE,
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "A CRC32 of every tree name, key and value: equal databases give equal numbers.",
+        details: "Computed the way sled's `Db::checksum` does (trees in name order), but here Interrupt can stop it.",
+        maps_to: "sled::Db::checksum(&self) -> sled::Result<u32>",
+        examples: &["checksum"],
+    },
+    CommandSpec {
+        id: CommandId::GenerateId,
+        name: "generate_id",
+        aliases: &[],
+        group: Group::Database,
+        args: NONE,
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "A number never handed out before by this database, even across restarts.",
+        details: "",
+        maps_to: "sled::Db::generate_id(&self) -> sled::Result<u64>",
+        examples: &["generate_id"],
+    },
+    CommandSpec {
+        id: CommandId::WasRecovered,
+        name: "was_recovered",
+        aliases: &[],
+        group: Group::Database,
+        args: NONE,
+        kind: Kind::Read,
+        allowed: TOP,
+        summary: "Whether the database was opened from existing files rather than created empty.",
+        details: "",
+        maps_to: "sled::Db::was_recovered(&self) -> bool",
+        examples: &["was_recovered"],
+    },
+    // --------------------------------------------------------------- magics
+    CommandSpec {
+        id: CommandId::Help,
+        name: "%help",
+        aliases: &[],
+        group: Group::Magics,
+        args: Args::Words {
+            required: &[],
+            optional: &[Param::Topic],
+            options: false,
+        },
+        kind: Kind::Session,
+        allowed: TOP,
+        summary: "List every command, or show one command's syntax, examples, aliases and sled method.",
+        details: "Shift+Tab on a command shows the same help.",
+        maps_to: "(the kernel's own help)",
+        examples: &["%help", "%help scan_prefix", "%help %open"],
+    },
+    CommandSpec {
+        id: CommandId::LsMagic,
+        name: "%lsmagic",
+        aliases: &[],
+        group: Group::Magics,
+        args: NONE,
+        kind: Kind::Session,
+        allowed: TOP,
+        summary: "List the magics (the commands that start with %).",
+        details: "",
+        maps_to: "(the kernel's own help)",
+        examples: &["%lsmagic"],
     },
     CommandSpec {
         id: CommandId::Reset,
         name: "%reset",
         aliases: &[],
-        args: Args::Words(&[]),
+        group: Group::Magics,
+        args: NONE,
         kind: Kind::Session,
-        summary: "Throw the session database away and open a fresh, empty one.",
+        allowed: TOP,
+        summary: "Start over on a fresh, empty temporary database.",
+        details: "A temporary database is deleted; one opened with `%open` is closed and left on disk.",
         maps_to: "drop(db); sled::Config::new().path(fresh_dir).open()",
-        example: "%reset",
+        examples: &["%reset"],
     },
     CommandSpec {
-        id: CommandId::Echo,
-        name: "echo",
+        id: CommandId::Open,
+        name: "%open",
         aliases: &[],
-        args: Args::Text { required: false },
-        kind: Kind::Print,
-        summary: "Print the rest of the line as it is (headings between steps).",
-        maps_to: "println!(\"{text}\")",
-        example: "echo insert 4 keys:",
+        group: Group::Magics,
+        args: words(&[Param::Dir]),
+        kind: Kind::Session,
+        allowed: TOP,
+        summary: "Use the database in directory PATH (created if missing) for the rest of the session; it is never deleted.",
+        details: "A relative PATH is relative to the notebook's directory; `~` is your home. sled flushes it in the background every 500 ms, so what you write survives a crash. If another process has it open, the error says which one where the system tells, and the session keeps its current database.",
+        maps_to: "sled::open(path) -> sled::Result<Db>",
+        examples: &["%open ./todo-db", "%open \"~/my data/db\""],
     },
     CommandSpec {
-        id: CommandId::Warn,
-        name: "warn",
+        id: CommandId::Reopen,
+        name: "%reopen",
         aliases: &[],
-        args: Args::Text { required: true },
-        kind: Kind::Print,
-        summary: "Print `warning: TEXT` to stderr.",
-        maps_to: "eprintln!(\"warning: {text}\")",
-        example: "warn these keys are only for this session",
+        group: Group::Magics,
+        args: NONE,
+        kind: Kind::Session,
+        allowed: TOP,
+        summary: "Close the database and open it again, to see what survived.",
+        details: "Nothing is flushed first on purpose, beyond what closing does, so the result shows what a restart keeps. You stay on the same tree.",
+        maps_to: "drop(db); let db = sled::open(path)?",
+        examples: &["%reopen"],
+    },
+    CommandSpec {
+        id: CommandId::Info,
+        name: "%info",
+        aliases: &[],
+        group: Group::Magics,
+        args: NONE,
+        kind: Kind::Session,
+        allowed: TOP,
+        summary: "Where the database is, whether it is temporary or persistent, its trees and key counts, its size on disk.",
+        details: "Counting keys walks every tree; Interrupt stops it.",
+        maps_to: "db.tree_names(), tree.len(), db.size_on_disk()",
+        examples: &["%info"],
+    },
+    CommandSpec {
+        id: CommandId::Time,
+        name: "%time",
+        aliases: &[],
+        group: Group::Magics,
+        args: Args::Line,
+        kind: Kind::Session,
+        allowed: TOP,
+        summary: "Run one line and print how long it took (wall time).",
+        details: "The line's own output comes first; a read's answer still becomes Out[n].",
+        maps_to: "let t = std::time::Instant::now(); …; t.elapsed()",
+        examples: &["%time len", "%time scan_prefix todo:"],
+    },
+    CommandSpec {
+        id: CommandId::Limit,
+        name: "%limit",
+        aliases: &[],
+        group: Group::Magics,
+        args: Args::Words {
+            required: &[],
+            optional: &[Param::Rows],
+            options: false,
+        },
+        kind: Kind::Session,
+        allowed: TOP,
+        summary: "Show at most N rows per result (default 100); with no N, show the setting.",
+        details: "The rows past the limit are still read and counted, and summarised as `… N more`. This is only about display: `limit N` on a read changes what is read.",
+        maps_to: "(display setting)",
+        examples: &["%limit 10", "%limit"],
+    },
+    CommandSpec {
+        id: CommandId::Load,
+        name: "%load",
+        aliases: &[],
+        group: Group::Magics,
+        args: words(&[Param::File]),
+        kind: Kind::Write,
+        allowed: TOP,
+        summary: "Insert the pairs from FILE: JSON lines as `%dump` writes them, or a CSV file of key,value rows.",
+        details: "JSON lines: `{\"key\": \"k\", \"value\": \"v\", \"tree\": \"users\"}`, one per line; `tree` is optional (the current tree), bytes that are not UTF-8 are `{\"hex\": \"00ff\"}`. A file ending in .csv is read as two columns (a first row `key,value` is a header). The whole file is checked first, so a bad line loads nothing; then it is applied in batches of 10,000 rows, and an Interrupt stops between two batches (the message says how many rows went in).",
+        maps_to: "tree.apply_batch(batch) for each 10,000 rows",
+        examples: &["%load todo.jsonl", "%load people.csv"],
+    },
+    CommandSpec {
+        id: CommandId::Dump,
+        name: "%dump",
+        aliases: &[],
+        group: Group::Magics,
+        args: words(&[Param::File]),
+        kind: Kind::Session,
+        allowed: TOP,
+        summary: "Write every pair of every tree to FILE as JSON lines, which `%load` reads back.",
+        details: "Each line is `{\"key\": …, \"value\": …, \"tree\": …}`; bytes that are not UTF-8 are written as `{\"hex\": \"…\"}`. FILE is replaced if it exists. Written by iterating, not with sled's `export` (which panics on I/O errors); an Interrupt deletes the half-written file.",
+        maps_to: "for tree in db.tree_names() { for (k, v) in tree.iter() { … } }",
+        examples: &["%dump backup.jsonl"],
     },
     CommandSpec {
         id: CommandId::Sleep,
         name: "%sleep",
         aliases: &[],
-        args: Args::Words(&[Param::Seconds]),
+        group: Group::Magics,
+        args: words(&[Param::Seconds]),
         kind: Kind::Session,
+        allowed: TOP,
         summary: "Wait SECONDS seconds (fractions allowed); Interrupt stops the wait.",
+        details: "",
         maps_to: "std::thread::sleep(Duration::from_secs_f64(seconds))",
-        example: "%sleep 0.5",
+        examples: &["%sleep 0.5"],
+    },
+    // ------------------------------------------------------------- printing
+    CommandSpec {
+        id: CommandId::Echo,
+        name: "echo",
+        aliases: &[],
+        group: Group::Printing,
+        args: Args::Text { required: false },
+        kind: Kind::Print,
+        allowed: TOP,
+        summary: "Print the rest of the line as it is (headings between steps).",
+        details: "The text is taken verbatim, quotes and `#` included.",
+        maps_to: "println!(\"{text}\")",
+        examples: &["echo insert 4 keys:"],
+    },
+    CommandSpec {
+        id: CommandId::Warn,
+        name: "warn",
+        aliases: &[],
+        group: Group::Printing,
+        args: Args::Text { required: true },
+        kind: Kind::Print,
+        allowed: TOP,
+        summary: "Print `warning: TEXT` to stderr.",
+        details: "",
+        maps_to: "eprintln!(\"warning: {text}\")",
+        examples: &["warn these keys are only for this session"],
     },
 ];
 
@@ -243,6 +954,17 @@ pub fn lookup(word: &str) -> Option<&'static CommandSpec> {
         .find(|c| c.names().any(|n| n.eq_ignore_ascii_case(word)))
 }
 
+/// The command a help topic names: like [`lookup`], but a magic may be
+/// named without its `%` (`%help open`).
+pub fn lookup_topic(word: &str) -> Option<&'static CommandSpec> {
+    lookup(word).or_else(|| {
+        COMMANDS
+            .iter()
+            .filter(|c| c.is_magic())
+            .find(|c| c.name[1..].eq_ignore_ascii_case(word))
+    })
+}
+
 /// Every name and alias, sorted; what completion offers at a line start.
 pub fn all_names() -> Vec<&'static str> {
     let mut names: Vec<_> = COMMANDS.iter().flat_map(CommandSpec::names).collect();
@@ -251,11 +973,17 @@ pub fn all_names() -> Vec<&'static str> {
 }
 
 /// The closest name to a mistyped word, if any is close enough to be a
-/// likely typo: one edit for short words, two for longer ones
-/// (transpositions count as one edit, so `gte` finds `get`).
+/// likely typo: one edit for three-letter words, two for longer ones
+/// (transpositions count as one edit, so `gte` finds `get`). A magic typed
+/// without its `%` is found too.
 pub fn suggest(word: &str) -> Option<&'static str> {
     let typed = word.to_lowercase();
-    let limit = if typed.chars().count() <= 3 { 1 } else { 2 };
+    let length = typed.chars().count();
+    if length < 3 {
+        // Too short to tell a typo from a different word (`x`, `tc`).
+        return None;
+    }
+    let limit = if length == 3 { 1 } else { 2 };
     COMMANDS
         .iter()
         .flat_map(CommandSpec::names)
@@ -284,6 +1012,27 @@ mod tests {
     }
 
     #[test]
+    fn every_id_has_one_row_with_help() {
+        let mut ids = HashSet::new();
+        for spec in COMMANDS {
+            assert!(ids.insert(spec.id), "{:?} twice", spec.id);
+            assert!(spec.summary.ends_with('.'), "{}", spec.name);
+            assert!(!spec.examples.is_empty(), "{}", spec.name);
+            assert!(!spec.maps_to.is_empty(), "{}", spec.name);
+            for example in spec.examples {
+                let first = example.split_whitespace().next().unwrap_or("");
+                assert_eq!(
+                    lookup(first).map(|c| c.id),
+                    Some(spec.id),
+                    "example {example:?} of {}",
+                    spec.name
+                );
+            }
+        }
+        assert_eq!(ids.len(), 45, "a new CommandId needs a row");
+    }
+
+    #[test]
     fn lookup_ignores_case() {
         assert_eq!(lookup("GET").map(|c| c.id), Some(CommandId::Get));
         assert_eq!(lookup("Scan").map(|c| c.id), Some(CommandId::ScanPrefix));
@@ -291,17 +1040,39 @@ mod tests {
         assert_eq!(lookup("DEL").map(|c| c.id), Some(CommandId::Remove));
         assert!(lookup("reset").is_none(), "magics keep their %");
         assert!(lookup("").is_none());
+        assert_eq!(lookup_topic("open").map(|c| c.id), Some(CommandId::Open));
+        assert_eq!(lookup_topic("%open").map(|c| c.id), Some(CommandId::Open));
+        assert_eq!(
+            lookup_topic("cas").map(|c| c.id),
+            Some(CommandId::CompareAndSwap)
+        );
     }
 
     #[test]
     fn syntax_is_built_from_params() {
         let syntax = |w| lookup(w).map(|c| c.syntax());
         assert_eq!(syntax("put").as_deref(), Some("insert KEY VALUE"));
-        assert_eq!(syntax("scan").as_deref(), Some("scan_prefix PREFIX"));
-        assert_eq!(syntax("keys").as_deref(), Some("keys"));
+        assert_eq!(
+            syntax("scan").as_deref(),
+            Some("scan_prefix PREFIX [limit N] [rev]")
+        );
+        assert_eq!(syntax("keys").as_deref(), Some("keys [limit N] [rev]"));
+        assert_eq!(
+            syntax("range").as_deref(),
+            Some("range A..B [limit N] [rev]")
+        );
+        assert_eq!(syntax("incr").as_deref(), Some("incr KEY [N]"));
+        assert_eq!(
+            syntax("cas").as_deref(),
+            Some("compare_and_swap KEY OLD NEW")
+        );
         assert_eq!(syntax("echo").as_deref(), Some("echo [TEXT]"));
         assert_eq!(syntax("warn").as_deref(), Some("warn TEXT"));
         assert_eq!(syntax("%sleep").as_deref(), Some("%sleep SECONDS"));
+        assert_eq!(syntax("%time").as_deref(), Some("%time LINE"));
+        assert_eq!(syntax("%help").as_deref(), Some("%help [COMMAND]"));
+        assert_eq!(syntax("batch").as_deref(), Some("batch … end"));
+        assert_eq!(syntax("len").as_deref(), Some("len"));
     }
 
     #[test]
@@ -312,18 +1083,45 @@ mod tests {
         assert_eq!(suggest("reset"), Some("%reset"));
         assert_eq!(suggest("sleep"), Some("%sleep"));
         assert_eq!(suggest("kyes"), Some("keys"));
+        assert_eq!(suggest("%opne"), Some("%open"));
+        assert_eq!(suggest("%lsmagc"), Some("%lsmagic"));
+        assert_eq!(suggest("tree_name"), Some("tree_names"));
+        assert_eq!(suggest("pop_mn"), Some("pop_min"));
         assert_eq!(suggest("select"), None);
         assert_eq!(suggest("x"), None);
+        assert_eq!(suggest("tc"), None);
     }
 
     #[test]
-    fn key_slots_are_known() {
+    fn parameter_slots() {
         let get = lookup("get").unwrap();
         assert_eq!(get.param(0), Some(Param::Key));
         assert_eq!(get.param(1), None);
         let insert = lookup("insert").unwrap();
-        assert!(insert.param(0).is_some_and(Param::names_keys));
-        assert!(!insert.param(1).is_some_and(Param::names_keys));
+        assert_eq!(insert.param(0), Some(Param::Key));
+        assert_eq!(insert.param(1), Some(Param::Value));
+        let incr = lookup("incr").unwrap();
+        assert_eq!(incr.param(1), Some(Param::Delta));
+        assert_eq!(incr.param(2), None);
+        assert_eq!(incr.max_params(), 2);
         assert_eq!(lookup("echo").unwrap().param(0), None);
+        assert!(lookup("iter").unwrap().takes_options());
+        assert!(!lookup("get").unwrap().takes_options());
+    }
+
+    #[test]
+    fn only_sled_operations_go_inside_blocks() {
+        let in_batch: Vec<_> = COMMANDS
+            .iter()
+            .filter(|c| c.allowed.batch)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(in_batch, ["insert", "remove", "end"]);
+        let in_tx: Vec<_> = COMMANDS
+            .iter()
+            .filter(|c| c.allowed.transaction)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(in_tx, ["get", "insert", "remove", "end", "abort"]);
     }
 }

@@ -21,6 +21,18 @@ pub enum ErrorKind {
     Storage,
     /// The user pressed Interrupt.
     Interrupted,
+    /// A value is not what the command needs (`incr` of text).
+    Value,
+    /// sled refuses the operation (dropping the default tree).
+    Unsupported,
+    /// Another handle or process holds the database.
+    Locked,
+    /// A file could not be read or written.
+    File,
+    /// A line of a `%load` file is not a pair.
+    Load,
+    /// `abort` rolled a transaction back.
+    TransactionAborted,
 }
 
 impl ErrorKind {
@@ -31,6 +43,12 @@ impl ErrorKind {
             ErrorKind::Argument => "ArgumentError",
             ErrorKind::Storage => "StorageError",
             ErrorKind::Interrupted => "Interrupted",
+            ErrorKind::Value => "ValueError",
+            ErrorKind::Unsupported => "Unsupported",
+            ErrorKind::Locked => "DatabaseLocked",
+            ErrorKind::File => "FileError",
+            ErrorKind::Load => "LoadError",
+            ErrorKind::TransactionAborted => "TransactionAborted",
         }
     }
 }

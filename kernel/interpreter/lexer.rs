@@ -13,7 +13,11 @@
 //! * single-quoted: `'C:\dir'`, taken literally, as redis-cli does.
 //!
 //! Quoted words may run over several lines; the line breaks become part of
-//! the value.
+//! the value. A `#` that starts a word begins a comment to the end of the
+//! line.
+//!
+//! A range (`a..b`, `"a b"..='z'`) is one word: after `..` or `..=` a
+//! quoted bound is scanned whole, spaces and all. [`split_range`] cuts it.
 
 use super::errors::{ErrorKind, Problem};
 
@@ -82,6 +86,21 @@ pub enum Form {
 }
 
 impl Form {
+    /// The form of a word that starts at the beginning of `text`.
+    pub fn detect(text: &str) -> Form {
+        if text.starts_with('"') {
+            Form::DoubleQuoted
+        } else if text.starts_with("b\"") {
+            Form::ByteString
+        } else if text.starts_with('\'') {
+            Form::SingleQuoted
+        } else if text.starts_with("0x") {
+            Form::Hex
+        } else {
+            Form::Bare
+        }
+    }
+
     /// The characters that open the word (`"`, `b"`, `'`, `0x` or nothing).
     pub fn opener(self) -> &'static str {
         match self {
@@ -180,11 +199,7 @@ impl<'a> Scanner<'a> {
         loop {
             match self.peek() {
                 None => return false,
-                Some('#') => {
-                    while self.peek().is_some_and(|c| c != '\n') {
-                        self.bump();
-                    }
-                }
+                Some('#') => self.skip_comment(),
                 Some(c) if c.is_whitespace() => {
                     self.bump();
                 }
@@ -195,11 +210,25 @@ impl<'a> Scanner<'a> {
 
     /// The next word on the current line, or `None` at the end of the line
     /// (the newline itself is left for [`Scanner::start_statement`]).
+    ///
+    /// A `#` that starts a word begins a comment, which runs to the end of
+    /// the line: `get k  # why` is `get k`. Inside a word (`k#1`) or inside
+    /// quotes it is an ordinary character.
     pub fn next_word(&mut self) -> Option<Word<'a>> {
         self.skip_inline_space();
         match self.peek() {
             None | Some('\n') => None,
+            Some('#') => {
+                self.skip_comment();
+                None
+            }
             Some(_) => Some(self.word()),
+        }
+    }
+
+    fn skip_comment(&mut self) {
+        while self.peek().is_some_and(|c| c != '\n') {
+            self.bump();
         }
     }
 
@@ -224,38 +253,21 @@ impl<'a> Scanner<'a> {
 
     fn word(&mut self) -> Word<'a> {
         let start = self.pos;
-        let rest = self.rest();
-        let form = if rest.starts_with('"') {
-            Form::DoubleQuoted
-        } else if rest.starts_with("b\"") {
-            Form::ByteString
-        } else if rest.starts_with('\'') {
-            Form::SingleQuoted
-        } else if rest.starts_with("0x") {
-            Form::Hex
-        } else {
-            Form::Bare
-        };
-        let mut terminated = true;
-        if let Some(quote) = form.quote() {
-            for _ in form.opener().chars() {
-                self.bump();
-            }
-            terminated = false;
-            while let Some(c) = self.bump() {
-                if c == '\\' && quote == '"' {
-                    self.bump();
-                } else if c == quote {
-                    terminated = true;
-                    break;
-                }
-            }
-        }
+        let form = Form::detect(self.rest());
+        let mut terminated = self.quoted_section(form);
         // Text glued to a closing quote stays in the word, so that decoding
-        // can point at it instead of silently starting a new argument.
-        if terminated {
-            while self.peek().is_some_and(|c| !c.is_whitespace()) {
-                self.bump();
+        // can point at it instead of silently starting a new argument. The
+        // one thing that may follow a bound is `..` or `..=` and another
+        // bound, which may itself be quoted: `"a b".."c d"` is one word.
+        while terminated {
+            match self.peek() {
+                Some(c) if !c.is_whitespace() => match self.quoted_bound_ahead() {
+                    Some(form) => terminated = self.quoted_section(form),
+                    None => {
+                        self.bump();
+                    }
+                },
+                _ => break,
             }
         }
         Word {
@@ -267,6 +279,41 @@ impl<'a> Scanner<'a> {
             form,
             terminated,
         }
+    }
+
+    /// Moves over a quoted section that starts here (opener, body, closing
+    /// quote). Returns false when the cell ends before the quote closes.
+    /// Does nothing for the unquoted forms.
+    fn quoted_section(&mut self, form: Form) -> bool {
+        let Some(quote) = form.quote() else {
+            return true;
+        };
+        for _ in form.opener().chars() {
+            self.bump();
+        }
+        while let Some(c) = self.bump() {
+            if c == '\\' && quote == '"' {
+                self.bump();
+            } else if c == quote {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// At `..` or `..=` followed by a quote: moves past the dots and
+    /// returns the quoted form that follows. Otherwise moves nowhere.
+    fn quoted_bound_ahead(&mut self) -> Option<Form> {
+        let rest = self.rest();
+        let after = rest
+            .strip_prefix("..=")
+            .or_else(|| rest.strip_prefix(".."))?;
+        let form = Form::detect(after);
+        form.quote()?;
+        for _ in 0..rest.len() - after.len() {
+            self.bump();
+        }
+        Some(form)
     }
 }
 
@@ -288,6 +335,86 @@ pub fn decode(word: &Word) -> Result<Vec<u8>, Problem> {
             unescape(body.text, body.span.start)
         }
     }
+}
+
+/// A range word (`a..b`, `"a b"..='z'`, `..b`, `a..`, `..`) cut at its
+/// dots. A bound is `None` when it is left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RangeWord<'a> {
+    pub lo: Option<Word<'a>>,
+    pub hi: Option<Word<'a>>,
+    /// `..=` rather than `..`.
+    pub inclusive: bool,
+    /// Where the dots are.
+    pub dots: Span,
+}
+
+/// Cuts a word at the first `..` that is not inside quotes; `None` when
+/// there is none. Each bound comes back as a word of its own, to decode
+/// (or complete) like any other.
+pub fn split_range<'a>(word: &Word<'a>) -> Option<RangeWord<'a>> {
+    let text = word.text;
+    // Where the lower bound ends: after its closing quote when it is
+    // quoted, else at the first `..`.
+    let form = Form::detect(text);
+    let search_from = match form.quote() {
+        Some(quote) => {
+            let body = text.get(form.opener().len()..)?;
+            form.opener().len() + closing_quote(body, quote)? + 1
+        }
+        None => 0,
+    };
+    let dots_at = search_from + text.get(search_from..)?.find("..")?;
+    let lo_text = text.get(..dots_at)?;
+    let inclusive = text.get(dots_at + 2..)?.starts_with('=');
+    let hi_at = dots_at + if inclusive { 3 } else { 2 };
+    let hi_text = text.get(hi_at..)?;
+    let at = |byte: usize| word.span.start.advance_str(text.get(..byte).unwrap_or(""));
+    let part = |from: usize, part_text: &'a str| -> Option<Word<'a>> {
+        if part_text.is_empty() {
+            return None;
+        }
+        let form = Form::detect(part_text);
+        let terminated = match form.quote() {
+            Some(quote) => part_text
+                .get(form.opener().len()..)
+                .and_then(|body| closing_quote(body, quote))
+                .is_some(),
+            None => true,
+        };
+        Some(Word {
+            text: part_text,
+            span: Span {
+                start: at(from),
+                end: at(from + part_text.len()),
+            },
+            form,
+            terminated,
+        })
+    };
+    Some(RangeWord {
+        lo: part(0, lo_text),
+        hi: part(hi_at, hi_text),
+        inclusive,
+        dots: Span {
+            start: at(dots_at),
+            end: at(hi_at),
+        },
+    })
+}
+
+/// The byte offset of the quote that closes `body` (the text after an
+/// opener), skipping backslash escapes in double quotes.
+fn closing_quote(body: &str, quote: char) -> Option<usize> {
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == '\\' && quote == '"' {
+            chars.next();
+        } else if c == quote {
+            return Some(i);
+        }
+    }
+    None
 }
 
 fn decode_bare(word: &Word) -> Result<Vec<u8>, Problem> {
@@ -737,9 +864,9 @@ mod tests {
 
     #[test]
     fn comment_lines_and_blank_lines_are_skipped() {
-        let w = words("# a comment with \"quote\n\n   # indented\nget k # not a comment here");
+        let w = words("# a comment with \"quote\n\n   # indented\nget k # a trailing comment");
         let texts: Vec<_> = w.iter().map(|w| w.text).collect();
-        assert_eq!(texts, ["get", "k", "#", "not", "a", "comment", "here"]);
+        assert_eq!(texts, ["get", "k"], "a # that starts a word ends the line");
         assert_eq!(w[0].span.start.line, 3);
     }
 

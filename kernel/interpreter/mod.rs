@@ -8,18 +8,27 @@
 //!
 //! * `lexer`: words and their spans (code points), decoding quotes and escapes;
 //! * `command`: the table of commands (names, aliases, syntax, help);
-//! * `parser`: statements of words, then typed `parser::Command`s;
-//! * `eval`: running a command against the `session` database;
-//! * `render`: printed lines, HTML tables and JSON;
+//! * `parser` and `args`: statements of words, then typed `parser::Command`s,
+//!   with `batch … end` / `transaction … end` gathered into blocks;
+//! * `eval`: running a command against the `session` database, with
+//!   `blocks`, `files` (`%load`/`%dump`) and `magics` (`%open`, `%info`, …);
+//! * `render`: printed lines, HTML tables and JSON; `help`: `%help` texts;
 //! * `errors`: errors with line, column and a caret;
-//! * `complete` and `inspect`: Tab and Shift+Tab.
+//! * `complete` and `inspect`: Tab and Shift+Tab;
+//! * `owner`: pid files, sweeping dead kernels' directories, lock holders.
 
+mod args;
+mod blocks;
 mod command;
 mod complete;
 mod errors;
 mod eval;
+mod files;
+mod help;
 mod inspect;
 mod lexer;
+mod magics;
+mod owner;
 mod parser;
 mod render;
 mod session;
@@ -106,61 +115,96 @@ pub enum IsComplete {
 /// Runs cells against one session database.
 pub struct Interpreter {
     session: session::Session,
+    settings: eval::Settings,
     interrupt: Interrupt,
 }
 
 impl Interpreter {
     /// Opens a fresh session database in a new directory under the system
     /// temp dir; dropping the interpreter closes it and deletes the directory.
+    /// First removes the directories that kernels no longer running left
+    /// behind there.
     pub fn new(interrupt: Interrupt) -> anyhow::Result<Interpreter> {
+        owner::sweep(&std::env::temp_dir());
         Ok(Interpreter {
-            session: session::Session::open()?,
+            session: session::Session::temporary()?,
+            settings: eval::Settings::default(),
             interrupt,
         })
     }
 
     /// Runs a cell, streaming what it prints to `out`. Returns the cell's
     /// result (its last command, when that is a read), or the first error;
-    /// commands before the error stay applied.
+    /// commands before the error stay applied. A suspended database is
+    /// reopened by the first line that needs it.
     pub fn execute(
         &mut self,
         code: &str,
         out: &mut dyn Output,
     ) -> Result<Option<MimeBundle>, CellError> {
-        let mut statements = parser::statements(code).peekable();
+        let mut items = parser::items(code).peekable();
         let mut result = None;
-        while let Some(parsed) = statements.next() {
-            let statement = parsed.map_err(|p| p.into_cell_error(code))?;
+        while let Some(parsed) = items.next() {
+            let item = parsed.map_err(|p| p.into_cell_error(code))?;
             if self.interrupt.is_raised() {
-                return Err(interrupted(&statement).into_cell_error(code));
+                return Err(interrupted(&item).into_cell_error(code));
             }
-            let is_last = statements.peek().is_none();
-            if statement.command.waits() {
+            let is_last = items.peek().is_none();
+            if item.waits() {
                 // Let the frontend see what was printed so far before the pause.
                 out.flush();
             }
-            let effect = eval::run(&mut self.session, &statement.command, &self.interrupt)
-                .map_err(|e| failed(&statement, e).into_cell_error(code))?;
+            if item.needs_db() && self.session.is_suspended() {
+                self.session
+                    .resume()
+                    .map_err(|e| resume_failed(&item, e).into_cell_error(code))?;
+            }
+            let mut ctx = eval::Ctx {
+                session: &mut self.session,
+                settings: &mut self.settings,
+                interrupt: &self.interrupt,
+            };
+            let effect = match &item {
+                parser::Item::Line(statement) => eval::run(&mut ctx, &statement.command),
+                parser::Item::Block(block) => eval::run_block(&mut ctx, block),
+            }
+            .map_err(|e| failed(item.head(), item.name(), e).into_cell_error(code))?;
             result = deliver(effect, is_last, out);
         }
         Ok(result)
     }
 
+    /// Completion; a suspended database offers no keys (it is not reopened
+    /// for this).
     pub fn complete(&self, code: &str, cursor_pos: usize) -> Completion {
-        complete::complete(self.session.db(), code, cursor_pos)
+        complete::complete(&self.session, code, cursor_pos)
     }
 
     pub fn inspect(&self, code: &str, cursor_pos: usize, detail_level: u8) -> Option<MimeBundle> {
-        inspect::inspect(self.session.db(), code, cursor_pos, detail_level)
+        inspect::inspect(&self.session, code, cursor_pos, detail_level)
     }
 
     pub fn is_complete(&self, code: &str) -> IsComplete {
         parser::completeness(code)
     }
 
-    /// The session database directory (it changes on `%reset`).
+    /// The database directory (it changes on `%reset` and `%open`; it stays
+    /// the same while suspended).
     pub fn db_path(&self) -> &std::path::Path {
         self.session.path()
+    }
+
+    /// Flushes the database and lets go of it, so that other code in this
+    /// process (Rust cells) can open the same directory. The directory, the
+    /// current tree, `%limit` and every other setting are kept; the next
+    /// cell line that needs the database opens it again.
+    pub fn suspend(&mut self) -> anyhow::Result<()> {
+        Ok(self.session.suspend()?)
+    }
+
+    /// Whether the database is let go of (see [`Interpreter::suspend`]).
+    pub fn is_suspended(&self) -> bool {
+        self.session.is_suspended()
     }
 }
 
@@ -168,46 +212,136 @@ impl Interpreter {
 /// reads print, row reads display, and a read that ends the cell becomes its
 /// result instead.
 fn deliver(effect: eval::Effect, is_last: bool, out: &mut dyn Output) -> Option<MimeBundle> {
+    use eval::Effect;
     match effect {
-        eval::Effect::Print(line) => out.stdout(&format!("{line}\n")),
-        eval::Effect::Warn(line) => out.stderr(&format!("{line}\n")),
-        eval::Effect::Value { key, value } if is_last => {
-            return Some(render::get_bundle(&key, value.as_deref()));
+        Effect::Print(line) => out.stdout(&format!("{line}\n")),
+        Effect::Warn(line) => out.stderr(&format!("{line}\n")),
+        Effect::Answer(answer) if is_last => return Some(answer.bundle()),
+        Effect::Answer(answer) => out.stdout(&format!("{}\n", answer.text)),
+        Effect::Rows(rows) if is_last => return Some(rows.bundle()),
+        Effect::Rows(rows) => out.display(rows.bundle()),
+        Effect::Display(bundle) => out.display(bundle),
+        Effect::Several(effects) => {
+            let n = effects.len();
+            let mut result = None;
+            for (i, effect) in effects.into_iter().enumerate() {
+                result = deliver(effect, is_last && i + 1 == n, out);
+            }
+            return result;
         }
-        eval::Effect::Value { key, value } => {
-            out.stdout(&format!("{}\n", render::get_line(&key, value.as_deref())));
+        Effect::Timed { inner, elapsed } => {
+            let line = format!("wall time: {}\n", render::duration(elapsed));
+            // A timed read that ends the cell still becomes its result;
+            // the time is printed just before it. Anything else prints
+            // first and the time after.
+            if is_last && matches!(*inner, Effect::Answer(_) | Effect::Rows(_)) {
+                out.stdout(&line);
+                return deliver(*inner, true, out);
+            }
+            let result = deliver(*inner, false, out);
+            out.stdout(&line);
+            return result;
         }
-        eval::Effect::Rows(rows) if is_last => return Some(rows.bundle()),
-        eval::Effect::Rows(rows) => out.display(rows.bundle()),
-        eval::Effect::Nothing => {}
+        Effect::Nothing => {}
     }
     None
 }
 
-fn interrupted(statement: &parser::Statement) -> errors::Problem {
+fn interrupted(item: &parser::Item) -> errors::Problem {
     errors::Problem::new(
         errors::ErrorKind::Interrupted,
-        statement.head,
+        item.head(),
         format!(
             "Interrupted before line {} ran; the lines above it were applied.",
-            statement.head.start.line + 1
+            item.head().start.line + 1
         ),
     )
 }
 
-fn failed(statement: &parser::Statement, error: eval::EvalError) -> errors::Problem {
-    let name = statement.spec.name;
+/// The error for a line that needed the suspended database and could not
+/// get it back.
+fn resume_failed(item: &parser::Item, error: session::SessionError) -> errors::Problem {
+    let path = match &error {
+        session::SessionError::Locked { path, .. } => path.display().to_string(),
+        _ => String::new(),
+    };
     match error {
-        eval::EvalError::Interrupted => errors::Problem::new(
-            errors::ErrorKind::Interrupted,
-            statement.head,
+        session::SessionError::Locked {
+            holder: Some(holder),
+            ..
+        } if !holder.is_this_process() => errors::Problem::new(
+            errors::ErrorKind::Locked,
+            item.head(),
+            format!(
+                "Another process ({}) holds the database at {path}, so this line cannot open it again. Close it there, then run the cell again; the session kept its trees and settings.",
+                holder.describe()
+            ),
+        ),
+        session::SessionError::Locked { .. } => errors::Problem::new(
+            errors::ErrorKind::Locked,
+            item.head(),
+            format!(
+                "The Rust cells still hold the database at {path}, so this KV line cannot open it. Release it in a Rust cell with `drop(db)` (and every tree taken from it), or run `%rust reset`; then run this cell again. The session kept its trees and settings."
+            ),
+        )
+        .help("this line and the ones after it did not run"),
+        other => errors::Problem::new(
+            errors::ErrorKind::Storage,
+            item.head(),
+            format!("The database could not be opened again: {other}."),
+        )
+        .help("`%reset` opens a fresh database"),
+    }
+}
+
+fn failed(head: lexer::Span, name: &str, error: eval::EvalError) -> errors::Problem {
+    use errors::{ErrorKind, Problem};
+    use eval::EvalError;
+    match error {
+        EvalError::Interrupted(None) => Problem::new(
+            ErrorKind::Interrupted,
+            head,
             format!("Interrupted while `{name}` ran; the lines above it were applied."),
         ),
-        eval::EvalError::Storage(e) => errors::Problem::new(
-            errors::ErrorKind::Storage,
-            statement.head,
+        EvalError::Interrupted(Some(text)) => Problem::new(ErrorKind::Interrupted, head, text),
+        EvalError::Storage(e) => Problem::new(
+            ErrorKind::Storage,
+            head,
             format!("sled failed to run `{name}`: {e}."),
         )
         .help("the lines above it were applied; `%reset` opens a fresh database"),
+        EvalError::Session(e @ session::SessionError::Locked { .. }) => Problem::new(
+            ErrorKind::Locked,
+            head,
+            format!("{}.", capitalised(&e.to_string())),
+        )
+        .help("close the database where it is open, then run the cell again"),
+        EvalError::Session(e) => {
+            Problem::new(ErrorKind::Storage, head, format!("`{name}` failed: {e}."))
+                .help("the lines above it were applied; `%reset` opens a fresh database")
+        }
+        EvalError::Suspended => Problem::new(
+            ErrorKind::Locked,
+            head,
+            "The database is let go of for the Rust cells and was not opened again.",
+        ),
+        EvalError::Refused {
+            kind,
+            message,
+            notes,
+        } => {
+            let mut problem = Problem::new(kind, head, message);
+            problem.notes = notes;
+            problem
+        }
+        EvalError::AtLine { at, name, error } => failed(at, name, *error),
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }

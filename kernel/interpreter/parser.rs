@@ -1,40 +1,153 @@
 //! From cell text to typed commands.
 //!
 //! [`raw_statements`] splits a cell into statements of undecoded words; it
-//! never fails, so completion and `is_complete` use it on unfinished text.
-//! [`statements`] then checks and decodes each one into a [`Command`].
+//! never fails, so completion, inspection and `is_complete` use it on
+//! unfinished text. [`items`] then checks and decodes each statement into a
+//! [`Command`] and gathers `batch … end` and `transaction … end` into
+//! [`Block`]s.
 //!
 //! A statement is one line, except that a quoted word may run on over line
-//! breaks. (Blocks such as `batch ... end` would group statements here.)
+//! breaks. `%time` and the command after it form one statement.
 
 use std::time::Duration;
 
+use super::args::{self, Arg, KeyRange, ReadOptions};
 use super::command::{self, Args, CommandId, CommandSpec, Param};
 use super::errors::{ErrorKind, Problem};
 use super::lexer::{self, Form, Pos, Scanner, Span, Text, Word};
 use super::IsComplete;
 
+/// The rows a row read walks over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scan {
+    Prefix(Vec<u8>),
+    Range(KeyRange),
+    Iter,
+    Keys,
+}
+
 /// One command with its arguments decoded, ready to run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Insert { key: Vec<u8>, value: Vec<u8> },
-    Get { key: Vec<u8> },
-    ScanPrefix { prefix: Vec<u8> },
-    Remove { key: Vec<u8> },
-    Iter,
-    Keys,
+    Get {
+        key: Vec<u8>,
+    },
+    ContainsKey {
+        key: Vec<u8>,
+    },
+    Len,
+    IsEmpty,
+    First,
+    Last,
+    GetLt {
+        key: Vec<u8>,
+    },
+    GetGt {
+        key: Vec<u8>,
+    },
+    Rows {
+        scan: Scan,
+        options: ReadOptions,
+    },
+    Insert {
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    Remove {
+        key: Vec<u8>,
+    },
+    PopMin,
+    PopMax,
+    CompareAndSwap {
+        key: Vec<u8>,
+        old: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    },
+    Append {
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    Incr {
+        key: Vec<u8>,
+        by: i64,
+    },
+    Clear,
+    Batch,
+    Transaction,
+    End,
+    Abort {
+        reason: String,
+    },
+    OpenTree {
+        name: Vec<u8>,
+    },
+    TreeNames,
+    DropTree {
+        name: Vec<u8>,
+    },
     Flush,
+    SizeOnDisk,
+    Checksum,
+    GenerateId,
+    WasRecovered,
+    Help {
+        topic: Option<&'static CommandSpec>,
+    },
+    LsMagic,
     Reset,
-    Echo { text: String },
-    Warn { text: String },
-    Sleep { duration: Duration },
+    Open {
+        path: String,
+    },
+    Reopen,
+    Info,
+    Time(Box<Command>),
+    Limit {
+        rows: Option<usize>,
+    },
+    Load {
+        file: String,
+    },
+    Dump {
+        file: String,
+    },
+    Sleep {
+        duration: Duration,
+    },
+    Echo {
+        text: String,
+    },
+    Warn {
+        text: String,
+    },
 }
 
 impl Command {
     /// Whether running it means waiting, so output gathered so far should
     /// be sent first.
     pub fn waits(&self) -> bool {
-        matches!(self, Command::Sleep { .. })
+        match self {
+            Command::Sleep { .. } => true,
+            Command::Time(inner) => inner.waits(),
+            _ => false,
+        }
+    }
+
+    /// Whether it needs the database open (a suspended one is reopened
+    /// first). Printing, help and settings do not; `%reset` and `%open`
+    /// replace the database anyway.
+    pub fn needs_db(&self) -> bool {
+        match self {
+            Command::Echo { .. }
+            | Command::Warn { .. }
+            | Command::Sleep { .. }
+            | Command::Help { .. }
+            | Command::LsMagic
+            | Command::Limit { .. }
+            | Command::Reset
+            | Command::Open { .. } => false,
+            Command::Time(inner) => inner.needs_db(),
+            _ => true,
+        }
     }
 }
 
@@ -42,17 +155,91 @@ impl Command {
 #[derive(Debug, Clone)]
 pub struct Statement {
     pub command: Command,
+    /// The command's row in the table (for `%time LINE`, the timed one's).
     pub spec: &'static CommandSpec,
-    /// The command word, where runtime errors point.
+    /// The command word, where runtime errors point (`%time` for a timed line).
     pub head: Span,
+}
+
+impl Statement {
+    /// The 1-based line the statement starts on.
+    pub fn line(&self) -> usize {
+        self.head.start.line + 1
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    Batch,
+    Transaction,
+}
+
+impl BlockKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockKind::Batch => "batch",
+            BlockKind::Transaction => "transaction",
+        }
+    }
+}
+
+/// `batch … end` or `transaction … end`, all of it parsed before any of it
+/// runs.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub kind: BlockKind,
+    /// The `batch`/`transaction` word.
+    pub head: Span,
+    pub body: Vec<Statement>,
+}
+
+/// What a cell is made of: single lines and blocks.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Line(Statement),
+    Block(Block),
+}
+
+impl Item {
+    /// The command word (or `batch`/`transaction`), where errors point.
+    pub fn head(&self) -> Span {
+        match self {
+            Item::Line(s) => s.head,
+            Item::Block(b) => b.head,
+        }
+    }
+
+    /// The command's name, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Item::Line(s) => s.spec.name,
+            Item::Block(b) => b.kind.name(),
+        }
+    }
+
+    pub fn waits(&self) -> bool {
+        match self {
+            Item::Line(s) => s.command.waits(),
+            Item::Block(_) => false,
+        }
+    }
+
+    pub fn needs_db(&self) -> bool {
+        match self {
+            Item::Line(s) => s.command.needs_db(),
+            Item::Block(_) => true,
+        }
+    }
 }
 
 /// A statement as words, before anything is decoded or checked.
 #[derive(Debug, Clone)]
 pub struct RawStatement<'a> {
+    /// `%time`, when the statement is a timed line.
+    pub lead: Option<Word<'a>>,
     /// The command word first, then its arguments.
     pub words: Vec<Word<'a>>,
-    /// For commands that take the rest of the line (`echo`, `warn`).
+    /// For commands that take the rest of the line (`echo`, `warn`, `abort`).
     pub text: Option<Text<'a>>,
     /// The command the first word names, if it names one.
     pub spec: Option<&'static CommandSpec>,
@@ -64,6 +251,22 @@ impl RawStatement<'_> {
     pub fn head(&self) -> Option<&Word<'_>> {
         self.words.first()
     }
+
+    /// Whether the statement opens a block.
+    pub fn opens_block(&self) -> bool {
+        self.lead.is_none() && self.spec.is_some_and(|s| s.args == Args::Block)
+    }
+
+    pub fn is_end(&self) -> bool {
+        self.lead.is_none() && self.spec.is_some_and(|s| s.id == CommandId::End)
+    }
+}
+
+fn command_of(word: &Word) -> Option<&'static CommandSpec> {
+    match word.form {
+        Form::Bare => command::lookup(word.text),
+        _ => None,
+    }
 }
 
 /// The statements of a cell, as words.
@@ -73,18 +276,20 @@ pub fn raw_statements(src: &str) -> impl Iterator<Item = RawStatement<'_>> {
         if !scanner.start_statement() {
             return None;
         }
-        let head = scanner.next_word()?;
-        let spec = match head.form {
-            Form::Bare => command::lookup(head.text),
-            _ => None,
-        };
+        let mut head = scanner.next_word()?;
+        let mut spec = command_of(&head);
+        let mut lead = None;
+        if spec.is_some_and(|s| s.args == Args::Line) {
+            // `%time LINE`: the statement is the line after it.
+            if let Some(inner) = scanner.next_word() {
+                lead = Some(head);
+                head = inner;
+                spec = command_of(&head);
+            }
+        }
         let mut words = vec![head];
         let mut text = None;
-        if let Some(CommandSpec {
-            args: Args::Text { .. },
-            ..
-        }) = spec
-        {
+        if spec.is_some_and(|s| matches!(s.args, Args::Text { .. })) {
             // The scanner stopped the command word at whitespace; the
             // text is everything after it on the line.
             text = Some(scanner.rest_of_line());
@@ -94,6 +299,7 @@ pub fn raw_statements(src: &str) -> impl Iterator<Item = RawStatement<'_>> {
             }
         }
         Some(RawStatement {
+            lead,
             words,
             text,
             spec,
@@ -102,10 +308,108 @@ pub fn raw_statements(src: &str) -> impl Iterator<Item = RawStatement<'_>> {
     })
 }
 
-/// The statements of a cell, checked and decoded, in order. Parsing is lazy:
-/// the caller runs each statement before an error further down is reported.
-pub fn statements(src: &str) -> impl Iterator<Item = Result<Statement, Problem>> + '_ {
-    raw_statements(src).map(|raw| parse(&raw))
+/// The items of a cell, checked and decoded, in order. Parsing is lazy: the
+/// caller runs each item before an error further down is reported. After
+/// an error nothing more is produced.
+pub fn items(src: &str) -> impl Iterator<Item = Result<Item, Problem>> + '_ {
+    let mut raws = raw_statements(src);
+    let mut stopped = false;
+    std::iter::from_fn(move || {
+        if stopped {
+            return None;
+        }
+        let raw = raws.next()?;
+        let item = next_item(&raw, &mut raws);
+        stopped = item.is_err();
+        Some(item)
+    })
+}
+
+fn next_item<'a>(
+    raw: &RawStatement<'a>,
+    rest: &mut impl Iterator<Item = RawStatement<'a>>,
+) -> Result<Item, Problem> {
+    let statement = parse(raw)?;
+    let kind = match statement.command {
+        Command::Batch => BlockKind::Batch,
+        Command::Transaction => BlockKind::Transaction,
+        _ => {
+            check_top_level(&statement)?;
+            return Ok(Item::Line(statement));
+        }
+    };
+    let mut body = Vec::new();
+    for raw in rest.by_ref() {
+        let inner = parse(&raw)?;
+        if inner.command == Command::End {
+            return Ok(Item::Block(Block {
+                kind,
+                head: statement.head,
+                body,
+            }));
+        }
+        check_in_block(&inner, kind, &statement)?;
+        body.push(inner);
+    }
+    Err(Problem::new(
+        ErrorKind::Syntax,
+        statement.head,
+        format!(
+            "This `{}` is never closed; add a line `end` after its last line. Nothing in it ran.",
+            kind.name()
+        ),
+    )
+    .expected("a line `end` before the end of the cell"))
+}
+
+fn check_top_level(statement: &Statement) -> Result<(), Problem> {
+    let spec = statement.spec;
+    if spec.allowed.top {
+        return Ok(());
+    }
+    let message = match spec.id {
+        CommandId::End => {
+            "`end` closes a `batch` or `transaction`, but none is open here.".to_string()
+        }
+        _ => format!(
+            "`{}` only works inside `transaction … end`, where it rolls the transaction back.",
+            spec.name
+        ),
+    };
+    Err(Problem::new(ErrorKind::Syntax, statement.head, message)
+        .help("see `%help batch` and `%help transaction`"))
+}
+
+fn check_in_block(inner: &Statement, kind: BlockKind, opener: &Statement) -> Result<(), Problem> {
+    let spec = inner.spec;
+    let allowed = match kind {
+        BlockKind::Batch => spec.allowed.batch,
+        BlockKind::Transaction => spec.allowed.transaction,
+    };
+    if allowed && !matches!(inner.command, Command::Time(_)) {
+        return Ok(());
+    }
+    let message = if spec.args == Args::Block {
+        format!(
+            "Blocks do not nest: this `{}` is inside the `{}` opened on line {}; close that one with `end` first.",
+            spec.name,
+            kind.name(),
+            opener.line()
+        )
+    } else {
+        match kind {
+            BlockKind::Batch => format!(
+                "`{}` cannot go inside a batch: a `sled::Batch` holds only `insert` and `remove`.",
+                spec.name
+            ),
+            BlockKind::Transaction => format!(
+                "`{}` cannot go inside a transaction: sled's `TransactionalTree` offers only `get`, `insert` and `remove` (and `abort` rolls back).",
+                spec.name
+            ),
+        }
+    };
+    Err(Problem::new(ErrorKind::Syntax, inner.head, message)
+        .help(format!("run it before `{}` or after `end`", kind.name())))
 }
 
 /// Checks one statement and decodes its arguments.
@@ -121,6 +425,36 @@ pub fn parse(raw: &RawStatement) -> Result<Statement, Problem> {
         Some(spec) => spec,
         None => return Err(unknown_command(head)),
     };
+    if let Some(lead) = &raw.lead {
+        if matches!(spec.args, Args::Line | Args::Block) || !spec.allowed.top {
+            return Err(Problem::new(
+                ErrorKind::Argument,
+                head.span,
+                format!(
+                    "`%time` times one ordinary line, and `{}` is not one.",
+                    spec.name
+                ),
+            )
+            .expected("a command such as `len` or `scan_prefix todo:`")
+            .usage("%time LINE"));
+        }
+        let timed = single(raw, spec, head)?;
+        return Ok(Statement {
+            command: Command::Time(Box::new(timed)),
+            spec,
+            head: lead.span,
+        });
+    }
+    Ok(Statement {
+        command: single(raw, spec, head)?,
+        spec,
+        head: head.span,
+    })
+}
+
+/// The command of a statement that is not a timed line.
+fn single(raw: &RawStatement, spec: &'static CommandSpec, head: &Word) -> Result<Command, Problem> {
+    let mut options = ReadOptions::default();
     let args = match spec.args {
         Args::Text { required } => {
             let text = raw.text.map_or("", |t| t.text);
@@ -129,114 +463,194 @@ pub fn parse(raw: &RawStatement) -> Result<Statement, Problem> {
             }
             vec![Arg::Text(text.to_string())]
         }
-        Args::Words(params) => {
+        Args::Line => return Err(missing(spec, "LINE", head.span.end)),
+        Args::Block => {
             let words = raw.words.get(1..).unwrap_or(&[]);
-            if words.len() > params.len() {
-                return Err(too_many(spec, params, words));
+            if !words.is_empty() {
+                return Err(too_many(spec, &[], words));
             }
-            let mut args = Vec::with_capacity(params.len());
-            for (param, word) in params.iter().zip(words) {
-                args.push(decode_arg(*param, word)?);
+            Vec::new()
+        }
+        Args::Words {
+            required,
+            optional,
+            options: takes_options,
+        } => {
+            let words = raw.words.get(1..).unwrap_or(&[]);
+            let slots = required.len() + optional.len();
+            let positional = words.len().min(slots);
+            if words.len() > slots && !takes_options {
+                let params: Vec<Param> = required.iter().chain(optional).copied().collect();
+                return Err(too_many(spec, &params, words));
             }
-            if let Some(absent) = params.get(words.len()) {
+            let mut args = Vec::with_capacity(slots);
+            let params = required.iter().chain(optional);
+            for (param, word) in params.zip(words.iter().take(positional)) {
+                args.push(args::decode(*param, word)?);
+            }
+            if let Some(absent) = required.get(positional) {
                 let after = words.last().unwrap_or(head).span.end;
                 return Err(missing(spec, absent.placeholder(), after));
+            }
+            if takes_options {
+                options = args::options(spec, words.get(positional..).unwrap_or(&[]))?;
             }
             args
         }
     };
-    let command = build(spec.id, args);
-    Ok(Statement {
-        command,
-        spec,
-        head: head.span,
-    })
-}
-
-/// A decoded argument.
-enum Arg {
-    Bytes(Vec<u8>),
-    Seconds(Duration),
-    Text(String),
-}
-
-fn decode_arg(param: Param, word: &Word) -> Result<Arg, Problem> {
-    let bytes = lexer::decode(word)?;
-    match param {
-        Param::Key | Param::Value | Param::Prefix => Ok(Arg::Bytes(bytes)),
-        Param::Seconds => {
-            let seconds = std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|s| s.trim().parse::<f64>().ok());
-            seconds
-                .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                .map(Arg::Seconds)
-                .ok_or_else(|| {
-                    Problem::new(
-                        ErrorKind::Argument,
-                        word.span,
-                        format!(
-                            "`{}` is not a number of seconds; write a non-negative number such as 0.5.",
-                            word.text
-                        ),
-                    )
-                    .expected("SECONDS, a number like 2 or 0.25")
-                })
-        }
-    }
+    Ok(build(spec.id, args, options))
 }
 
 /// Builds the command from arguments already checked against the table,
 /// so each slot holds the kind of argument its command expects.
-fn build(id: CommandId, args: Vec<Arg>) -> Command {
+fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
     let mut args = args.into_iter();
-    let mut bytes = || match args.next() {
+    let mut next = move || args.next();
+    let mut bytes = || match next() {
         Some(Arg::Bytes(b)) => b,
         _ => Vec::new(),
     };
+    use CommandId as C;
     match id {
-        CommandId::Insert => {
+        C::Get => Command::Get { key: bytes() },
+        C::ContainsKey => Command::ContainsKey { key: bytes() },
+        C::Len => Command::Len,
+        C::IsEmpty => Command::IsEmpty,
+        C::First => Command::First,
+        C::Last => Command::Last,
+        C::GetLt => Command::GetLt { key: bytes() },
+        C::GetGt => Command::GetGt { key: bytes() },
+        C::ScanPrefix => Command::Rows {
+            scan: Scan::Prefix(bytes()),
+            options,
+        },
+        C::Iter => Command::Rows {
+            scan: Scan::Iter,
+            options,
+        },
+        C::Keys => Command::Rows {
+            scan: Scan::Keys,
+            options,
+        },
+        C::Insert => {
             let key = bytes();
             Command::Insert {
                 key,
                 value: bytes(),
             }
         }
-        CommandId::Get => Command::Get { key: bytes() },
-        CommandId::ScanPrefix => Command::ScanPrefix { prefix: bytes() },
-        CommandId::Remove => Command::Remove { key: bytes() },
-        CommandId::Iter => Command::Iter,
-        CommandId::Keys => Command::Keys,
-        CommandId::Flush => Command::Flush,
-        CommandId::Reset => Command::Reset,
-        CommandId::Echo => Command::Echo {
-            text: text_of(args.next()),
+        C::Remove => Command::Remove { key: bytes() },
+        C::PopMin => Command::PopMin,
+        C::PopMax => Command::PopMax,
+        C::Append => {
+            let key = bytes();
+            Command::Append {
+                key,
+                value: bytes(),
+            }
+        }
+        C::Clear => Command::Clear,
+        C::Batch => Command::Batch,
+        C::Transaction => Command::Transaction,
+        C::End => Command::End,
+        C::OpenTree => Command::OpenTree { name: bytes() },
+        C::TreeNames => Command::TreeNames,
+        C::DropTree => Command::DropTree { name: bytes() },
+        C::Flush => Command::Flush,
+        C::SizeOnDisk => Command::SizeOnDisk,
+        C::Checksum => Command::Checksum,
+        C::GenerateId => Command::GenerateId,
+        C::WasRecovered => Command::WasRecovered,
+        C::LsMagic => Command::LsMagic,
+        C::Reset => Command::Reset,
+        C::Reopen => Command::Reopen,
+        C::Info => Command::Info,
+        // The rest take arguments that are not plain bytes.
+        other => build_typed(other, &mut next, options),
+    }
+}
+
+fn build_typed(
+    id: CommandId,
+    next: &mut impl FnMut() -> Option<Arg>,
+    options: ReadOptions,
+) -> Command {
+    use CommandId as C;
+    let text = |arg: Option<Arg>| match arg {
+        Some(Arg::Text(t)) => t,
+        _ => String::new(),
+    };
+    let maybe = |arg: Option<Arg>| match arg {
+        Some(Arg::Maybe(v)) => v,
+        _ => None,
+    };
+    match id {
+        C::Range => Command::Rows {
+            scan: Scan::Range(match next() {
+                Some(Arg::Range(r)) => r,
+                _ => KeyRange {
+                    lo: std::ops::Bound::Unbounded,
+                    hi: std::ops::Bound::Unbounded,
+                },
+            }),
+            options,
         },
-        CommandId::Warn => Command::Warn {
-            text: text_of(args.next()),
+        C::CompareAndSwap => {
+            let key = match next() {
+                Some(Arg::Bytes(b)) => b,
+                _ => Vec::new(),
+            };
+            let old = maybe(next());
+            Command::CompareAndSwap {
+                key,
+                old,
+                new: maybe(next()),
+            }
+        }
+        C::Incr => {
+            let key = match next() {
+                Some(Arg::Bytes(b)) => b,
+                _ => Vec::new(),
+            };
+            let by = match next() {
+                Some(Arg::Int(n)) => n,
+                _ => 1,
+            };
+            Command::Incr { key, by }
+        }
+        C::Abort => Command::Abort {
+            reason: text(next()).trim().to_string(),
         },
-        CommandId::Sleep => Command::Sleep {
-            duration: match args.next() {
+        C::Help => Command::Help {
+            topic: match next() {
+                Some(Arg::Topic(spec)) => Some(spec),
+                _ => None,
+            },
+        },
+        C::Open => Command::Open { path: text(next()) },
+        C::Limit => Command::Limit {
+            rows: match next() {
+                Some(Arg::Count(n)) => Some(n),
+                _ => None,
+            },
+        },
+        C::Load => Command::Load { file: text(next()) },
+        C::Dump => Command::Dump { file: text(next()) },
+        C::Sleep => Command::Sleep {
+            duration: match next() {
                 Some(Arg::Seconds(d)) => d,
                 _ => Duration::ZERO,
             },
         },
-    }
-}
-
-fn text_of(arg: Option<Arg>) -> String {
-    match arg {
-        Some(Arg::Text(text)) => text,
-        _ => String::new(),
+        C::Echo => Command::Echo { text: text(next()) },
+        C::Warn => Command::Warn { text: text(next()) },
+        // `%time` is built by `parse`; the plain-bytes commands by `build`.
+        _ => Command::LsMagic,
     }
 }
 
 fn unknown_command(head: &Word) -> Problem {
-    let listing = command::COMMANDS
-        .iter()
-        .map(|c| c.name)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let listing = "`%help` lists every command";
     if head.form != Form::Bare {
         if !head.terminated {
             // An unclosed quote as the first word: the quote is the problem.
@@ -249,7 +663,7 @@ fn unknown_command(head: &Word) -> Problem {
             head.span,
             "A line must start with a command name, not a quoted string or hex.",
         )
-        .expected(format!("a command: {listing}"));
+        .expected(format!("a command ({listing})"));
     }
     match command::suggest(head.text) {
         Some(name) => Problem::new(
@@ -258,16 +672,16 @@ fn unknown_command(head: &Word) -> Problem {
             format!("`{}` is not a command; did you mean `{name}`?", head.text),
         )
         .help(format!("did you mean `{name}`?"))
-        .expected(format!("a command: {listing}")),
+        .expected(format!("a command ({listing})")),
         None => Problem::new(
             ErrorKind::UnknownCommand,
             head.span,
             format!(
-                "`{}` is not a command; start the line with one of the commands listed below.",
+                "`{}` is not a command; start the line with a command such as `get` or `insert`.",
                 head.text
             ),
         )
-        .expected(format!("a command: {listing}")),
+        .expected(format!("a command ({listing})")),
     }
 }
 
@@ -296,6 +710,10 @@ fn too_many(spec: &CommandSpec, params: &[Param], args: &[Word]) -> Problem {
         1 => "1 argument".to_string(),
         n => format!("{n} arguments"),
     };
+    let most = match spec.args {
+        Args::Words { optional, .. } if !optional.is_empty() => "at most ",
+        _ => "",
+    };
     let fix = match params.last() {
         Some(last) => format!(
             "remove the extra words or quote a {} that contains spaces",
@@ -307,7 +725,7 @@ fn too_many(spec: &CommandSpec, params: &[Param], args: &[Word]) -> Problem {
         ErrorKind::Argument,
         span,
         format!(
-            "`{}` takes {} but got {}; {fix}.",
+            "`{}` takes {most}{} but got {}; {fix}.",
             spec.name,
             count(params.len()),
             args.len(),
@@ -331,33 +749,67 @@ fn too_many(spec: &CommandSpec, params: &[Param], args: &[Word]) -> Problem {
     }
 }
 
-/// What `is_complete_request` answers: an open quote wants more lines, an
-/// unknown command word can never run, anything else is ready to execute
-/// (where any other mistake is reported with its caret).
+/// Indentation suggested for the next line inside an open block.
+pub const BLOCK_INDENT: &str = "  ";
+
+/// What `is_complete_request` answers: an open quote or an open
+/// `batch`/`transaction` wants more lines, an unknown command word can
+/// never run, anything else is ready to execute (where any other mistake is
+/// reported with its caret).
 pub fn completeness(src: &str) -> IsComplete {
+    let mut open_block = false;
     for raw in raw_statements(src) {
-        if raw.words.iter().any(|w| !w.terminated) {
+        let unclosed = raw.lead.iter().chain(&raw.words).any(|w| !w.terminated);
+        if unclosed {
             return IsComplete::Incomplete {
-                indent: String::new(),
+                indent: if open_block {
+                    BLOCK_INDENT.to_string()
+                } else {
+                    String::new()
+                },
             };
         }
         if raw.spec.is_none() {
             return IsComplete::Invalid;
         }
+        if raw.opens_block() {
+            open_block = true;
+        } else if raw.is_end() {
+            open_block = false;
+        }
     }
-    IsComplete::Complete
+    if open_block {
+        IsComplete::Incomplete {
+            indent: BLOCK_INDENT.to_string(),
+        }
+    } else {
+        IsComplete::Complete
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ops::Bound;
 
-    fn parse_all(src: &str) -> Result<Vec<Command>, Problem> {
-        statements(src).map(|s| s.map(|s| s.command)).collect()
+    fn parse_all(src: &str) -> Result<Vec<Item>, Problem> {
+        items(src).collect()
+    }
+
+    fn lines(src: &str) -> Result<Vec<Command>, Problem> {
+        parse_all(src).map(|items| {
+            items
+                .into_iter()
+                .map(|item| match item {
+                    Item::Line(s) => s.command,
+                    Item::Block(b) => panic!("unexpected block {b:?}"),
+                })
+                .collect()
+        })
     }
 
     fn one(src: &str) -> Command {
-        match parse_all(src) {
+        match lines(src) {
             Ok(mut commands) if commands.len() == 1 => commands.remove(0),
             other => panic!("{src:?} parsed to {other:?}"),
         }
@@ -365,13 +817,20 @@ mod tests {
 
     fn problem(src: &str) -> Problem {
         match parse_all(src) {
-            Ok(commands) => panic!("{src:?} parsed to {commands:?}"),
+            Ok(items) => panic!("{src:?} parsed to {items:?}"),
             Err(p) => p,
         }
     }
 
     fn b(s: &str) -> Vec<u8> {
         s.as_bytes().to_vec()
+    }
+
+    fn rows(scan: Scan) -> Command {
+        Command::Rows {
+            scan,
+            options: ReadOptions::default(),
+        }
     }
 
     #[test]
@@ -384,17 +843,99 @@ mod tests {
         assert_eq!(one("put todo:001 'buy boots'"), insert);
         assert_eq!(one("SET todo:001 \"buy boots\""), insert);
         assert_eq!(one("get todo:002"), Command::Get { key: b("todo:002") });
-        let scan = Command::ScanPrefix { prefix: b("todo:") };
+        assert_eq!(one("contains_key k"), Command::ContainsKey { key: b("k") });
+        assert_eq!(one("exists k"), Command::ContainsKey { key: b("k") });
+        assert_eq!(one("len"), Command::Len);
+        assert_eq!(one("count"), Command::Len);
+        assert_eq!(one("is_empty"), Command::IsEmpty);
+        assert_eq!(one("first"), Command::First);
+        assert_eq!(one("last"), Command::Last);
+        assert_eq!(one("get_lt k"), Command::GetLt { key: b("k") });
+        assert_eq!(one("get_gt k"), Command::GetGt { key: b("k") });
+        let scan = rows(Scan::Prefix(b("todo:")));
         assert_eq!(one("scan_prefix todo:"), scan);
         assert_eq!(one("scan todo:"), scan);
+        assert_eq!(
+            one("range a..c"),
+            rows(Scan::Range(KeyRange {
+                lo: Bound::Included(b("a")),
+                hi: Bound::Excluded(b("c"))
+            }))
+        );
+        assert_eq!(one("iter"), rows(Scan::Iter));
+        assert_eq!(one("keys"), rows(Scan::Keys));
         let remove = Command::Remove { key: b("k") };
         assert_eq!(one("remove k"), remove);
         assert_eq!(one("del k"), remove);
         assert_eq!(one("Delete k"), remove);
-        assert_eq!(one("iter"), Command::Iter);
-        assert_eq!(one("keys"), Command::Keys);
+        assert_eq!(one("pop_min"), Command::PopMin);
+        assert_eq!(one("pop_max"), Command::PopMax);
+        let cas = Command::CompareAndSwap {
+            key: b("k"),
+            old: None,
+            new: Some(b("v")),
+        };
+        assert_eq!(one("compare_and_swap k - v"), cas);
+        assert_eq!(one("cas k - v"), cas);
+        assert_eq!(
+            one("append k v"),
+            Command::Append {
+                key: b("k"),
+                value: b("v")
+            }
+        );
+        assert_eq!(one("incr k"), Command::Incr { key: b("k"), by: 1 });
+        assert_eq!(
+            one("incr k -5"),
+            Command::Incr {
+                key: b("k"),
+                by: -5
+            }
+        );
+        assert_eq!(one("clear"), Command::Clear);
+        assert_eq!(
+            one("open_tree users"),
+            Command::OpenTree { name: b("users") }
+        );
+        assert_eq!(one("use users"), Command::OpenTree { name: b("users") });
+        assert_eq!(one("tree_names"), Command::TreeNames);
+        assert_eq!(one("trees"), Command::TreeNames);
+        assert_eq!(
+            one("drop_tree users"),
+            Command::DropTree { name: b("users") }
+        );
         assert_eq!(one("flush"), Command::Flush);
+        assert_eq!(one("size_on_disk"), Command::SizeOnDisk);
+        assert_eq!(one("checksum"), Command::Checksum);
+        assert_eq!(one("generate_id"), Command::GenerateId);
+        assert_eq!(one("was_recovered"), Command::WasRecovered);
+        assert_eq!(one("%help"), Command::Help { topic: None });
+        assert!(matches!(one("%help get"), Command::Help { topic: Some(s) } if s.name == "get"));
+        assert_eq!(one("%lsmagic"), Command::LsMagic);
         assert_eq!(one("%reset"), Command::Reset);
+        assert_eq!(
+            one("%open ./db"),
+            Command::Open {
+                path: "./db".into()
+            }
+        );
+        assert_eq!(one("%reopen"), Command::Reopen);
+        assert_eq!(one("%info"), Command::Info);
+        assert_eq!(one("%time len"), Command::Time(Box::new(Command::Len)));
+        assert_eq!(one("%limit 5"), Command::Limit { rows: Some(5) });
+        assert_eq!(one("%limit"), Command::Limit { rows: None });
+        assert_eq!(
+            one("%load a.csv"),
+            Command::Load {
+                file: "a.csv".into()
+            }
+        );
+        assert_eq!(
+            one("%dump a.jsonl"),
+            Command::Dump {
+                file: "a.jsonl".into()
+            }
+        );
         assert_eq!(
             one("echo insert 4 keys:"),
             Command::Echo {
@@ -417,6 +958,39 @@ mod tests {
     }
 
     #[test]
+    fn read_options_in_any_order() {
+        assert_eq!(
+            one("scan todo: limit 2 rev"),
+            Command::Rows {
+                scan: Scan::Prefix(b("todo:")),
+                options: ReadOptions {
+                    limit: Some(2),
+                    rev: true
+                }
+            }
+        );
+        assert_eq!(
+            one("keys REV"),
+            Command::Rows {
+                scan: Scan::Keys,
+                options: ReadOptions {
+                    limit: None,
+                    rev: true
+                }
+            }
+        );
+        // A key may be called `rev`: the positional slot comes first.
+        assert_eq!(one("scan_prefix rev"), rows(Scan::Prefix(b("rev"))));
+        let p = problem("scan_prefix a b");
+        assert!(
+            p.message.contains("not an option of `scan_prefix`"),
+            "{}",
+            p.message
+        );
+        assert_eq!(p.span.start.col, 14);
+    }
+
+    #[test]
     fn keys_and_values_in_every_form() {
         assert_eq!(
             one(r#"insert 0x00ff b"\x01""#),
@@ -429,7 +1003,8 @@ mod tests {
 
     #[test]
     fn several_lines_with_comments_and_blanks() {
-        let commands = parse_all("# seed\n\ninsert a 1\n  # note\nget a\n\n").unwrap();
+        let commands =
+            lines("# seed\n\ninsert a 1  # first\n  # note\nget a#b # the key is a#b\n\n").unwrap();
         assert_eq!(
             commands,
             [
@@ -437,15 +1012,25 @@ mod tests {
                     key: b("a"),
                     value: b("1")
                 },
-                Command::Get { key: b("a") }
+                Command::Get { key: b("a#b") }
             ]
         );
+        assert_eq!(
+            one("insert k \"# kept\" # dropped"),
+            Command::Insert {
+                key: b("k"),
+                value: b("# kept")
+            }
+        );
+        // A comment can stand where an argument is missing: still missing.
+        let p = problem("insert k # v");
+        assert!(p.message.contains("missing its VALUE"), "{}", p.message);
     }
 
     #[test]
     fn a_quoted_value_may_span_lines() {
         assert_eq!(
-            parse_all("insert poem \"roses\nviolets\"\nget poem").unwrap(),
+            lines("insert poem \"roses\nviolets\"\nget poem").unwrap(),
             [
                 Command::Insert {
                     key: b("poem"),
@@ -457,11 +1042,128 @@ mod tests {
     }
 
     #[test]
-    fn statements_are_parsed_lazily_so_earlier_ones_survive_a_later_error() {
-        let mut it = statements("get a\ngte b");
+    fn items_are_parsed_lazily_so_earlier_ones_survive_a_later_error() {
+        let mut it = items("get a\ngte b\nget c");
         assert!(matches!(it.next(), Some(Ok(_))));
         assert!(matches!(it.next(), Some(Err(_))));
-        assert!(it.next().is_none());
+        assert!(it.next().is_none(), "nothing after an error");
+    }
+
+    #[test]
+    fn blocks_gather_their_lines() {
+        let items =
+            parse_all("insert x 0\nbatch\n  insert a 1\n  remove b  # old\nend\nget a").unwrap();
+        assert_eq!(items.len(), 3);
+        let Item::Block(block) = &items[1] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(block.kind, BlockKind::Batch);
+        assert_eq!(block.head.start.line, 1);
+        let body: Vec<_> = block.body.iter().map(|s| s.command.clone()).collect();
+        assert_eq!(
+            body,
+            [
+                Command::Insert {
+                    key: b("a"),
+                    value: b("1")
+                },
+                Command::Remove { key: b("b") }
+            ]
+        );
+        let items = parse_all("TX\nget a\ninsert a 2\nabort  too poor \nEND").unwrap();
+        let Item::Block(block) = &items[0] else {
+            panic!()
+        };
+        assert_eq!(block.kind, BlockKind::Transaction);
+        assert_eq!(
+            block.body[2].command,
+            Command::Abort {
+                reason: "too poor".into()
+            }
+        );
+        let empty = parse_all("batch\nend").unwrap();
+        assert!(matches!(&empty[0], Item::Block(b) if b.body.is_empty()));
+    }
+
+    #[test]
+    fn block_mistakes_are_explained() {
+        let p = problem("batch\ninsert a 1");
+        assert!(p.message.contains("never closed"), "{}", p.message);
+        assert_eq!(p.span.start.line, 0);
+
+        let p = problem("batch\n  get a\nend");
+        assert!(
+            p.message.contains("a `sled::Batch` holds only"),
+            "{}",
+            p.message
+        );
+        assert_eq!((p.span.start.line, p.span.start.col), (1, 2));
+
+        let p = problem("transaction\nscan a\nend");
+        assert!(
+            p.message
+                .contains("offers only `get`, `insert` and `remove`"),
+            "{}",
+            p.message
+        );
+
+        let p = problem("transaction\nbatch\nend\nend");
+        assert!(p.message.contains("do not nest"), "{}", p.message);
+        assert!(p.message.contains("opened on line 1"), "{}", p.message);
+
+        let p = problem("end");
+        assert!(p.message.contains("none is open"), "{}", p.message);
+        let p = problem("abort");
+        assert!(
+            p.message.contains("only works inside `transaction"),
+            "{}",
+            p.message
+        );
+        let p = problem("batch\nabort\nend");
+        assert!(
+            p.message.contains("cannot go inside a batch"),
+            "{}",
+            p.message
+        );
+        let p = problem("batch now\nend");
+        assert!(p.message.contains("takes no arguments"), "{}", p.message);
+        let p = problem("transaction\n%time get a\nend");
+        assert!(
+            p.message.contains("cannot go inside a transaction"),
+            "{}",
+            p.message
+        );
+        // An error in a line inside the block points at that line.
+        let p = problem("batch\ninsert a\nend");
+        assert_eq!(p.span.start.line, 1);
+        assert!(p.message.contains("missing its VALUE"));
+    }
+
+    #[test]
+    fn time_wraps_one_line() {
+        let s = match parse_all("%time scan todo: limit 1").unwrap().remove(0) {
+            Item::Line(s) => s,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(s.spec.name, "scan_prefix");
+        assert_eq!((s.head.start.col, s.head.end.col), (0, 5));
+        assert!(matches!(s.command, Command::Time(_)));
+        assert_eq!(
+            one("%time echo hi # there"),
+            Command::Time(Box::new(Command::Echo {
+                text: "hi # there".into()
+            }))
+        );
+        let p = problem("%time");
+        assert!(p.message.contains("missing its LINE"), "{}", p.message);
+        let p = problem("%time %time len");
+        assert!(p.message.contains("not one"), "{}", p.message);
+        let p = problem("%time batch");
+        assert!(p.message.contains("not one"), "{}", p.message);
+        let p = problem("%time gte a");
+        assert_eq!(p.kind, ErrorKind::UnknownCommand);
+        assert_eq!(p.span.start.col, 6);
+        assert!(one("%time %sleep 0").waits());
     }
 
     #[test]
@@ -481,13 +1183,18 @@ mod tests {
             "{}",
             p.message
         );
+        let p = problem("%opne x");
+        assert!(p.message.contains("did you mean `%open`?"), "{}", p.message);
+        let p = problem("reopen");
+        assert!(
+            p.message.contains("did you mean `%reopen`?"),
+            "{}",
+            p.message
+        );
 
         let p = problem("frobnicate");
         assert!(!p.message.contains("did you mean"));
-        assert!(p
-            .notes
-            .iter()
-            .any(|n| n.contains("insert, get, scan_prefix")));
+        assert!(p.notes.iter().any(|n| n.contains("%help")));
     }
 
     #[test]
@@ -513,6 +1220,16 @@ mod tests {
 
         let p = problem("warn   ");
         assert!(p.notes.contains(&"usage: warn TEXT".to_string()));
+
+        let p = problem("cas k v");
+        assert!(p.message.contains("missing its NEW"), "{}", p.message);
+        assert!(p
+            .notes
+            .contains(&"usage: compare_and_swap KEY OLD NEW".to_string()));
+        let p = problem("range");
+        assert!(p
+            .notes
+            .contains(&"usage: range A..B [limit N] [rev]".to_string()));
     }
 
     #[test]
@@ -532,13 +1249,19 @@ mod tests {
             p.notes
         );
 
-        let p = problem("keys todo:");
+        let p = problem("len todo:");
         assert!(
             p.message.contains("takes no arguments but got 1"),
             "{}",
             p.message
         );
-        assert!(p.notes.contains(&"usage: keys".to_string()));
+        assert!(p.notes.contains(&"usage: len".to_string()));
+        let p = problem("incr a 1 2");
+        assert!(
+            p.message.contains("takes at most 2 arguments but got 3"),
+            "{}",
+            p.message
+        );
     }
 
     #[test]
@@ -567,7 +1290,9 @@ mod tests {
 
     #[test]
     fn head_span_is_the_command_word() {
-        let s = statements("  get  k").next().unwrap().unwrap();
+        let Item::Line(s) = items("  get  k").next().unwrap().unwrap() else {
+            panic!()
+        };
         assert_eq!((s.head.start.col, s.head.end.col), (2, 5));
         assert_eq!(s.spec.name, "get");
     }
@@ -577,8 +1302,12 @@ mod tests {
         let incomplete = IsComplete::Incomplete {
             indent: String::new(),
         };
+        let in_block = IsComplete::Incomplete {
+            indent: BLOCK_INDENT.to_string(),
+        };
         assert_eq!(completeness(""), IsComplete::Complete);
         assert_eq!(completeness("get a\n# 'comment\n"), IsComplete::Complete);
+        assert_eq!(completeness("get a # 'comment"), IsComplete::Complete);
         assert_eq!(completeness("insert a \"open"), incomplete);
         assert_eq!(completeness("insert a 'open\nstill"), incomplete);
         assert_eq!(
@@ -586,12 +1315,25 @@ mod tests {
             IsComplete::Complete
         );
         assert_eq!(completeness("echo don't"), IsComplete::Complete);
+        assert_eq!(completeness("range \"a\"..\"b"), incomplete);
         assert_eq!(completeness("gte a"), IsComplete::Invalid);
         assert_eq!(completeness("get a\nfoo"), IsComplete::Invalid);
         assert_eq!(completeness("\"get a"), incomplete);
         assert_eq!(completeness("0x00"), IsComplete::Invalid);
+        assert_eq!(completeness("%time gte"), IsComplete::Invalid);
+        assert_eq!(completeness("%time get \"a"), incomplete);
+        assert_eq!(completeness("batch"), in_block);
+        assert_eq!(completeness("batch\n  insert a 1"), in_block);
+        assert_eq!(completeness("batch\n  insert a \"x"), in_block);
+        assert_eq!(
+            completeness("transaction\nget a\nend"),
+            IsComplete::Complete
+        );
+        assert_eq!(completeness("tx\nend\nbatch"), in_block);
+        assert_eq!(completeness("batch\nfrob"), IsComplete::Invalid);
         // Other mistakes are left for execute to explain.
         assert_eq!(completeness("get"), IsComplete::Complete);
         assert_eq!(completeness("get 0xzz"), IsComplete::Complete);
+        assert_eq!(completeness("end"), IsComplete::Complete);
     }
 }

@@ -1,11 +1,18 @@
-//! How keys, values and rows look: the printed lines (the same lines the
+//! How keys, values and results look: the printed lines (the same lines the
 //! lesson's Rust program printed), an HTML table, and JSON.
 //!
 //! Printed keys can be pasted back into a cell: a key is shown bare only when
 //! it would read back as the same bytes, otherwise as a Rust string literal.
+//! Output about a tree other than the default one starts with its name in
+//! brackets: `[users] put alice = "admin"`.
+
+use std::fmt::Write as _;
+use std::ops::Bound;
 
 use serde_json::{json, Value};
 
+use super::args::{KeyRange, ReadOptions};
+use super::parser::Scan;
 use super::MimeBundle;
 
 /// A key as printed: bare when that reads back unchanged (`todo:001`),
@@ -36,6 +43,8 @@ fn prints_bare(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with("0x")
         && !s.starts_with("b\"")
+        // A word starting with # is a comment.
+        && !s.starts_with('#')
         && !s
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'')
@@ -45,12 +54,42 @@ fn prints_bare(s: &str) -> bool {
         && format!("{s:?}").len() == s.len() + 2 + s.matches('\\').count()
 }
 
+/// A bound of a range as printed: like a key, but quoted when it holds
+/// `..` itself, so the range reads back the same.
+fn bound_key(bytes: &[u8]) -> String {
+    let shown = key(bytes);
+    if shown.contains("..") && !shown.starts_with('"') && !shown.starts_with("b\"") {
+        format!("{shown:?}")
+    } else {
+        shown
+    }
+}
+
 /// `1 byte`, `9 bytes`.
 pub fn byte_count(n: usize) -> String {
+    plural(n, "byte")
+}
+
+/// `1 key`, `0 keys`.
+pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
-        "1 byte".to_string()
+        format!("1 {word}")
     } else {
-        format!("{n} bytes")
+        format!("{n} {word}s")
+    }
+}
+
+/// A tree's name as printed, like a key.
+pub fn tree_name(name: &[u8]) -> String {
+    key(name)
+}
+
+/// What starts a line about the tree `name`: nothing for the default tree
+/// (`None`), `[users] ` for any other.
+pub fn tree_tag(name: Option<&[u8]>) -> String {
+    match name {
+        Some(name) => format!("[{}] ", tree_name(name)),
+        None => String::new(),
     }
 }
 
@@ -63,94 +102,173 @@ pub fn json_bytes(bytes: &[u8]) -> Value {
     }
 }
 
-/// The line a `get` prints: `get todo:002 -> "lift legs"`.
-pub fn get_line(k: &[u8], v: Option<&[u8]>) -> String {
-    match v {
-        Some(v) => format!("get {} -> {}", key(k), value(v)),
-        None => format!("get {} -> <missing>", key(k)),
+/// `k = "v"`, how a pair is printed.
+pub fn pair(k: &[u8], v: &[u8]) -> String {
+    format!("{} = {}", key(k), value(v))
+}
+
+/// A one-line answer of a read: printed as it is, or as a cell's last line
+/// its `Out[n]` (`text/plain` and `application/json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    pub json: Value,
+}
+
+impl Answer {
+    /// `get todo:002 -> "lift legs"`, `get nope -> <missing>`.
+    pub fn get(tree: &str, k: &[u8], v: Option<&[u8]>) -> Answer {
+        let shown = v.map_or_else(|| "<missing>".to_string(), value);
+        Answer {
+            text: format!("{tree}get {} -> {shown}", key(k)),
+            json: v.map_or(Value::Null, json_bytes),
+        }
+    }
+
+    /// `first -> a = "1"`, `get_lt k -> <none>`.
+    pub fn pair(tree: &str, asked: &str, found: Option<(&[u8], &[u8])>) -> Answer {
+        match found {
+            Some((k, v)) => Answer {
+                text: format!("{tree}{asked} -> {}", pair(k, v)),
+                json: json!({ "key": json_bytes(k), "value": json_bytes(v) }),
+            },
+            None => Answer {
+                text: format!("{tree}{asked} -> <none>"),
+                json: Value::Null,
+            },
+        }
+    }
+
+    /// `len -> 4`, `contains_key k -> true`.
+    pub fn plain(tree: &str, asked: &str, shown: impl std::fmt::Display, json: Value) -> Answer {
+        Answer {
+            text: format!("{tree}{asked} -> {shown}"),
+            json,
+        }
+    }
+
+    pub fn bundle(&self) -> MimeBundle {
+        let mut bundle = MimeBundle::new();
+        bundle.insert("text/plain".into(), Value::String(self.text.clone()));
+        bundle.insert("application/json".into(), self.json.clone());
+        bundle
     }
 }
 
-/// The bundle a `get` returns as a cell's result.
-pub fn get_bundle(k: &[u8], v: Option<&[u8]>) -> MimeBundle {
-    let mut bundle = MimeBundle::new();
-    bundle.insert("text/plain".into(), Value::String(get_line(k, v)));
-    bundle.insert("application/json".into(), v.map_or(Value::Null, json_bytes));
-    bundle
-}
-
-/// Where a set of rows came from; decides the header line and caption.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RowSource {
-    ScanPrefix(Vec<u8>),
-    Iter,
-    Keys,
-}
-
-/// Rows read from the database, in key order. For `keys` the values are
-/// not read and stay `None`.
+/// Rows read from the database, in the order they were read: the first
+/// `%limit` of them, and how many more there were. For `keys` the values
+/// are not kept and stay `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rows {
-    pub source: RowSource,
+    pub scan: Scan,
+    pub options: ReadOptions,
+    /// The tree's name when it is not the default one.
+    pub tree: Option<Vec<u8>>,
     pub rows: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Rows read but not kept, past `%limit`.
+    pub more: usize,
 }
 
 impl Rows {
-    /// The line printed above the rows, if the command prints one.
-    fn header(&self) -> Option<String> {
-        match &self.source {
-            RowSource::ScanPrefix(prefix) => Some(format!("scan prefix {}:", value(prefix))),
-            RowSource::Iter | RowSource::Keys => None,
+    fn total(&self) -> usize {
+        self.rows.len() + self.more
+    }
+
+    fn with_values(&self) -> bool {
+        self.scan != Scan::Keys
+    }
+
+    /// What was read: `scan prefix "todo:"`, `range a..c`, `iter`, with the
+    /// tree and options. `None` for a plain `iter` or `keys` of the default
+    /// tree, which print no header (as the lesson's program did).
+    fn title(&self) -> Option<String> {
+        let what = match &self.scan {
+            Scan::Prefix(prefix) => format!("scan prefix {}", value(prefix)),
+            Scan::Range(range) => format!("range {}", range_text(range)),
+            Scan::Iter => "iter".to_string(),
+            Scan::Keys => "keys".to_string(),
+        };
+        let mut options = Vec::new();
+        if self.options.rev {
+            options.push("rev".to_string());
         }
+        if let Some(n) = self.options.limit {
+            options.push(format!("limit {n}"));
+        }
+        let plain = matches!(self.scan, Scan::Iter | Scan::Keys);
+        if plain && options.is_empty() && self.tree.is_none() {
+            return None;
+        }
+        let mut title = tree_tag(self.tree.as_deref()) + &what;
+        if !options.is_empty() {
+            title.push_str(&format!(" ({})", options.join(", ")));
+        }
+        Some(title)
     }
 
     fn caption(&self) -> String {
-        let n = self.rows.len();
-        let plural = |word: &str| {
-            if n == 1 {
-                format!("{n} {word}")
-            } else {
-                format!("{n} {word}s")
-            }
-        };
-        match &self.source {
-            RowSource::ScanPrefix(prefix) => {
-                format!("scan prefix {}: {}", value(prefix), plural("row"))
-            }
-            RowSource::Iter => format!("iter: {}", plural("row")),
-            RowSource::Keys => format!("keys: {}", plural("key")),
+        let what = self.title().unwrap_or_else(|| match self.scan {
+            Scan::Keys => "keys".to_string(),
+            _ => "iter".to_string(),
+        });
+        let unit = if self.with_values() { "row" } else { "key" };
+        let mut caption = format!("{what}: {}", plural(self.total(), unit));
+        if self.more > 0 {
+            caption.push_str(&format!(", first {} shown", self.rows.len()));
         }
+        caption
     }
 
-    fn lines(&self) -> Vec<String> {
-        self.rows
-            .iter()
-            .map(|(k, v)| match v {
-                Some(v) => format!("  {} = {}", key(k), value(v)),
-                None => format!("  {}", key(k)),
-            })
-            .collect()
+    fn more_line(&self) -> String {
+        format!("… {} more", self.more)
     }
 
-    /// The printed form: header (if any) and one line per row, joined by
-    /// newlines with no newline at the end.
+    /// The printed form: header (if any), one line per row and the `… N
+    /// more` line, joined by newlines with no newline at the end. An empty
+    /// result says so.
     pub fn text(&self) -> String {
-        self.header()
-            .into_iter()
-            .chain(self.lines())
-            .collect::<Vec<_>>()
-            .join("\n")
+        let title = self.title();
+        if self.total() == 0 {
+            return match title {
+                Some(title) => format!("{title}: (no keys)"),
+                None => "(no keys)".to_string(),
+            };
+        }
+        let mut out = String::new();
+        if let Some(title) = title {
+            out.push_str(&title);
+            out.push(':');
+        }
+        for (k, v) in &self.rows {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str("  ");
+            out.push_str(&key(k));
+            if let Some(v) = v {
+                out.push_str(" = ");
+                out.push_str(&value(v));
+            }
+        }
+        if self.more > 0 {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str("  ");
+            out.push_str(&self.more_line());
+        }
+        out
     }
 
     /// A table with a caption. Pairs get key, value and the value's length
-    /// in bytes; `keys` gets key and the key's length.
+    /// in bytes; `keys` gets key and the key's length. Built in one buffer,
+    /// since it may hold many rows.
     pub fn html(&self) -> String {
-        let with_values = self.source != RowSource::Keys;
-        let mut html = String::from("<table class=\"sled-rows\">\n");
-        html.push_str(&format!(
-            "<caption>{}</caption>\n<thead><tr><th>key</th>",
-            escape_html(&self.caption())
-        ));
+        let with_values = self.with_values();
+        let mut html = String::with_capacity(256 + self.rows.len() * 64);
+        html.push_str("<table class=\"sled-rows\">\n<caption>");
+        escape_html_into(&mut html, &self.caption());
+        html.push_str("</caption>\n<thead><tr><th>key</th>");
         if with_values {
             html.push_str("<th>value</th><th title=\"value length in bytes\">length</th>");
         } else {
@@ -158,26 +276,33 @@ impl Rows {
         }
         html.push_str("</tr></thead>\n<tbody>\n");
         for (k, v) in &self.rows {
-            html.push_str(&format!(
-                "<tr><td><code>{}</code></td>",
-                escape_html(&key(k))
-            ));
+            html.push_str("<tr><td><code>");
+            escape_html_into(&mut html, &key(k));
             match v {
-                Some(v) if with_values => html.push_str(&format!(
-                    "<td><code>{}</code></td><td>{}</td>",
-                    escape_html(&value(v)),
-                    v.len()
-                )),
-                _ => html.push_str(&format!("<td>{}</td>", k.len())),
+                Some(v) if with_values => {
+                    html.push_str("</code></td><td><code>");
+                    escape_html_into(&mut html, &value(v));
+                    let _ = writeln!(html, "</code></td><td>{}</td></tr>", v.len());
+                }
+                _ => {
+                    let _ = writeln!(html, "</code></td><td>{}</td></tr>", k.len());
+                }
             }
-            html.push_str("</tr>\n");
+        }
+        if self.more > 0 {
+            let columns = if with_values { 3 } else { 2 };
+            let _ = writeln!(
+                html,
+                "<tr><td colspan=\"{columns}\">{}</td></tr>",
+                self.more_line()
+            );
         }
         html.push_str("</tbody>\n</table>");
         html
     }
 
-    /// `[{"key": "todo:001", "value": "buy boots"}, ...]`; `keys` leaves
-    /// out `"value"`.
+    /// `[{"key": "todo:001", "value": "buy boots"}, ...]` for the rows
+    /// shown; `keys` leaves out `"value"`.
     pub fn json(&self) -> Value {
         Value::Array(
             self.rows
@@ -199,10 +324,34 @@ impl Rows {
     }
 }
 
-/// Escapes the five characters that mean something in HTML text and
-/// attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+/// `a..c`, `a..=c`, `..c`, `a..`, `..` with the bounds printed as keys.
+pub fn range_text(range: &KeyRange) -> String {
+    let lo = match &range.lo {
+        Bound::Included(k) | Bound::Excluded(k) => bound_key(k),
+        Bound::Unbounded => String::new(),
+    };
+    match &range.hi {
+        Bound::Included(k) => format!("{lo}..={}", bound_key(k)),
+        Bound::Excluded(k) => format!("{lo}..{}", bound_key(k)),
+        Bound::Unbounded => format!("{lo}.."),
+    }
+}
+
+/// A duration as a person reads it: `850 µs`, `12.3 ms`, `1.52 s`.
+pub fn duration(d: std::time::Duration) -> String {
+    let micros = d.as_secs_f64() * 1e6;
+    if micros < 1000.0 {
+        format!("{micros:.0} µs")
+    } else if micros < 1e6 {
+        format!("{:.3} ms", micros / 1e3)
+    } else {
+        format!("{:.3} s", micros / 1e6)
+    }
+}
+
+/// Appends `text` with the five characters that mean something in HTML
+/// text and attribute values escaped.
+fn escape_html_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -213,7 +362,6 @@ pub fn escape_html(text: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -224,7 +372,7 @@ mod tests {
     fn keys_print_bare_when_they_read_back_unchanged() {
         assert_eq!(key(b"todo:001"), "todo:001");
         assert_eq!(key("héllo".as_bytes()), "héllo");
-        assert_eq!(key(b"#tag"), "#tag");
+        assert_eq!(key(b"tag#1"), "tag#1");
         assert_eq!(key(br"C:\dir"), r"C:\dir");
     }
 
@@ -237,6 +385,11 @@ mod tests {
         assert_eq!(key(b"don't"), r#""don't""#);
         assert_eq!(key(b"0x00"), r#""0x00""#);
         assert_eq!(key(b"b\"x\""), r#""b\"x\"""#);
+        assert_eq!(
+            key(b"#tag"),
+            r##""#tag""##,
+            "a bare #tag would be a comment"
+        );
         assert_eq!(
             key("zero\u{200b}width".as_bytes()),
             r#""zero\u{200b}width""#
@@ -252,21 +405,45 @@ mod tests {
     }
 
     #[test]
-    fn get_lines_match_the_lesson() {
+    fn answers_match_the_lesson() {
+        let a = Answer::get("", b"todo:002", Some(b"lift legs"));
+        assert_eq!(a.text, r#"get todo:002 -> "lift legs""#);
+        assert_eq!(a.json, json!("lift legs"));
+        let a = Answer::get("[users] ", b"nope", None);
+        assert_eq!(a.text, "[users] get nope -> <missing>");
+        assert_eq!(a.json, Value::Null);
         assert_eq!(
-            get_line(b"todo:002", Some(b"lift legs")),
-            r#"get todo:002 -> "lift legs""#
+            Answer::get("", b"k", Some(&[0xff])).json,
+            json!({"hex": "ff"})
         );
-        assert_eq!(get_line(b"nope", None), "get nope -> <missing>");
-        let bundle = get_bundle(b"k", None);
-        assert_eq!(bundle["application/json"], Value::Null);
-        let bundle = get_bundle(b"k", Some(&[0xff]));
-        assert_eq!(bundle["application/json"], json!({"hex": "ff"}));
+        let a = Answer::pair("", "first", Some((b"a", b"1")));
+        assert_eq!(a.text, r#"first -> a = "1""#);
+        assert_eq!(a.json, json!({"key": "a", "value": "1"}));
+        assert_eq!(Answer::pair("", "last", None).text, "last -> <none>");
+        let bundle = Answer::plain("", "len", 4, json!(4)).bundle();
+        assert_eq!(bundle["text/plain"], json!("len -> 4"));
+        assert_eq!(bundle["application/json"], json!(4));
+    }
+
+    #[test]
+    fn tree_tags_and_ranges() {
+        assert_eq!(tree_tag(None), "");
+        assert_eq!(tree_tag(Some(b"users")), "[users] ");
+        assert_eq!(tree_tag(Some(b"my tree")), "[\"my tree\"] ");
+        let r = |lo, hi| range_text(&KeyRange { lo, hi });
+        use Bound::*;
+        assert_eq!(r(Included(b"a".to_vec()), Excluded(b"c".to_vec())), "a..c");
+        assert_eq!(r(Unbounded, Included(b"c".to_vec())), "..=c");
+        assert_eq!(r(Included(b"a b".to_vec()), Unbounded), "\"a b\"..");
+        assert_eq!(r(Unbounded, Unbounded), "..");
+        assert_eq!(r(Included(b"v1..2".to_vec()), Unbounded), "\"v1..2\"..");
     }
 
     fn sample() -> Rows {
         Rows {
-            source: RowSource::ScanPrefix(b"todo:".to_vec()),
+            scan: Scan::Prefix(b"todo:".to_vec()),
+            options: ReadOptions::default(),
+            tree: None,
             rows: vec![
                 (
                     b"todo:001".to_vec(),
@@ -274,6 +451,20 @@ mod tests {
                 ),
                 (vec![0xff], Some(vec![0x00, 0xfe])),
             ],
+            more: 0,
+        }
+    }
+
+    fn keys(names: &[&str], more: usize) -> Rows {
+        Rows {
+            scan: Scan::Keys,
+            options: ReadOptions::default(),
+            tree: None,
+            rows: names
+                .iter()
+                .map(|k| (k.as_bytes().to_vec(), None))
+                .collect(),
+            more,
         }
     }
 
@@ -283,16 +474,54 @@ mod tests {
             sample().text(),
             "scan prefix \"todo:\":\n  todo:001 = \"buy <boots> & \\\"socks\\\"\"\n  b\"\\xff\" = b\"\\x00\\xfe\""
         );
-        let keys = Rows {
-            source: RowSource::Keys,
-            rows: vec![(b"a".to_vec(), None), (b"b c".to_vec(), None)],
+        assert_eq!(keys(&["a", "b c"], 0).text(), "  a\n  \"b c\"");
+    }
+
+    #[test]
+    fn empty_results_say_so() {
+        assert_eq!(keys(&[], 0).text(), "(no keys)");
+        let mut scan = sample();
+        scan.rows.clear();
+        assert_eq!(scan.text(), "scan prefix \"todo:\": (no keys)");
+        assert!(scan
+            .html()
+            .contains("<caption>scan prefix &quot;todo:&quot;: 0 rows</caption>"));
+        assert_eq!(scan.json(), json!([]));
+    }
+
+    #[test]
+    fn rows_past_the_limit_are_counted_not_shown() {
+        let rows = keys(&["a", "b"], 99_998);
+        assert_eq!(rows.text(), "  a\n  b\n  … 99998 more");
+        let html = rows.html();
+        assert!(
+            html.contains("<caption>keys: 100000 keys, first 2 shown</caption>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<tr><td colspan=\"2\">… 99998 more</td></tr>"),
+            "{html}"
+        );
+        assert_eq!(rows.json().as_array().map(Vec::len), Some(2));
+        let none_shown = keys(&[], 5);
+        assert_eq!(none_shown.text(), "  … 5 more");
+    }
+
+    #[test]
+    fn trees_and_options_show_in_the_header() {
+        let mut rows = keys(&["a"], 0);
+        rows.tree = Some(b"users".to_vec());
+        assert_eq!(rows.text(), "[users] keys:\n  a");
+        rows.options = ReadOptions {
+            limit: Some(1),
+            rev: true,
         };
-        assert_eq!(keys.text(), "  a\n  \"b c\"");
-        let empty = Rows {
-            source: RowSource::Iter,
-            rows: vec![],
-        };
-        assert_eq!(empty.text(), "");
+        assert_eq!(rows.text(), "[users] keys (rev, limit 1):\n  a");
+        assert!(rows
+            .html()
+            .contains("<caption>[users] keys (rev, limit 1): 1 key</caption>"));
+        rows.rows.clear();
+        assert_eq!(rows.text(), "[users] keys (rev, limit 1): (no keys)");
     }
 
     #[test]
@@ -309,11 +538,7 @@ mod tests {
         );
         assert!(html.contains("<td>21</td>"), "{html}");
         assert!(!html.contains("<boots>"));
-        let keys = Rows {
-            source: RowSource::Keys,
-            rows: vec![(b"abc".to_vec(), None)],
-        };
-        let html = keys.html();
+        let html = keys(&["abc"], 0).html();
         assert!(html.contains("<caption>keys: 1 key</caption>"), "{html}");
         assert!(
             html.contains("<tr><td><code>abc</code></td><td>3</td></tr>"),
@@ -338,10 +563,17 @@ mod tests {
     }
 
     #[test]
+    fn durations_read_well() {
+        use std::time::Duration;
+        assert_eq!(duration(Duration::from_micros(850)), "850 µs");
+        assert_eq!(duration(Duration::from_micros(12_345)), "12.345 ms");
+        assert_eq!(duration(Duration::from_millis(1520)), "1.520 s");
+    }
+
+    #[test]
     fn escape_html_covers_the_special_characters() {
-        assert_eq!(
-            escape_html(r#"<a href="x">&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
-        );
+        let mut out = String::from("<p>");
+        escape_html_into(&mut out, r#"<a href="x">&'</a>"#);
+        assert_eq!(out, "<p>&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
     }
 }

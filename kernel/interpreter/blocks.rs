@@ -1,0 +1,206 @@
+//! `batch … end` and `transaction … end`: lines that apply together or not
+//! at all.
+//!
+//! The parser has already checked every line (so a typo anywhere in a block
+//! runs none of it) and admitted only what sled allows inside: `insert` and
+//! `remove` in a batch; `get`, `insert`, `remove` and `abort` in a
+//! transaction.
+
+use std::cell::Cell;
+
+use sled::transaction::{abort, TransactionError};
+
+use super::errors::ErrorKind;
+use super::eval::{insert_line, remove_line, Ctx, Effect, EvalError};
+use super::parser::{Block, BlockKind, Command};
+use super::render::{self, Answer};
+
+pub fn run(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
+    match block.kind {
+        BlockKind::Batch => batch(ctx, block),
+        BlockKind::Transaction => transaction(ctx, block),
+    }
+}
+
+/// Gathers the writes into one `sled::Batch` and applies it.
+fn batch(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
+    let mut batch = sled::Batch::default();
+    let (mut inserts, mut removes) = (0usize, 0usize);
+    for statement in &block.body {
+        if ctx.interrupt.is_raised() {
+            return Err(EvalError::Interrupted(Some(
+                "Interrupted before the batch was applied; none of its writes were made.".into(),
+            )));
+        }
+        match &statement.command {
+            Command::Insert { key, value } => {
+                batch.insert(key.as_slice(), value.as_slice());
+                inserts += 1;
+            }
+            Command::Remove { key } => {
+                batch.remove(key.as_slice());
+                removes += 1;
+            }
+            // The parser lets nothing else into a batch.
+            _ => {}
+        }
+    }
+    ctx.tree()?.apply_batch(batch)?;
+    Ok(Effect::Print(format!(
+        "{}batch applied: {} ({}, {})",
+        ctx.tag(),
+        render::plural(inserts + removes, "write"),
+        render::plural(inserts, "insert"),
+        render::plural(removes, "remove"),
+    )))
+}
+
+/// Why a transaction stopped on purpose.
+#[derive(Debug, Clone)]
+enum Stop {
+    /// `abort` at this line of the body.
+    Abort {
+        index: usize,
+        reason: String,
+    },
+    Interrupted {
+        index: usize,
+    },
+}
+
+/// Runs the lines in a sled transaction. What they print is gathered and
+/// shown only once it commits (sled may run the closure more than once).
+fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
+    let tag = ctx.tag();
+    let interrupt = ctx.interrupt;
+    let running = Cell::new(0usize);
+    let result = ctx.tree()?.transaction(|tx| {
+        let mut lines = Vec::new();
+        let mut writes = 0usize;
+        for (index, statement) in block.body.iter().enumerate() {
+            running.set(index);
+            if interrupt.is_raised() {
+                return abort(Stop::Interrupted { index });
+            }
+            match &statement.command {
+                Command::Get { key } => {
+                    let value = tx.get(key)?;
+                    lines.push(Answer::get(&tag, key, value.as_deref()).text);
+                }
+                Command::Insert { key, value } => {
+                    let old = tx.insert(key.as_slice(), value.as_slice())?;
+                    lines.push(insert_line(&tag, key, value, old.as_deref()));
+                    writes += 1;
+                }
+                Command::Remove { key } => {
+                    let old = tx.remove(key.as_slice())?;
+                    lines.push(remove_line(&tag, key, old.as_deref()));
+                    writes += 1;
+                }
+                Command::Abort { reason } => {
+                    return abort(Stop::Abort {
+                        index,
+                        reason: reason.clone(),
+                    });
+                }
+                // The parser lets nothing else into a transaction.
+                _ => {}
+            }
+        }
+        Ok((lines, writes))
+    });
+    let at = |index: usize| block.body.get(index).map_or(block.head, |s| s.head);
+    let name = |index: usize| block.body.get(index).map_or("transaction", |s| s.spec.name);
+    match result {
+        Ok((lines, writes)) => {
+            let mut effects: Vec<Effect> = lines.into_iter().map(Effect::Print).collect();
+            effects.push(Effect::Print(format!(
+                "{tag}transaction committed: {}",
+                render::plural(writes, "write")
+            )));
+            Ok(Effect::Several(effects))
+        }
+        Err(TransactionError::Abort(Stop::Abort { index, reason })) => {
+            let why = if reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {reason}")
+            };
+            Err(EvalError::AtLine {
+                at: at(index),
+                name: "abort",
+                error: Box::new(EvalError::refused(
+                    ErrorKind::TransactionAborted,
+                    format!(
+                        "The transaction was aborted at line {}{why}. It was rolled back: none of its writes were made.",
+                        at(index).start.line + 1
+                    ),
+                )),
+            })
+        }
+        Err(TransactionError::Abort(Stop::Interrupted { index })) => Err(EvalError::AtLine {
+            at: at(index),
+            name: name(index),
+            error: Box::new(EvalError::Interrupted(Some(
+                "Interrupted inside the transaction, which was rolled back: none of its writes were made."
+                    .into(),
+            ))),
+        }),
+        Err(TransactionError::Storage(e)) => {
+            let index = running.get();
+            Err(EvalError::AtLine {
+                at: at(index),
+                name: name(index),
+                error: Box::new(EvalError::refused(
+                    ErrorKind::Storage,
+                    format!(
+                        "sled failed at line {} of the transaction ({e}); it was rolled back: none of its writes were made.",
+                        at(index).start.line + 1
+                    ),
+                )),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interpreter::eval::Settings;
+    use crate::interpreter::parser::{items, Item};
+    use crate::interpreter::session::Session;
+    use crate::interpreter::Interrupt;
+
+    fn block(src: &str) -> Block {
+        match items(src).next() {
+            Some(Ok(Item::Block(block))) => block,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_raised_interrupt_stops_a_block_before_anything_is_written() {
+        let mut session = Session::temporary().unwrap();
+        let mut settings = Settings::default();
+        let interrupt = Interrupt::new();
+        interrupt.raise();
+        for src in ["batch\ninsert a 1\nend", "transaction\ninsert a 1\nend"] {
+            let mut ctx = Ctx {
+                session: &mut session,
+                settings: &mut settings,
+                interrupt: &interrupt,
+            };
+            let e = run(&mut ctx, &block(src)).unwrap_err();
+            let text = match e {
+                EvalError::Interrupted(Some(text)) => text,
+                EvalError::AtLine { error, .. } => match *error {
+                    EvalError::Interrupted(Some(text)) => text,
+                    other => panic!("{other:?}"),
+                },
+                other => panic!("{other:?}"),
+            };
+            assert!(text.contains("none of its writes were made"), "{text}");
+            assert!(session.tree().unwrap().is_empty(), "{src}");
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The magics that act on the session itself: `%reset`, `%open`, `%reopen`,
+//! `%info` and `%limit`. (`%help` and `%lsmagic` are in `help`, `%load` and
+//! `%dump` in `files`, `%time` and `%sleep` in `eval`.)
+
+use serde_json::{json, Map, Value};
+
+use super::errors::ErrorKind;
+use super::eval::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
+use super::files::resolve;
+use super::owner::Holder;
+use super::render::{self, Answer};
+use super::session::{Session, SessionError, DEFAULT_TREE};
+
+/// How often sled's background flusher runs for a persistent database
+/// (sled's default, which `%open` keeps).
+const FLUSH_EVERY_MS: u64 = 500;
+
+/// `%reset`: a fresh temporary database. The new one is opened first, so a
+/// failure leaves the session as it was.
+pub fn reset(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    let fresh = Session::temporary()?;
+    let old = std::mem::replace(ctx.session, fresh);
+    let kept = (!old.is_temporary()).then(|| old.path().display().to_string());
+    drop(old);
+    Ok(Effect::Print(match kept {
+        None => "opened fresh database".to_string(),
+        Some(path) => {
+            format!("closed the database at {path} (it stays on disk); opened fresh database")
+        }
+    }))
+}
+
+/// `%open PATH`: switch to a persistent database. The session keeps the
+/// database it had if this one cannot be opened.
+pub fn open(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
+    let path = resolve(typed);
+    let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
+    {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if same(&path, ctx.session.path()) {
+        return Ok(Effect::Print(format!(
+            "already using the database at {typed}"
+        )));
+    }
+    if path.is_file() {
+        return Err(EvalError::refused(
+            ErrorKind::File,
+            format!("{typed} is a file; `%open` wants a directory to keep sled's files in (it is created if missing)."),
+        ));
+    }
+    let foreign = std::fs::read_dir(&path).ok().is_some_and(|mut entries| {
+        let has_files = entries.next().is_some();
+        has_files && !path.join("conf").exists() && !path.join("db").exists()
+    });
+    if foreign {
+        return Err(EvalError::refused(
+            ErrorKind::File,
+            format!("{typed} already holds other files and no sled database; choose a new or empty directory, so sled's files do not mix with yours."),
+        ));
+    }
+    let opened = Session::persistent(&path).map_err(|e| match e {
+        SessionError::Locked { holder, .. } => locked_by_other(typed, holder.as_ref()),
+        other => other.into(),
+    })?;
+    let recovered = opened.db().is_some_and(sled::Db::was_recovered);
+    let old = std::mem::replace(ctx.session, opened);
+    let left_temporary = old.is_temporary();
+    drop(old);
+    let mut lines = vec![Effect::Print(format!(
+        "opened persistent database {typed} ({})",
+        if recovered {
+            "recovered from its files"
+        } else {
+            "new"
+        }
+    ))];
+    if left_temporary {
+        lines.push(Effect::Print(
+            "the temporary database was closed and deleted".to_string(),
+        ));
+    }
+    Ok(Effect::Several(lines))
+}
+
+/// The `%open` error for a directory someone else holds.
+fn locked_by_other(typed: &str, holder: Option<&Holder>) -> EvalError {
+    let who = match holder {
+        Some(h) if h.is_this_process() => {
+            "this kernel itself (its Rust cells, or another handle it opened)".to_string()
+        }
+        Some(h) => format!("another process ({})", h.describe()),
+        None => "another process (the system does not say which)".to_string(),
+    };
+    EvalError::refused(
+        ErrorKind::Locked,
+        format!(
+            "The database at {typed} is locked by {who}: sled lets one process open a database at a time. The session keeps using its current database."
+        ),
+    )
+    .help("close the database in the other program (or stop it), then run `%open` again")
+}
+
+/// `%reopen`: close the database and open it again.
+pub fn reopen(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    ctx.session.reopen()?;
+    let recovered = ctx.db()?.was_recovered();
+    let keys = count(ctx.tree()?.iter(), &mut ctx.ticker())?;
+    let tree = match ctx.session.tree_name() {
+        Some(name) => format!("tree {}", render::tree_name(name)),
+        None => "the default tree".to_string(),
+    };
+    Ok(Effect::Print(format!(
+        "reopened the {} database: was_recovered = {recovered}, {} in {tree}",
+        if ctx.session.is_temporary() {
+            "temporary"
+        } else {
+            "persistent"
+        },
+        render::plural(keys, "key")
+    )))
+}
+
+/// `%info`: where the database is, what kind, its trees, size and settings.
+pub fn info(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    let db = ctx.db()?;
+    let path = ctx.session.path().display().to_string();
+    let temporary = ctx.session.is_temporary();
+    let (kind, flushing) = if temporary {
+        (
+            "temporary, deleted when the kernel stops",
+            "no background flush; writes reach disk on `flush`".to_string(),
+        )
+    } else {
+        (
+            "persistent, never deleted",
+            format!("sled flushes in the background every {FLUSH_EVERY_MS} ms"),
+        )
+    };
+    let mut names = db.tree_names();
+    names.sort();
+    let current = ctx.session.tree_name().unwrap_or(DEFAULT_TREE).to_vec();
+    let mut ticker = ctx.ticker();
+    let mut shown = Vec::new();
+    let mut counts = Map::new();
+    for name in &names {
+        let tree = if name == DEFAULT_TREE {
+            sled::Tree::clone(db)
+        } else {
+            db.open_tree(name)?
+        };
+        let n = count(tree.iter(), &mut ticker)?;
+        let mark = if **name == *current { " (current)" } else { "" };
+        shown.push(format!(
+            "{} {}{mark}",
+            render::tree_name(name),
+            render::plural(n, "key")
+        ));
+        counts.insert(String::from_utf8_lossy(name).into_owned(), json!(n));
+    }
+    let size = db.size_on_disk()?;
+    let recovered = db.was_recovered();
+    let limit = ctx.settings.limit;
+    let text = [
+        format!("database: {path}"),
+        format!("kind: {kind} ({flushing})"),
+        format!("trees: {}", shown.join(", ")),
+        format!(
+            "size on disk: {}",
+            render::plural(usize::try_from(size).unwrap_or(usize::MAX), "byte")
+        ),
+        format!("was_recovered: {recovered}"),
+        format!("%limit: {limit} rows per result"),
+    ]
+    .join("\n");
+    let json = json!({
+        "path": path,
+        "temporary": temporary,
+        "background_flush_ms": if temporary { Value::Null } else { json!(FLUSH_EVERY_MS) },
+        "trees": counts,
+        "current_tree": String::from_utf8_lossy(&current),
+        "size_on_disk": size,
+        "was_recovered": recovered,
+        "limit": limit,
+    });
+    Ok(Effect::Answer(Answer { text, json }))
+}
+
+/// `%limit [N]`: set or show the rows shown per result.
+pub fn limit(ctx: &mut Ctx, rows: Option<usize>) -> Effect {
+    match rows {
+        Some(n) => {
+            ctx.settings.limit = n;
+            Effect::Print(format!(
+                "%limit: showing at most {} per result",
+                render::plural(n, "row")
+            ))
+        }
+        None => {
+            let n = ctx.settings.limit;
+            let default = if n == DEFAULT_LIMIT {
+                " (the default)"
+            } else {
+                ""
+            };
+            Effect::Print(format!(
+                "%limit: {}{default} per result",
+                render::plural(n, "row")
+            ))
+        }
+    }
+}
