@@ -27,6 +27,9 @@ TEST_PACKAGES=(
   "pytest>=8,<10"
   "pytest-timeout>=2.3,<3"
   "jupyter_kernel_test>=0.7,<0.8"
+  # drives the system Chromium in tests/python/test_jupyterlab.py; the
+  # browsers Playwright could download are never used (no `playwright install`)
+  "playwright>=1.40,<2"
 )
 
 demo=1
@@ -76,7 +79,7 @@ have_all() {
   [ -z "$(comm -23 <(printf '%s\n' "$wanted") <(sort "$stamp"))" ] || return 1
   "$PY" -c 'import jupyterlab, jupyter_client, nbclient, nbformat' 2>/dev/null || return 1
   if printf '%s\n' "${packages[@]}" | grep -q '^pytest'; then
-    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test' 2>/dev/null || return 1
+    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright' 2>/dev/null || return 1
   fi
 }
 if have_all; then
@@ -86,6 +89,17 @@ else
   "$PY" -m pip install --quiet --disable-pip-version-check "${packages[@]}"
   { [ -f "$stamp" ] && cat "$stamp"; printf '%s\n' "$wanted"; } | sort -u >"$stamp.new"
   mv "$stamp.new" "$stamp"
+fi
+
+step "Pygments lexer for sled-kv cells (python/): highlighted nbconvert exports"
+# Installed editable, so it follows this checkout; skipped when already so.
+if "$PY" - "$ROOT/python" <<'PYEOF' 2>/dev/null; then
+import os, sys, sled_kv_lexer
+sys.exit(0 if os.path.realpath(sled_kv_lexer.__file__).startswith(os.path.realpath(sys.argv[1])) else 1)
+PYEOF
+  echo "sled-kv lexer already installed"
+else
+  "$PY" -m pip install --quiet --disable-pip-version-check --editable "$ROOT/python"
 fi
 
 step "Registering the kernel in .venv: sled-kernel install --sys-prefix"

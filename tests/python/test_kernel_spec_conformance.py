@@ -25,7 +25,7 @@ class SledKernelTests(jkt.KernelTests):
     # complete_reply.matches, compared as sets
     completion_samples = [
         {"text": "sca", "matches": {"scan", "scan_prefix"}},
-        {"text": "%re", "matches": {"%reset"}},
+        {"text": "%res", "matches": {"%reset"}},
         {"text": "ITE", "matches": {"iter"}},
     ]
 
