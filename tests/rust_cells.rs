@@ -257,6 +257,11 @@ answer"#,
     assert_eq!(cell.stderr(), "a warning\n");
     assert!(types(&cell.iopub).contains(&"execute_input"));
 
+    step("a unit value is no result");
+    let cell = rust(kernel, "for i in 0..2 { println!(\"{i}\") }").ok();
+    assert_eq!(cell.stdout(), "0\n1\n");
+    assert!(cell.result().is_none(), "{:?}", cell.describe());
+
     step("variables persist between Rust cells");
     assert_eq!(rust(kernel, "answer + 1").ok().plain(), "43");
 

@@ -494,8 +494,12 @@ fn interrupted() -> CellError {
 
 /// evcxr's outputs (the trailing expression's value, and any
 /// `EVCXR_BEGIN_CONTENT` blocks) as one mime bundle; JSON types as JSON.
+/// A unit value (a cell ending in a `for` loop or a `match` without a
+/// semicolon) is no value, as `None` is in Python: no `Out[n]`.
 fn bundle(outputs: EvalOutputs) -> Option<MimeBundle> {
-    if outputs.content_by_mime_type.is_empty() {
+    let only_unit = outputs.content_by_mime_type.len() == 1
+        && outputs.get("text/plain").map(str::trim) == Some("()");
+    if outputs.content_by_mime_type.is_empty() || only_unit {
         return None;
     }
     let mut entries: Vec<(String, String)> = outputs.content_by_mime_type.into_iter().collect();
@@ -672,6 +676,10 @@ mod tests {
     #[test]
     fn bundles_parse_json_and_skip_empty_outputs() {
         assert_eq!(bundle(EvalOutputs::new()), None);
+        let mut unit = EvalOutputs::new();
+        unit.content_by_mime_type
+            .insert("text/plain".into(), "()".into());
+        assert_eq!(bundle(unit), None);
         let mut outputs = EvalOutputs::new();
         outputs
             .content_by_mime_type
