@@ -9,6 +9,7 @@
 //! * [`sockets`] and [`handlers`]: the five channels and what each request does.
 //! * [`interpreter`]: parse a cell, evaluate it against the session database,
 //!   render the result as a mime bundle.
+//! * [`rust_cells`]: `%%rust` cells, evaluated by evcxr on the same database.
 //! * [`kernelspec`]: `sled-kernel install` / `uninstall`.
 
 pub mod connection;
@@ -16,5 +17,6 @@ pub mod handlers;
 pub mod interpreter;
 pub mod kernelspec;
 pub mod message;
+pub mod rust_cells;
 pub mod sockets;
 pub mod wire;

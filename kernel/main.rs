@@ -58,6 +58,9 @@ impl Where {
 }
 
 fn main() -> ExitCode {
+    // First of all: evcxr runs this binary again as the process that runs
+    // Rust cells, and there this call takes over and never returns.
+    sled_kernel::rust_cells::runtime_hook();
     env_logger::Builder::from_env(env_logger::Env::new().filter_or("SLED_KERNEL_LOG", "warn"))
         .format_target(false)
         .init();

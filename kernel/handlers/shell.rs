@@ -4,8 +4,11 @@
 use super::history::History;
 use super::output::IopubOutput;
 use crate::connection::ConnectionInfo;
-use crate::interpreter::{CellError, Discard, Interpreter, Interrupt, IsComplete};
+use crate::interpreter::{
+    CellError, Discard, Interpreter, Interrupt, IsComplete, MimeBundle, Output,
+};
 use crate::message::{self as msg, ErrorContent, Message};
+use crate::rust_cells::{Completeness, Magic, RustCells};
 use crate::sockets::{Channel, Publisher};
 use log::{info, warn};
 use serde_json::{json, Map, Value};
@@ -20,6 +23,8 @@ pub struct Shell {
     events: zmq::Socket,
     iopub: Publisher,
     interpreter: Interpreter,
+    /// `%%rust` cells; hands the database back and forth with `interpreter`.
+    rust: RustCells,
     interrupt: Interrupt,
     connection: ConnectionInfo,
     execution_count: u64,
@@ -43,6 +48,7 @@ impl Shell {
             events,
             iopub,
             interpreter,
+            rust: RustCells::new(),
             interrupt,
             connection,
             execution_count: 0,
@@ -164,11 +170,12 @@ impl Shell {
         }
         // An interrupt that arrived while idle must not stop this cell.
         self.interrupt.clear();
+        let (kv, rust, interrupt) = (&mut self.interpreter, &mut self.rust, &self.interrupt);
         let result = if req.silent {
-            self.interpreter.execute(&req.code, &mut Discard)
+            run_cell(kv, rust, interrupt, &req.code, &mut Discard)
         } else {
             let mut out = IopubOutput::new(&self.iopub, request);
-            let result = self.interpreter.execute(&req.code, &mut out);
+            let result = run_cell(kv, rust, interrupt, &req.code, &mut out);
             out.finish();
             result
         };
@@ -234,35 +241,53 @@ impl Shell {
         aborted
     }
 
-    fn complete(&self, request: &Message) -> Value {
+    fn complete(&mut self, request: &Message) -> Value {
         match request.parse::<msg::CompleteRequest>() {
-            Ok(req) => {
-                let c = self.interpreter.complete(&req.code, req.cursor_pos);
-                msg::complete_reply(c.matches, c.cursor_start, c.cursor_end)
-            }
+            Ok(req) => match Magic::parse(&req.code) {
+                Some(Magic::Cell(code)) => {
+                    let c = self.rust.complete(code, &req.code, req.cursor_pos);
+                    msg::complete_reply(c.matches, c.cursor_start, c.cursor_end)
+                }
+                _ => {
+                    let c = self.interpreter.complete(&req.code, req.cursor_pos);
+                    msg::complete_reply(c.matches, c.cursor_start, c.cursor_end)
+                }
+            },
             Err(why) => ErrorContent::new("BadRequest", why).reply(),
         }
     }
 
-    fn inspect(&self, request: &Message) -> Value {
+    fn inspect(&mut self, request: &Message) -> Value {
         match request.parse::<msg::InspectRequest>() {
-            Ok(req) => msg::inspect_reply(self.interpreter.inspect(
-                &req.code,
-                req.cursor_pos,
-                req.detail_level,
-            )),
+            Ok(req) => msg::inspect_reply(match Magic::parse(&req.code) {
+                Some(Magic::Cell(code)) => self.rust.inspect(code, &req.code, req.cursor_pos),
+                _ => self
+                    .interpreter
+                    .inspect(&req.code, req.cursor_pos, req.detail_level),
+            }),
             Err(why) => ErrorContent::new("BadRequest", why).reply(),
         }
     }
 
     fn is_complete(&self, request: &Message) -> Value {
         match request.parse::<msg::IsCompleteRequest>() {
-            Ok(req) => match self.interpreter.is_complete(&req.code) {
-                IsComplete::Complete => msg::is_complete_reply("complete", None),
-                IsComplete::Incomplete { indent } => {
-                    msg::is_complete_reply("incomplete", Some(&indent))
-                }
-                IsComplete::Invalid => msg::is_complete_reply("invalid", None),
+            Ok(req) => match Magic::parse(&req.code) {
+                Some(Magic::Cell(code)) => match RustCells::is_complete(code) {
+                    Completeness::Complete => msg::is_complete_reply("complete", None),
+                    Completeness::Incomplete { indent } => {
+                        msg::is_complete_reply("incomplete", Some(&indent))
+                    }
+                    Completeness::Invalid => msg::is_complete_reply("invalid", None),
+                },
+                Some(Magic::Invalid(_)) => msg::is_complete_reply("invalid", None),
+                Some(Magic::Reset | Magic::Deps) => msg::is_complete_reply("complete", None),
+                None => match self.interpreter.is_complete(&req.code) {
+                    IsComplete::Complete => msg::is_complete_reply("complete", None),
+                    IsComplete::Incomplete { indent } => {
+                        msg::is_complete_reply("incomplete", Some(&indent))
+                    }
+                    IsComplete::Invalid => msg::is_complete_reply("invalid", None),
+                },
             },
             Err(why) => ErrorContent::new("BadRequest", why).reply(),
         }
@@ -305,6 +330,21 @@ impl Shell {
             }
             Err(why) => warn!("shell: {why}"),
         }
+    }
+}
+
+/// A `%%rust` / `%rust ...` cell goes to the Rust side, anything else to
+/// the KV interpreter.
+fn run_cell(
+    kv: &mut Interpreter,
+    rust: &mut RustCells,
+    interrupt: &Interrupt,
+    code: &str,
+    out: &mut dyn Output,
+) -> Result<Option<MimeBundle>, CellError> {
+    match Magic::parse(code) {
+        Some(magic) => rust.run(magic, kv, out, interrupt),
+        None => kv.execute(code, out),
     }
 }
 
