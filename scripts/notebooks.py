@@ -50,13 +50,22 @@ def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(str(path), as_version=4)
 
 
+# A Rust cell may compile (the first one builds sled): give it minutes.
+RUST_CELL_TIMEOUT = 600
+
+
 def execute(nb: nbformat.NotebookNode, cell_timeout: int = 60) -> nbformat.NotebookNode:
     """Run a copy of `nb` in a fresh `sled` kernel; the argument is untouched."""
     fresh = copy.deepcopy(nb)
+
+    def timeout_for(cell: nbformat.NotebookNode) -> int:
+        is_rust = cell.source.lstrip().startswith("%%rust")
+        return RUST_CELL_TIMEOUT if is_rust else cell_timeout
+
     client = NotebookClient(
         fresh,
         kernel_name=KERNEL_NAME,
-        timeout=cell_timeout,
+        timeout_func=timeout_for,
         startup_timeout=60,
         record_timing=False,
         coalesce_streams=True,
