@@ -32,7 +32,7 @@ KERNEL_NAME = "sled"
 KERNELSPEC = {"name": "sled", "display_name": "sled KV", "language": "sled-kv"}
 
 # The parts of a rich output that are compared and shown.
-COMPARED_MIMES = ("text/plain", "text/html", "application/json")
+COMPARED_MIMES = ("text/plain", "text/html", "application/vnd.sled-kv+json")
 # language_info fields kept in a stored notebook; `version` is left out on
 # purpose (it follows the kernel's version and would churn the file).
 KEPT_LANGUAGE_INFO = ("name", "file_extension", "mimetype", "pygments_lexer", "codemirror_mode")
@@ -114,7 +114,7 @@ def comparable(nb: nbformat.NotebookNode) -> list[dict]:
             elif kind in ("execute_result", "display_data"):
                 data = out.get("data", {})
                 item["data"] = {
-                    mime: (data[mime] if mime == "application/json" else _text(data[mime]))
+                    mime: (data[mime] if mime == "application/vnd.sled-kv+json" else _text(data[mime]))
                     for mime in COMPARED_MIMES
                     if mime in data
                 }

@@ -479,7 +479,13 @@ fn the_seed_lesson_prints_what_the_tutorial_printed() {
         .unwrap()
         .content["data"];
     assert!(data["text/html"].as_str().unwrap().contains("<table"));
-    assert_eq!(data["application/json"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        data["application/vnd.sled-kv+json"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     let (_, out) = kernel.execute("remove todo:001\nflush");
     assert!(stdout(&out).starts_with("remove todo:001 (was \"buy boots\")\nflushed "));
     let (_, out) = kernel.execute("echo final keys (sorted):\nkeys");
@@ -503,7 +509,7 @@ fn rows_before_the_last_line_are_display_data() {
         ]
     );
     let data = &out[3].content["data"];
-    for mime in ["text/plain", "text/html", "application/json"] {
+    for mime in ["text/plain", "text/html", "application/vnd.sled-kv+json"] {
         assert!(data.get(mime).is_some(), "display_data lacks {mime}");
     }
 }

@@ -603,7 +603,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         kind: Kind::Write,
         allowed: TOP,
         summary: "Remove every key from the current tree and say how many went.",
-        details: "Here it is all or nothing: the keys are gathered into one batch first, so an Interrupt while gathering removes none of them. (sled's own `clear` removes them one at a time.)",
+        details: "Like sled's `clear`, it removes the keys one at a time: an Interrupt stops it part way, and the message says how many went.",
         maps_to: "sled::Tree::clear(&self) -> sled::Result<()>",
         examples: &["clear"],
     },
@@ -832,7 +832,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         kind: Kind::Session,
         allowed: TOP,
         summary: "Close the database and open it again, to see what survived.",
-        details: "Nothing is flushed first on purpose, beyond what closing does, so the result shows what a restart keeps. You stay on the same tree.",
+        details: "Closing flushes, as dropping a `Db` does; opening again reads the files back as a restarted program would, so `was_recovered` is then true. You stay on the same tree. If something else grabs the directory in between, the error says so and the next cell tries again.",
         maps_to: "drop(db); let db = sled::open(path)?",
         examples: &["%reopen"],
     },
@@ -888,8 +888,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         kind: Kind::Write,
         allowed: TOP,
         summary: "Insert the pairs from FILE: JSON lines as `%dump` writes them, or a CSV file of key,value rows.",
-        details: "JSON lines: `{\"key\": \"k\", \"value\": \"v\", \"tree\": \"users\"}`, one per line; `tree` is optional (the current tree), bytes that are not UTF-8 are `{\"hex\": \"00ff\"}`. A file ending in .csv is read as two columns (a first row `key,value` is a header). The whole file is checked first, so a bad line loads nothing; then it is applied in batches of 10,000 rows, and an Interrupt stops between two batches (the message says how many rows went in).",
-        maps_to: "tree.apply_batch(batch) for each 10,000 rows",
+        details: "JSON lines: `{\"key\": \"k\", \"value\": \"v\", \"tree\": \"users\"}`, one per line; `tree` is optional (the current tree), bytes that are not UTF-8 are `{\"hex\": \"00ff\"}`. A file ending in .csv is read as two columns (a first row `key,value` is a header). The whole file is checked first, so a bad line loads nothing; then the rows are inserted, and an Interrupt stops only after a multiple of 10,000 rows (the message says how many went in).",
+        maps_to: "for (key, value) in rows { tree.insert(key, value)?; }",
         examples: &["%load todo.jsonl", "%load people.csv"],
     },
     CommandSpec {
@@ -958,10 +958,11 @@ pub fn lookup(word: &str) -> Option<&'static CommandSpec> {
 /// named without its `%` (`%help open`).
 pub fn lookup_topic(word: &str) -> Option<&'static CommandSpec> {
     lookup(word).or_else(|| {
-        COMMANDS
-            .iter()
-            .filter(|c| c.is_magic())
-            .find(|c| c.name[1..].eq_ignore_ascii_case(word))
+        COMMANDS.iter().filter(|c| c.is_magic()).find(|c| {
+            c.name
+                .strip_prefix('%')
+                .is_some_and(|name| name.eq_ignore_ascii_case(word))
+        })
     })
 }
 

@@ -883,6 +883,49 @@ mod tests {
     }
 
     #[test]
+    fn a_range_with_quoted_bounds_is_one_word() {
+        let w = words(r#"range "a b".."c d" rev"#);
+        let texts: Vec<_> = w.iter().map(|w| w.text).collect();
+        assert_eq!(texts, ["range", r#""a b".."c d""#, "rev"]);
+        assert!(w[1].terminated);
+        let w = words(r#"range a..='c d' x"#);
+        assert_eq!(w[1].text, "a..='c d'");
+        let w = words("range a..\"open");
+        assert!(!w[1].terminated, "the second bound's quote is open");
+        // Outside ranges nothing changes: a quote inside a bare word is
+        // still that word's problem, not the start of a new one.
+        let w = words("insert don't stop");
+        let texts: Vec<_> = w.iter().map(|w| w.text).collect();
+        assert_eq!(texts, ["insert", "don't", "stop"]);
+    }
+
+    #[test]
+    fn split_range_gives_each_bound_its_own_span() {
+        let w = one(r#""a b"..=c"#);
+        let r = split_range(&w).unwrap();
+        let lo = r.lo.unwrap();
+        assert_eq!(
+            (lo.text, lo.form, lo.span.start.col, lo.span.end.col),
+            (r#""a b""#, Form::DoubleQuoted, 0, 5)
+        );
+        assert!(r.inclusive);
+        assert_eq!((r.dots.start.col, r.dots.end.col), (5, 8));
+        let hi = r.hi.unwrap();
+        assert_eq!((hi.text, hi.span.start.col), ("c", 8));
+        let r = split_range(&one("..")).unwrap();
+        assert!(r.lo.is_none() && r.hi.is_none() && !r.inclusive);
+        let r = split_range(&one("0x00..")).unwrap();
+        assert_eq!(r.lo.map(|w| w.form), Some(Form::Hex));
+        assert!(split_range(&one("todo:")).is_none());
+        assert!(
+            split_range(&one(r#""a..b""#)).is_none(),
+            "dots inside quotes"
+        );
+        let r = split_range(&one("x..'y")).unwrap();
+        assert!(!r.hi.unwrap().terminated);
+    }
+
+    #[test]
     fn lone_backslash_at_end_of_body() {
         let e = unescape("ab\\", Pos::default()).unwrap_err();
         assert_eq!(e.span.start.col, 2);

@@ -87,7 +87,7 @@ pub fn open(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
 /// The `%open` error for a directory someone else holds.
 fn locked_by_other(typed: &str, holder: Option<&Holder>) -> EvalError {
     let who = match holder {
-        Some(h) if h.is_this_process() => {
+        Some(h) if h.is_this_kernel() => {
             "this kernel itself (its Rust cells, or another handle it opened)".to_string()
         }
         Some(h) => format!("another process ({})", h.describe()),

@@ -258,39 +258,42 @@ fn interrupted(item: &parser::Item) -> errors::Problem {
     )
 }
 
+/// What a KV line says when the Rust cells (this kernel or a process it
+/// started, such as evcxr's child) still hold the database. Verbatim: no
+/// pid, no temporary path, so notebooks that show it reproduce.
+const RUST_CELLS_HOLD_IT: &str = "The Rust cells still hold the session database, so this KV line cannot open it. Release it in a Rust cell with `drop(db)` (and every tree taken from it), or run `%rust reset`; then run this cell again. The session kept its trees and settings.";
+
 /// The error for a line that needed the suspended database and could not
 /// get it back.
 fn resume_failed(item: &parser::Item, error: session::SessionError) -> errors::Problem {
-    let path = match &error {
-        session::SessionError::Locked { path, .. } => path.display().to_string(),
-        _ => String::new(),
+    use errors::{ErrorKind, Problem};
+    let session::SessionError::Locked { path, holder } = error else {
+        return Problem::new(
+            ErrorKind::Storage,
+            item.head(),
+            format!("The database could not be opened again: {error}."),
+        )
+        .help("`%reset` opens a fresh database");
     };
-    match error {
-        session::SessionError::Locked {
-            holder: Some(holder),
-            ..
-        } if !holder.is_this_process() => errors::Problem::new(
-            errors::ErrorKind::Locked,
+    let path = path.display();
+    match holder {
+        Some(holder) if !holder.is_this_kernel() => Problem::new(
+            ErrorKind::Locked,
             item.head(),
             format!(
                 "Another process ({}) holds the database at {path}, so this line cannot open it again. Close it there, then run the cell again; the session kept its trees and settings.",
                 holder.describe()
             ),
         ),
-        session::SessionError::Locked { .. } => errors::Problem::new(
-            errors::ErrorKind::Locked,
+        Some(_) => Problem::new(ErrorKind::Locked, item.head(), RUST_CELLS_HOLD_IT)
+            .help("this line and the ones after it did not run"),
+        None => Problem::new(
+            ErrorKind::Locked,
             item.head(),
-            format!(
-                "The Rust cells still hold the database at {path}, so this KV line cannot open it. Release it in a Rust cell with `drop(db)` (and every tree taken from it), or run `%rust reset`; then run this cell again. The session kept its trees and settings."
-            ),
+            "Something still holds the session database, so this KV line cannot open it: the Rust cells (release it there with `drop(db)`, or run `%rust reset`) or another program. Then run this cell again; the session kept its trees and settings.",
         )
+        .help(format!("the database is in {path}"))
         .help("this line and the ones after it did not run"),
-        other => errors::Problem::new(
-            errors::ErrorKind::Storage,
-            item.head(),
-            format!("The database could not be opened again: {other}."),
-        )
-        .help("`%reset` opens a fresh database"),
     }
 }
 

@@ -87,8 +87,25 @@ pub struct Holder {
 }
 
 impl Holder {
-    pub fn is_this_process(&self) -> bool {
-        self.pid == std::process::id()
+    /// Whether the holder is this kernel or a process it started (evcxr
+    /// runs the Rust cells in a child of the kernel), by walking the parent
+    /// pids up from the holder (Linux; elsewhere only the kernel's own pid
+    /// counts).
+    pub fn is_this_kernel(&self) -> bool {
+        let me = std::process::id();
+        let mut pid = self.pid;
+        // A bounded walk: process trees are shallow, and a cycle (a pid
+        // reused mid-walk) must not loop forever.
+        for _ in 0..64 {
+            if pid == me {
+                return true;
+            }
+            match parent_of(pid) {
+                Some(parent) if parent > 1 => pid = parent,
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// `pid 1234, sled-kernel`.
@@ -98,6 +115,19 @@ impl Holder {
             None => format!("pid {}", self.pid),
         }
     }
+}
+
+/// The parent of process `pid`, from `/proc/PID/stat`: the fourth field,
+/// counted after the `)` that ends the command name (which may itself hold
+/// spaces and parentheses).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parent_in_stat(&stat)
+}
+
+fn parent_in_stat(stat: &str) -> Option<u32> {
+    let (_, after) = stat.rsplit_once(')')?;
+    after.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The process holding a `flock` on `file`, from `/proc/locks` (Linux).
@@ -196,6 +226,40 @@ mod tests {
     }
 
     #[test]
+    fn parent_pids_come_from_after_the_command_name() {
+        assert_eq!(parent_in_stat("42 (sled-kernel) S 7 42 42 0"), Some(7));
+        assert_eq!(parent_in_stat("42 (a) b (c) R 9 1"), Some(9));
+        assert_eq!(parent_in_stat("garbage"), None);
+        assert_eq!(parent_in_stat("1 (x) S"), None);
+        if cfg!(target_os = "linux") {
+            let me = std::process::id();
+            assert!(parent_of(me).is_some_and(|p| p != me));
+            let parent = Holder {
+                pid: parent_of(me).unwrap_or(1),
+                name: None,
+            };
+            assert!(!parent.is_this_kernel(), "an ancestor is not this kernel");
+        }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_child_of_this_process_counts_as_this_kernel() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let holder = Holder {
+            pid: child.id(),
+            name: None,
+        };
+        assert!(holder.is_this_kernel());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!holder.is_this_kernel(), "gone");
+    }
+
+    #[test]
     fn device_numbers_split_like_glibc() {
         assert_eq!(device_numbers(0x0801), (8, 1));
         assert_eq!(device_numbers(0x2e), (0, 0x2e));
@@ -260,7 +324,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::Config::new().path(dir.path()).open().unwrap();
         let holder = lock_holder(&dir.path().join("db")).expect("found in /proc/locks");
-        assert!(holder.is_this_process(), "{holder:?}");
+        assert_eq!(holder.pid, std::process::id());
+        assert!(holder.is_this_kernel(), "{holder:?}");
         assert!(holder
             .describe()
             .starts_with(&format!("pid {}", std::process::id())));

@@ -15,6 +15,12 @@ use super::args::{KeyRange, ReadOptions};
 use super::parser::Scan;
 use super::MimeBundle;
 
+/// The mime type of the machine-readable form of a result. Not plain
+/// `application/json`: JupyterLab ranks its JSON tree viewer above HTML and
+/// text, so a student would see a collapsed tree instead of the table.
+/// Programs (nbclient, papermill, scripts) read this type like any other.
+pub const JSON_MIME: &str = "application/vnd.sled-kv+json";
+
 /// A key as printed: bare when that reads back unchanged (`todo:001`),
 /// otherwise `"with spaces"` (Rust `{:?}` escaping) or `b"\xff"` for bytes
 /// that are not UTF-8.
@@ -93,7 +99,7 @@ pub fn tree_tag(name: Option<&[u8]>) -> String {
     }
 }
 
-/// Bytes for `application/json`: a string when they are UTF-8, otherwise
+/// Bytes for the JSON form ([`JSON_MIME`]): a string when they are UTF-8, otherwise
 /// `{"hex": "00ff"}`.
 pub fn json_bytes(bytes: &[u8]) -> Value {
     match std::str::from_utf8(bytes) {
@@ -108,7 +114,7 @@ pub fn pair(k: &[u8], v: &[u8]) -> String {
 }
 
 /// A one-line answer of a read: printed as it is, or as a cell's last line
-/// its `Out[n]` (`text/plain` and `application/json`).
+/// its `Out[n]` (`text/plain` and the JSON form ([`JSON_MIME`])).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     pub text: String,
@@ -150,7 +156,7 @@ impl Answer {
     pub fn bundle(&self) -> MimeBundle {
         let mut bundle = MimeBundle::new();
         bundle.insert("text/plain".into(), Value::String(self.text.clone()));
-        bundle.insert("application/json".into(), self.json.clone());
+        bundle.insert(JSON_MIME.into(), self.json.clone());
         bundle
     }
 }
@@ -319,7 +325,7 @@ impl Rows {
         let mut bundle = MimeBundle::new();
         bundle.insert("text/plain".into(), Value::String(self.text()));
         bundle.insert("text/html".into(), Value::String(self.html()));
-        bundle.insert("application/json".into(), self.json());
+        bundle.insert(JSON_MIME.into(), self.json());
         bundle
     }
 }
@@ -422,7 +428,7 @@ mod tests {
         assert_eq!(Answer::pair("", "last", None).text, "last -> <none>");
         let bundle = Answer::plain("", "len", 4, json!(4)).bundle();
         assert_eq!(bundle["text/plain"], json!("len -> 4"));
-        assert_eq!(bundle["application/json"], json!(4));
+        assert_eq!(bundle[JSON_MIME], json!(4));
     }
 
     #[test]
@@ -559,7 +565,7 @@ mod tests {
         let bundle = sample().bundle();
         let mut mimes: Vec<_> = bundle.keys().cloned().collect();
         mimes.sort();
-        assert_eq!(mimes, ["application/json", "text/html", "text/plain"]);
+        assert_eq!(mimes, [JSON_MIME, "text/html", "text/plain"]);
     }
 
     #[test]

@@ -310,7 +310,7 @@ mod tests {
         assert!(started.elapsed() >= LOCK_RETRY, "it retried");
         assert_eq!(path, dir.path());
         if cfg!(target_os = "linux") {
-            assert!(holder.is_some_and(|h| h.is_this_process()));
+            assert!(holder.is_some_and(|h| h.is_this_kernel()));
         }
         drop(first);
     }

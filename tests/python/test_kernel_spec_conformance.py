@@ -43,7 +43,7 @@ class SledKernelTests(jkt.KernelTests):
         {"code": "get k1", "result": "get k1 -> <missing>"},
         {"code": "insert k2 v2\nget k2", "result": 'get k2 -> "v2"'},
         {"code": 'get "a b"', "result": 'get "a b" -> <missing>'},
-        {"code": "scan_prefix k2", "mime": "application/json"},
+        {"code": "scan_prefix k2", "mime": "application/vnd.sled-kv+json"},
         {"code": "keys", "mime": "text/html"},
     ]
     # must match exactly one of the codes above (the `unique` search expects 1)
@@ -54,7 +54,7 @@ class SledKernelTests(jkt.KernelTests):
     code_display_data = [
         {"code": "keys\necho done", "mime": "text/html"},
         {"code": "iter\necho done", "mime": "text/plain"},
-        {"code": "scan_prefix k\necho done", "mime": "application/json"},
+        {"code": "scan_prefix k\necho done", "mime": "application/vnd.sled-kv+json"},
     ]
 
     # inspect_reply found, with some data

@@ -251,7 +251,7 @@ def test_seed_lesson_cells(kernel) -> None:
     # The rows came with their rich forms too.
     _, iopub = run_cell(kc, "scan_prefix todo:")
     (result,) = [m for m in iopub if m["msg_type"] == "execute_result"]
-    assert {"text/plain", "text/html", "application/json"} <= set(result["content"]["data"])
+    assert {"text/plain", "text/html", "application/vnd.sled-kv+json"} <= set(result["content"]["data"])
 
 
 def test_interrupt_message_stops_a_sleeping_cell(kernel) -> None:

@@ -30,7 +30,7 @@ fn single_answers_become_out_or_lines() {
     );
     let result = result.unwrap();
     assert_eq!(plain(&result), "len -> 4");
-    assert_eq!(result["application/json"], json!(4));
+    assert_eq!(result["application/vnd.sled-kv+json"], json!(4));
     assert_eq!(out_of(&mut interp, "count"), "len -> 4");
     assert_eq!(out_of(&mut interp, "is_empty"), "is_empty -> false");
     assert_eq!(
@@ -44,7 +44,7 @@ fn single_answers_become_out_or_lines() {
         "get_lt todo:002 -> todo:001 = \"buy boots\""
     );
     assert_eq!(
-        result["application/json"],
+        result["application/vnd.sled-kv+json"],
         json!({"key": "todo:001", "value": "buy boots"})
     );
     assert_eq!(
@@ -102,7 +102,7 @@ fn ranges_in_every_bound_form() {
     let keys = |interp: &mut Interpreter, code: &str| -> Vec<String> {
         let (_, result) = run(interp, code);
         let result = result.unwrap();
-        result["application/json"]
+        result["application/vnd.sled-kv+json"]
             .as_array()
             .unwrap()
             .iter()
@@ -157,7 +157,13 @@ fn the_display_limit_summarises_the_rest() {
     let text = plain(&result);
     assert_eq!(text.lines().count(), 101);
     assert!(text.ends_with("  k099\n  … 50 more"), "{text}");
-    assert_eq!(result["application/json"].as_array().unwrap().len(), 100);
+    assert_eq!(
+        result["application/vnd.sled-kv+json"]
+            .as_array()
+            .unwrap()
+            .len(),
+        100
+    );
     let html = result["text/html"].as_str().unwrap();
     assert!(html.contains("<caption>keys: 150 keys, first 100 shown</caption>"));
     assert_eq!(
@@ -277,7 +283,7 @@ fn trees_switch_for_later_cells_and_are_named_in_output() {
     let result = result.unwrap();
     assert_eq!(plain(&result), "tree_names -> __sled__default, users, zoo");
     assert_eq!(
-        result["application/json"],
+        result["application/vnd.sled-kv+json"],
         json!(["__sled__default", "users", "zoo"])
     );
     assert_eq!(out_of(&mut interp, "get alice"), "get alice -> <missing>");
@@ -313,7 +319,10 @@ fn database_commands() {
     run(&mut interp, "use other\ninsert x y");
     let (_, result) = run(&mut interp, "checksum");
     let expected = interp.session.db().unwrap().checksum().unwrap();
-    assert_eq!(result.unwrap()["application/json"], json!(expected));
+    assert_eq!(
+        result.unwrap()["application/vnd.sled-kv+json"],
+        json!(expected)
+    );
     let (_, result) = run(&mut interp, "size_on_disk");
     let text = plain(&result.unwrap()).to_string();
     assert!(
@@ -327,7 +336,12 @@ fn database_commands() {
         .trim_start_matches("generate_id -> ")
         .parse()
         .unwrap();
-    assert!(result.unwrap()["application/json"].as_u64().unwrap() > first);
+    assert!(
+        result.unwrap()["application/vnd.sled-kv+json"]
+            .as_u64()
+            .unwrap()
+            > first
+    );
     assert_eq!(
         out_of(&mut interp, "was_recovered"),
         "was_recovered -> false"

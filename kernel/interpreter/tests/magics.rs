@@ -101,7 +101,7 @@ fn info_says_where_and_what_kind() {
         "{text}"
     );
     assert!(text.contains("%limit: 100 rows per result"));
-    let json = &result["application/json"];
+    let json = &result["application/vnd.sled-kv+json"];
     assert_eq!(json["temporary"], json!(true));
     assert_eq!(json["trees"], json!({"__sled__default": 1, "users": 2}));
     assert_eq!(json["current_tree"], json!("users"));
@@ -373,7 +373,7 @@ fn a_bad_line_loads_nothing_and_names_the_line() {
 }
 
 #[test]
-fn an_interrupted_load_applies_whole_batches_and_an_interrupted_dump_deletes_its_file() {
+fn an_interrupted_load_stops_at_a_whole_chunk_and_an_interrupted_dump_deletes_its_file() {
     let dir = tempfile::tempdir().unwrap();
     let jsonl = dir.path().join("many.jsonl");
     let mut text = String::new();
@@ -399,11 +399,11 @@ fn an_interrupted_load_applies_whole_batches_and_an_interrupted_dump_deletes_its
         .trim_start_matches("len -> ")
         .parse()
         .unwrap();
-    assert_eq!(n % 10_000, 0, "whole batches only: {n}; {}", e.evalue);
+    assert_eq!(n % 10_000, 0, "whole chunks only: {n}; {}", e.evalue);
     if n > 0 {
         assert!(
             e.evalue
-                .contains(&format!("applied the first {n} of 100000 rows")),
+                .contains(&format!("stopped after the first {n} of 100000 rows")),
             "{}",
             e.evalue
         );

@@ -132,7 +132,7 @@ fn seed_tutorial(interp: &mut Interpreter) -> Vec<String> {
     assert!(out.0.is_empty());
     let result = result.expect("get is the cell's result");
     assert_eq!(plain(&result), "get todo:002 -> \"lift legs\"");
-    assert_eq!(result["application/json"], json!("lift legs"));
+    assert_eq!(result["application/vnd.sled-kv+json"], json!("lift legs"));
     shown.push(plain(&result).to_string());
 
     let (out, result) = run(interp, "scan_prefix todo:");
@@ -143,7 +143,7 @@ fn seed_tutorial(interp: &mut Interpreter) -> Vec<String> {
         "scan prefix \"todo:\":\n  todo:001 = \"buy boots\"\n  todo:002 = \"lift legs\"\n  todo:003 = \"call mom\""
     );
     assert_eq!(
-        result["application/json"],
+        result["application/vnd.sled-kv+json"],
         json!([
             {"key": "todo:001", "value": "buy boots"},
             {"key": "todo:002", "value": "lift legs"},
@@ -179,7 +179,7 @@ fn seed_tutorial(interp: &mut Interpreter) -> Vec<String> {
     let result = result.expect("keys is the cell's result");
     assert_eq!(plain(&result), "  note:042\n  todo:002\n  todo:003");
     assert_eq!(
-        result["application/json"],
+        result["application/vnd.sled-kv+json"],
         json!([{"key": "note:042"}, {"key": "todo:002"}, {"key": "todo:003"}])
     );
     shown.push(plain(&result).to_string());
@@ -218,7 +218,7 @@ fn a_read_in_the_middle_is_printed_or_displayed_and_the_last_one_is_the_result()
         panic!("keys should display: {:?}", out.0)
     };
     assert_eq!(plain(rows), "  a\n  b");
-    assert!(rows.contains_key("text/html") && rows.contains_key("application/json"));
+    assert!(rows.contains_key("text/html") && rows.contains_key("application/vnd.sled-kv+json"));
     assert_eq!(plain(&result.unwrap()), "get b -> \"2\"");
 
     let (out, result) = run(&mut interp, "iter\necho done");
@@ -233,7 +233,7 @@ fn missing_keys_and_empty_results() {
     let (_, result) = run(&mut interp, "get nope");
     let result = result.unwrap();
     assert_eq!(plain(&result), "get nope -> <missing>");
-    assert_eq!(result["application/json"], Value::Null);
+    assert_eq!(result["application/vnd.sled-kv+json"], Value::Null);
     let (_, result) = run(&mut interp, "scan nothing:");
     assert_eq!(
         plain(&result.unwrap()),
@@ -243,7 +243,7 @@ fn missing_keys_and_empty_results() {
     assert_eq!(out.stdout(), "remove nope (was missing)\n");
     let result = result.unwrap();
     assert_eq!(plain(&result), "(no keys)");
-    assert_eq!(result["application/json"], json!([]));
+    assert_eq!(result["application/vnd.sled-kv+json"], json!([]));
     let html = result["text/html"].as_str().unwrap_or_default();
     assert!(html.contains("<caption>keys: 0 keys</caption>"), "{html}");
     let (_, result) = run(&mut interp, "range a..b rev");
@@ -280,7 +280,10 @@ fn odd_keys_and_values_print_so_they_can_be_pasted_back() {
     let (_, result) = run(&mut interp, "get b\"\\xff\\x00\"");
     let result = result.unwrap();
     assert_eq!(plain(&result), "get b\"\\xff\\x00\" -> b\"\\x01\\xfe\"");
-    assert_eq!(result["application/json"], json!({"hex": "01fe"}));
+    assert_eq!(
+        result["application/vnd.sled-kv+json"],
+        json!({"hex": "01fe"})
+    );
     let (_, result) = run(&mut interp, "get \"buy boots\"");
     assert_eq!(
         plain(&result.unwrap()),
