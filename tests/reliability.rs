@@ -139,3 +139,51 @@ fn a_frontend_that_reconnects_sees_the_rest_of_a_running_cell() {
     assert_eq!(seen[seen.len() - 2..], ["stream", "status"]);
     assert_eq!(kernel.reply(&kernel.shell).content["status"], "ok");
 }
+
+#[test]
+fn a_kernel_whose_frontend_died_shuts_down_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel_tmp = dir.path().join("tmp");
+    std::fs::create_dir(&kernel_tmp).unwrap();
+    let file = dir.path().join("connection.json");
+    let port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    std::fs::write(
+        &file,
+        json!({"transport": "tcp", "ip": "127.0.0.1", "key": "k",
+               "signature_scheme": "hmac-sha256", "shell_port": port(),
+               "iopub_port": port(), "stdin_port": port(), "control_port": port(),
+               "hb_port": port()})
+        .to_string(),
+    )
+    .unwrap();
+    // A parent shell starts the kernel as jupyter_client would (with
+    // JPY_PARENT_PID), prints its pid and dies.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "JPY_PARENT_PID=$$ TMPDIR='{}' JUPYTER_DATA_DIR='{}' '{}' kernel --connection-file '{}' >/dev/null 2>&1 & echo $!; sleep 0.5",
+            kernel_tmp.display(),
+            dir.path().join("data").display(),
+            env!("CARGO_BIN_EXE_sled-kernel"),
+            file.display()
+        ))
+        .output()
+        .unwrap();
+    let pid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let alive = || std::path::Path::new(&format!("/proc/{pid}")).exists();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(), "the orphaned kernel {pid} is still running");
+    assert!(
+        common::entries(&kernel_tmp).is_empty(),
+        "its database was left behind"
+    );
+}

@@ -84,6 +84,8 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
             })?;
     }
 
+    watch_parent(ctx.clone());
+
     let publisher = Publisher::new(&ctx, signer.clone(), session.clone())?;
     let shell = shell::Shell::new(
         Channel::new(bound.shell, signer, "shell"),
@@ -137,6 +139,31 @@ fn open_history() -> History {
             History::in_memory()
         }
     }
+}
+
+/// A kernel whose frontend process died (killed, crashed) would otherwise
+/// run on forever, orphaned: like ipykernel, when started by jupyter_client
+/// (which sets `JPY_PARENT_PID`), shut down once our parent process changes.
+fn watch_parent(ctx: zmq::Context) {
+    #[cfg(unix)]
+    if std::env::var_os("JPY_PARENT_PID").is_some() {
+        let parent = std::os::unix::process::parent_id();
+        let spawned = std::thread::Builder::new()
+            .name("parent-watch".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_millis(500));
+                if std::os::unix::process::parent_id() != parent {
+                    warn!("parent process {parent} is gone: shutting down");
+                    tell_shell_to_stop(&ctx);
+                    return;
+                }
+            });
+        if let Err(e) = spawned {
+            warn!("cannot watch the parent process: {e}");
+        }
+    }
+    #[cfg(not(unix))]
+    drop(ctx);
 }
 
 fn tell_shell_to_stop(ctx: &zmq::Context) {

@@ -172,8 +172,15 @@ fn interrupted(interp: &mut Interpreter, cell: &str, delay: Duration) -> CellErr
 #[test]
 fn an_interrupted_batch_or_transaction_applies_nothing() {
     let mut interp = interpreter();
+    // Big enough that the interrupt, 30 ms in, always lands inside the
+    // block, even in an optimised build.
+    let lines = if cfg!(debug_assertions) {
+        50_000
+    } else {
+        400_000
+    };
     for kind in ["batch", "transaction"] {
-        let cell = big_block(kind, 50_000) + "insert after x";
+        let cell = big_block(kind, lines) + "insert after x";
         let e = interrupted(&mut interp, &cell, Duration::from_millis(30));
         assert_eq!(e.ename, "Interrupted", "{kind}");
         let (_, result) = run(&mut interp, "len");
