@@ -37,29 +37,30 @@ impl Channel {
     /// and dropped (`Ok(None)`); only a dead socket is an error.
     pub fn recv(&self) -> zmq::Result<Option<Message>> {
         let frames = self.socket.recv_multipart(0)?;
-        match wire::decode(frames, &self.signer) {
-            Ok(msg) => {
-                debug!("{} <- {}", self.name, msg.msg_type());
-                Ok(Some(msg))
-            }
-            Err(e) => {
-                warn!("{}: dropped a message: {e}", self.name);
-                Ok(None)
+        Ok(self.decode(frames))
+    }
+
+    /// Receives without waiting: `None` once nothing valid is queued (invalid
+    /// messages on the way are dropped, as `recv` drops them).
+    pub fn try_recv(&self) -> Option<Message> {
+        loop {
+            let frames = self.socket.recv_multipart(zmq::DONTWAIT).ok()?;
+            if let Some(msg) = self.decode(frames) {
+                return Some(msg);
             }
         }
     }
 
-    /// Receives without waiting: `None` when nothing (valid) is queued.
-    pub fn try_recv(&self) -> Option<Message> {
-        match self.socket.recv_multipart(zmq::DONTWAIT) {
-            Ok(frames) => match wire::decode(frames, &self.signer) {
-                Ok(msg) => Some(msg),
-                Err(e) => {
-                    warn!("{}: dropped a message: {e}", self.name);
-                    None
-                }
-            },
-            Err(_) => None,
+    fn decode(&self, frames: Vec<Vec<u8>>) -> Option<Message> {
+        match wire::decode(frames, &self.signer) {
+            Ok(msg) => {
+                debug!("{} <- {}", self.name, msg.msg_type());
+                Some(msg)
+            }
+            Err(e) => {
+                warn!("{}: dropped a message: {e}", self.name);
+                None
+            }
         }
     }
 

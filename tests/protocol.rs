@@ -513,3 +513,24 @@ fn rows_before_the_last_line_are_display_data() {
         assert!(data.get(mime).is_some(), "display_data lacks {mime}");
     }
 }
+
+#[test]
+fn a_malformed_message_in_the_queue_does_not_stop_the_abort() {
+    let kernel = Kernel::start();
+    let failing = kernel.request(
+        &kernel.shell,
+        "execute_request",
+        json!({"code": "%sleep 0.3\nfrobnicate"}),
+    );
+    kernel
+        .shell
+        .send_multipart(vec![b"<IDS|MSG>".to_vec(), b"junk".to_vec()], 0)
+        .unwrap();
+    let queued = kernel.request(&kernel.shell, "execute_request", json!({"code": "echo no"}));
+    let first = kernel.reply(&kernel.shell);
+    assert_eq!(first.parent_header["msg_id"], failing);
+    assert_eq!(first.content["status"], "error");
+    let second = kernel.reply(&kernel.shell);
+    assert_eq!(second.parent_header["msg_id"], queued);
+    assert_eq!(second.content["status"], "aborted");
+}

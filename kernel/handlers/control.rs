@@ -58,10 +58,7 @@ impl Control {
             }
             _ => unknown(request),
         };
-        if let (Some(content), Some(reply_type)) = (reply, msg::reply_type(request.msg_type())) {
-            self.channel
-                .send(&self.iopub.session.reply(request, &reply_type, content));
-        }
+        super::send_reply(&self.channel, &self.iopub, request, reply);
         self.iopub.status(request, "idle");
         if shutdown {
             // Stop a running cell, then the shell loop.

@@ -127,6 +127,21 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Sends `content` as the reply to `request`, when its type has one
+/// (`foo_request` → `foo_reply`); used by shell and control alike.
+fn send_reply(
+    channel: &Channel,
+    iopub: &Publisher,
+    request: &crate::message::Message,
+    content: Option<serde_json::Value>,
+) {
+    if let (Some(content), Some(reply_type)) =
+        (content, crate::message::reply_type(request.msg_type()))
+    {
+        channel.send(&iopub.session.reply(request, &reply_type, content));
+    }
+}
+
 /// History in the per-user Jupyter data dir; in memory if that cannot be had.
 fn open_history() -> History {
     let opened = kernelspec::user_data_dir_now()

@@ -127,10 +127,7 @@ impl Shell {
             "comm_msg" | "comm_close" => None,
             _ => unknown(&request),
         };
-        if let (Some(content), Some(reply_type)) = (reply, msg::reply_type(request.msg_type())) {
-            self.channel
-                .send(&self.iopub.session.reply(&request, &reply_type, content));
-        }
+        super::send_reply(&self.channel, &self.iopub, &request, reply);
         self.iopub.status(&request, "idle");
         for queued in to_abort {
             self.iopub.status(&queued, "busy");
