@@ -245,6 +245,13 @@ pub fn display_data(data: Map<String, Value>) -> Value {
     json!({ "data": data, "metadata": {}, "transient": {} })
 }
 
+/// `display_data` or `update_display_data` content for a display that is
+/// updated in place: the id travels in `transient`, which notebooks do not
+/// store.
+pub fn display_with_id(data: Map<String, Value>, display_id: &str) -> Value {
+    json!({ "data": data, "metadata": {}, "transient": { "display_id": display_id } })
+}
+
 pub fn execute_result(execution_count: u64, data: Map<String, Value>) -> Value {
     json!({ "execution_count": execution_count, "data": data, "metadata": {} })
 }

@@ -32,7 +32,7 @@ KERNEL_NAME = "sled"
 KERNELSPEC = {"name": "sled", "display_name": "sled KV", "language": "sled-kv"}
 
 # The parts of a rich output that are compared and shown.
-COMPARED_MIMES = ("text/plain", "text/html", "application/vnd.sled-kv+json")
+COMPARED_MIMES = ("text/plain", "text/html", "image/svg+xml", "application/vnd.sled-kv+json")
 # language_info fields kept in a stored notebook; `version` is left out on
 # purpose (it follows the kernel's version and would churn the file).
 KEPT_LANGUAGE_INFO = ("name", "file_extension", "mimetype", "pygments_lexer", "codemirror_mode")

@@ -73,6 +73,24 @@ impl Output for IopubOutput<'_> {
             .send(Some(self.parent), "display_data", msg::display_data(data));
     }
 
+    fn display_with_id(&mut self, data: MimeBundle, display_id: &str) {
+        self.send_pending();
+        self.iopub.send(
+            Some(self.parent),
+            "display_data",
+            msg::display_with_id(data, display_id),
+        );
+    }
+
+    fn update_display(&mut self, data: MimeBundle, display_id: &str) {
+        self.send_pending();
+        self.iopub.send(
+            Some(self.parent),
+            "update_display_data",
+            msg::display_with_id(data, display_id),
+        );
+    }
+
     fn flush(&mut self) {
         self.send_pending();
     }

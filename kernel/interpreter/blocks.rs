@@ -13,6 +13,7 @@ use sled::transaction::{abort, TransactionError};
 use super::errors::ErrorKind;
 use super::eval::{insert_line, remove_line, Ctx, Effect, EvalError};
 use super::parser::{Block, BlockKind, Command};
+use super::progress::Progress;
 use super::render::{self, Answer};
 
 pub fn run(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
@@ -22,11 +23,15 @@ pub fn run(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
     }
 }
 
-/// Gathers the writes into one `sled::Batch` and applies it.
+/// Gathers the writes into one `sled::Batch` and applies it. A big batch
+/// shows a progress bar: gathering, then the one atomic apply.
 fn batch(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
+    let total = block.body.len();
+    let what = format!("{}batch", ctx.tag());
+    let mut bar = Progress::start(ctx.out, &mut ctx.live.ids, what, "write", total);
     let mut batch = sled::Batch::default();
-    let (mut inserts, mut removes) = (0usize, 0usize);
-    for statement in &block.body {
+    let (mut inserts, mut removed) = (0usize, Vec::new());
+    for (i, statement) in block.body.iter().enumerate() {
         if ctx.interrupt.is_raised() {
             return Err(EvalError::Interrupted(Some(
                 "Interrupted before the batch was applied; none of its writes were made.".into(),
@@ -39,13 +44,34 @@ fn batch(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
             }
             Command::Remove { key } => {
                 batch.remove(key.as_slice());
-                removes += 1;
+                removed.push(key);
             }
             // The parser lets nothing else into a batch.
             _ => {}
         }
+        if let Some(bar) = &mut bar {
+            bar.advance(ctx.out, i);
+        }
     }
-    ctx.tree()?.apply_batch(batch)?;
+    if let Some(bar) = &mut bar {
+        bar.phase(ctx.out, total, "applying them as one atomic batch");
+    }
+    let tree = ctx.tree()?.clone();
+    // Which removes take away a key that is there: those leave tombstones.
+    let mut gone = Vec::new();
+    for key in &removed {
+        if tree.contains_key(key)? {
+            gone.push(*key);
+        }
+    }
+    tree.apply_batch(batch)?;
+    for key in gone {
+        ctx.removed(key);
+    }
+    if let Some(bar) = bar {
+        bar.finish(ctx.out, total);
+    }
+    let removes = removed.len();
     Ok(Effect::Print(format!(
         "{}batch applied: {} ({}, {})",
         ctx.tag(),
@@ -77,6 +103,7 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
     let result = ctx.tree()?.transaction(|tx| {
         let mut lines = Vec::new();
         let mut writes = 0usize;
+        let mut removed = Vec::new();
         for (index, statement) in block.body.iter().enumerate() {
             running.set(index);
             if interrupt.is_raised() {
@@ -94,6 +121,9 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
                 }
                 Command::Remove { key } => {
                     let old = tx.remove(key.as_slice())?;
+                    if old.is_some() {
+                        removed.push(key);
+                    }
                     lines.push(remove_line(&tag, key, old.as_deref()));
                     writes += 1;
                 }
@@ -107,12 +137,15 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
                 _ => {}
             }
         }
-        Ok((lines, writes))
+        Ok((lines, writes, removed))
     });
     let at = |index: usize| block.body.get(index).map_or(block.head, |s| s.head);
     let name = |index: usize| block.body.get(index).map_or("transaction", |s| s.spec.name);
     match result {
-        Ok((lines, writes)) => {
+        Ok((lines, writes, removed)) => {
+            for key in removed {
+                ctx.removed(key);
+            }
             let mut effects: Vec<Effect> = lines.into_iter().map(Effect::Print).collect();
             effects.push(Effect::Print(format!(
                 "{tag}transaction committed: {}",
@@ -166,7 +199,7 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::eval::Settings;
+    use crate::interpreter::eval::{Live, Settings};
     use crate::interpreter::parser::{items, Item};
     use crate::interpreter::session::Session;
     use crate::interpreter::Interrupt;
@@ -189,6 +222,8 @@ mod tests {
                 session: &mut session,
                 settings: &mut settings,
                 interrupt: &interrupt,
+                out: &mut crate::interpreter::Discard,
+                live: &mut Live::default(),
             };
             let e = run(&mut ctx, &block(src)).unwrap_err();
             let text = match e {

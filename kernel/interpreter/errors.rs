@@ -33,6 +33,8 @@ pub enum ErrorKind {
     Load,
     /// `abort` rolled a transaction back.
     TransactionAborted,
+    /// `expect` found another answer than the one expected.
+    ExpectationFailed,
 }
 
 impl ErrorKind {
@@ -49,6 +51,7 @@ impl ErrorKind {
             ErrorKind::File => "FileError",
             ErrorKind::Load => "LoadError",
             ErrorKind::TransactionAborted => "TransactionAborted",
+            ErrorKind::ExpectationFailed => "ExpectationFailed",
         }
     }
 }
@@ -63,6 +66,11 @@ pub struct Problem {
     /// Lines shown under the caret: `expected: ...`, `help: ...`, `usage: ...`.
     pub notes: Vec<String>,
 }
+
+/// The most characters of a source line a traceback shows, and how many
+/// of them come before the spot when the line is cut.
+const SHOWN_LINE: usize = 120;
+const SHOWN_BEFORE: usize = 40;
 
 const RED: &str = "\x1b[1;31m";
 const RESET: &str = "\x1b[0m";
@@ -118,21 +126,43 @@ impl Problem {
         let line_no = start.line + 1;
         // Control characters (a tab, say) would shift the caret; show each
         // as one space so columns still line up.
-        let line: String = source
+        let source_line = source
             .split('\n')
             .nth(start.line)
             .unwrap_or("")
-            .trim_end_matches('\r')
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        let line_len = line.chars().count();
+            .trim_end_matches('\r');
+        let line_len = source_line.chars().count();
         let end_col = if self.span.end.line == start.line {
             self.span.end.col
         } else {
             line_len
         };
-        let carets = end_col.saturating_sub(start.col).max(1);
+        // A long line (a pasted 10 MB value) is shown only around the
+        // spot, so the traceback stays a few lines a frontend can draw.
+        let from = if line_len > SHOWN_LINE {
+            start.col.saturating_sub(SHOWN_BEFORE).min(line_len)
+        } else {
+            0
+        };
+        let to = line_len.min(from + SHOWN_LINE);
+        let mut line: String = source_line
+            .chars()
+            .skip(from)
+            .take(to - from)
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let mut caret_col = start.col - from;
+        if from > 0 {
+            line.insert(0, '…');
+            caret_col += 1;
+        }
+        if to < line_len {
+            line.push('…');
+        }
+        let carets = end_col
+            .min(to.max(start.col + 1))
+            .saturating_sub(start.col)
+            .max(1);
         let gutter = " ".repeat(line_no.to_string().len());
         let mut lines = vec![
             format!("{RED}{}{RESET}: {}", self.kind.ename(), self.message),
@@ -141,7 +171,7 @@ impl Problem {
             format!("{line_no} | {line}"),
             format!(
                 "{gutter} | {}{RED}{}{RESET}",
-                " ".repeat(start.col),
+                " ".repeat(caret_col),
                 "^".repeat(carets)
             ),
         ];
@@ -219,6 +249,34 @@ mod tests {
         let src = "insert k \"ab\ncd";
         let err = Problem::new(ErrorKind::Syntax, span(src, 9, 15), "x.").into_cell_error(src);
         assert_eq!(strip_ansi(&err.traceback[4]), "  |          ^^^");
+    }
+
+    #[test]
+    fn a_long_line_is_shown_only_around_the_spot() {
+        let src = format!("insert k {}\"{}", "x".repeat(1000), "y".repeat(10_000_000));
+        let err = Problem::new(ErrorKind::Syntax, span(&src, 1009, 1010), "unclosed.")
+            .into_cell_error(&src);
+        let tb: Vec<String> = err.traceback.iter().map(|l| strip_ansi(l)).collect();
+        assert_eq!(tb[1], " --> line 1, column 1010", "the real column");
+        let shown = format!("…{}\"{}…", "x".repeat(40), "y".repeat(79));
+        assert_eq!(tb[3], format!("1 | {shown}"));
+        assert_eq!(tb[4], format!("  | {}^", " ".repeat(41)));
+        assert!(tb.iter().all(|l| l.chars().count() < 200), "{tb:?}");
+
+        // A span running past the cut gets carets only up to it.
+        let src = format!("get {}", "z".repeat(500));
+        let err = Problem::new(ErrorKind::Syntax, span(&src, 4, 504), "x.").into_cell_error(&src);
+        let tb: Vec<String> = err.traceback.iter().map(|l| strip_ansi(l)).collect();
+        assert_eq!(tb[3], format!("1 | get {}…", "z".repeat(116)));
+        assert_eq!(tb[4], format!("  |     {}", "^".repeat(116)));
+
+        // The end of a long line: the caret after its last character.
+        let src = format!("get {}", "z".repeat(500));
+        let err =
+            Problem::new(ErrorKind::Argument, span(&src, 504, 504), "x.").into_cell_error(&src);
+        let tb: Vec<String> = err.traceback.iter().map(|l| strip_ansi(l)).collect();
+        assert_eq!(tb[3], format!("1 | …{}", "z".repeat(40)));
+        assert_eq!(tb[4], format!("  | {}^", " ".repeat(41)));
     }
 
     #[test]

@@ -11,12 +11,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::draw::Tombstones;
 use super::errors::ErrorKind;
 use super::lexer::Span;
 use super::parser::{Command, Scan};
+use super::progress::DisplayIds;
 use super::render::{self, Answer, Rows};
 use super::session::{Session, SessionError, DEFAULT_TREE};
-use super::{blocks, files, help, magics, Interrupt, MimeBundle};
+use super::watch::Watches;
+use super::{blocks, draw, expect, files, help, magics, Interrupt, MimeBundle, Output};
 
 /// Rows read between two looks at the interrupt flag.
 pub const INTERRUPT_CHECK_EVERY: usize = 1000;
@@ -40,11 +43,25 @@ impl Default for Settings {
     }
 }
 
+/// What outlives a command but is not a setting: live displays and what
+/// `%draw` remembers of the cell.
+#[derive(Default)]
+pub struct Live {
+    pub watches: Watches,
+    /// Keys removed since the cell began.
+    pub tombstones: Tombstones,
+    pub ids: DisplayIds,
+}
+
 /// What a command runs with.
 pub struct Ctx<'a> {
     pub session: &'a mut Session,
     pub settings: &'a mut Settings,
     pub interrupt: &'a Interrupt,
+    /// Where live output goes while the command runs (progress bars, watch
+    /// tables); what the command produced is its [`Effect`].
+    pub out: &'a mut dyn Output,
+    pub live: &'a mut Live,
 }
 
 impl Ctx<'_> {
@@ -60,6 +77,11 @@ impl Ctx<'_> {
     /// `[users] ` when the current tree is not the default one.
     pub fn tag(&self) -> String {
         render::tree_tag(self.session.tree_name())
+    }
+
+    /// Remembers that `key` was removed from the current tree in this cell.
+    pub fn removed(&mut self, key: &[u8]) {
+        self.live.tombstones.record(self.session.tree_name(), key);
     }
 
     pub fn ticker(&self) -> Ticker<'_> {
@@ -210,14 +232,26 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
         }
         Command::Remove { key } => {
             let old = ctx.tree()?.remove(key.as_slice())?;
+            if old.is_some() {
+                ctx.removed(key);
+            }
             Effect::Print(remove_line(&tag, key, old.as_deref()))
         }
-        Command::PopMin => pop_line(&tag, "pop_min", ctx.tree()?.pop_min()?),
-        Command::PopMax => pop_line(&tag, "pop_max", ctx.tree()?.pop_max()?),
+        Command::PopMin => {
+            let popped = ctx.tree()?.pop_min()?;
+            pop_line(ctx, &tag, "pop_min", popped)
+        }
+        Command::PopMax => {
+            let popped = ctx.tree()?.pop_max()?;
+            pop_line(ctx, &tag, "pop_max", popped)
+        }
         Command::CompareAndSwap { key, old, new } => {
             let swapped =
                 ctx.tree()?
                     .compare_and_swap(key.as_slice(), old.as_deref(), new.as_deref())?;
+            if swapped.is_ok() && old.is_some() && new.is_none() {
+                ctx.removed(key);
+            }
             let shown = |v: Option<&[u8]>| v.map_or_else(|| "<missing>".to_string(), render::value);
             let line = match swapped {
                 Ok(()) => format!(
@@ -248,17 +282,18 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
         Command::Clear => {
             // One remove at a time, as sled's own `clear` does (a single
             // batch of every key grows without bound on big trees).
-            let tree = ctx.tree()?;
-            let mut ticker = ctx.ticker();
+            let tree = ctx.tree()?.clone();
             let mut n = 0usize;
-            for k in tree.iter().keys() {
-                if ticker.tick().is_err() {
+            for (i, k) in tree.iter().keys().enumerate() {
+                if i % INTERRUPT_CHECK_EVERY == 0 && ctx.interrupt.is_raised() {
                     return Err(EvalError::Interrupted(Some(format!(
                         "Interrupted: `clear` removed {} and stopped; the rest are still there.",
                         render::plural(n, "key")
                     ))));
                 }
-                tree.remove(k?)?;
+                let k = k?;
+                tree.remove(&k)?;
+                ctx.removed(&k);
                 n += 1;
             }
             Effect::Print(format!("{tag}clear: removed {}", render::plural(n, "key")))
@@ -370,6 +405,36 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
         // --------------------------------------------------------- printing
         Command::Echo { text } => Effect::Print(text.clone()),
         Command::Warn { text } => Effect::Warn(format!("warning: {text}")),
+        // ------------------------------------------------ live and pictures
+        Command::WatchPrefix { prefix } => {
+            let id = ctx.live.ids.next("watch");
+            let limit = ctx.settings.limit;
+            let replaced = ctx
+                .live
+                .watches
+                .start(ctx.session, prefix, id, limit, ctx.out);
+            Effect::Print(format!(
+                "{tag}watching {}: the table above updates itself after each cell that changes a key under it{}",
+                render::value(prefix),
+                if replaced {
+                    " (the earlier table of this prefix stopped)"
+                } else {
+                    ""
+                }
+            ))
+        }
+        Command::Unwatch { prefix } => {
+            let limit = ctx.settings.limit;
+            let n = ctx.live.watches.stop(prefix.as_deref(), limit, ctx.out);
+            Effect::Print(match (prefix, n) {
+                (Some(p), 0) => format!("unwatch {}: it was not watched", render::value(p)),
+                (Some(p), _) => format!("unwatch {}: stopped", render::value(p)),
+                (None, n) => format!("unwatch: stopped {}", render::plural(n, "watch")),
+            })
+        }
+        Command::Draw { selection } => draw::draw(ctx, selection.as_ref())?,
+        Command::TryOpen { path } => magics::try_open(ctx, path.as_deref())?,
+        Command::Expect { check, expected } => expect::check(ctx, check, expected)?,
     };
     Ok(effect)
 }
@@ -402,9 +467,17 @@ fn pair_answer(tag: &str, asked: &str, found: Option<(sled::IVec, sled::IVec)>) 
     Effect::Answer(Answer::pair(tag, asked, found))
 }
 
-fn pop_line(tag: &str, asked: &str, popped: Option<(sled::IVec, sled::IVec)>) -> Effect {
+fn pop_line(
+    ctx: &mut Ctx,
+    tag: &str,
+    asked: &str,
+    popped: Option<(sled::IVec, sled::IVec)>,
+) -> Effect {
     Effect::Print(match popped {
-        Some((k, v)) => format!("{tag}{asked} -> {}", render::pair(&k, &v)),
+        Some((k, v)) => {
+            ctx.removed(&k);
+            format!("{tag}{asked} -> {}", render::pair(&k, &v))
+        }
         None => format!("{tag}{asked} -> <none> (the tree is empty)"),
     })
 }
@@ -573,6 +646,7 @@ mod tests {
         session: Session,
         settings: Settings,
         interrupt: Interrupt,
+        live: Live,
     }
 
     impl Fixture {
@@ -581,6 +655,7 @@ mod tests {
                 session: Session::temporary().unwrap(),
                 settings: Settings::default(),
                 interrupt: Interrupt::new(),
+                live: Live::default(),
             }
         }
 
@@ -606,6 +681,8 @@ mod tests {
                 session: &mut self.session,
                 settings: &mut self.settings,
                 interrupt: &self.interrupt,
+                out: &mut super::super::Discard,
+                live: &mut self.live,
             };
             run(&mut ctx, &command)
         }

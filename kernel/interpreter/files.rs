@@ -29,11 +29,14 @@ use serde_json::Value;
 
 use super::errors::ErrorKind;
 use super::eval::{Ctx, Effect, EvalError};
+use super::progress::Progress;
 use super::render;
 use super::session::DEFAULT_TREE;
 
 /// An Interrupt stops `%load` only after a multiple of this many rows.
 pub const LOAD_CHUNK: usize = 10_000;
+/// Rows between two looks at whether the progress bar is due an update.
+const PROGRESS_EVERY: usize = 1000;
 /// The longest line (or CSV record) `%load` reads, so a file without line
 /// breaks cannot eat all memory.
 const MAX_LINE: u64 = 16 * 1024 * 1024;
@@ -112,9 +115,12 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
     let mut trees: BTreeMap<Vec<u8>, sled::Tree> = BTreeMap::new();
     trees.insert(current_name.clone(), ctx.tree()?.clone());
     let interrupt = ctx.interrupt;
+    let what = format!("{}%load {typed}", ctx.tag());
+    let mut bar = Progress::start(ctx.out, &mut ctx.live.ids, what, "row", total);
+    let out = &mut *ctx.out;
     let mut per_tree: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
     let mut applied = 0usize;
-    each_row(&path, typed, format, |row| {
+    let loaded = each_row(&path, typed, format, |row| {
         let name = row.tree.unwrap_or_else(|| current_name.clone());
         let tree = match trees.get(&name) {
             Some(tree) => tree,
@@ -130,6 +136,11 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
         tree.insert(row.key, row.value)?;
         *per_tree.entry(name).or_default() += 1;
         applied += 1;
+        if applied % PROGRESS_EVERY == 0 {
+            if let Some(bar) = &mut bar {
+                bar.advance(out, applied);
+            }
+        }
         if applied % LOAD_CHUNK == 0 && interrupt.is_raised() {
             return Err(EvalError::Interrupted(Some(format!(
                 "Interrupted: %load stopped after the first {applied} of {} from {typed} (it stops only at a multiple of {LOAD_CHUNK}); the rest was not loaded.",
@@ -137,8 +148,13 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
             ))));
         }
         Ok(())
-    })
-    .map_err(|e| match e {
+    });
+    match (bar, &loaded) {
+        (Some(bar), Ok(())) => bar.finish(out, applied),
+        (Some(mut bar), Err(_)) => bar.phase(out, applied, "stopped"),
+        (None, _) => {}
+    }
+    loaded.map_err(|e| match e {
         // The file changed between the passes: say what is already in.
         EvalError::Refused {
             kind,

@@ -19,6 +19,10 @@ const FLUSH_EVERY_MS: u64 = 500;
 /// failure leaves the session as it was.
 pub fn reset(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     let fresh = Session::temporary()?;
+    let limit = ctx.settings.limit;
+    ctx.live
+        .watches
+        .stop_all("stopped by %reset", limit, ctx.out);
     let old = std::mem::replace(ctx.session, fresh);
     let kept = (!old.is_temporary()).then(|| old.path().display().to_string());
     drop(old);
@@ -65,6 +69,10 @@ pub fn open(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
         other => other.into(),
     })?;
     let recovered = opened.db().is_some_and(sled::Db::was_recovered);
+    let limit = ctx.settings.limit;
+    ctx.live
+        .watches
+        .stop_all("stopped by %open", limit, ctx.out);
     let old = std::mem::replace(ctx.session, opened);
     let left_temporary = old.is_temporary();
     drop(old);
@@ -102,9 +110,62 @@ fn locked_by_other(typed: &str, holder: Option<&Holder>) -> EvalError {
     .help("close the database in the other program (or stop it), then run `%open` again")
 }
 
+/// `%try_open [PATH]`: a second, independent `sled::open` of a database,
+/// as another program would make it; reports what sled answered.
+pub fn try_open(ctx: &mut Ctx, typed: Option<&str>) -> Result<Effect, EvalError> {
+    let (path, shown) = match typed {
+        Some(typed) => (resolve(typed), typed.to_string()),
+        None if ctx.session.is_temporary() => (
+            ctx.session.path().to_path_buf(),
+            "this session's temporary database".to_string(),
+        ),
+        None => (
+            ctx.session.path().to_path_buf(),
+            "this session's database".to_string(),
+        ),
+    };
+    if !path.join("conf").exists() && !path.join("db").exists() {
+        return Err(EvalError::refused(
+            ErrorKind::File,
+            format!("There is no sled database at {shown}, so there is nothing to try: `%try_open` never creates one."),
+        )
+        .help("`%open PATH` creates a database"));
+    }
+    let held_here = ctx.session.path() == path && !ctx.session.is_suspended();
+    match sled::Config::new().path(&path).open() {
+        Ok(second) => {
+            drop(second);
+            Ok(Effect::Print(format!(
+                "a second sled::open of {shown} succeeded: nothing held it (it is closed again)"
+            )))
+        }
+        Err(e) if e.to_string().contains("could not acquire lock") => {
+            let who = if held_here {
+                "this session holds it open".to_string()
+            } else {
+                match super::owner::lock_holder(&path.join("db")) {
+                    Some(h) if h.is_this_kernel() => "this kernel holds it open".to_string(),
+                    Some(_) => "another process holds it open".to_string(),
+                    None => "something holds it open".to_string(),
+                }
+            };
+            Ok(Effect::Print(format!(
+                "a second sled::open of {shown} was refused: sled could not acquire the lock on its files, because {who}. Only one handle, in one process, may open a sled database at a time."
+            )))
+        }
+        Err(e) => Ok(Effect::Print(format!(
+            "a second sled::open of {shown} failed: {e}"
+        ))),
+    }
+}
+
 /// `%reopen`: close the database and open it again.
 pub fn reopen(ctx: &mut Ctx) -> Result<Effect, EvalError> {
-    ctx.session.reopen()?;
+    // The watches hold handles into the database: it closes only without them.
+    ctx.live.watches.detach_all();
+    let reopened = ctx.session.reopen();
+    ctx.live.watches.attach_all(ctx.session);
+    reopened?;
     let recovered = ctx.db()?.was_recovered();
     let keys = count(ctx.tree()?.iter(), &mut ctx.ticker())?;
     let tree = match ctx.session.tree_name() {
@@ -162,18 +223,23 @@ pub fn info(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     let size = db.size_on_disk()?;
     let recovered = db.was_recovered();
     let limit = ctx.settings.limit;
-    let text = [
-        format!("database: {path}"),
-        format!("kind: {kind} ({flushing})"),
-        format!("trees: {}", shown.join(", ")),
-        format!(
-            "size on disk: {}",
-            render::plural(usize::try_from(size).unwrap_or(usize::MAX), "byte")
+    let facts = [
+        ("database", path.clone()),
+        ("kind", format!("{kind} ({flushing})")),
+        ("trees", shown.join(", ")),
+        (
+            "size on disk",
+            render::plural(usize::try_from(size).unwrap_or(usize::MAX), "byte"),
         ),
-        format!("was_recovered: {recovered}"),
-        format!("%limit: {limit} rows per result"),
-    ]
-    .join("\n");
+        ("was_recovered", recovered.to_string()),
+        ("%limit", format!("{limit} rows per result")),
+    ];
+    let text = facts
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let html = render::facts_html("%info", &facts);
     let json = json!({
         "path": path,
         "temporary": temporary,
@@ -184,7 +250,12 @@ pub fn info(ctx: &mut Ctx) -> Result<Effect, EvalError> {
         "was_recovered": recovered,
         "limit": limit,
     });
-    Ok(Effect::Answer(Answer { text, json }))
+    Ok(Effect::Answer(Answer {
+        shown: text.clone(),
+        text,
+        json,
+        html: Some(html),
+    }))
 }
 
 /// `%limit [N]`: set or show the rows shown per result.

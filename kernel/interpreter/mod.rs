@@ -13,6 +13,9 @@
 //! * `eval`: running a command against the `session` database, with
 //!   `blocks`, `files` (`%load`/`%dump`) and `magics` (`%open`, `%info`, …);
 //! * `render`: printed lines, HTML tables and JSON; `help`: `%help` texts;
+//! * `draw`: `%draw`, the drawer as a picture; `expect`: graded checks;
+//! * `watch` and `progress`: displays that update in place (live tables of
+//!   `watch_prefix`, progress bars of long work);
 //! * `errors`: errors with line, column and a caret;
 //! * `complete` and `inspect`: Tab and Shift+Tab;
 //! * `owner`: pid files, sweeping dead kernels' directories, lock holders.
@@ -21,8 +24,10 @@ mod args;
 mod blocks;
 mod command;
 mod complete;
+mod draw;
 mod errors;
 mod eval;
+mod expect;
 mod files;
 mod help;
 mod inspect;
@@ -30,10 +35,12 @@ mod lexer;
 mod magics;
 mod owner;
 mod parser;
+mod progress;
 mod render;
 mod session;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,6 +57,17 @@ pub trait Output {
     fn stderr(&mut self, text: &str);
     /// A `display_data` bundle (rows from `scan_prefix`, `iter`, `keys`).
     fn display(&mut self, data: MimeBundle);
+    /// A display that later updates replace in place (a progress bar, a
+    /// watched prefix): `display_data` with `transient.display_id`.
+    fn display_with_id(&mut self, data: MimeBundle, display_id: &str) {
+        let _ = display_id;
+        self.display(data);
+    }
+    /// Replaces what the display `display_id` shows, wherever it is
+    /// (`update_display_data`).
+    fn update_display(&mut self, data: MimeBundle, display_id: &str) {
+        let _ = (data, display_id);
+    }
     /// Send whatever is gathered now: called before the cell waits (`%sleep`).
     fn flush(&mut self) {}
 }
@@ -114,6 +132,9 @@ pub enum IsComplete {
 
 /// Runs cells against one session database.
 pub struct Interpreter {
+    // Dropped first: the watches hold handles into the session's database,
+    // which must be closed before its directory is deleted.
+    live: eval::Live,
     session: session::Session,
     settings: eval::Settings,
     interrupt: Interrupt,
@@ -127,6 +148,7 @@ impl Interpreter {
     pub fn new(interrupt: Interrupt) -> anyhow::Result<Interpreter> {
         owner::sweep(&std::env::temp_dir());
         Ok(Interpreter {
+            live: eval::Live::default(),
             session: session::Session::temporary()?,
             settings: eval::Settings::default(),
             interrupt,
@@ -142,6 +164,22 @@ impl Interpreter {
         code: &str,
         out: &mut dyn Output,
     ) -> Result<Option<MimeBundle>, CellError> {
+        self.live.tombstones.clear();
+        let result = self.run_items(code, out);
+        // Whatever the cell changed, even one that failed half way, shows
+        // in the watched tables before the cell ends.
+        if !self.live.watches.is_empty() {
+            out.flush();
+            self.live.watches.refresh(self.settings.limit, out);
+        }
+        result
+    }
+
+    fn run_items(
+        &mut self,
+        code: &str,
+        out: &mut dyn Output,
+    ) -> Result<Option<MimeBundle>, CellError> {
         let mut items = parser::items(code).peekable();
         let mut result = None;
         while let Some(parsed) = items.next() {
@@ -151,18 +189,23 @@ impl Interpreter {
             }
             let is_last = items.peek().is_none();
             if item.waits() {
-                // Let the frontend see what was printed so far before the pause.
+                // Let the frontend see what was printed so far, and the
+                // watched tables what changed, before the pause.
                 out.flush();
+                self.live.watches.refresh(self.settings.limit, out);
             }
             if item.needs_db() && self.session.is_suspended() {
                 self.session
                     .resume()
                     .map_err(|e| resume_failed(&item, e).into_cell_error(code))?;
+                self.live.watches.attach_all(&self.session);
             }
             let mut ctx = eval::Ctx {
                 session: &mut self.session,
                 settings: &mut self.settings,
                 interrupt: &self.interrupt,
+                out: &mut *out,
+                live: &mut self.live,
             };
             let effect = match &item {
                 parser::Item::Line(statement) => eval::run(&mut ctx, &statement.command),
@@ -199,6 +242,8 @@ impl Interpreter {
     /// current tree, `%limit` and every other setting are kept; the next
     /// cell line that needs the database opens it again.
     pub fn suspend(&mut self) -> anyhow::Result<()> {
+        // The watches' subscribers hold the trees: let go of them too.
+        self.live.watches.detach_all();
         Ok(self.session.suspend()?)
     }
 
@@ -206,6 +251,18 @@ impl Interpreter {
     pub fn is_suspended(&self) -> bool {
         self.session.is_suspended()
     }
+}
+
+/// Parses a cell without running it: how many items (lines and blocks) it
+/// holds, or the first mistake, exactly as `execute` would report it. For
+/// the cell-parser fuzz target and the parser benchmark.
+pub fn parse_cell(code: &str) -> Result<usize, CellError> {
+    let mut n = 0;
+    for item in parser::items(code) {
+        item.map_err(|p| p.into_cell_error(code))?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Sends what a command produced where IPython would: writes and single

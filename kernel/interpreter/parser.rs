@@ -119,6 +119,35 @@ pub enum Command {
     Warn {
         text: String,
     },
+    WatchPrefix {
+        prefix: Vec<u8>,
+    },
+    Unwatch {
+        prefix: Option<Vec<u8>>,
+    },
+    /// `%draw`, with a `Scan::Prefix` or `Scan::Range` to highlight.
+    Draw {
+        selection: Option<Scan>,
+    },
+    TryOpen {
+        path: Option<String>,
+    },
+    /// `expect LINE == VALUE`: `check` is the read.
+    Expect {
+        check: Box<Command>,
+        expected: Expected,
+    },
+}
+
+/// The VALUE of `expect LINE == VALUE`, as typed and decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    /// The words after `==`, as typed (`"lift legs"`, `3`, `a = "1"`).
+    pub text: String,
+    /// One word, decoded as a value is.
+    pub value: Option<Vec<u8>>,
+    /// `KEY = VALUE`, decoded, for reads that answer with a pair.
+    pub pair: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Command {
@@ -127,7 +156,7 @@ impl Command {
     pub fn waits(&self) -> bool {
         match self {
             Command::Sleep { .. } => true,
-            Command::Time(inner) => inner.waits(),
+            Command::Time(inner) | Command::Expect { check: inner, .. } => inner.waits(),
             _ => false,
         }
     }
@@ -144,8 +173,9 @@ impl Command {
             | Command::LsMagic
             | Command::Limit { .. }
             | Command::Reset
-            | Command::Open { .. } => false,
-            Command::Time(inner) => inner.needs_db(),
+            | Command::Open { .. }
+            | Command::Unwatch { .. } => false,
+            Command::Time(inner) | Command::Expect { check: inner, .. } => inner.needs_db(),
             _ => true,
         }
     }
@@ -241,6 +271,8 @@ pub struct RawStatement<'a> {
     pub words: Vec<Word<'a>>,
     /// For commands that take the rest of the line (`echo`, `warn`, `abort`).
     pub text: Option<Text<'a>>,
+    /// For `expect`: the `==` word and the words after it.
+    pub expected: Option<Vec<Word<'a>>>,
     /// The command the first word names, if it names one.
     pub spec: Option<&'static CommandSpec>,
     /// Where the statement stops: the end of its line.
@@ -298,10 +330,25 @@ pub fn raw_statements(src: &str) -> impl Iterator<Item = RawStatement<'_>> {
                 words.push(word);
             }
         }
+        // `expect LINE == VALUE`: the line stops at the `==`.
+        let mut expected = None;
+        let expects = lead
+            .as_ref()
+            .and_then(command_of)
+            .is_some_and(|s| s.id == CommandId::Expect);
+        if expects {
+            if let Some(at) = words
+                .iter()
+                .position(|w| w.form == Form::Bare && w.text == "==")
+            {
+                expected = Some(words.split_off(at));
+            }
+        }
         Some(RawStatement {
             lead,
             words,
             text,
+            expected,
             spec,
             end: scanner.pos(),
         })
@@ -386,7 +433,7 @@ fn check_in_block(inner: &Statement, kind: BlockKind, opener: &Statement) -> Res
         BlockKind::Batch => spec.allowed.batch,
         BlockKind::Transaction => spec.allowed.transaction,
     };
-    if allowed && !matches!(inner.command, Command::Time(_)) {
+    if allowed && !matches!(inner.command, Command::Time(_) | Command::Expect { .. }) {
         return Ok(());
     }
     let message = if spec.args == Args::Block {
@@ -426,6 +473,9 @@ pub fn parse(raw: &RawStatement) -> Result<Statement, Problem> {
         None => return Err(unknown_command(head)),
     };
     if let Some(lead) = &raw.lead {
+        if command_of(lead).is_some_and(|s| s.id == CommandId::Expect) {
+            return expectation(raw, lead, spec, head);
+        }
         if matches!(spec.args, Args::Line | Args::Block) || !spec.allowed.top {
             return Err(Problem::new(
                 ErrorKind::Argument,
@@ -449,6 +499,74 @@ pub fn parse(raw: &RawStatement) -> Result<Statement, Problem> {
         command: single(raw, spec, head)?,
         spec,
         head: head.span,
+    })
+}
+
+/// `expect LINE == VALUE`: LINE must be a read with one answer.
+fn expectation(
+    raw: &RawStatement,
+    lead: &Word,
+    spec: &'static CommandSpec,
+    head: &Word,
+) -> Result<Statement, Problem> {
+    let usage = "expect LINE == VALUE";
+    let one_answer = spec.kind == command::Kind::Read
+        && spec.allowed.top
+        && matches!(spec.args, Args::Words { options: false, .. });
+    if !one_answer {
+        return Err(Problem::new(
+            ErrorKind::Argument,
+            head.span,
+            format!(
+                "`expect` checks the one answer of a read such as `get KEY`, `len` or `contains_key KEY`, and `{}` {}.",
+                spec.name,
+                if spec.takes_options() {
+                    "returns rows, not one answer: check `len`, `first` or a `get` instead"
+                } else {
+                    "is not such a read"
+                }
+            ),
+        )
+        .usage(usage));
+    }
+    let check = single(raw, spec, head)?;
+    let Some((equals, words)) = raw.expected.as_deref().and_then(<[Word]>::split_first) else {
+        let after = raw.words.last().unwrap_or(head).span.end;
+        return Err(Problem::new(
+            ErrorKind::Argument,
+            Span::at(after),
+            "`expect` needs the answer it expects after `==`, as in `expect get todo:002 == \"lift legs\"`.",
+        )
+        .expected("`==` and a value")
+        .usage(usage));
+    };
+    if words.is_empty() {
+        return Err(Problem::new(
+            ErrorKind::Argument,
+            Span::at(equals.span.end),
+            "Nothing follows `==`: write the answer you expect, such as `\"lift legs\"`, `3`, `false` or `<missing>`.",
+        )
+        .expected("a value")
+        .usage(usage));
+    }
+    // The words as typed, one space apart.
+    let text = words.iter().map(|w| w.text).collect::<Vec<_>>().join(" ");
+    let decoded = |w: &Word| lexer::decode(w).ok();
+    let value = match words {
+        [one] => decoded(one),
+        _ => None,
+    };
+    let pair = match words {
+        [k, eq, v] if eq.form == Form::Bare && eq.text == "=" => decoded(k).zip(decoded(v)),
+        _ => None,
+    };
+    Ok(Statement {
+        command: Command::Expect {
+            check: Box::new(check),
+            expected: Expected { text, value, pair },
+        },
+        spec,
+        head: lead.span,
     })
 }
 
@@ -486,7 +604,7 @@ fn single(raw: &RawStatement, spec: &'static CommandSpec, head: &Word) -> Result
             let mut args = Vec::with_capacity(slots);
             let params = required.iter().chain(optional);
             for (param, word) in params.zip(words.iter().take(positional)) {
-                args.push(args::decode(*param, word)?);
+                args.push(args::decode(selection_param(spec, *param, word), word)?);
             }
             if let Some(absent) = required.get(positional) {
                 let after = words.last().unwrap_or(head).span.end;
@@ -499,6 +617,21 @@ fn single(raw: &RawStatement, spec: &'static CommandSpec, head: &Word) -> Result
         }
     };
     Ok(build(spec.id, args, options))
+}
+
+/// `%draw` takes a prefix or a range: a bare word holding `..` is a range.
+fn selection_param(spec: &CommandSpec, param: Param, word: &Word) -> Param {
+    let is_range = word.text.contains("..")
+        && !matches!(
+            word.form,
+            Form::DoubleQuoted | Form::SingleQuoted | Form::ByteString
+        )
+        || word.form == Form::DoubleQuoted && word.text.contains("\"..");
+    if spec.id == CommandId::Draw && is_range {
+        Param::Range
+    } else {
+        param
+    }
 }
 
 /// Builds the command from arguments already checked against the table,
@@ -644,6 +777,31 @@ fn build_typed(
         },
         C::Echo => Command::Echo { text: text(next()) },
         C::Warn => Command::Warn { text: text(next()) },
+        C::WatchPrefix => Command::WatchPrefix {
+            prefix: match next() {
+                Some(Arg::Bytes(b)) => b,
+                _ => Vec::new(),
+            },
+        },
+        C::Unwatch => Command::Unwatch {
+            prefix: match next() {
+                Some(Arg::Bytes(b)) => Some(b),
+                _ => None,
+            },
+        },
+        C::Draw => Command::Draw {
+            selection: match next() {
+                Some(Arg::Bytes(b)) => Some(Scan::Prefix(b)),
+                Some(Arg::Range(r)) => Some(Scan::Range(r)),
+                _ => None,
+            },
+        },
+        C::TryOpen => Command::TryOpen {
+            path: match next() {
+                Some(Arg::Text(t)) => Some(t),
+                _ => None,
+            },
+        },
         // `%time` is built by `parse`; the plain-bytes commands by `build`.
         _ => Command::LsMagic,
     }
@@ -665,11 +823,13 @@ fn unknown_command(head: &Word) -> Problem {
         )
         .expected(format!("a command ({listing})"));
     }
+    // Quoted short and with control characters escaped (`lexer::shown`).
+    let word = lexer::shown(head.text);
     match command::suggest(head.text) {
         Some(name) => Problem::new(
             ErrorKind::UnknownCommand,
             head.span,
-            format!("`{}` is not a command; did you mean `{name}`?", head.text),
+            format!("`{word}` is not a command; did you mean `{name}`?"),
         )
         .help(format!("did you mean `{name}`?"))
         .expected(format!("a command ({listing})")),
@@ -677,8 +837,7 @@ fn unknown_command(head: &Word) -> Problem {
             ErrorKind::UnknownCommand,
             head.span,
             format!(
-                "`{}` is not a command; start the line with a command such as `get` or `insert`.",
-                head.text
+                "`{word}` is not a command; start the line with a command such as `get` or `insert`."
             ),
         )
         .expected(format!("a command ({listing})")),

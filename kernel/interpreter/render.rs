@@ -118,7 +118,11 @@ pub fn pair(k: &[u8], v: &[u8]) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     pub text: String,
+    /// The answer alone, the part after ` -> ` (what `expect` compares).
+    pub shown: String,
     pub json: Value,
+    /// A table, for answers of several facts (`%info`).
+    pub html: Option<String>,
 }
 
 impl Answer {
@@ -127,7 +131,9 @@ impl Answer {
         let shown = v.map_or_else(|| "<missing>".to_string(), value);
         Answer {
             text: format!("{tree}get {} -> {shown}", key(k)),
+            shown,
             json: v.map_or(Value::Null, json_bytes),
+            html: None,
         }
     }
 
@@ -136,11 +142,15 @@ impl Answer {
         match found {
             Some((k, v)) => Answer {
                 text: format!("{tree}{asked} -> {}", pair(k, v)),
+                shown: pair(k, v),
                 json: json!({ "key": json_bytes(k), "value": json_bytes(v) }),
+                html: None,
             },
             None => Answer {
                 text: format!("{tree}{asked} -> <none>"),
+                shown: "<none>".to_string(),
                 json: Value::Null,
+                html: None,
             },
         }
     }
@@ -149,16 +159,37 @@ impl Answer {
     pub fn plain(tree: &str, asked: &str, shown: impl std::fmt::Display, json: Value) -> Answer {
         Answer {
             text: format!("{tree}{asked} -> {shown}"),
+            shown: shown.to_string(),
             json,
+            html: None,
         }
     }
 
     pub fn bundle(&self) -> MimeBundle {
         let mut bundle = MimeBundle::new();
         bundle.insert("text/plain".into(), Value::String(self.text.clone()));
+        if let Some(html) = &self.html {
+            bundle.insert("text/html".into(), Value::String(html.clone()));
+        }
         bundle.insert(JSON_MIME.into(), self.json.clone());
         bundle
     }
+}
+
+/// A two-column table of facts (`%info`): a name and its value per row.
+pub fn facts_html(caption: &str, facts: &[(&str, String)]) -> String {
+    let mut html = String::from("<table class=\"sled-facts\">\n<caption>");
+    escape_html_into(&mut html, caption);
+    html.push_str("</caption>\n<tbody>\n");
+    for (name, value) in facts {
+        html.push_str("<tr><th>");
+        escape_html_into(&mut html, name);
+        html.push_str("</th><td>");
+        escape_html_into(&mut html, value);
+        html.push_str("</td></tr>\n");
+    }
+    html.push_str("</tbody>\n</table>");
+    html
 }
 
 /// Rows read from the database, in the order they were read: the first
@@ -283,11 +314,11 @@ impl Rows {
         html.push_str("</tr></thead>\n<tbody>\n");
         for (k, v) in &self.rows {
             html.push_str("<tr><td><code>");
-            escape_html_into(&mut html, &key(k));
+            escape_html_into(&mut html, &html_bytes(k, true));
             match v {
                 Some(v) if with_values => {
                     html.push_str("</code></td><td><code>");
-                    escape_html_into(&mut html, &value(v));
+                    escape_html_into(&mut html, &html_bytes(v, false));
                     let _ = writeln!(html, "</code></td><td>{}</td></tr>", v.len());
                 }
                 _ => {
@@ -330,6 +361,25 @@ impl Rows {
     }
 }
 
+/// Characters of a key or value a table cell shows before cutting it short.
+pub const CELL_CHARS: usize = 80;
+
+/// A key or value as a table cell shows it: printed as in text when it is
+/// UTF-8, as `0x…` hex (which reads back as the same bytes) when it is not,
+/// and cut to [`CELL_CHARS`] characters with the full length after `…`.
+pub fn html_bytes(bytes: &[u8], is_key: bool) -> String {
+    let shown = match std::str::from_utf8(bytes) {
+        Ok(_) if is_key => key(bytes),
+        Ok(_) => value(bytes),
+        Err(_) => format!("0x{}", hex::encode(bytes)),
+    };
+    if shown.chars().count() <= CELL_CHARS {
+        return shown;
+    }
+    let cut: String = shown.chars().take(CELL_CHARS - 1).collect();
+    format!("{cut}… ({})", byte_count(bytes.len()))
+}
+
 /// `a..c`, `a..=c`, `..c`, `a..`, `..` with the bounds printed as keys.
 pub fn range_text(range: &KeyRange) -> String {
     let lo = match &range.lo {
@@ -355,9 +405,16 @@ pub fn duration(d: std::time::Duration) -> String {
     }
 }
 
+/// `text` with the characters that mean something in HTML escaped.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape_html_into(&mut out, text);
+    out
+}
+
 /// Appends `text` with the five characters that mean something in HTML
 /// text and attribute values escaped.
-fn escape_html_into(out: &mut String, text: &str) {
+pub fn escape_html_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -551,6 +608,23 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("<th>value</th>"));
+    }
+
+    #[test]
+    fn table_cells_show_binary_as_hex_and_cut_long_values_with_their_length() {
+        assert_eq!(html_bytes(&[0x00, 0xff], false), "0x00ff");
+        assert_eq!(html_bytes(&[0xff], true), "0xff");
+        assert_eq!(html_bytes(b"todo:001", true), "todo:001");
+        assert_eq!(html_bytes(b"buy boots", false), "\"buy boots\"");
+        let long = "x".repeat(500);
+        let cell = html_bytes(long.as_bytes(), false);
+        assert!(cell.ends_with("… (500 bytes)"), "{cell}");
+        assert_eq!(cell.chars().count(), CELL_CHARS + " (500 bytes)".len());
+        let html = sample().html();
+        assert!(
+            html.contains("<td><code>0xff</code></td><td><code>0x00fe</code></td><td>2</td>"),
+            "{html}"
+        );
     }
 
     #[test]

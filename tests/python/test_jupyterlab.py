@@ -760,3 +760,53 @@ def walk_through_lesson(server: JupyterLab, browser: Browser, problems: list[str
     assert not server.database_dirs(), (
         f"kernel database directories left after shutdown: {server.database_dirs()}"
     )
+
+
+SHOT_LEADERBOARD = ARTIFACTS / "jupyterlab-leaderboard.png"
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.parametrize(
+    "name", ["05-leaderboard-app.ipynb", "03-trees-batches-transactions.ipynb"]
+)
+def test_live_table_picture_and_failing_cells_in_jupyterlab(
+    name: str, browser: Browser, jupyterlab: JupyterLab
+) -> None:
+    """Lesson 05's live table is redrawn in its own cell by later cells
+    (update_display_data reaching JupyterLab), and `%draw` renders as SVG;
+    lesson 03's cells tagged `raises-exception` fail without stopping Run All."""
+    from playwright.sync_api import expect
+
+    page = browser.page
+    page.goto(jupyterlab.url(f"lab/tree/{name}"), timeout=PAGE_LOAD * 1000)
+    expect(page.locator(".jp-NotebookPanel .jp-Notebook")).to_be_visible(timeout=PAGE_LOAD * 1000)
+    expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName")).to_have_text(
+        "sled KV", timeout=KERNEL_READY * 1000
+    )
+    expect(
+        page.locator(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator")
+    ).to_have_attribute("data-status", "idle", timeout=KERNEL_READY * 1000)
+    cells = run_all(page, jupyterlab)
+    sources = [c["source"] for c in cells]
+    if name.startswith("05"):
+        watch = cells[sources.index("watch_prefix rank:")]
+        table = [row[0] for o in watch["outputs"] for t in o["tables"] for row in t]
+        assert table == ["rank:001200:ada", "rank:001500:sam", "rank:001800:lin"], (
+            f"the watched table was not redrawn by the later cells: {describe(watch)}"
+        )
+        assert "(stopped)" in output_text(watch), describe(watch)
+        drawing = next(c for c in cells if c["source"].endswith("%draw rank:"))
+        mimes = [o["mime"] for o in drawing["outputs"]]
+        assert "image/svg+xml" in mimes or "jp-RenderedSVG" in mimes, mimes
+        SHOT_LEADERBOARD.unlink(missing_ok=True)
+        page.screenshot(path=str(SHOT_LEADERBOARD), full_page=True)
+    else:
+        failed = [
+            c["source"].splitlines()[0]
+            for c in cells
+            if "TransactionAborted" in output_text(c) or "UnknownCommand" in output_text(c)
+        ]
+        assert failed == ["batch", "transaction"], [describe(c) for c in cells]
+        last = cells[-1]
+        assert '✓ get stock:plums == "7"' in output_text(last), describe(last)
+    assert not browser.errors, f"uncaught JavaScript errors on the page: {browser.errors}"

@@ -418,6 +418,8 @@ fn an_interrupted_load_stops_at_a_whole_chunk_and_an_interrupted_dump_deletes_it
         session: &mut interp.session,
         settings: &mut interp.settings,
         interrupt: &interrupt,
+        out: &mut Discard,
+        live: &mut interp.live,
     };
     let e = files::dump(&mut ctx, &dump.display().to_string()).unwrap_err();
     assert!(e.to_string() == "interrupted", "{e}");

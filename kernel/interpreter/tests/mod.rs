@@ -5,6 +5,7 @@
 mod blocks;
 mod commands;
 mod fuzz;
+mod live;
 mod magics;
 mod suspend;
 
@@ -20,6 +21,12 @@ enum Event {
     Stdout(String),
     Stderr(String),
     Display(MimeBundle),
+    /// A display with an id, or (`update`) a replacement for one.
+    Live {
+        id: String,
+        update: bool,
+        data: MimeBundle,
+    },
     Flush,
 }
 
@@ -35,6 +42,20 @@ impl Output for Collect {
     }
     fn display(&mut self, data: MimeBundle) {
         self.0.push(Event::Display(data));
+    }
+    fn display_with_id(&mut self, data: MimeBundle, display_id: &str) {
+        self.0.push(Event::Live {
+            id: display_id.to_string(),
+            update: false,
+            data,
+        });
+    }
+    fn update_display(&mut self, data: MimeBundle, display_id: &str) {
+        self.0.push(Event::Live {
+            id: display_id.to_string(),
+            update: true,
+            data,
+        });
     }
     fn flush(&mut self) {
         self.0.push(Event::Flush);
