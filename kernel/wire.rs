@@ -227,6 +227,27 @@ mod tests {
     }
 
     #[test]
+    fn only_the_whole_signature_passes() {
+        // `verify_slice` compares in constant time and wants the full
+        // 32-byte tag: a prefix (which a byte-by-byte timing attack
+        // would guess first) or a longer string is refused.
+        let signer = Signer::new("secret");
+        let frames = sample(&signer);
+        let good = String::from_utf8(frames[1].clone()).unwrap();
+        assert_eq!(good.len(), 64);
+        let with = |signature: &str| {
+            let mut frames = frames.clone();
+            frames[1] = signature.as_bytes().to_vec();
+            decode(frames, &signer).map(|_| ())
+        };
+        assert_eq!(with(&good), Ok(()));
+        assert_eq!(with(&good.to_uppercase()), Ok(()), "hex in either case");
+        for bad in [&good[..62], &good[..2], &format!("{good}00"), &good[1..]] {
+            assert_eq!(with(bad), Err(WireError::BadSignature), "{bad}");
+        }
+    }
+
+    #[test]
     fn empty_key_means_unsigned() {
         let signer = Signer::new("");
         let frames = sample(&signer);

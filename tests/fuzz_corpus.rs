@@ -2,6 +2,7 @@
 //! entry points the fuzz targets use, so every test run is a short smoke run
 //! of each corpus without needing cargo-fuzz.
 
+use sled_kernel::interpreter::parse_cell;
 use sled_kernel::wire::{decode, Signer};
 use std::path::Path;
 
@@ -30,4 +31,24 @@ fn wire_decode_corpus() {
         );
     }
     assert!(decoded >= 5, "the seed corpus holds well-formed messages");
+}
+
+#[test]
+fn cell_parse_corpus() {
+    let (mut parsed, mut refused) = (0, 0);
+    for input in corpus("cell_parse") {
+        // As in fuzz/fuzz_targets/cell_parse.rs.
+        match parse_cell(&String::from_utf8_lossy(&input)) {
+            Ok(items) => parsed += usize::from(items > 0),
+            Err(e) => {
+                assert!(!e.ename.is_empty() && !e.evalue.is_empty(), "{e:?}");
+                assert!(e.traceback.len() >= 5, "a traceback with a caret: {e:?}");
+                refused += 1;
+            }
+        }
+    }
+    // The seeds hold both well-formed cells and mistakes, so the fuzzer
+    // starts from both sides of the parser.
+    assert!(parsed >= 8, "{parsed} seeds parse");
+    assert!(refused >= 3, "{refused} seeds are refused");
 }

@@ -317,6 +317,28 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// The most characters of a word that a message quotes.
+const SHOWN_WORD: usize = 40;
+
+/// A word as a message quotes it: control characters escaped (`\0`,
+/// `\u{1b}`), so none is invisible or drives the terminal, and a long word
+/// cut short with `…`, so a 10 MB word makes a one-line message.
+pub fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == SHOWN_WORD {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn is_inline_space(c: char) -> bool {
     c != '\n' && c.is_whitespace()
 }
@@ -426,6 +448,7 @@ fn decode_bare(word: &Word) -> Result<Vec<u8>, Problem> {
             } else {
                 format!("'{}'", word.text)
             };
+            let suggestion = shown(&suggestion);
             return Err(Problem::new(
                 ErrorKind::Syntax,
                 one_char(pos, c),
@@ -452,7 +475,10 @@ fn decode_hex(word: &Word) -> Result<Vec<u8>, Problem> {
                 ),
             )
             .expected("hex digits 0-9, a-f")
-            .help(format!("for the text itself write {:?}", word.text)));
+            .help(format!(
+                "for the text itself write {}",
+                shown(&format!("{:?}", word.text))
+            )));
         }
         pos = pos.advance(c);
     }
@@ -461,8 +487,9 @@ fn decode_hex(word: &Word) -> Result<Vec<u8>, Problem> {
             ErrorKind::Syntax,
             word.span,
             format!(
-                "`{}` has an odd number of hex digits; each byte takes two, so pad it like 0x0{}.",
-                word.text, digits
+                "`{}` has an odd number of hex digits; each byte takes two, so pad it like {}.",
+                shown(word.text),
+                shown(&format!("0x0{digits}"))
             ),
         )
         .expected("an even number of hex digits"));
@@ -471,7 +498,7 @@ fn decode_hex(word: &Word) -> Result<Vec<u8>, Problem> {
         Problem::new(
             ErrorKind::Syntax,
             word.span,
-            format!("`{}` is not valid hex ({e}).", word.text),
+            format!("`{}` is not valid hex ({e}).", shown(word.text)),
         )
     })
 }
@@ -860,6 +887,21 @@ mod tests {
         let e = error(r#""abc"def"#);
         assert_eq!((e.span.start.col, e.span.end.col), (5, 8));
         assert!(e.message.contains("glued"));
+    }
+
+    #[test]
+    fn messages_quote_words_short_and_with_control_characters_escaped() {
+        assert_eq!(shown("get"), "get");
+        assert_eq!(shown("a\0b\x1b[2J\r"), "a\\0b\\u{1b}[2J\\r");
+        assert_eq!(shown(&"é".repeat(41)), format!("{}…", "é".repeat(40)));
+        assert_eq!(shown(&"x".repeat(40)), "x".repeat(40));
+        let e = error(&format!("0x{}", "a".repeat(10_000_001)));
+        assert!(e.message.len() < 200, "{}", e.message);
+        assert!(e
+            .message
+            .starts_with(&format!("`0x{}…` has an odd number", "a".repeat(38))));
+        let e = error(&format!("{}\"", "b".repeat(10_000_000)));
+        assert!(e.notes.iter().all(|n| n.len() < 200), "{:?}", e.notes);
     }
 
     #[test]

@@ -899,7 +899,8 @@ fn too_many(spec: &CommandSpec, params: &[Param], args: &[Word]) -> Problem {
             let joined: Vec<&str> = words.iter().map(|w| w.text).collect();
             let joined = joined.join(" ");
             if words.iter().all(|w| w.form == Form::Bare) {
-                problem.help(format!("to keep the spaces, quote it: {joined:?}"))
+                let quoted = lexer::shown(&format!("{joined:?}"));
+                problem.help(format!("to keep the spaces, quote it: {quoted}"))
             } else {
                 problem
             }

@@ -309,3 +309,35 @@ fn the_new_commands_complete_and_have_help() {
         assert!(help.contains(topic.trim_start_matches('%')), "{help}");
     }
 }
+
+#[test]
+fn draw_takes_odd_selections_without_trouble() {
+    let mut interp = interpreter();
+    let (out, _) = run(&mut interp, "%draw");
+    assert!(text_of(&displays(&out)[0]).contains("(the drawer is empty)"));
+    run(&mut interp, "insert a 1\ninsert b 2\ninsert 0xff00 3");
+    for code in [
+        "%draw \"\"",
+        "%draw ..",
+        "%draw z..a",
+        "%draw ..=b",
+        "%draw 0xff",
+        "%draw \"a b\"..\"c d\"",
+        "%draw b\"\\xff\"",
+    ] {
+        let (out, _) = run(&mut interp, code);
+        let shown = displays(&out);
+        assert_eq!(shown.len(), 1, "{code}");
+        let svg = shown[0]["image/svg+xml"].as_str().unwrap();
+        assert!(svg.ends_with("</svg>"), "{code}");
+    }
+    let (out, _) = run(&mut interp, "%draw \"\"");
+    let svg = displays(&out)[0]["image/svg+xml"].as_str().unwrap().to_string();
+    assert_eq!(svg.matches("folder selected").count(), 3, "the empty prefix selects all");
+    let (out, _) = run(&mut interp, "%draw 0xff");
+    let text = text_of(&displays(&out)[0]);
+    assert!(text.contains("one seek to b\"\\xff\\x00\""), "{text}");
+    let (out, _) = run(&mut interp, "remove a\nremove b\nremove 0xff00\n%draw");
+    let text = text_of(&displays(&out)[0]);
+    assert!(text.contains("3 keys removed in this cell show as tombstones"), "{text}");
+}
