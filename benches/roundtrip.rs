@@ -2,13 +2,18 @@
 //! frontend sends `execute_request` for a trivial cell and waits for the
 //! `status: idle` that ends it. Prints figures; asserts nothing about speed.
 //!
-//! Run: `cargo bench --bench roundtrip` (ROUNDTRIPS=N to change the count).
+//! Run: `cargo bench --bench roundtrip` (ROUNDTRIPS=N to change the count;
+//! ROUNDTRIP_JSON=NAME to write `target/NAME` instead of
+//! `target/bench-roundtrip.json`). `bench/run` runs it a second time under
+//! `taskset -c 0`, client and kernel on one CPU: on a virtual machine whose
+//! CPUs sleep when idle, most of a round trip can be waking the other CPU.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use common::Kernel;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -26,17 +31,26 @@ fn main() {
     let started = start.elapsed();
     kernel.execute("insert k v");
     let mut times = Vec::with_capacity(n);
+    // When each IOPub message of the cell arrived, after the request was sent.
+    let mut arrivals: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
     for _ in 0..n {
         let sent = Instant::now();
         let id = kernel.request(&kernel.shell, "execute_request", json!({"code": "get k"}));
+        let mut seen = 0;
         loop {
             let msg = kernel
                 .iopub_next(Duration::from_secs(10))
                 .expect("iopub traffic");
-            if msg.parent_header["msg_id"] == id
-                && msg.header.msg_type == "status"
-                && msg.content["execution_state"] == "idle"
-            {
+            if msg.parent_header["msg_id"] != id {
+                continue;
+            }
+            let name = match msg.content["execution_state"].as_str() {
+                Some(state) => format!("{seen}: status {state}"),
+                None => format!("{seen}: {}", msg.header.msg_type),
+            };
+            seen += 1;
+            arrivals.entry(name).or_default().push(sent.elapsed());
+            if msg.header.msg_type == "status" && msg.content["execution_state"] == "idle" {
                 break;
             }
         }
@@ -56,6 +70,11 @@ fn main() {
         us(percentile(&times, 0.99)),
         us(times[0])
     );
+    println!("  median arrival after the request was sent, per IOPub message:");
+    for (name, mut at) in arrivals {
+        at.sort();
+        println!("    {name:<24} {:>6.0} µs", us(percentile(&at, 0.5)));
+    }
     let out = json!({
         "client": "rust-zmq",
         "count": n,
@@ -63,7 +82,10 @@ fn main() {
         "p99_us": us(percentile(&times, 0.99)),
         "min_us": us(times[0]),
     });
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-roundtrip.json");
+    let name = std::env::var("ROUNDTRIP_JSON").unwrap_or_else(|_| "bench-roundtrip.json".into());
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(name);
     if let Err(e) = std::fs::write(&path, out.to_string()) {
         eprintln!("could not write {}: {e}", path.display());
     }

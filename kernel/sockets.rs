@@ -1,15 +1,19 @@
 //! The five sockets from the connection file, and the two threads that need
 //! no interpreter: heartbeat and IOPub.
 //!
-//! zmq sockets belong to one thread each. Shell and control send their IOPub
-//! broadcasts through an in-process PUSH socket to the IOPub thread, which
-//! owns the XPUB socket and also greets each new subscriber.
+//! zmq sockets belong to one thread at a time. The IOPub socket (XPUB) is
+//! the one shared, behind a mutex: the shell thread sends a cell's messages
+//! on it directly, because every hop through another thread costs a thread
+//! wake-up, which on an idle virtual machine is most of a round trip. The
+//! IOPub thread greets each new subscriber and forwards what the control
+//! thread queues for it on an in-process PUSH socket.
 
 use crate::connection::ConnectionInfo;
 use crate::message::{iopub_welcome, KernelSession, Message};
 use crate::wire::{self, Signer};
 use anyhow::Context as _;
 use log::{debug, error, warn};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// In-process endpoint for broadcasts on their way to the IOPub thread.
@@ -75,32 +79,62 @@ impl Channel {
     }
 }
 
+/// The IOPub socket, shared: the shell thread sends on it directly (its
+/// messages are the ones a frontend waits for), the IOPub thread greets
+/// subscribers and forwards the other threads' broadcasts. A zmq socket may
+/// be used from several threads one at a time; the mutex sees to that.
+pub type SharedXpub = Arc<Mutex<zmq::Socket>>;
+
+/// Where a publisher's messages go.
+enum Route {
+    /// Queued for the IOPub thread.
+    Queue(zmq::Socket),
+    /// Straight onto the IOPub socket.
+    Direct(SharedXpub),
+}
+
 /// The sending end of IOPub, one per thread that broadcasts.
 pub struct Publisher {
-    socket: zmq::Socket,
+    route: Route,
     signer: Signer,
     pub session: KernelSession,
 }
 
 impl Publisher {
+    /// A publisher whose messages the IOPub thread forwards.
     pub fn new(ctx: &zmq::Context, signer: Signer, session: KernelSession) -> anyhow::Result<Self> {
         let socket = ctx.socket(zmq::PUSH)?;
         socket.connect(IOPUB_QUEUE)?;
         Ok(Publisher {
-            socket,
+            route: Route::Queue(socket),
             signer,
             session,
         })
     }
 
+    /// A publisher that sends on the IOPub socket itself, saving the hop
+    /// through the IOPub thread (a thread wake-up per message).
+    pub fn direct(xpub: SharedXpub, signer: Signer, session: KernelSession) -> Self {
+        Publisher {
+            route: Route::Direct(xpub),
+            signer,
+            session,
+        }
+    }
+
     /// Broadcasts `content` as `msg_type`, with `parent` as parent_header.
     pub fn send(&self, parent: Option<&Message>, msg_type: &str, content: serde_json::Value) {
         let msg = self.session.broadcast(parent, msg_type, content);
-        if let Err(e) = self
-            .socket
-            .send_multipart(wire::encode(&msg, &self.signer), 0)
-        {
-            error!("iopub: could not queue {msg_type}: {e}");
+        let frames = wire::encode(&msg, &self.signer);
+        let sent = match &self.route {
+            Route::Queue(socket) => socket.send_multipart(frames, 0),
+            Route::Direct(xpub) => xpub
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send_multipart(frames, 0),
+        };
+        if let Err(e) = sent {
+            error!("iopub: could not send {msg_type}: {e}");
         }
     }
 
@@ -110,7 +144,9 @@ impl Publisher {
 
     /// Asks the IOPub thread to send everything queued so far, then stop.
     pub fn stop(&self) {
-        let _ = self.socket.send(IOPUB_STOP, 0);
+        if let Route::Queue(socket) = &self.route {
+            let _ = socket.send(IOPUB_STOP, 0);
+        }
     }
 }
 
@@ -119,7 +155,7 @@ pub struct Bound {
     pub shell: zmq::Socket,
     pub control: zmq::Socket,
     pub stdin: zmq::Socket,
-    pub iopub: zmq::Socket,
+    pub iopub: SharedXpub,
     pub heartbeat: zmq::Socket,
     /// Receives broadcasts from the other threads; bound before any of them
     /// connect.
@@ -163,7 +199,7 @@ pub fn bind_all(ctx: &zmq::Context, info: &ConnectionInfo) -> anyhow::Result<Bou
         control: bind(zmq::ROUTER, info.control_port, "control")?,
         stdin: bind(zmq::ROUTER, info.stdin_port, "stdin")?,
         heartbeat: bind(zmq::REP, info.hb_port, "heartbeat")?,
-        iopub,
+        iopub: Arc::new(Mutex::new(iopub)),
         iopub_queue,
     })
 }
@@ -189,11 +225,15 @@ pub fn spawn_heartbeat(socket: zmq::Socket) -> JoinHandle<()> {
         .expect("spawning the heartbeat thread")
 }
 
-/// Owns the XPUB socket: forwards queued broadcasts and sends `iopub_welcome`
-/// to each new subscription. Ends after a stop message, once the queue is
-/// empty.
+/// How long the IOPub thread waits before it looks for new subscribers even
+/// without a signal: the shell thread's sends can take the signal first.
+const SUBSCRIBER_CHECK: i64 = 100;
+
+/// Greets each new subscription with `iopub_welcome` and forwards the
+/// broadcasts queued by threads other than the shell's. Ends after a stop
+/// message, once the queue is empty.
 pub fn spawn_iopub(
-    xpub: zmq::Socket,
+    xpub: SharedXpub,
     queue: zmq::Socket,
     signer: Signer,
     session: KernelSession,
@@ -201,43 +241,65 @@ pub fn spawn_iopub(
     std::thread::Builder::new()
         .name("iopub".into())
         .spawn(move || {
+            let lock = || xpub.lock().unwrap_or_else(|e| e.into_inner());
             let forward = |frames: Vec<Vec<u8>>| {
-                if let Err(e) = xpub.send_multipart(frames, 0) {
+                if let Err(e) = lock().send_multipart(frames, 0) {
                     error!("iopub: send failed: {e}");
+                }
+            };
+            let welcome = |frames: Vec<Vec<u8>>| {
+                for frame in frames {
+                    // A subscription is 0x01 followed by the topic.
+                    if let Some((1, topic)) = frame.split_first() {
+                        let topic = String::from_utf8_lossy(topic).into_owned();
+                        debug!("iopub: new subscriber to {topic:?}");
+                        let mut msg =
+                            session.broadcast(None, "iopub_welcome", iopub_welcome(&topic));
+                        msg.identities = if topic.is_empty() {
+                            Vec::new()
+                        } else {
+                            vec![topic.into_bytes()]
+                        };
+                        forward(wire::encode(&msg, &signer));
+                    }
+                }
+            };
+            // zmq signals on this descriptor when the socket may have
+            // something to read; the socket itself says what, under the lock.
+            let fd = match lock().get_fd() {
+                Ok(fd) => fd,
+                Err(e) => {
+                    error!("iopub: no descriptor to wait on: {e}");
+                    return;
                 }
             };
             loop {
                 let mut items = [
-                    xpub.as_poll_item(zmq::POLLIN),
                     queue.as_poll_item(zmq::POLLIN),
+                    zmq::PollItem::from_fd(fd, zmq::POLLIN),
                 ];
-                if let Err(e) = zmq::poll(&mut items, -1) {
+                if let Err(e) = zmq::poll(&mut items, SUBSCRIBER_CHECK) {
                     if e == zmq::Error::ETERM {
                         return;
                     }
                     continue;
                 }
-                let (subscribed, queued) = (items[0].is_readable(), items[1].is_readable());
-                if subscribed {
-                    if let Ok(frames) = xpub.recv_multipart(0) {
-                        for frame in frames {
-                            // A subscription is 0x01 followed by the topic.
-                            if let Some((1, topic)) = frame.split_first() {
-                                let topic = String::from_utf8_lossy(topic).into_owned();
-                                debug!("iopub: new subscriber to {topic:?}");
-                                let mut msg =
-                                    session.broadcast(None, "iopub_welcome", iopub_welcome(&topic));
-                                msg.identities = if topic.is_empty() {
-                                    Vec::new()
-                                } else {
-                                    vec![topic.into_bytes()]
-                                };
-                                forward(wire::encode(&msg, &signer));
+                loop {
+                    let subscription = {
+                        let socket = lock();
+                        match socket.get_events() {
+                            Ok(events) if events.contains(zmq::POLLIN) => {
+                                socket.recv_multipart(zmq::DONTWAIT).ok()
                             }
+                            _ => None,
                         }
+                    };
+                    match subscription {
+                        Some(frames) => welcome(frames),
+                        None => break,
                     }
                 }
-                if queued {
+                if items[0].is_readable() {
                     if let Ok(frames) = queue.recv_multipart(0) {
                         if frames.len() == 1 && frames[0] == IOPUB_STOP {
                             // Everything sent before the stop is already queued.

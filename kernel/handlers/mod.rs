@@ -48,7 +48,7 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
     events.bind(SHELL_EVENTS)?;
 
     let iopub_thread = sockets::spawn_iopub(
-        bound.iopub,
+        bound.iopub.clone(),
         bound.iopub_queue,
         signer.clone(),
         session.clone(),
@@ -86,7 +86,7 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
 
     watch_parent(ctx.clone());
 
-    let publisher = Publisher::new(&ctx, signer.clone(), session.clone())?;
+    let publisher = Publisher::direct(bound.iopub.clone(), signer.clone(), session.clone());
     let shell = shell::Shell::new(
         Channel::new(bound.shell, signer, "shell"),
         events,
@@ -107,6 +107,9 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
         warn!("the iopub thread panicked");
     }
     drop(stopper);
+    // The last handle on the IOPub socket (the shell's publisher and the
+    // IOPub thread are gone): the context cannot end while it is open.
+    drop(bound.iopub);
     drop(bound.stdin);
     signal_handle.close();
 

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use super::args::KeyRange;
 use super::eval::{Ctx, Effect, EvalError, Ticker};
 use super::parser::Scan;
-use super::render::{self, escape_html as xml, JSON_MIME};
+use super::render::{self, clip, escape_html as xml, JSON_MIME};
 use super::MimeBundle;
 
 /// Folders drawn at most for the selection (or, without one, the drawer).
@@ -378,12 +378,12 @@ fn text(title: &str, story: &str, picture: &Picture) -> String {
     let width = picture
         .folders
         .iter()
-        .map(|f| render::key(&f.key).chars().count())
+        .map(|f| clip(&render::key(&f.key), TEXT_KEY_CHARS).chars().count())
         .max()
         .unwrap_or(0);
     let mut seen_selected = false;
     for f in &picture.folders {
-        let key = render::key(&f.key);
+        let key = clip(&render::key(&f.key), TEXT_KEY_CHARS);
         let pad = " ".repeat(width.saturating_sub(key.chars().count()));
         let line = match f.state {
             State::Selected if !seen_selected => {
@@ -437,6 +437,8 @@ const FOLDER_X: usize = 130;
 const FOLDER_W: usize = 330;
 const NOTE_X: usize = 480;
 const KEY_CHARS: usize = 36;
+/// Characters of a key the text picture shows.
+const TEXT_KEY_CHARS: usize = 60;
 /// Fills of unselected folders, one per prefix band, in turn.
 const BAND_FILLS: [&str; 3] = ["#e3f2fd", "#e8f5e9", "#fff3e0"];
 
@@ -665,16 +667,6 @@ fn folder_svg(svg: &mut String, f: &Folder, y: usize, fill: &str, is_stop: bool)
         );
     }
     svg.push_str("</g>\n");
-}
-
-/// At most `n` characters, with `…` when cut.
-fn clip(text: &str, n: usize) -> String {
-    if text.chars().count() <= n {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(n.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 fn wrap(text: &str, width: usize) -> Vec<String> {

@@ -9,8 +9,10 @@ use serde_json::Value;
 use super::errors::ErrorKind;
 use super::eval::{self, Ctx, Effect, EvalError};
 use super::parser::{Command, Expected};
-use super::render::Answer;
+use super::render::{clip, Answer};
 
+/// Characters of a value that messages quote.
+const SHOWN: usize = 200;
 /// Words that stand for "no answer": a missing key, an empty tree.
 const ABSENT: &[&str] = &["<missing>", "<none>", "missing", "none"];
 
@@ -26,19 +28,15 @@ pub fn check(ctx: &mut Ctx, check: &Command, expected: &Expected) -> Result<Effe
         .strip_suffix(&format!(" -> {}", answer.shown))
         .unwrap_or(&answer.text)
         .to_string();
+    // A value may be megabytes long: messages quote the start of it.
+    let (want, found) = (clip(&expected.text, SHOWN), clip(&answer.shown, SHOWN));
     if matches(&answer, expected) {
-        return Ok(Effect::Print(format!("✓ {asked} == {}", expected.text)));
+        return Ok(Effect::Print(format!("✓ {asked} == {want}")));
     }
     Err(EvalError::Refused {
         kind: ErrorKind::ExpectationFailed,
-        message: format!(
-            "Expected {asked} == {}, but it is {}.",
-            expected.text, answer.shown
-        ),
-        notes: vec![
-            format!("expected: {}", expected.text),
-            format!("   found: {}", answer.shown),
-        ],
+        message: format!("Expected {asked} == {want}, but it is {found}."),
+        notes: vec![format!("expected: {want}"), format!("   found: {found}")],
     })
 }
 

@@ -361,6 +361,16 @@ impl Rows {
     }
 }
 
+/// At most `n` characters of `text`, with `…` when cut.
+pub fn clip(text: &str, n: usize) -> String {
+    if text.chars().count() <= n {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(n.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 /// Characters of a key or value a table cell shows before cutting it short.
 pub const CELL_CHARS: usize = 80;
 

@@ -165,7 +165,7 @@ impl Shared {
             .iter()
             .map(|(key, inserted)| {
                 let what = if *inserted { "insert" } else { "remove" };
-                format!("{what} {}", render::key(key))
+                format!("{what} {}", render::clip(&render::key(key), 60))
             })
             .collect();
         if self.changed_more.swap(false, Ordering::SeqCst) {

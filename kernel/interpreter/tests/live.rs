@@ -332,12 +332,38 @@ fn draw_takes_odd_selections_without_trouble() {
         assert!(svg.ends_with("</svg>"), "{code}");
     }
     let (out, _) = run(&mut interp, "%draw \"\"");
-    let svg = displays(&out)[0]["image/svg+xml"].as_str().unwrap().to_string();
-    assert_eq!(svg.matches("folder selected").count(), 3, "the empty prefix selects all");
+    let svg = displays(&out)[0]["image/svg+xml"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        svg.matches("folder selected").count(),
+        3,
+        "the empty prefix selects all"
+    );
     let (out, _) = run(&mut interp, "%draw 0xff");
     let text = text_of(&displays(&out)[0]);
     assert!(text.contains("one seek to b\"\\xff\\x00\""), "{text}");
     let (out, _) = run(&mut interp, "remove a\nremove b\nremove 0xff00\n%draw");
     let text = text_of(&displays(&out)[0]);
-    assert!(text.contains("3 keys removed in this cell show as tombstones"), "{text}");
+    assert!(
+        text.contains("3 keys removed in this cell show as tombstones"),
+        "{text}"
+    );
+}
+
+#[test]
+fn expect_quotes_only_the_start_of_a_huge_value() {
+    let mut interp = interpreter();
+    let big = "x".repeat(1_000_000);
+    run(&mut interp, &format!("insert big \"{big}\""));
+    let (_, e) = fail(&mut interp, "expect get big == small");
+    assert!(e.evalue.len() < 600, "{} bytes", e.evalue.len());
+    assert!(
+        e.evalue.ends_with("…."),
+        "{}",
+        &e.evalue[e.evalue.len() - 20..]
+    );
+    let (out, _) = run(&mut interp, &format!("expect get big == \"{big}\""));
+    assert!(out.stdout().len() < 600);
 }
