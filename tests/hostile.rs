@@ -17,31 +17,7 @@ const MB: usize = 1024 * 1024;
 
 /// Runs a cell; returns the reply content and the IOPub messages to idle.
 fn run(kernel: &Kernel, code: &str) -> (Value, Vec<Message>) {
-    let id = kernel.request(&kernel.shell, "execute_request", json!({ "code": code }));
-    let reply = kernel
-        .recv_on(&kernel.shell, CELL_LIMIT)
-        .unwrap_or_else(|| panic!("no reply within {CELL_LIMIT:?} to {}", short(code)));
-    assert_eq!(reply.parent_header["msg_id"], id);
-    (reply.content, until_idle(kernel, &id))
-}
-
-fn until_idle(kernel: &Kernel, id: &str) -> Vec<Message> {
-    let deadline = Instant::now() + CELL_LIMIT;
-    let mut got = Vec::new();
-    while Instant::now() < deadline {
-        let Some(msg) = kernel.iopub_next(Duration::from_millis(200)) else {
-            continue;
-        };
-        if msg.parent_header["msg_id"] != id {
-            continue;
-        }
-        let idle = msg.header.msg_type == "status" && msg.content["execution_state"] == "idle";
-        got.push(msg);
-        if idle {
-            return got;
-        }
-    }
-    panic!("no idle within {CELL_LIMIT:?}");
+    kernel.execute_within(code, CELL_LIMIT)
 }
 
 fn short(code: &str) -> String {

@@ -438,31 +438,6 @@ fn the_next_kernel_sweeps_away_the_directory_of_a_killed_one() {
     );
 }
 
-/// Runs a cell that may take long (a debug build on a busy machine) and
-/// returns its reply and IOPub messages up to idle.
-fn execute_collect(kernel: &Kernel, code: &str, limit: Duration) -> (Value, Vec<Message>) {
-    let id = kernel.request(&kernel.shell, "execute_request", json!({"code": code}));
-    let reply = kernel
-        .recv_on(&kernel.shell, limit)
-        .unwrap_or_else(|| panic!("no reply to {code:?} within {limit:?}"));
-    let deadline = Instant::now() + limit;
-    let mut got = Vec::new();
-    while Instant::now() < deadline {
-        let Some(msg) = kernel.iopub_next(Duration::from_millis(200)) else {
-            continue;
-        };
-        if msg.parent_header["msg_id"] != id {
-            continue;
-        }
-        let idle = msg.header.msg_type == "status" && msg.content["execution_state"] == "idle";
-        got.push(msg);
-        if idle {
-            return (reply.content, got);
-        }
-    }
-    panic!("no idle for {code:?} within {limit:?}");
-}
-
 #[test]
 fn a_hundred_thousand_rows_come_back_quickly_with_the_default_limit_and_all_of_them() {
     let kernel = Kernel::start();
@@ -472,7 +447,7 @@ fn a_hundred_thousand_rows_come_back_quickly_with_the_default_limit_and_all_of_t
     assert_eq!(reply["status"], "ok", "{reply}");
 
     let started = Instant::now();
-    let (reply, iopub) = execute_collect(&kernel, "scan_prefix k", LOAD_LIMIT);
+    let (reply, iopub) = kernel.execute_within("scan_prefix k", LOAD_LIMIT);
     let default_limit = started.elapsed();
     assert_eq!(reply["status"], "ok");
     let text = result_text(&iopub);
@@ -485,7 +460,7 @@ fn a_hundred_thousand_rows_come_back_quickly_with_the_default_limit_and_all_of_t
 
     ok(&kernel, "%limit 100000");
     let started = Instant::now();
-    let (reply, iopub) = execute_collect(&kernel, "scan_prefix k", LOAD_LIMIT);
+    let (reply, iopub) = kernel.execute_within("scan_prefix k", LOAD_LIMIT);
     let all = started.elapsed();
     assert_eq!(reply["status"], "ok");
     let result = iopub

@@ -176,7 +176,12 @@ impl Kernel {
 
     /// IOPub messages caused by `msg_id`, from `busy` through `idle`.
     pub fn iopub_until_idle(&self, msg_id: &str) -> Vec<Message> {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        self.iopub_until_idle_within(msg_id, Duration::from_secs(15))
+    }
+
+    /// The same, for a cell that may run for up to `limit`.
+    pub fn iopub_until_idle_within(&self, msg_id: &str, limit: Duration) -> Vec<Message> {
+        let deadline = Instant::now() + limit;
         let mut got = Vec::new();
         while Instant::now() < deadline {
             let Some(msg) = self.iopub_next(Duration::from_millis(200)) else {
@@ -191,7 +196,22 @@ impl Kernel {
                 return got;
             }
         }
-        panic!("no idle for {msg_id}; got {:?}", types(&got));
+        panic!(
+            "no idle for {msg_id} within {limit:?}; got {:?}",
+            types(&got)
+        );
+    }
+
+    /// Runs a cell that may take up to `limit` (a big load, a huge cell);
+    /// returns the reply's content and the IOPub messages up to idle.
+    pub fn execute_within(&self, code: &str, limit: Duration) -> (Value, Vec<Message>) {
+        let id = self.request(&self.shell, "execute_request", json!({ "code": code }));
+        let reply = self.recv_on(&self.shell, limit).unwrap_or_else(|| {
+            let start: String = code.chars().take(60).collect();
+            panic!("no reply within {limit:?} to {start:?}")
+        });
+        assert_eq!(reply.parent_header["msg_id"], id);
+        (reply.content, self.iopub_until_idle_within(&id, limit))
     }
 
     /// Runs a cell; returns the reply and the IOPub messages between busy and idle.
