@@ -263,20 +263,19 @@ def sled_workloads(session: Session, keys: int, batch: int, scan: int, rounds: i
         raise ValueError("the scan size must be a power of ten, at most the number of keys")
     prefix = "user:" + "0" * (8 - digits)  # user:000 matches user:00000000 .. user:00099999
     figures["scan_prefix"] = prefix
-    times, result = [], {}
-    for _ in range(5):
-        elapsed, out = session.run_capture(f"scan_prefix {prefix}")
-        times.append(elapsed)
-        result = scan_result(out)
-    figures["scan_default_limit_s"] = median(times)
-    figures["scan_default_limit_result"] = result
+
+    def timed_scans(rounds: int) -> tuple[float, dict]:
+        """The median time to idle of `rounds` scans, and the last result."""
+        times, result = [], {}
+        for _ in range(rounds):
+            elapsed, out = session.run_capture(f"scan_prefix {prefix}")
+            times.append(elapsed)
+            result = scan_result(out)
+        return median(times), result
+
+    figures["scan_default_limit_s"], figures["scan_default_limit_result"] = timed_scans(5)
     session.run(f"%limit {scan}")
-    times = []
-    for _ in range(3):
-        elapsed, out = session.run_capture(f"scan_prefix {prefix}")
-        times.append(elapsed)
-        result = scan_result(out)
-    figures["scan_unlimited_s"] = median(times)
+    figures["scan_unlimited_s"], result = timed_scans(3)
     figures["scan_unlimited_result"] = result
     session.run("%limit 100")
     figures["scan_keys"] = result["found"]

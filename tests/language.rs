@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{entries, stdout, Kernel};
+use common::{entries, free_port, stdout, Kernel};
 use serde_json::{json, Value};
 use sled_kernel::message::Message;
 use std::path::{Path, PathBuf};
@@ -367,13 +367,6 @@ fn a_persistent_database_survives_reopen_a_restart_and_a_crash() {
     let third = Kernel::start();
     let (_, result) = ok(&third, &format!("%open {}\nget crash:test", path.display()));
     assert_eq!(result, "get crash:test -> \"survived\"");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
 }
 
 /// Starts the kernel binary with `tmpdir` as its TMPDIR and no frontend.

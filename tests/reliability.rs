@@ -346,13 +346,7 @@ fn an_unsupported_signature_scheme_stops_the_kernel_before_it_listens() {
         let dir = tempfile::tempdir().unwrap();
         let tmp = dir.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
-        let port = || {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        };
+        let port = common::free_port;
         let file = dir.path().join("connection.json");
         std::fs::write(
             &file,
@@ -408,13 +402,7 @@ fn a_kernel_whose_frontend_died_shuts_down_and_cleans_up() {
     let kernel_tmp = dir.path().join("tmp");
     std::fs::create_dir(&kernel_tmp).unwrap();
     let file = dir.path().join("connection.json");
-    let port = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
+    let port = common::free_port;
     std::fs::write(
         &file,
         json!({"transport": "tcp", "ip": "127.0.0.1", "key": "k",

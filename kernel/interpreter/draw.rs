@@ -375,40 +375,31 @@ fn text(title: &str, story: &str, picture: &Picture) -> String {
             render::plural(picture.before, "key")
         );
     }
-    let width = picture
+    let keys: Vec<String> = picture
         .folders
         .iter()
-        .map(|f| clip(&render::key(&f.key), TEXT_KEY_CHARS).chars().count())
-        .max()
-        .unwrap_or(0);
+        .map(|f| clip(&render::key(&f.key), TEXT_KEY_CHARS))
+        .collect();
+    let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
     let mut seen_selected = false;
-    for f in &picture.folders {
-        let key = clip(&render::key(&f.key), TEXT_KEY_CHARS);
+    for (f, key) in picture.folders.iter().zip(&keys) {
         let pad = " ".repeat(width.saturating_sub(key.chars().count()));
-        let line = match f.state {
+        // A mark before the key, a note after its size.
+        let (mark, note) = match f.state {
             State::Selected if !seen_selected => {
                 seen_selected = true;
-                format!(
-                    "  >  {key}{pad}  {}  <- seek",
-                    render::byte_count(f.len.unwrap_or(0))
-                )
+                (">", "  <- seek")
             }
-            State::Selected => format!(
-                "  |  {key}{pad}  {}",
-                render::byte_count(f.len.unwrap_or(0))
-            ),
-            State::Tombstone => format!("  x  {key}{pad}  (removed: a tombstone)"),
-            State::Plain if picture.stop.as_deref() == Some(&f.key[..]) => {
-                format!(
-                    "     {key}{pad}  {}  <- stop",
-                    render::byte_count(f.len.unwrap_or(0))
-                )
-            }
-            State::Plain => format!(
-                "     {key}{pad}  {}",
-                render::byte_count(f.len.unwrap_or(0))
-            ),
+            State::Selected => ("|", ""),
+            State::Tombstone => ("x", ""),
+            State::Plain if picture.stop.as_deref() == Some(&f.key[..]) => (" ", "  <- stop"),
+            State::Plain => (" ", ""),
         };
+        let size = match f.len {
+            Some(len) => render::byte_count(len),
+            None => "(removed: a tombstone)".to_string(),
+        };
+        let line = format!("  {mark}  {key}{pad}  {size}{note}");
         out.push_str(line.trim_end());
         out.push('\n');
     }

@@ -169,7 +169,6 @@ impl Interpreter {
         // Whatever the cell changed, even one that failed half way, shows
         // in the watched tables before the cell ends.
         if !self.live.watches.is_empty() {
-            out.flush();
             self.live.watches.refresh(self.settings.limit, out);
         }
         result
