@@ -4,14 +4,19 @@
 //! The parser has already checked every line (so a typo anywhere in a block
 //! runs none of it) and admitted only what sled allows inside: `insert` and
 //! `remove` in a batch; `get`, `insert`, `remove` and `abort` in a
-//! transaction.
+//! transaction, with `incr` (a `get` and an `insert` of the sum) and
+//! `expect get` (a `get` that decides whether to go on or abort) built from
+//! them.
 
 use std::cell::Cell;
 
 use sled::transaction::{abort, TransactionError};
 
 use super::errors::ErrorKind;
-use super::eval::{insert_line, remove_line, Ctx, Effect, EvalError};
+use super::eval::{
+    counter_error, counter_sum, incr_line, insert_line, remove_line, Ctx, Effect, EvalError,
+};
+use super::expect;
 use super::parser::{Block, BlockKind, Command};
 use super::progress::Progress;
 use super::render::{self, Answer};
@@ -82,7 +87,7 @@ fn batch(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
 }
 
 /// Why a transaction stopped on purpose.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Stop {
     /// `abort` at this line of the body.
     Abort {
@@ -91,6 +96,12 @@ enum Stop {
     },
     Interrupted {
         index: usize,
+    },
+    /// An `expect` that did not hold, or an `incr` of something that is not
+    /// a counter, at this line: the transaction is rolled back.
+    Refused {
+        index: usize,
+        error: EvalError,
     },
 }
 
@@ -126,6 +137,42 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
                     }
                     lines.push(remove_line(&tag, key, old.as_deref()));
                     writes += 1;
+                }
+                Command::Incr { key, by } => {
+                    let old = tx.get(key)?;
+                    let new = match counter_sum(old.as_deref(), *by) {
+                        Ok(n) => n,
+                        Err(problem) => {
+                            return abort(Stop::Refused {
+                                index,
+                                error: counter_error(key, *by, problem),
+                            })
+                        }
+                    };
+                    tx.insert(key.as_slice(), new.to_string().as_bytes())?;
+                    lines.push(incr_line(&tag, key, new));
+                    writes += 1;
+                }
+                Command::Expect { check, expected } => {
+                    // The parser lets only `get` be checked in a transaction.
+                    let Command::Get { key } = &**check else {
+                        continue;
+                    };
+                    let value = tx.get(key)?;
+                    let answer = Answer::get(&tag, key, value.as_deref());
+                    match expect::verdict(&answer, expected) {
+                        Ok(line) => lines.push(line),
+                        Err(failure) => {
+                            return abort(Stop::Refused {
+                                index,
+                                error: EvalError::Refused {
+                                    kind: ErrorKind::TransactionAborted,
+                                    message: failure.message,
+                                    notes: failure.notes,
+                                },
+                            })
+                        }
+                    }
                 }
                 Command::Abort { reason } => {
                     return abort(Stop::Abort {
@@ -171,6 +218,25 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
                 )),
             })
         }
+        Err(TransactionError::Abort(Stop::Refused { index, error })) => {
+            let line = at(index).start.line + 1;
+            let error = match error {
+                EvalError::Refused { message, notes, .. } => EvalError::Refused {
+                    kind: ErrorKind::TransactionAborted,
+                    message: format!(
+                        "The transaction was aborted at line {line}: {} It was rolled back: none of its writes were made.",
+                        lowercase_first(&message),
+                    ),
+                    notes,
+                },
+                other => other,
+            };
+            Err(EvalError::AtLine {
+                at: at(index),
+                name: name(index),
+                error: Box::new(error),
+            })
+        }
         Err(TransactionError::Abort(Stop::Interrupted { index })) => Err(EvalError::AtLine {
             at: at(index),
             name: name(index),
@@ -193,6 +259,15 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
                 )),
             })
         }
+    }
+}
+
+/// `Expected …` -> `expected …`, to follow "aborted at line N: ".
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

@@ -19,7 +19,7 @@ use super::progress::DisplayIds;
 use super::render::{self, Answer, Rows};
 use super::session::{Session, SessionError, DEFAULT_TREE};
 use super::watch::Watches;
-use super::{blocks, draw, expect, files, help, magics, Interrupt, MimeBundle, Output};
+use super::{blocks, crash, draw, expect, files, help, magics, Interrupt, MimeBundle, Output};
 
 /// Rows read between two looks at the interrupt flag.
 pub const INTERRUPT_CHECK_EVERY: usize = 1000;
@@ -316,6 +316,10 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
             };
             Effect::Print(line)
         }
+        Command::DefaultTree => {
+            ctx.session.use_tree(DEFAULT_TREE)?;
+            Effect::Print("using the default tree".to_string())
+        }
         Command::TreeNames => {
             let mut names: Vec<Vec<u8>> =
                 ctx.db()?.tree_names().iter().map(|n| n.to_vec()).collect();
@@ -335,7 +339,7 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
                     ErrorKind::Unsupported,
                     "sled will not drop the default tree `__sled__default`: it holds the database's own structures (sled says \"cannot remove the core structures\").",
                 )
-                .help("to empty it, `open_tree __sled__default` and then `clear`"));
+                .help("to empty it, `default_tree` and then `clear`"));
             }
             let was_current = ctx.session.tree_name() == Some(name.as_slice());
             let dropped = ctx.session.drop_tree(name)?;
@@ -434,6 +438,8 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
         }
         Command::Draw { selection } => draw::draw(ctx, selection.as_ref())?,
         Command::TryOpen { path } => magics::try_open(ctx, path.as_deref())?,
+        Command::Crash => crash::crash(ctx)?,
+        Command::CrashCopy => crash::crash_copy(ctx)?,
         Command::Expect { check, expected } => expect::check(ctx, check, expected)?,
     };
     Ok(effect)
@@ -484,40 +490,29 @@ fn pop_line(
 
 /// Why a counter could not be changed.
 #[derive(Debug, Clone, PartialEq)]
-enum CounterProblem {
+pub enum CounterProblem {
     NotANumber(Vec<u8>),
     Overflow(i64),
 }
 
-/// `incr`: adds `by` to the decimal counter under `key`, atomically.
-fn incr(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> {
-    let problem = Cell::new(None);
-    let new = ctx.tree()?.update_and_fetch(key, |old| {
-        let current = match old {
-            None => Ok(0),
-            Some(bytes) => std::str::from_utf8(bytes)
-                .ok()
-                .and_then(|s| s.parse::<i64>().ok())
-                .ok_or_else(|| CounterProblem::NotANumber(bytes.to_vec())),
-        };
-        match current.and_then(|n| n.checked_add(by).ok_or(CounterProblem::Overflow(n))) {
-            Ok(n) => {
-                problem.set(None);
-                Some(n.to_string().into_bytes())
-            }
-            Err(why) => {
-                // Leave the value as it was.
-                problem.set(Some(why));
-                old.map(<[u8]>::to_vec)
-            }
-        }
-    })?;
-    match problem.into_inner() {
-        None => {
-            let shown = String::from_utf8_lossy(new.as_deref().unwrap_or_default()).into_owned();
-            Ok(format!("{tag}incr {} -> {shown}", render::key(key)))
-        }
-        Some(CounterProblem::NotANumber(held)) => Err(EvalError::refused(
+/// The counter `old` (decimal text; missing counts as 0) plus `by`.
+pub fn counter_sum(old: Option<&[u8]>, by: i64) -> Result<i64, CounterProblem> {
+    let current = match old {
+        None => 0,
+        Some(bytes) => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+            .ok_or_else(|| CounterProblem::NotANumber(bytes.to_vec()))?,
+    };
+    current
+        .checked_add(by)
+        .ok_or(CounterProblem::Overflow(current))
+}
+
+/// The error `incr` gives when the counter could not change.
+pub fn counter_error(key: &[u8], by: i64, problem: CounterProblem) -> EvalError {
+    match problem {
+        CounterProblem::NotANumber(held) => EvalError::refused(
             ErrorKind::Value,
             format!(
                 "`incr` counts in decimal text, but {} holds {}, which is not a whole number; nothing changed.",
@@ -528,10 +523,39 @@ fn incr(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> 
         .help(format!(
             "start the counter over with `insert {} 0`",
             render::key(key)
-        ))),
-        Some(CounterProblem::Overflow(n)) => Err(EvalError::refused(
+        )),
+        CounterProblem::Overflow(n) => EvalError::refused(
             ErrorKind::Value,
             format!("{n} + {by} does not fit in a 64-bit integer; nothing changed."),
+        ),
+    }
+}
+
+/// `incr k -> 3`.
+pub fn incr_line(tag: &str, key: &[u8], new: i64) -> String {
+    format!("{tag}incr {} -> {new}", render::key(key))
+}
+
+/// `incr`: adds `by` to the decimal counter under `key`, atomically.
+fn incr(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> {
+    let outcome = Cell::new(None);
+    ctx.tree()?.update_and_fetch(key, |old| {
+        let sum = counter_sum(old, by);
+        let new = match &sum {
+            Ok(n) => Some(n.to_string().into_bytes()),
+            // Leave the value as it was.
+            Err(_) => old.map(<[u8]>::to_vec),
+        };
+        outcome.set(Some(sum));
+        new
+    })?;
+    match outcome.into_inner() {
+        Some(Ok(n)) => Ok(incr_line(tag, key, n)),
+        Some(Err(problem)) => Err(counter_error(key, by, problem)),
+        // sled calls the closure at least once; were it not called, nothing changed.
+        None => Err(EvalError::refused(
+            ErrorKind::Storage,
+            "sled did not run the update of the counter; nothing changed.",
         )),
     }
 }

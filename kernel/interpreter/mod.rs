@@ -13,7 +13,8 @@
 //! * `eval`: running a command against the `session` database, with
 //!   `blocks`, `files` (`%load`/`%dump`) and `magics` (`%open`, `%info`, …);
 //! * `render`: printed lines, HTML tables and JSON; `help`: `%help` texts;
-//! * `draw`: `%draw`, the drawer as a picture; `expect`: graded checks;
+//! * `draw`: `%draw`, the drawer as a picture; `expect`: graded checks
+//!   and a transaction's decisions; `crash`: `%crash` and `%crash_copy`;
 //! * `watch` and `progress`: displays that update in place (live tables of
 //!   `watch_prefix`, progress bars of long work);
 //! * `errors`: errors with line, column and a caret;
@@ -24,6 +25,7 @@ mod args;
 mod blocks;
 mod command;
 mod complete;
+mod crash;
 mod draw;
 mod errors;
 mod eval;

@@ -81,6 +81,7 @@ pub enum Command {
     OpenTree {
         name: Vec<u8>,
     },
+    DefaultTree,
     TreeNames,
     DropTree {
         name: Vec<u8>,
@@ -132,6 +133,8 @@ pub enum Command {
     TryOpen {
         path: Option<String>,
     },
+    Crash,
+    CrashCopy,
     /// `expect LINE == VALUE`: `check` is the read.
     Expect {
         check: Box<Command>,
@@ -139,10 +142,55 @@ pub enum Command {
     },
 }
 
-/// The VALUE of `expect LINE == VALUE`, as typed and decoded.
+/// How `expect LINE OP VALUE` compares the answer with VALUE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Equal,
+    NotEqual,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+}
+
+impl Comparison {
+    pub const ALL: [Comparison; 6] = [
+        Comparison::Equal,
+        Comparison::NotEqual,
+        Comparison::Less,
+        Comparison::LessOrEqual,
+        Comparison::Greater,
+        Comparison::GreaterOrEqual,
+    ];
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Equal => "==",
+            Comparison::NotEqual => "!=",
+            Comparison::Less => "<",
+            Comparison::LessOrEqual => "<=",
+            Comparison::Greater => ">",
+            Comparison::GreaterOrEqual => ">=",
+        }
+    }
+
+    /// The comparison a bare word names (`==`, `>=`, …).
+    pub fn of(word: &Word) -> Option<Comparison> {
+        if word.form != Form::Bare {
+            return None;
+        }
+        Comparison::ALL
+            .into_iter()
+            .find(|c| c.symbol() == word.text)
+    }
+}
+
+/// The VALUE of `expect LINE OP VALUE`, as typed and decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expected {
-    /// The words after `==`, as typed (`"lift legs"`, `3`, `a = "1"`).
+    /// `==` unless another comparison was written.
+    pub op: Comparison,
+    /// The words after the comparison, as typed (`"lift legs"`, `3`, `a = "1"`).
     pub text: String,
     /// One word, decoded as a value is.
     pub value: Option<Vec<u8>>,
@@ -271,7 +319,7 @@ pub struct RawStatement<'a> {
     pub words: Vec<Word<'a>>,
     /// For commands that take the rest of the line (`echo`, `warn`, `abort`).
     pub text: Option<Text<'a>>,
-    /// For `expect`: the `==` word and the words after it.
+    /// For `expect`: the comparison word (`==`, `>=`, …) and the words after it.
     pub expected: Option<Vec<Word<'a>>>,
     /// The command the first word names, if it names one.
     pub spec: Option<&'static CommandSpec>,
@@ -330,17 +378,15 @@ pub fn raw_statements(src: &str) -> impl Iterator<Item = RawStatement<'_>> {
                 words.push(word);
             }
         }
-        // `expect LINE == VALUE`: the line stops at the `==`.
+        // `expect LINE OP VALUE`: the line stops at the first comparison
+        // word (a key spelled like one is quoted: `get "<"`).
         let mut expected = None;
         let expects = lead
             .as_ref()
             .and_then(command_of)
             .is_some_and(|s| s.id == CommandId::Expect);
         if expects {
-            if let Some(at) = words
-                .iter()
-                .position(|w| w.form == Form::Bare && w.text == "==")
-            {
+            if let Some(at) = words.iter().position(|w| Comparison::of(w).is_some()) {
                 expected = Some(words.split_off(at));
             }
         }
@@ -433,7 +479,24 @@ fn check_in_block(inner: &Statement, kind: BlockKind, opener: &Statement) -> Res
         BlockKind::Batch => spec.allowed.batch,
         BlockKind::Transaction => spec.allowed.transaction,
     };
-    if allowed && !matches!(inner.command, Command::Time(_) | Command::Expect { .. }) {
+    // `expect` reads through a transaction only with `get`, the one read a
+    // `TransactionalTree` has.
+    let fits = match &inner.command {
+        Command::Time(_) => false,
+        Command::Expect { check, .. } => {
+            if kind == BlockKind::Transaction && !matches!(**check, Command::Get { .. }) {
+                return Err(Problem::new(
+                    ErrorKind::Syntax,
+                    inner.head,
+                    "Inside a transaction `expect` can check only `get KEY`, the one read sled's `TransactionalTree` has.",
+                )
+                .help("write it as `expect get KEY OP VALUE`, or check after `end`"));
+            }
+            true
+        }
+        _ => true,
+    };
+    if allowed && fits {
         return Ok(());
     }
     let message = if spec.args == Args::Block {
@@ -450,7 +513,7 @@ fn check_in_block(inner: &Statement, kind: BlockKind, opener: &Statement) -> Res
                 spec.name
             ),
             BlockKind::Transaction => format!(
-                "`{}` cannot go inside a transaction: sled's `TransactionalTree` offers only `get`, `insert` and `remove` (and `abort` rolls back).",
+                "`{}` cannot go inside a transaction: sled's `TransactionalTree` offers only `get`, `insert` and `remove` (`incr` and `expect get` are built from them, and `abort` rolls back).",
                 spec.name
             ),
         }
@@ -502,14 +565,14 @@ pub fn parse(raw: &RawStatement) -> Result<Statement, Problem> {
     })
 }
 
-/// `expect LINE == VALUE`: LINE must be a read with one answer.
+/// `expect LINE OP VALUE`: LINE must be a read with one answer.
 fn expectation(
     raw: &RawStatement,
     lead: &Word,
     spec: &'static CommandSpec,
     head: &Word,
 ) -> Result<Statement, Problem> {
-    let usage = "expect LINE == VALUE";
+    let usage = "expect LINE == VALUE (or !=, <, <=, >, >=)";
     let one_answer = spec.kind == command::Kind::Read
         && spec.allowed.top
         && matches!(spec.args, Args::Words { options: false, .. });
@@ -537,14 +600,18 @@ fn expectation(
             Span::at(after),
             "`expect` needs the answer it expects after `==`, as in `expect get todo:002 == \"lift legs\"`.",
         )
-        .expected("`==` and a value")
+        .expected("`==` (or `!=`, `<`, `<=`, `>`, `>=`) and a value")
         .usage(usage));
     };
+    let op = Comparison::of(equals).unwrap_or(Comparison::Equal);
     if words.is_empty() {
         return Err(Problem::new(
             ErrorKind::Argument,
             Span::at(equals.span.end),
-            "Nothing follows `==`: write the answer you expect, such as `\"lift legs\"`, `3`, `false` or `<missing>`.",
+            format!(
+                "Nothing follows `{}`: write the answer you expect, such as `\"lift legs\"`, `3`, `false` or `<missing>`.",
+                op.symbol()
+            ),
         )
         .expected("a value")
         .usage(usage));
@@ -563,7 +630,12 @@ fn expectation(
     Ok(Statement {
         command: Command::Expect {
             check: Box::new(check),
-            expected: Expected { text, value, pair },
+            expected: Expected {
+                op,
+                text,
+                value,
+                pair,
+            },
         },
         spec,
         head: lead.span,
@@ -687,6 +759,7 @@ fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
         C::Transaction => Command::Transaction,
         C::End => Command::End,
         C::OpenTree => Command::OpenTree { name: bytes() },
+        C::DefaultTree => Command::DefaultTree,
         C::TreeNames => Command::TreeNames,
         C::DropTree => Command::DropTree { name: bytes() },
         C::Flush => Command::Flush,
@@ -698,6 +771,8 @@ fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
         C::Reset => Command::Reset,
         C::Reopen => Command::Reopen,
         C::Info => Command::Info,
+        C::Crash => Command::Crash,
+        C::CrashCopy => Command::CrashCopy,
         // The rest take arguments that are not plain bytes.
         other => build_typed(other, &mut next, options),
     }
