@@ -670,7 +670,12 @@ def walk_through_lesson(server: JupyterLab, browser: Browser, problems: list[str
     )
     first_db = wait_for(server.database_dirs, KERNEL_READY, "the kernel's database directory")
     assert len(first_db) == 1, first_db
-    before = read_cells(page)
+    # JupyterLab attaches the cells of a long notebook a few at a time.
+    def all_attached() -> list[dict] | None:
+        cells = read_cells(page)
+        return cells if len(cells) >= len(LESSON) else None
+
+    before = wait_for(all_attached, PAGE_LOAD, f"the lesson's {len(LESSON)} code cells")
     assert len(before) == len(LESSON), [c["source"] for c in before]
     assert not any(c["outputs"] or c["prompt"] != "[ ]:" for c in before), (
         "the scratch copy should start without outputs or numbers"
