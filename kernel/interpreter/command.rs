@@ -1026,7 +1026,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         kind: Kind::Session,
         allowed: TOP,
         summary: "Copy the database's files as they are on disk right now, without a flush, and go on with the copy: what a crash at this instant would leave.",
-        details: "Writes that no `flush` (and no batch, transaction or full buffer) has sent to the files yet are only in sled's memory, so the copy does not have them. On the session's temporary database nothing writes in the background, so the answer is the same every time; a database opened with `%open` has sled's background flusher, which may have written more. The session continues on the copy (a temporary database, on the same tree when the copy has it); the database it leaves is closed normally, which flushes it: a temporary one is deleted, one opened with `%open` stays on disk.",
+        details: "Writes that nothing has sent to the files yet are only in sled's memory, so the copy does not have them. A `flush` writes them out before it returns; a batch, a transaction or a full buffer hands them to a writer thread, which writes them moments later. The session's temporary database has no background flusher, so after plain writes or a `flush` the answer is the same every time; a database opened with `%open` has sled's flusher, which may have written more. The session continues on the copy (a temporary database, on the same tree when the copy has it); the database it leaves is closed normally, which flushes it: a temporary one is deleted, one opened with `%open` stays on disk.",
         maps_to: "copy the directory's files; sled::Config::new().path(copy).open()",
         examples: &["%crash_copy"],
     },
