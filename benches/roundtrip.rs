@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo bench --bench roundtrip` (ROUNDTRIPS=N to change the count;
 //! ROUNDTRIP_JSON=NAME to write `target/NAME` instead of
-//! `target/bench-roundtrip.json`). `bench/run` runs it a second time under
+//! `target/bench-roundtrip.json`). `benches/run` runs it a second time under
 //! `taskset -c 0`, client and kernel on one CPU: on a virtual machine whose
 //! CPUs sleep when idle, most of a round trip can be waking the other CPU.
 

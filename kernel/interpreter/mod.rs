@@ -20,27 +20,17 @@
 //! * `complete` and `inspect`: Tab and Shift+Tab;
 //! * `owner`: pid files, sweeping dead kernels' directories, lock holders.
 
-mod args;
-mod blocks;
-mod command;
-mod complete;
-mod draw;
-mod errors;
-mod eval;
-mod expect;
-mod files;
-mod help;
-mod inspect;
-mod lexer;
-mod magics;
-mod owner;
-mod parser;
-mod progress;
-mod render;
-mod session;
+mod assisting;
+mod language;
+mod running;
+mod showing;
 #[cfg(test)]
 mod tests;
-mod watch;
+
+use assisting::{complete, inspect};
+use language::{errors, lexer, parser};
+use running::{kv, owner, session};
+use showing::render;
 
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -134,9 +124,9 @@ pub enum IsComplete {
 pub struct Interpreter {
     // Dropped first: the watches hold handles into the session's database,
     // which must be closed before its directory is deleted.
-    live: eval::Live,
+    live: kv::Live,
     session: session::Session,
-    settings: eval::Settings,
+    settings: kv::Settings,
     interrupt: Interrupt,
 }
 
@@ -148,9 +138,9 @@ impl Interpreter {
     pub fn new(interrupt: Interrupt) -> anyhow::Result<Interpreter> {
         owner::sweep(&std::env::temp_dir());
         Ok(Interpreter {
-            live: eval::Live::default(),
+            live: kv::Live::default(),
             session: session::Session::temporary()?,
-            settings: eval::Settings::default(),
+            settings: kv::Settings::default(),
             interrupt,
         })
     }
@@ -199,7 +189,7 @@ impl Interpreter {
                     .map_err(|e| resume_failed(&item, e).into_cell_error(code))?;
                 self.live.watches.attach_all(&self.session);
             }
-            let mut ctx = eval::Ctx {
+            let mut ctx = kv::Ctx {
                 session: &mut self.session,
                 settings: &mut self.settings,
                 interrupt: &self.interrupt,
@@ -207,8 +197,8 @@ impl Interpreter {
                 live: &mut self.live,
             };
             let effect = match &item {
-                parser::Item::Line(statement) => eval::run(&mut ctx, &statement.command),
-                parser::Item::Block(block) => eval::run_block(&mut ctx, block),
+                parser::Item::Line(statement) => kv::run(&mut ctx, &statement.command),
+                parser::Item::Block(block) => kv::run_block(&mut ctx, block),
             }
             .map_err(|e| failed(item.head(), item.name(), e).into_cell_error(code))?;
             result = deliver(effect, is_last, out);
@@ -267,8 +257,8 @@ pub fn parse_cell(code: &str) -> Result<usize, CellError> {
 /// Sends what a command produced where IPython would: writes and single
 /// reads print, row reads display, and a read that ends the cell becomes its
 /// result instead.
-fn deliver(effect: eval::Effect, is_last: bool, out: &mut dyn Output) -> Option<MimeBundle> {
-    use eval::Effect;
+fn deliver(effect: kv::Effect, is_last: bool, out: &mut dyn Output) -> Option<MimeBundle> {
+    use kv::Effect;
     match effect {
         Effect::Print(line) => out.stdout(&format!("{line}\n")),
         Effect::Warn(line) => out.stderr(&format!("{line}\n")),
@@ -353,9 +343,9 @@ fn resume_failed(item: &parser::Item, error: session::SessionError) -> errors::P
     }
 }
 
-fn failed(head: lexer::Span, name: &str, error: eval::EvalError) -> errors::Problem {
+fn failed(head: lexer::Span, name: &str, error: kv::EvalError) -> errors::Problem {
     use errors::{ErrorKind, Problem};
-    use eval::EvalError;
+    use kv::EvalError;
     match error {
         EvalError::Interrupted(None) => Problem::new(
             ErrorKind::Interrupted,

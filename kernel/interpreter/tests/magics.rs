@@ -414,14 +414,14 @@ fn an_interrupted_load_stops_at_a_whole_chunk_and_an_interrupted_dump_deletes_it
     run(&mut interp, "insert x 1");
     interrupt.raise();
     let dump = dir.path().join("out.jsonl");
-    let mut ctx = eval::Ctx {
+    let mut ctx = kv::Ctx {
         session: &mut interp.session,
         settings: &mut interp.settings,
         interrupt: &interrupt,
         out: &mut Discard,
         live: &mut interp.live,
     };
-    let e = files::dump(&mut ctx, &dump.display().to_string()).unwrap_err();
+    let e = running::files::dump(&mut ctx, &dump.display().to_string()).unwrap_err();
     assert!(e.to_string() == "interrupted", "{e}");
     assert!(!dump.exists(), "the half-written file is gone");
 }

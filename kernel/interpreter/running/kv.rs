@@ -11,15 +11,17 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::draw::Tombstones;
-use super::errors::ErrorKind;
-use super::lexer::Span;
-use super::parser::{Command, Scan};
-use super::progress::DisplayIds;
-use super::render::{self, Answer, Rows};
 use super::session::{Session, SessionError, DEFAULT_TREE};
 use super::watch::Watches;
-use super::{blocks, draw, expect, files, help, magics, Interrupt, MimeBundle, Output};
+use super::{blocks, expect, files, magics};
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::language::lexer::Span;
+use crate::interpreter::language::parser::{Command, Scan};
+use crate::interpreter::showing::draw::Tombstones;
+use crate::interpreter::showing::progress::DisplayIds;
+use crate::interpreter::showing::render::{self, Answer, Rows};
+use crate::interpreter::showing::{draw, help};
+use crate::interpreter::{Interrupt, MimeBundle, Output};
 
 /// Rows read between two looks at the interrupt flag.
 pub const INTERRUPT_CHECK_EVERY: usize = 1000;
@@ -440,7 +442,10 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
 }
 
 /// Runs a `batch … end` or `transaction … end`.
-pub fn run_block(ctx: &mut Ctx, block: &super::parser::Block) -> Result<Effect, EvalError> {
+pub fn run_block(
+    ctx: &mut Ctx,
+    block: &crate::interpreter::language::parser::Block,
+) -> Result<Effect, EvalError> {
     blocks::run(ctx, block)
 }
 
@@ -538,7 +543,11 @@ fn incr(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> 
 
 /// Reads the rows of a scan: keeps the first `%limit` of them and counts
 /// the rest without keeping them.
-fn read_rows(ctx: &Ctx, scan: &Scan, options: super::args::ReadOptions) -> Result<Rows, EvalError> {
+fn read_rows(
+    ctx: &Ctx,
+    scan: &Scan,
+    options: crate::interpreter::language::args::ReadOptions,
+) -> Result<Rows, EvalError> {
     let tree = ctx.tree()?;
     let iter = match scan {
         Scan::Prefix(prefix) => tree.scan_prefix(prefix),
@@ -636,7 +645,7 @@ fn sleep(duration: Duration, interrupt: &Interrupt) -> Result<(), EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::args::ReadOptions;
+    use crate::interpreter::language::args::ReadOptions;
 
     fn b(s: &str) -> Vec<u8> {
         s.as_bytes().to_vec()
@@ -681,7 +690,7 @@ mod tests {
                 session: &mut self.session,
                 settings: &mut self.settings,
                 interrupt: &self.interrupt,
-                out: &mut super::super::Discard,
+                out: &mut crate::interpreter::Discard,
                 live: &mut self.live,
             };
             run(&mut ctx, &command)
@@ -810,7 +819,7 @@ mod tests {
 
     #[test]
     fn ranges_in_every_bound_form() {
-        use crate::interpreter::args::KeyRange;
+        use crate::interpreter::language::args::KeyRange;
         use std::ops::Bound::*;
         let mut f = Fixture::seeded();
         let mut range =

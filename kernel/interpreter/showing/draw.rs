@@ -17,11 +17,11 @@ use std::ops::Bound;
 
 use serde_json::{json, Value};
 
-use super::args::KeyRange;
-use super::eval::{Ctx, Effect, EvalError, Ticker};
-use super::parser::Scan;
 use super::render::{self, clip, escape_html as xml, JSON_MIME};
-use super::MimeBundle;
+use crate::interpreter::language::args::KeyRange;
+use crate::interpreter::language::parser::Scan;
+use crate::interpreter::running::kv::{Ctx, Effect, EvalError, Ticker};
+use crate::interpreter::MimeBundle;
 
 /// Folders drawn at most for the selection (or, without one, the drawer).
 const MOST: usize = 40;

@@ -6,7 +6,7 @@
 //! [`CellError`].
 
 use super::lexer::Span;
-use super::CellError;
+use crate::interpreter::CellError;
 
 /// The short `ename` a frontend shows in red.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,7 +183,7 @@ impl Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::lexer::Pos;
+    use crate::interpreter::language::lexer::Pos;
 
     fn span(src: &str, from: usize, to: usize) -> Span {
         let pos_at = |n: usize| {

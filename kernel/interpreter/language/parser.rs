@@ -15,7 +15,7 @@ use super::args::{self, Arg, KeyRange, ReadOptions};
 use super::command::{self, Args, CommandId, CommandSpec, Param};
 use super::errors::{ErrorKind, Problem};
 use super::lexer::{self, Form, Pos, Scanner, Span, Text, Word};
-use super::IsComplete;
+use crate::interpreter::IsComplete;
 
 /// The rows a row read walks over.
 #[derive(Debug, Clone, PartialEq, Eq)]

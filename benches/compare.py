@@ -19,8 +19,8 @@ of 100 round trips), so the ratios hold even on a noisy machine. Measured:
 It prints a Markdown table and the targets of issue 7 read off it, and
 writes JSON; it asserts nothing and always exits 0 when it could measure.
 
-    bench/run            # builds, installs what is needed, runs this
-    .venv/bin/python bench/compare.py --quick   # fewer repetitions
+    benches/run            # builds, installs what is needed, runs this
+    .venv/bin/python benches/compare.py --quick   # fewer repetitions
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def subjects(spec_manager: KernelSpecManager) -> tuple[list[Subject], list[str]]
     notes = []
     for s in chosen:
         if s.spec not in found:
-            sys.exit(f"bench: kernelspec {s.spec!r} not found; run bench/run (it installs both)")
+            sys.exit(f"bench: kernelspec {s.spec!r} not found; run benches/run (it installs both)")
     evcxr = shutil.which("evcxr_jupyter")
     if evcxr and "rust" in found:
         chosen.append(Subject("evcxr_jupyter", "rust", trivial="1"))
@@ -435,7 +435,7 @@ def main() -> None:
             "idle_rss_mb": idle_rss[s.label],
             "starts": len(st), "roundtrips": len(rt),
         }
-    # Written by benches/roundtrip.rs just before (bench/run); an old file
+    # Written by benches/roundtrip.rs just before (benches/run); an old file
     # from an earlier run is left out rather than shown as this run's.
     for key, name in [("rust_client", "bench-roundtrip.json"),
                       ("rust_client_one_cpu", "bench-roundtrip-one-cpu.json")]:

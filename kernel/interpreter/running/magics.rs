@@ -4,12 +4,12 @@
 
 use serde_json::{json, Map, Value};
 
-use super::errors::ErrorKind;
-use super::eval::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
 use super::files::resolve;
+use super::kv::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
 use super::owner::Holder;
-use super::render::{self, Answer};
 use super::session::{Session, SessionError, DEFAULT_TREE};
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::showing::render::{self, Answer};
 
 /// How often sled's background flusher runs for a persistent database
 /// (sled's default, which `%open` keeps).

@@ -27,11 +27,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::errors::ErrorKind;
-use super::eval::{Ctx, Effect, EvalError};
-use super::progress::Progress;
-use super::render;
+use super::kv::{Ctx, Effect, EvalError};
 use super::session::DEFAULT_TREE;
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::showing::progress::Progress;
+use crate::interpreter::showing::render;
 
 /// An Interrupt stops `%load` only after a multiple of this many rows.
 pub const LOAD_CHUNK: usize = 10_000;

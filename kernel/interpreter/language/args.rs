@@ -279,7 +279,7 @@ fn twice(spec: &CommandSpec, word: &Word, option: &str) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::lexer::Scanner;
+    use crate::interpreter::language::lexer::Scanner;
 
     fn word(src: &str) -> Word<'_> {
         let mut s = Scanner::new(src);

@@ -10,11 +10,11 @@ use std::cell::Cell;
 
 use sled::transaction::{abort, TransactionError};
 
-use super::errors::ErrorKind;
-use super::eval::{insert_line, remove_line, Ctx, Effect, EvalError};
-use super::parser::{Block, BlockKind, Command};
-use super::progress::Progress;
-use super::render::{self, Answer};
+use super::kv::{insert_line, remove_line, Ctx, Effect, EvalError};
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::language::parser::{Block, BlockKind, Command};
+use crate::interpreter::showing::progress::Progress;
+use crate::interpreter::showing::render::{self, Answer};
 
 pub fn run(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
     match block.kind {
@@ -199,9 +199,9 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::eval::{Live, Settings};
-    use crate::interpreter::parser::{items, Item};
-    use crate::interpreter::session::Session;
+    use crate::interpreter::language::parser::{items, Item};
+    use crate::interpreter::running::kv::{Live, Settings};
+    use crate::interpreter::running::session::Session;
     use crate::interpreter::Interrupt;
 
     fn block(src: &str) -> Block {

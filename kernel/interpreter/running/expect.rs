@@ -6,10 +6,10 @@
 
 use serde_json::Value;
 
-use super::errors::ErrorKind;
-use super::eval::{self, Ctx, Effect, EvalError};
-use super::parser::{Command, Expected};
-use super::render::{clip, Answer};
+use super::kv::{self, Ctx, Effect, EvalError};
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::language::parser::{Command, Expected};
+use crate::interpreter::showing::render::{clip, Answer};
 
 /// Characters of a value that messages quote.
 const SHOWN: usize = 200;
@@ -17,7 +17,7 @@ const SHOWN: usize = 200;
 const ABSENT: &[&str] = &["<missing>", "<none>", "missing", "none"];
 
 pub fn check(ctx: &mut Ctx, check: &Command, expected: &Expected) -> Result<Effect, EvalError> {
-    let Effect::Answer(answer) = eval::run(ctx, check)? else {
+    let Effect::Answer(answer) = kv::run(ctx, check)? else {
         return Err(EvalError::refused(
             ErrorKind::Argument,
             "`expect` checks reads that give one answer, and this line gave none.",
