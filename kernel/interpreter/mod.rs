@@ -4,21 +4,22 @@
 //! The protocol side only talks to [`Interpreter`] and the [`Output`] sink; it
 //! knows nothing of commands or sled.
 //!
-//! The pieces, in the order a cell goes through them:
+//! The folders follow a cell through the interpreter:
 //!
-//! * `lexer`: words and their spans (code points), decoding quotes and escapes;
-//! * `command`: the table of commands (names, aliases, syntax, help);
-//! * `parser` and `args`: statements of words, then typed `parser::Command`s,
-//!   with `batch … end` / `transaction … end` gathered into blocks;
-//! * `eval`: running a command against the `session` database, with
-//!   `blocks`, `files` (`%load`/`%dump`) and `magics` (`%open`, `%info`, …);
-//! * `render`: printed lines, HTML tables and JSON; `help`: `%help` texts;
-//! * `draw`: `%draw`, the drawer as a picture; `expect`: graded checks;
-//! * `watch` and `progress`: displays that update in place (live tables of
-//!   `watch_prefix`, progress bars of long work);
-//! * `errors`: errors with line, column and a caret;
-//! * `complete` and `inspect`: Tab and Shift+Tab;
-//! * `owner`: pid files, sweeping dead kernels' directories, lock holders.
+//! * `language`: text to typed commands (lexer, errors, the command table,
+//!   arguments, parser); no sled here;
+//! * `running`: commands run against the session database, each giving an
+//!   `Effect` (the dispatcher, the KV operations, blocks, files, magics,
+//!   expect, watches, the session and its lock owner);
+//! * `showing`: effects as mime bundles (render, the `%draw` picture, help,
+//!   progress bars); no sled here either;
+//! * `assisting`: Tab and Shift+Tab (complete, inspect).
+//!
+//! This file ties them together: [`Interpreter::execute`] parses each item
+//! (`language`), runs it (`running`) and sends what it produced where
+//! IPython would (`deliver`, with `showing`). Imports go one way:
+//! `running` uses `language` and `showing`, `showing` uses `language`, and
+//! none of them uses this file's `Interpreter`.
 
 mod assisting;
 mod language;
@@ -28,8 +29,9 @@ mod showing;
 mod tests;
 
 use assisting::{complete, inspect};
-use language::{errors, lexer, parser};
-use running::{kv, owner, session};
+use language::{errors, parser, span};
+use running::context::{Ctx, Effect, EvalError, Live, Settings};
+use running::{dispatch, owner, session};
 use showing::render;
 
 use serde_json::{Map, Value};
@@ -124,9 +126,9 @@ pub enum IsComplete {
 pub struct Interpreter {
     // Dropped first: the watches hold handles into the session's database,
     // which must be closed before its directory is deleted.
-    live: kv::Live,
+    live: Live,
     session: session::Session,
-    settings: kv::Settings,
+    settings: Settings,
     interrupt: Interrupt,
 }
 
@@ -138,9 +140,9 @@ impl Interpreter {
     pub fn new(interrupt: Interrupt) -> anyhow::Result<Interpreter> {
         owner::sweep(&std::env::temp_dir());
         Ok(Interpreter {
-            live: kv::Live::default(),
+            live: Live::default(),
             session: session::Session::temporary()?,
-            settings: kv::Settings::default(),
+            settings: Settings::default(),
             interrupt,
         })
     }
@@ -189,7 +191,7 @@ impl Interpreter {
                     .map_err(|e| resume_failed(&item, e).into_cell_error(code))?;
                 self.live.watches.attach_all(&self.session);
             }
-            let mut ctx = kv::Ctx {
+            let mut ctx = Ctx {
                 session: &mut self.session,
                 settings: &mut self.settings,
                 interrupt: &self.interrupt,
@@ -197,8 +199,8 @@ impl Interpreter {
                 live: &mut self.live,
             };
             let effect = match &item {
-                parser::Item::Line(statement) => kv::run(&mut ctx, &statement.command),
-                parser::Item::Block(block) => kv::run_block(&mut ctx, block),
+                parser::Item::Line(statement) => dispatch::run(&mut ctx, &statement.command),
+                parser::Item::Block(block) => dispatch::run_block(&mut ctx, block),
             }
             .map_err(|e| failed(item.head(), item.name(), e).into_cell_error(code))?;
             result = deliver(effect, is_last, out);
@@ -257,8 +259,7 @@ pub fn parse_cell(code: &str) -> Result<usize, CellError> {
 /// Sends what a command produced where IPython would: writes and single
 /// reads print, row reads display, and a read that ends the cell becomes its
 /// result instead.
-fn deliver(effect: kv::Effect, is_last: bool, out: &mut dyn Output) -> Option<MimeBundle> {
-    use kv::Effect;
+fn deliver(effect: Effect, is_last: bool, out: &mut dyn Output) -> Option<MimeBundle> {
     match effect {
         Effect::Print(line) => out.stdout(&format!("{line}\n")),
         Effect::Warn(line) => out.stderr(&format!("{line}\n")),
@@ -343,9 +344,8 @@ fn resume_failed(item: &parser::Item, error: session::SessionError) -> errors::P
     }
 }
 
-fn failed(head: lexer::Span, name: &str, error: kv::EvalError) -> errors::Problem {
+fn failed(head: span::Span, name: &str, error: EvalError) -> errors::Problem {
     use errors::{ErrorKind, Problem};
-    use kv::EvalError;
     match error {
         EvalError::Interrupted(None) => Problem::new(
             ErrorKind::Interrupted,

@@ -8,8 +8,9 @@
 //! Positions are code points throughout, as Jupyter counts `cursor_pos`.
 
 use crate::interpreter::language::command::{self, Args, CommandSpec, Param};
-use crate::interpreter::language::lexer::{self, Form, Pos, Word};
+use crate::interpreter::language::lexer::{self, Form, Word};
 use crate::interpreter::language::parser::raw_statements;
+use crate::interpreter::language::span::Pos;
 use crate::interpreter::running::files::resolve;
 use crate::interpreter::running::session::{Session, DEFAULT_TREE};
 use crate::interpreter::showing::render;

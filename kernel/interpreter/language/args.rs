@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::command::{self, CommandSpec, Param};
 use super::errors::{ErrorKind, Problem};
-use super::lexer::{self, Form, Span, Word};
+use super::lexer::{self, Form, Word};
+use super::span::Span;
 
 /// A decoded argument.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,7 @@
 //! edge, with the cell's source at hand, is it turned into the protocol's
 //! [`CellError`].
 
-use super::lexer::Span;
+use super::span::Span;
 use crate::interpreter::CellError;
 
 /// The short `ename` a frontend shows in red.
@@ -183,7 +183,7 @@ impl Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::language::lexer::Pos;
+    use crate::interpreter::language::span::Pos;
 
     fn span(src: &str, from: usize, to: usize) -> Span {
         let pos_at = |n: usize| {

@@ -1,7 +1,7 @@
 //! The cell language: from text to typed commands. Nothing here touches
 //! sled or the session; it only reads the text of a cell.
 //!
-//! * `span`: places in a cell (line, column, offset);
+//! * `span`: places in a cell (line, column, code point and byte offsets);
 //! * `lexer`: words and their spans, decoding quotes and escapes;
 //! * `errors`: problems with a place, turned into the protocol's error;
 //! * `command`: the table of commands (names, aliases, syntax, help);
@@ -14,3 +14,4 @@ pub(super) mod command;
 pub(super) mod errors;
 pub(super) mod lexer;
 pub(super) mod parser;
+pub(super) mod span;

@@ -14,7 +14,8 @@ use std::time::Duration;
 use super::args::{self, Arg, KeyRange, ReadOptions};
 use super::command::{self, Args, CommandId, CommandSpec, Param};
 use super::errors::{ErrorKind, Problem};
-use super::lexer::{self, Form, Pos, Scanner, Span, Text, Word};
+use super::lexer::{self, Form, Scanner, Text, Word};
+use super::span::{Pos, Span};
 use crate::interpreter::IsComplete;
 
 /// The rows a row read walks over.

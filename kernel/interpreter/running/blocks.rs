@@ -10,7 +10,8 @@ use std::cell::Cell;
 
 use sled::transaction::{abort, TransactionError};
 
-use super::kv::{insert_line, remove_line, Ctx, Effect, EvalError};
+use super::context::{Ctx, Effect, EvalError};
+use super::kv::{insert_line, remove_line};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::parser::{Block, BlockKind, Command};
 use crate::interpreter::showing::progress::Progress;
@@ -200,7 +201,7 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
 mod tests {
     use super::*;
     use crate::interpreter::language::parser::{items, Item};
-    use crate::interpreter::running::kv::{Live, Settings};
+    use crate::interpreter::running::context::{Live, Settings};
     use crate::interpreter::running::session::Session;
     use crate::interpreter::Interrupt;
 

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::kv::{Ctx, Effect, EvalError};
+use super::context::{Ctx, Effect, EvalError};
 use super::session::DEFAULT_TREE;
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::showing::progress::Progress;

@@ -1,19 +1,25 @@
 //! The magics that act on the session itself: `%reset`, `%open`, `%reopen`,
-//! `%info` and `%limit`. (`%help` and `%lsmagic` are in `help`, `%load` and
-//! `%dump` in `files`, `%time` and `%sleep` in `eval`.)
+//! `%info`, `%limit`, `%try_open` and `%sleep`. (`%help` and `%lsmagic` are
+//! texts in `showing::help`, `%load` and `%dump` are in `files`, `%time` is
+//! in `dispatch`.)
+
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
+use super::context::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
 use super::files::resolve;
-use super::kv::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
 use super::owner::Holder;
 use super::session::{Session, SessionError, DEFAULT_TREE};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::showing::render::{self, Answer};
+use crate::interpreter::Interrupt;
 
 /// How often sled's background flusher runs for a persistent database
 /// (sled's default, which `%open` keeps).
 const FLUSH_EVERY_MS: u64 = 500;
+/// The longest `%sleep` goes without looking at the interrupt flag.
+const SLEEP_SLICE: Duration = Duration::from_millis(20);
 
 /// `%reset`: a fresh temporary database. The new one is opened first, so a
 /// failure leaves the session as it was.
@@ -280,5 +286,48 @@ pub fn limit(ctx: &mut Ctx, rows: Option<usize>) -> Effect {
                 render::plural(n, "row")
             ))
         }
+    }
+}
+
+/// `%sleep SECONDS`: waits, or stops at once on Interrupt.
+pub fn sleep(ctx: &mut Ctx, duration: Duration) -> Result<Effect, EvalError> {
+    sleep_until_interrupted(duration, ctx.interrupt)?;
+    Ok(Effect::Nothing)
+}
+
+/// Sleeps in short slices so an interrupt ends the wait promptly.
+fn sleep_until_interrupted(duration: Duration, interrupt: &Interrupt) -> Result<(), EvalError> {
+    // A deadline too far away to represent means "until interrupted".
+    let deadline = Instant::now().checked_add(duration);
+    loop {
+        if interrupt.is_raised() {
+            return Err(EvalError::Interrupted(None));
+        }
+        let left = match deadline {
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+            None => SLEEP_SLICE,
+        };
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(SLEEP_SLICE));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurdly_long_sleep_is_still_interruptible() {
+        let interrupt = Interrupt::new();
+        let flag = interrupt.clone();
+        let raiser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            flag.raise();
+        });
+        let result = sleep_until_interrupted(Duration::MAX, &interrupt);
+        raiser.join().unwrap();
+        assert!(matches!(result, Err(EvalError::Interrupted(None))));
     }
 }

@@ -3,7 +3,7 @@
 //! the database.
 //!
 //! * `render`: answers and rows as text, HTML and JSON;
-//! * `draw`: `%draw`, the drawer as a picture;
+//! * `draw`: the picture `%draw` shows;
 //! * `help`: the `%help` and `%lsmagic` texts;
 //! * `progress`: bars of long work, updated in place.
 

@@ -414,7 +414,7 @@ fn an_interrupted_load_stops_at_a_whole_chunk_and_an_interrupted_dump_deletes_it
     run(&mut interp, "insert x 1");
     interrupt.raise();
     let dump = dir.path().join("out.jsonl");
-    let mut ctx = kv::Ctx {
+    let mut ctx = Ctx {
         session: &mut interp.session,
         settings: &mut interp.settings,
         interrupt: &interrupt,

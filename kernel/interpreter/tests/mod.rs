@@ -562,7 +562,7 @@ fn storage_errors_are_reported_as_such() {
     let problem = failed(
         item.head(),
         item.name(),
-        kv::EvalError::from(sled::Error::Unsupported("no disk".into())),
+        EvalError::from(sled::Error::Unsupported("no disk".into())),
     );
     let e = problem.into_cell_error("flush");
     assert_eq!(e.ename, "StorageError");
