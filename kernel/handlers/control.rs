@@ -2,7 +2,7 @@
 //! their own thread so they work while a cell is running.
 
 use super::shell::{unknown, SHUTDOWN_EVENT};
-use crate::interpreter::Interrupt;
+use crate::cell::Interrupt;
 use crate::message::{self as msg, Message};
 use crate::sockets::{Channel, Publisher};
 use log::{info, warn};

@@ -5,8 +5,10 @@
 
 use super::history::History;
 use super::{control, shell};
+use crate::cell::Interrupt;
 use crate::connection::ConnectionInfo;
-use crate::interpreter::{Interpreter, Interrupt};
+use crate::engine::Engines;
+use crate::interpreter::Interpreter;
 use crate::kernelspec;
 use crate::message::KernelSession;
 use crate::sockets::{self, Channel, Publisher};
@@ -88,14 +90,15 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
         Channel::new(bound.shell, signer, "shell"),
         events,
         publisher,
-        interpreter,
+        Engines::new(interpreter, interrupt.clone()),
         interrupt,
         info,
         open_history(),
     );
-    let interpreter = shell.run();
-    // Closes the database and deletes its directory.
-    drop(interpreter);
+    let engines = shell.run();
+    // Stops the Rust cells' process, then closes the database and deletes
+    // its directory.
+    drop(engines);
 
     // Let every queued broadcast (the last idle, the shutdown_reply) leave.
     let stopper = Publisher::new(&ctx, Signer::new(""), session)?;

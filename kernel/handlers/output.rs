@@ -1,6 +1,6 @@
 //! Streams a running cell's output to IOPub as it happens.
 
-use crate::interpreter::{MimeBundle, Output};
+use crate::cell::{MimeBundle, Output};
 use crate::message::{self as msg, Message};
 use crate::sockets::Publisher;
 use std::time::{Duration, Instant};

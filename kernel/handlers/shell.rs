@@ -1,14 +1,12 @@
 //! The shell channel: one method per request type, run on the thread that
-//! owns the interpreter. Every request is wrapped in `status: busy` / `idle`.
+//! owns the engines. Every request is wrapped in `status: busy` / `idle`.
 
 use super::history::History;
 use super::output::IopubOutput;
+use crate::cell::{CellError, Discard, Interrupt, IsComplete};
 use crate::connection::ConnectionInfo;
-use crate::interpreter::{
-    CellError, Discard, Interpreter, Interrupt, IsComplete, MimeBundle, Output,
-};
+use crate::engine::Engines;
 use crate::message::{self as msg, ErrorContent, Message};
-use crate::rust_cells::{Completeness, Magic, RustCells};
 use crate::sockets::{Channel, Publisher};
 use log::{info, warn};
 use serde_json::{json, Map, Value};
@@ -22,9 +20,9 @@ pub struct Shell {
     /// Wakes the loop for shutdown (from control or a SIGTERM).
     events: zmq::Socket,
     iopub: Publisher,
-    interpreter: Interpreter,
-    /// `%%rust` cells; hands the database back and forth with `interpreter`.
-    rust: RustCells,
+    /// The KV interpreter and the Rust cells; each request's code goes to
+    /// one of them.
+    engines: Engines,
     interrupt: Interrupt,
     connection: ConnectionInfo,
     execution_count: u64,
@@ -38,7 +36,7 @@ impl Shell {
         channel: Channel,
         events: zmq::Socket,
         iopub: Publisher,
-        interpreter: Interpreter,
+        engines: Engines,
         interrupt: Interrupt,
         connection: ConnectionInfo,
         history: History,
@@ -47,8 +45,7 @@ impl Shell {
             channel,
             events,
             iopub,
-            interpreter,
-            rust: RustCells::new(),
+            engines,
             interrupt,
             connection,
             execution_count: 0,
@@ -57,9 +54,9 @@ impl Shell {
         }
     }
 
-    /// Serves requests until told to shut down; returns the interpreter so
-    /// the caller decides when the session database goes away.
-    pub fn run(mut self) -> Interpreter {
+    /// Serves requests until told to shut down; returns the engines so the
+    /// caller decides when the session database goes away.
+    pub fn run(mut self) -> Engines {
         loop {
             if let Some(msg) = self.pending.pop_front() {
                 self.dispatch(msg);
@@ -97,7 +94,7 @@ impl Shell {
                 }
             }
         }
-        self.interpreter
+        self.engines
     }
 
     fn dispatch(&mut self, request: Message) {
@@ -167,12 +164,12 @@ impl Shell {
         }
         // An interrupt that arrived while idle must not stop this cell.
         self.interrupt.clear();
-        let (kv, rust, interrupt) = (&mut self.interpreter, &mut self.rust, &self.interrupt);
+        let engine = self.engines.engine_for(&req.code);
         let result = if req.silent {
-            run_cell(kv, rust, interrupt, &req.code, &mut Discard)
+            engine.execute(&mut Discard)
         } else {
             let mut out = IopubOutput::new(&self.iopub, request);
-            let result = run_cell(kv, rust, interrupt, &req.code, &mut out);
+            let result = engine.execute(&mut out);
             out.finish();
             result
         };
@@ -210,7 +207,7 @@ impl Shell {
             .iter()
             .map(|(name, code)| {
                 let code = code.as_str().unwrap_or_default();
-                let value = match self.interpreter.execute(code, &mut Discard) {
+                let value = match self.engines.kv().execute(code, &mut Discard) {
                     Ok(data) => json!({
                         "status": "ok",
                         "data": data.unwrap_or_default(),
@@ -240,51 +237,33 @@ impl Shell {
 
     fn complete(&mut self, request: &Message) -> Value {
         match request.parse::<msg::CompleteRequest>() {
-            Ok(req) => match Magic::parse(&req.code) {
-                Some(Magic::Cell(code)) => {
-                    let c = self.rust.complete(code, &req.code, req.cursor_pos);
-                    msg::complete_reply(c.matches, c.cursor_start, c.cursor_end)
-                }
-                _ => {
-                    let c = self.interpreter.complete(&req.code, req.cursor_pos);
-                    msg::complete_reply(c.matches, c.cursor_start, c.cursor_end)
-                }
-            },
+            Ok(req) => {
+                let c = self.engines.engine_for(&req.code).complete(req.cursor_pos);
+                msg::complete_reply(c.matches, c.cursor_start, c.cursor_end)
+            }
             Err(why) => ErrorContent::new("BadRequest", why).reply(),
         }
     }
 
     fn inspect(&mut self, request: &Message) -> Value {
         match request.parse::<msg::InspectRequest>() {
-            Ok(req) => msg::inspect_reply(match Magic::parse(&req.code) {
-                Some(Magic::Cell(code)) => self.rust.inspect(code, &req.code, req.cursor_pos),
-                _ => self
-                    .interpreter
-                    .inspect(&req.code, req.cursor_pos, req.detail_level),
-            }),
+            Ok(req) => msg::inspect_reply(
+                self.engines
+                    .engine_for(&req.code)
+                    .inspect(req.cursor_pos, req.detail_level),
+            ),
             Err(why) => ErrorContent::new("BadRequest", why).reply(),
         }
     }
 
-    fn is_complete(&self, request: &Message) -> Value {
+    fn is_complete(&mut self, request: &Message) -> Value {
         match request.parse::<msg::IsCompleteRequest>() {
-            Ok(req) => match Magic::parse(&req.code) {
-                Some(Magic::Cell(code)) => match RustCells::is_complete(code) {
-                    Completeness::Complete => msg::is_complete_reply("complete", None),
-                    Completeness::Incomplete { indent } => {
-                        msg::is_complete_reply("incomplete", Some(&indent))
-                    }
-                    Completeness::Invalid => msg::is_complete_reply("invalid", None),
-                },
-                Some(Magic::Invalid(_)) => msg::is_complete_reply("invalid", None),
-                Some(Magic::Reset | Magic::Deps) => msg::is_complete_reply("complete", None),
-                None => match self.interpreter.is_complete(&req.code) {
-                    IsComplete::Complete => msg::is_complete_reply("complete", None),
-                    IsComplete::Incomplete { indent } => {
-                        msg::is_complete_reply("incomplete", Some(&indent))
-                    }
-                    IsComplete::Invalid => msg::is_complete_reply("invalid", None),
-                },
+            Ok(req) => match self.engines.engine_for(&req.code).is_complete() {
+                IsComplete::Complete => msg::is_complete_reply("complete", None),
+                IsComplete::Incomplete { indent } => {
+                    msg::is_complete_reply("incomplete", Some(&indent))
+                }
+                IsComplete::Invalid => msg::is_complete_reply("invalid", None),
             },
             Err(why) => ErrorContent::new("BadRequest", why).reply(),
         }
@@ -327,21 +306,6 @@ impl Shell {
             }
             Err(why) => warn!("shell: {why}"),
         }
-    }
-}
-
-/// A `%%rust` / `%rust ...` cell goes to the Rust side, anything else to
-/// the KV interpreter.
-fn run_cell(
-    kv: &mut Interpreter,
-    rust: &mut RustCells,
-    interrupt: &Interrupt,
-    code: &str,
-    out: &mut dyn Output,
-) -> Result<Option<MimeBundle>, CellError> {
-    match Magic::parse(code) {
-        Some(magic) => rust.run(magic, kv, out, interrupt),
-        None => kv.execute(code, out),
     }
 }
 

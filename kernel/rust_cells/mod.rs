@@ -5,24 +5,38 @@
 //! * [`Magic::parse`] decides whether a cell belongs here: `%%rust` (Rust
 //!   code), `%rust reset` or `%rust deps`.
 //! * [`RustCells`] owns the evcxr context, started by the first Rust cell.
-//!   With the `rust-cells` cargo feature off it still exists, and answers
-//!   every Rust cell with an error naming the feature.
+//!   With the `rust-cells` cargo feature off, a stand-in module takes the
+//!   place of `engine.rs` and answers every Rust cell with an error naming
+//!   the feature.
+//! * [`run`], [`complete`], [`inspect`] and [`is_complete`] answer what the
+//!   shell asks of a cell that [`Magic::parse`] gave to this side
+//!   (`engine.rs` at the top of the crate decides that, once per request).
 //!
 //! The hand-off: sled lets one process hold a database at a time, and evcxr
-//! runs Rust code in a child process. So before a Rust cell runs, the KV
-//! interpreter flushes and closes its handle ([`Interpreter::suspend`]); the
-//! next KV cell reopens it, or reports `DatabaseLocked` while Rust code still
-//! holds it.
+//! runs Rust code in a child process. So before Rust code runs, the KV
+//! interpreter flushes and closes its handle (the `take_db` that [`run`] is
+//! given does that); the next KV cell reopens it, or reports
+//! `DatabaseLocked` while Rust code still holds it.
 
-use crate::interpreter::{CellError, Interpreter, Interrupt, MimeBundle, Output};
-use std::path::Path;
+use std::path::PathBuf;
+
+use crate::cell::{CellError, Completion, Interrupt, IsComplete, MimeBundle, Output};
 
 #[cfg(feature = "rust-cells")]
+mod engine;
+#[cfg(not(feature = "rust-cells"))]
+#[path = "not_built.rs"]
 mod engine;
 #[cfg(feature = "rust-cells")]
 mod processes;
 #[cfg(feature = "rust-cells")]
 mod report;
+
+/// The Rust side of a session: evcxr's context, started by the first Rust
+/// cell (`engine.rs`). A build without the `rust-cells` feature has a
+/// stand-in with the same methods instead (`not_built.rs`), which answers
+/// every Rust cell with an error naming the feature.
+pub use engine::Engine as RustCells;
 
 /// The sled the Rust context gets without a `:dep` line: the kernel's own.
 pub const SLED_DEP: &str = "sled = \"0.34.7\"";
@@ -132,192 +146,83 @@ fn usage_error(line: usize, what: String, fix: &str) -> CellError {
     }
 }
 
-/// A completion inside a `%%rust` cell, in the protocol's units (Unicode
-/// code points from the start of the whole cell).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RustCompletion {
-    pub matches: Vec<String>,
-    pub cursor_start: usize,
-    pub cursor_end: usize,
-}
-
-/// How complete a `%%rust` cell looks, for `is_complete_request`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Completeness {
-    Complete,
-    Incomplete { indent: String },
-    Invalid,
-}
-
-/// The Rust side of a session.
-pub struct RustCells {
-    #[cfg(feature = "rust-cells")]
-    engine: engine::Engine,
-}
-
-impl Default for RustCells {
-    fn default() -> Self {
-        Self::new()
+/// Runs what [`Magic::parse`] found. For a `%%rust` cell, `take_db` is
+/// called before the Rust code runs: it makes the KV interpreter flush and
+/// close the session database, and says where the database is.
+pub fn run(
+    rust: &mut RustCells,
+    magic: Magic<'_>,
+    take_db: &mut dyn FnMut() -> Result<PathBuf, CellError>,
+    out: &mut dyn Output,
+    interrupt: &Interrupt,
+) -> Result<Option<MimeBundle>, CellError> {
+    match magic {
+        Magic::Invalid(error) => Err(error),
+        Magic::Cell(code) => rust.execute(code, take_db, out, interrupt),
+        // `%rust reset`: drops every variable, function, type and `:dep`
+        // the Rust cells made, and stops the process holding them (which
+        // releases the database); compiled crates are kept.
+        Magic::Reset => rust.reset(out, interrupt),
+        // `%rust deps`: the crates Rust cells can use.
+        Magic::Deps => rust.deps(out, interrupt),
     }
 }
 
-impl RustCells {
-    /// Nothing starts until the first Rust cell runs.
-    pub fn new() -> Self {
-        RustCells {
-            #[cfg(feature = "rust-cells")]
-            engine: engine::Engine::default(),
-        }
-    }
+/// Completions from evcxr (rust-analyzer) inside a `%%rust` cell;
+/// `cursor_pos` counts code points from the start of the cell. None until
+/// the context has started (starting it takes a minute, too long to hold a
+/// completion request), and none on a `%rust …` line.
+pub fn complete(
+    rust: &mut RustCells,
+    magic: &Magic<'_>,
+    cell: &str,
+    cursor_pos: usize,
+) -> Completion {
+    let found = match magic {
+        Magic::Cell(code) => rust.complete(*code, cell, cursor_pos),
+        Magic::Reset | Magic::Deps | Magic::Invalid(_) => None,
+    };
+    found.unwrap_or(Completion {
+        matches: Vec::new(),
+        cursor_start: cursor_pos,
+        cursor_end: cursor_pos,
+    })
+}
 
-    /// Whether this build has Rust cells (the `rust-cells` feature).
-    pub const fn available() -> bool {
-        cfg!(feature = "rust-cells")
-    }
-
-    /// Runs what [`Magic::parse`] found, handing the database over first:
-    /// before Rust code runs the KV interpreter flushes and closes its
-    /// handle, and its next cell reopens it.
-    pub fn run(
-        &mut self,
-        magic: Magic<'_>,
-        kv: &mut Interpreter,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        match magic {
-            Magic::Invalid(error) => Err(error),
-            Magic::Cell(code) => {
-                if !Self::available() {
-                    return Err(not_built("%%rust"));
-                }
-                kv.suspend().map_err(|e| CellError {
-                    ename: "DatabaseError".into(),
-                    evalue: format!("could not hand the database to the Rust cells: {e:#}"),
-                    traceback: vec![
-                        format!("could not flush and close the session database: {e:#}"),
-                        "The Rust cell did not run. Run a KV cell (e.g. `flush`) to see the database's state, then try again.".into(),
-                    ],
-                })?;
-                self.execute(code, kv.db_path(), out, interrupt)
-            }
-            Magic::Reset => self.reset(out, interrupt),
-            Magic::Deps => self.deps(out, interrupt),
-        }
-    }
-
-    /// Evaluates a `%%rust` cell's code; starts the context on first use.
-    /// `db_path` is what `DB_PATH` names in the Rust code.
-    #[allow(unused_variables)]
-    pub fn execute(
-        &mut self,
-        code: RustCode<'_>,
-        db_path: &Path,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        #[cfg(feature = "rust-cells")]
-        return self.engine.execute(code, db_path, out, interrupt);
-        #[cfg(not(feature = "rust-cells"))]
-        Err(not_built("%%rust"))
-    }
-
-    /// `%rust reset`: drops every variable, function, type and `:dep` the
-    /// Rust cells made, and stops the process holding them (which releases
-    /// the database). evcxr's compiled crates are kept, so the next cell
-    /// does not compile sled again.
-    #[allow(unused_variables)]
-    pub fn reset(
-        &mut self,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        #[cfg(feature = "rust-cells")]
-        return self.engine.reset(out, interrupt);
-        #[cfg(not(feature = "rust-cells"))]
-        Err(not_built("%rust reset"))
-    }
-
-    /// `%rust deps`: the crates Rust cells can use.
-    #[allow(unused_variables)]
-    pub fn deps(
-        &mut self,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        #[cfg(feature = "rust-cells")]
-        return self.engine.deps(out, interrupt);
-        #[cfg(not(feature = "rust-cells"))]
-        Err(not_built("%rust deps"))
-    }
-
-    /// Completions from evcxr (rust-analyzer) for a `%%rust` cell;
-    /// `cursor_pos` counts code points from the start of the cell. Empty
-    /// until the context has started: starting it takes a minute, too long
-    /// to hold a completion request.
-    #[allow(unused_variables)]
-    pub fn complete(
-        &mut self,
-        code: RustCode<'_>,
-        cell: &str,
-        cursor_pos: usize,
-    ) -> RustCompletion {
-        #[cfg(feature = "rust-cells")]
-        if let Some(completion) = self.engine.complete(code, cell, cursor_pos) {
-            return completion;
-        }
-        RustCompletion {
-            matches: Vec::new(),
-            cursor_start: cursor_pos,
-            cursor_end: cursor_pos,
-        }
-    }
-
-    /// Documentation of what ends at the cursor, from rust-analyzer.
-    #[allow(unused_variables)]
-    pub fn inspect(
-        &mut self,
-        code: RustCode<'_>,
-        cell: &str,
-        cursor_pos: usize,
-    ) -> Option<MimeBundle> {
-        #[cfg(feature = "rust-cells")]
-        return self.engine.inspect(code, cell, cursor_pos);
-        #[cfg(not(feature = "rust-cells"))]
-        None
-    }
-
-    /// Whether a `%%rust` cell looks finished: brackets balanced outside
-    /// strings and comments, and some code under the `%%rust` line.
-    pub fn is_complete(code: RustCode<'_>) -> Completeness {
-        if code.body.trim().is_empty() {
-            return Completeness::Incomplete {
-                indent: String::new(),
-            };
-        }
-        match bracket_depth(code.body) {
-            Some(0) => Completeness::Complete,
-            Some(depth) => Completeness::Incomplete {
-                indent: "    ".repeat(depth.min(8)),
-            },
-            None => Completeness::Invalid,
-        }
+/// Documentation, from rust-analyzer, of what ends at the cursor in a
+/// `%%rust` cell.
+pub fn inspect(
+    rust: &mut RustCells,
+    magic: &Magic<'_>,
+    cell: &str,
+    cursor_pos: usize,
+) -> Option<MimeBundle> {
+    match magic {
+        Magic::Cell(code) => rust.inspect(*code, cell, cursor_pos),
+        Magic::Reset | Magic::Deps | Magic::Invalid(_) => None,
     }
 }
 
-/// The error every Rust cell gets from a build without the feature.
-fn not_built(what: &str) -> CellError {
-    CellError {
-        ename: "RustCellsNotBuilt".into(),
-        evalue: format!(
-            "`{what}` needs Rust cells, and this sled-kernel was built without the `rust-cells` feature"
-        ),
-        traceback: vec![
-            format!("`{what}` needs Rust cells, and this sled-kernel was built without the `rust-cells` cargo feature."),
-            "Rebuild with it (it is on by default; --no-default-features turns it off):".into(),
-            "    cargo build --release --locked --features rust-cells".into(),
-            "then install the kernel again (./install.sh) and restart it.".into(),
-        ],
+/// Whether a cell for this side looks finished: a `%%rust` cell when its
+/// brackets are balanced outside strings and comments and there is code
+/// under the `%%rust` line; a `%rust` line when it is right.
+pub fn is_complete(magic: &Magic<'_>) -> IsComplete {
+    let code = match magic {
+        Magic::Cell(code) => code,
+        Magic::Reset | Magic::Deps => return IsComplete::Complete,
+        Magic::Invalid(_) => return IsComplete::Invalid,
+    };
+    if code.body.trim().is_empty() {
+        return IsComplete::Incomplete {
+            indent: String::new(),
+        };
+    }
+    match bracket_depth(code.body) {
+        Some(0) => IsComplete::Complete,
+        Some(depth) => IsComplete::Incomplete {
+            indent: "    ".repeat(depth.min(8)),
+        },
+        None => IsComplete::Invalid,
     }
 }
 
@@ -439,48 +344,50 @@ mod tests {
 
     #[test]
     fn completeness_follows_brackets_outside_strings_and_comments() {
-        let check = |text: &str| RustCells::is_complete(cell(Magic::parse(text)));
-        assert_eq!(check("%%rust\nlet x = 1;"), Completeness::Complete);
+        let check = |text: &str| is_complete(&Magic::parse(text).unwrap());
+        assert_eq!(check("%%rust\nlet x = 1;"), IsComplete::Complete);
         assert_eq!(
             check("%%rust\nfn f() {\n    if x {"),
-            Completeness::Incomplete {
+            IsComplete::Incomplete {
                 indent: "        ".into()
             }
         );
         assert_eq!(
             check("%%rust\nlet s = \"{(\"; // {\nlet c = '{'; /* ( */"),
-            Completeness::Complete
+            IsComplete::Complete
         );
         assert_eq!(
             check("%%rust\nfn f<'a>(x: &'a str) -> &'a str { x }"),
-            Completeness::Complete
+            IsComplete::Complete
         );
-        assert_eq!(check("%%rust\n}"), Completeness::Invalid);
-        assert!(matches!(check("%%rust\n"), Completeness::Incomplete { .. }));
+        assert_eq!(check("%%rust\n}"), IsComplete::Invalid);
+        assert!(matches!(check("%%rust\n"), IsComplete::Incomplete { .. }));
         assert!(matches!(
             check("%%rust\nlet s = \"open"),
-            Completeness::Incomplete { .. }
+            IsComplete::Incomplete { .. }
         ));
     }
 
     #[cfg(not(feature = "rust-cells"))]
     #[test]
     fn without_the_feature_rust_cells_name_it() {
-        use crate::interpreter::Discard;
+        use crate::cell::Discard;
         let interrupt = Interrupt::new();
-        let mut kv = Interpreter::new(interrupt.clone()).unwrap();
-        let mut rust = RustCells::new();
+        let mut rust = RustCells::default();
+        let mut asked_for_the_database = 0;
         for text in ["%%rust\nprintln!(\"hi\");", "%rust reset", "%rust deps"] {
             let magic = Magic::parse(text).unwrap();
-            let error = rust
-                .run(magic, &mut kv, &mut Discard, &interrupt)
-                .unwrap_err();
+            let mut take_db = || {
+                asked_for_the_database += 1;
+                Ok(PathBuf::new())
+            };
+            let error = run(&mut rust, magic, &mut take_db, &mut Discard, &interrupt).unwrap_err();
             assert_eq!(error.ename, "RustCellsNotBuilt");
             let text = error.traceback.join("\n");
             assert!(text.contains("--features rust-cells"), "{text}");
             assert!(error.evalue.contains("`rust-cells` feature"), "{error:?}");
         }
-        // The KV side is untouched: nothing was suspended or broken.
-        assert!(kv.execute("echo still here", &mut Discard).is_ok());
+        // The KV side is untouched: the database was never asked for.
+        assert_eq!(asked_for_the_database, 0);
     }
 }

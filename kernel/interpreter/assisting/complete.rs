@@ -7,6 +7,7 @@
 //! read as the word being typed rather than pairing with a quote further down.
 //! Positions are code points throughout, as Jupyter counts `cursor_pos`.
 
+use crate::cell::Completion;
 use crate::interpreter::language::command::{self, Args, CommandSpec, Param};
 use crate::interpreter::language::lexer::{self, Form, Word};
 use crate::interpreter::language::parser::raw_statements;
@@ -14,7 +15,6 @@ use crate::interpreter::language::span::Pos;
 use crate::interpreter::running::files::resolve;
 use crate::interpreter::running::session::{Session, DEFAULT_TREE};
 use crate::interpreter::showing::render;
-use crate::interpreter::Completion;
 
 /// At most this many keys, trees or paths are offered.
 const MAX_MATCHES: usize = 100;

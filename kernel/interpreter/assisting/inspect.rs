@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::complete::clamp_cursor;
+use crate::cell::MimeBundle;
 use crate::interpreter::language::args::{self, Arg};
 use crate::interpreter::language::command::{self, Param};
 use crate::interpreter::language::lexer::{self, Form, Word};
@@ -13,7 +14,6 @@ use crate::interpreter::language::parser::raw_statements;
 use crate::interpreter::running::session::{Session, DEFAULT_TREE};
 use crate::interpreter::showing::help::{self, code_block, code_span};
 use crate::interpreter::showing::render;
-use crate::interpreter::MimeBundle;
 
 /// How many characters of a value are shown at detail level 0 and above it.
 const SHORT_VALUE: usize = 200;

@@ -6,7 +6,7 @@
 //! [`CellError`].
 
 use super::span::Span;
-use crate::interpreter::CellError;
+use crate::cell::CellError;
 
 /// The short `ename` a frontend shows in red.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

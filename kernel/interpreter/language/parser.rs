@@ -16,7 +16,7 @@ use super::command::{self, Args, CommandId, CommandSpec, Param};
 use super::errors::{ErrorKind, Problem};
 use super::lexer::{self, Form, Scanner, Text, Word};
 use super::span::{Pos, Span};
-use crate::interpreter::IsComplete;
+use crate::cell::IsComplete;
 
 /// The rows a row read walks over.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -200,10 +200,10 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cell::Interrupt;
     use crate::interpreter::language::parser::{items, Item};
     use crate::interpreter::running::context::{Live, Settings};
     use crate::interpreter::running::session::Session;
-    use crate::interpreter::Interrupt;
 
     fn block(src: &str) -> Block {
         match items(src).next() {
@@ -223,7 +223,7 @@ mod tests {
                 session: &mut session,
                 settings: &mut settings,
                 interrupt: &interrupt,
-                out: &mut crate::interpreter::Discard,
+                out: &mut crate::cell::Discard,
                 live: &mut Live::default(),
             };
             let e = run(&mut ctx, &block(src)).unwrap_err();

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use super::session::{Session, SessionError};
 use super::watch::Watches;
+use crate::cell::{Interrupt, MimeBundle, Output};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::span::Span;
 use crate::interpreter::showing::progress::DisplayIds;
 use crate::interpreter::showing::render::{self, Answer, Rows};
-use crate::interpreter::{Interrupt, MimeBundle, Output};
 
 /// Rows read between two looks at the interrupt flag.
 pub const INTERRUPT_CHECK_EVERY: usize = 1000;

@@ -433,11 +433,11 @@ fn crc32_of_every_tree(ctx: &Ctx) -> Result<u32, EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cell::Interrupt;
     use crate::interpreter::language::parser::Command;
     use crate::interpreter::running::context::{Live, Settings, Ticker};
     use crate::interpreter::running::dispatch::run;
     use crate::interpreter::running::session::Session;
-    use crate::interpreter::Interrupt;
     use std::time::{Duration, Instant};
 
     fn b(s: &str) -> Vec<u8> {
@@ -483,7 +483,7 @@ mod tests {
                 session: &mut self.session,
                 settings: &mut self.settings,
                 interrupt: &self.interrupt,
-                out: &mut crate::interpreter::Discard,
+                out: &mut crate::cell::Discard,
                 live: &mut self.live,
             };
             run(&mut ctx, &command)

@@ -11,9 +11,9 @@ use super::context::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
 use super::files::resolve;
 use super::owner::Holder;
 use super::session::{Session, SessionError, DEFAULT_TREE};
+use crate::cell::Interrupt;
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::showing::render::{self, Answer};
-use crate::interpreter::Interrupt;
 
 /// How often sled's background flusher runs for a persistent database
 /// (sled's default, which `%open` keeps).

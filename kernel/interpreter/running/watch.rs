@@ -28,10 +28,10 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::session::Session;
+use crate::cell::{MimeBundle, Output};
 use crate::interpreter::language::args::ReadOptions;
 use crate::interpreter::language::parser::Scan;
 use crate::interpreter::showing::render::{self, Rows};
-use crate::interpreter::{MimeBundle, Output};
 
 /// How long the cell's thread waits for a drain thread to settle before it
 /// redraws with what it has (only a stuck thread would take this long).

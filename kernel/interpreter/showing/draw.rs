@@ -14,9 +14,9 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use crate::cell::MimeBundle;
 use crate::interpreter::language::parser::Scan;
 use crate::interpreter::showing::render::{self, clip, escape_html as xml, JSON_MIME};
-use crate::interpreter::MimeBundle;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {

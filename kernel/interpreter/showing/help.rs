@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
+use crate::cell::MimeBundle;
 use crate::interpreter::language::command::{CommandSpec, Group, COMMANDS};
-use crate::interpreter::MimeBundle;
 
 const WORDS: &str = "Keys and values are words: bare (todo:001), \"double quoted\" with Rust escapes (\\n \\t \\x00 \\u{e9}), 'single quoted' taken literally, b\"byte string\", or 0x00ff hex.";
 const LINES: &str = "One command per line; a # that starts a word begins a comment. A read on a cell's last line becomes its Out[n].";

@@ -1,6 +1,7 @@
 //! The magics: help, time, info, persistent databases, files.
 
 use super::*;
+use crate::cell::Discard;
 
 fn displayed(out: &Collect) -> Vec<&MimeBundle> {
     out.0
