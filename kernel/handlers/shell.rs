@@ -98,6 +98,12 @@ impl Shell {
     }
 
     fn dispatch(&mut self, request: Message) {
+        // An interrupt that came while the kernel was idle must not stop
+        // this request. It is forgotten here, before `busy` goes out: an
+        // interrupt sent by a frontend that has seen this cell start (its
+        // `busy`, its `execute_input`) must stop it, so nothing may clear
+        // the flag after that.
+        self.interrupt.clear();
         self.iopub.status(&request, "busy");
         let mut to_abort = Vec::new();
         let reply = match request.msg_type() {
@@ -162,8 +168,6 @@ impl Shell {
                 msg::execute_input(&req.code, count),
             );
         }
-        // An interrupt that arrived while idle must not stop this cell.
-        self.interrupt.clear();
         let engine = self.engines.engine_for(&req.code);
         let result = if req.silent {
             engine.execute(&mut Discard)
@@ -334,4 +338,100 @@ fn plain_text(data: &Map<String, Value>) -> Option<String> {
     data.get("text/plain")
         .and_then(Value::as_str)
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interpreter::Interpreter;
+    use crate::message::KernelSession;
+    use crate::wire::{self, Signer};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    /// A frontend interrupts a cell once it has seen the cell start. The
+    /// shell forgets interrupts that came while it was idle, and must do so
+    /// before it announces the cell: here the IOPub socket is held while the
+    /// request is sent, so the shell stops at its first broadcast (`busy`);
+    /// the old interrupt must be gone by then, and the new one, raised
+    /// before `busy` leaves, must stop the cell.
+    #[test]
+    fn an_interrupt_sent_once_the_cell_is_announced_is_never_lost() {
+        let ctx = zmq::Context::new();
+        let signer = Signer::new("shell-test");
+        let router = ctx.socket(zmq::ROUTER).unwrap();
+        router.bind("inproc://shell-test").unwrap();
+        let events = ctx.socket(zmq::PULL).unwrap();
+        events.bind("inproc://shell-test-events").unwrap();
+        let xpub = ctx.socket(zmq::XPUB).unwrap();
+        xpub.bind("inproc://shell-test-iopub").unwrap();
+        let xpub = Arc::new(Mutex::new(xpub));
+        let interrupt = Interrupt::new();
+        let session = KernelSession::new("kernel");
+        let connection = ConnectionInfo::from_json(
+            r#"{"ip": "127.0.0.1", "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
+                "control_port": 4, "hb_port": 5, "key": "shell-test"}"#,
+        )
+        .unwrap();
+        let shell = Shell::new(
+            Channel::new(router, signer.clone(), "shell"),
+            events,
+            Publisher::direct(xpub.clone(), signer.clone(), session),
+            Engines::new(
+                Interpreter::new(interrupt.clone()).unwrap(),
+                interrupt.clone(),
+            ),
+            interrupt.clone(),
+            connection,
+            History::in_memory(),
+        );
+
+        let frontend = {
+            let (ctx, interrupt) = (ctx.clone(), interrupt.clone());
+            std::thread::spawn(move || -> Result<Message, String> {
+                let dealer = ctx.socket(zmq::DEALER).unwrap();
+                dealer.connect("inproc://shell-test").unwrap();
+                let client = KernelSession::new("frontend");
+                // Pressed while nothing ran: it must not stop the next cell.
+                interrupt.raise();
+                let held = xpub.lock().unwrap();
+                let request = client.request("execute_request", json!({"code": "%sleep 30"}));
+                dealer
+                    .send_multipart(wire::encode(&request, &signer), 0)
+                    .unwrap();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                let mut forgotten = true;
+                while interrupt.is_raised() {
+                    if Instant::now() > deadline {
+                        forgotten = false;
+                        break;
+                    }
+                    std::thread::yield_now();
+                }
+                // The frontend saw `busy` and pressed Interrupt.
+                interrupt.raise();
+                drop(held);
+                let mut items = [dealer.as_poll_item(zmq::POLLIN)];
+                zmq::poll(&mut items, 10_000).unwrap();
+                let reply = items[0]
+                    .is_readable()
+                    .then(|| wire::decode(dealer.recv_multipart(0).unwrap(), &signer).unwrap());
+                // Whatever happened, let the shell go.
+                interrupt.raise();
+                let push = ctx.socket(zmq::PUSH).unwrap();
+                push.connect("inproc://shell-test-events").unwrap();
+                push.send(SHUTDOWN_EVENT, 0).unwrap();
+                if !forgotten {
+                    return Err(
+                        "the shell announced the cell before it forgot the old interrupt".into(),
+                    );
+                }
+                reply.ok_or_else(|| "no execute_reply within 10 s".to_string())
+            })
+        };
+        drop(shell.run());
+        let reply = frontend.join().unwrap().unwrap();
+        assert_eq!(reply.content["status"], "error", "{}", reply.content);
+        assert_eq!(reply.content["ename"], "Interrupted");
+    }
 }
