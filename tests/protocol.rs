@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{entries, stdout, types, Kernel};
+use common::{entries, printed, stdout, types, Kernel};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -81,11 +81,18 @@ fn an_error_is_one_error_message_and_an_error_reply() {
 #[test]
 fn stop_on_error_aborts_the_queued_executes() {
     let kernel = Kernel::start();
-    // Queue three cells before the first one has run.
-    let ids: Vec<String> = ["%sleep 0.3\nfrobnicate", "echo skipped", "echo skipped too"]
-        .iter()
-        .map(|code| kernel.request(&kernel.shell, "execute_request", json!({"code": code})))
-        .collect();
+    // Queue three cells before the first one has run; once it runs, they
+    // are queued behind it. Then make it fail.
+    let ids: Vec<String> = [
+        "echo waiting\n%sleep 30\nfrobnicate",
+        "echo skipped",
+        "echo skipped too",
+    ]
+    .iter()
+    .map(|code| kernel.request(&kernel.shell, "execute_request", json!({"code": code})))
+    .collect();
+    kernel.await_iopub(&ids[0], |m| printed(m, "waiting"));
+    kernel.interrupt();
     let statuses: Vec<String> = ids
         .iter()
         .map(|id| {
@@ -102,13 +109,18 @@ fn stop_on_error_aborts_the_queued_executes() {
     );
 
     // With stop_on_error false, the next cell runs.
-    for code in ["%sleep 0.3\nfrobnicate", "echo runs"] {
-        kernel.request(
-            &kernel.shell,
-            "execute_request",
-            json!({"code": code, "stop_on_error": false}),
-        );
-    }
+    let ids: Vec<String> = ["echo waiting\n%sleep 30\nfrobnicate", "echo runs"]
+        .iter()
+        .map(|code| {
+            kernel.request(
+                &kernel.shell,
+                "execute_request",
+                json!({"code": code, "stop_on_error": false}),
+            )
+        })
+        .collect();
+    kernel.await_iopub(&ids[0], |m| printed(m, "waiting"));
+    kernel.interrupt();
     assert_eq!(kernel.reply(&kernel.shell).content["status"], "error");
     assert_eq!(kernel.reply(&kernel.shell).content["status"], "ok");
 }
@@ -187,14 +199,8 @@ fn comms_for_unknown_targets_are_closed_and_none_are_listed() {
 fn interrupt_request_stops_a_running_cell() {
     let kernel = Kernel::start();
     let started = Instant::now();
-    kernel.request(
-        &kernel.shell,
-        "execute_request",
-        json!({"code": "%sleep 30"}),
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    kernel.request(&kernel.control, "interrupt_request", json!({}));
-    assert_eq!(kernel.reply(&kernel.control).content["status"], "ok");
+    kernel.execute_until_printed("echo sleeping\n%sleep 30", "sleeping");
+    kernel.interrupt();
     let reply = kernel.reply(&kernel.shell);
     assert_eq!(reply.content["status"], "error");
     assert_eq!(reply.content["ename"], "Interrupted");
@@ -209,12 +215,7 @@ fn sigint_interrupts_a_cell_and_never_kills_the_kernel() {
     kernel.signal("INT"); // while idle: must not carry over into the next cell
     let (reply, _) = kernel.execute("echo alive");
     assert_eq!(reply.content["status"], "ok");
-    kernel.request(
-        &kernel.shell,
-        "execute_request",
-        json!({"code": "%sleep 30"}),
-    );
-    std::thread::sleep(Duration::from_millis(300));
+    kernel.execute_until_printed("echo sleeping\n%sleep 30", "sleeping");
     kernel.signal("INT");
     assert_eq!(kernel.reply(&kernel.shell).content["ename"], "Interrupted");
     let (reply, _) = kernel.execute("echo alive");
@@ -224,12 +225,7 @@ fn sigint_interrupts_a_cell_and_never_kills_the_kernel() {
 #[test]
 fn heartbeat_answers_while_a_cell_runs() {
     let kernel = Kernel::start();
-    kernel.request(
-        &kernel.shell,
-        "execute_request",
-        json!({"code": "%sleep 1.5"}),
-    );
-    std::thread::sleep(Duration::from_millis(200));
+    kernel.execute_until_printed("echo napping\n%sleep 1.5", "napping");
     for n in 0..3 {
         let ping = format!("ping {n}");
         kernel.heartbeat.send(ping.as_bytes(), 0).unwrap();
@@ -273,12 +269,7 @@ fn shutdown_with_restart_says_so_and_is_also_broadcast() {
 #[test]
 fn shutdown_stops_a_running_cell() {
     let mut kernel = Kernel::start();
-    kernel.request(
-        &kernel.shell,
-        "execute_request",
-        json!({"code": "%sleep 30"}),
-    );
-    std::thread::sleep(Duration::from_millis(200));
+    kernel.execute_until_printed("echo sleeping\n%sleep 30", "sleeping");
     let started = Instant::now();
     kernel.shutdown();
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -520,13 +511,15 @@ fn a_malformed_message_in_the_queue_does_not_stop_the_abort() {
     let failing = kernel.request(
         &kernel.shell,
         "execute_request",
-        json!({"code": "%sleep 0.3\nfrobnicate"}),
+        json!({"code": "echo waiting\n%sleep 30\nfrobnicate"}),
     );
     kernel
         .shell
         .send_multipart(vec![b"<IDS|MSG>".to_vec(), b"junk".to_vec()], 0)
         .unwrap();
     let queued = kernel.request(&kernel.shell, "execute_request", json!({"code": "echo no"}));
+    kernel.await_iopub(&failing, |m| printed(m, "waiting"));
+    kernel.interrupt();
     let first = kernel.reply(&kernel.shell);
     assert_eq!(first.parent_header["msg_id"], failing);
     assert_eq!(first.content["status"], "error");

@@ -30,6 +30,9 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     let signal_handle = signals.handle();
     let mut ctx = zmq::Context::new();
+    // Before any socket is bound, so a frontend that can reach us knows we
+    // already know our parent.
+    watch_parent(ctx.clone());
     let signer = Signer::new(&info.key);
     let session = KernelSession::new("kernel");
     let bound = sockets::bind_all(&ctx, &info)?;
@@ -82,8 +85,6 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
                 }
             })?;
     }
-
-    watch_parent(ctx.clone());
 
     let publisher = Publisher::direct(bound.iopub.clone(), signer.clone(), session.clone());
     let shell = shell::Shell::new(

@@ -6,11 +6,11 @@
 //! nothing else can be there: [`BatchOp`]s (`insert`, `remove`) in a batch;
 //! [`TxOp`]s (`get`, `insert`, `remove` and `abort`) in a transaction.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use sled::transaction::{abort, TransactionError};
 
-use super::context::{Ctx, Effect, EvalError};
+use super::context::{Ctx, Effect, EvalError, INTERRUPT_CHECK_EVERY};
 use super::kv::{insert_line, remove_line};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::parser::{BatchOp, Block, BlockBody, BlockLine, TxOp};
@@ -34,6 +34,10 @@ fn batch(ctx: &mut Ctx, lines: &[BlockLine<BatchOp>]) -> Result<Effect, EvalErro
     let mut batch = sled::Batch::default();
     let (mut inserts, mut removed) = (0usize, Vec::new());
     for (i, line) in lines.iter().enumerate() {
+        if i == INTERRUPT_CHECK_EVERY {
+            // A long block: what the cell printed before it shows now.
+            ctx.out.flush();
+        }
         if ctx.interrupt.is_raised() {
             return Err(EvalError::Interrupted(Some(
                 "Interrupted before the batch was applied; none of its writes were made.".into(),
@@ -100,12 +104,19 @@ fn transaction(ctx: &mut Ctx, head: Span, body: &[BlockLine<TxOp>]) -> Result<Ef
     let tag = ctx.tag();
     let interrupt = ctx.interrupt;
     let running = Cell::new(0usize);
-    let result = ctx.tree()?.transaction(|tx| {
+    let tree = ctx.tree()?.clone();
+    let out = RefCell::new(&mut *ctx.out);
+    let result = tree.transaction(|tx| {
         let mut lines = Vec::new();
         let mut writes = 0usize;
         let mut removed = Vec::new();
         for (index, line) in body.iter().enumerate() {
             running.set(index);
+            if index == INTERRUPT_CHECK_EVERY {
+                // A long transaction: what the cell printed before it
+                // shows now.
+                out.borrow_mut().flush();
+            }
             if interrupt.is_raised() {
                 return abort(Stop::Interrupted { index });
             }

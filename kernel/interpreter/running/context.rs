@@ -79,27 +79,36 @@ impl Ctx<'_> {
         self.live.tombstones.record(self.session.tree_name(), key);
     }
 
-    pub fn ticker(&self) -> Ticker<'_> {
-        Ticker::new(self.interrupt)
+    /// A ticker for a long loop over the database.
+    pub fn ticker(&mut self) -> Ticker<'_> {
+        Ticker::new(self.interrupt, &mut *self.out)
     }
 }
 
 /// Counts steps of a long loop and looks at the interrupt flag every
-/// [`INTERRUPT_CHECK_EVERY`] of them, starting with the first.
+/// [`INTERRUPT_CHECK_EVERY`] of them, starting with the first. Once the
+/// loop has run that many steps it is a long one: the output gathered so
+/// far is sent then, so what the cell printed before it (`echo counting…`)
+/// shows while it runs, not after.
 pub struct Ticker<'a> {
     interrupt: &'a Interrupt,
+    out: &'a mut dyn Output,
     count: usize,
 }
 
-impl Ticker<'_> {
-    pub fn new(interrupt: &Interrupt) -> Ticker<'_> {
+impl<'a> Ticker<'a> {
+    pub fn new(interrupt: &'a Interrupt, out: &'a mut dyn Output) -> Ticker<'a> {
         Ticker {
             interrupt,
+            out,
             count: 0,
         }
     }
 
     pub fn tick(&mut self) -> Result<(), EvalError> {
+        if self.count == INTERRUPT_CHECK_EVERY {
+            self.out.flush();
+        }
         let check = self.count % INTERRUPT_CHECK_EVERY == 0;
         self.count += 1;
         if check && self.interrupt.is_raised() {

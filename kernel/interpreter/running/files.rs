@@ -414,7 +414,7 @@ pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
             ),
         ));
     }
-    let db = ctx.db()?;
+    let db = ctx.db()?.clone();
     let mut names = db.tree_names();
     names.sort();
     if path.exists() {
@@ -429,7 +429,7 @@ pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
     let written = (|| -> Result<(), EvalError> {
         for name in &names {
             let tree = if name == DEFAULT_TREE {
-                sled::Tree::clone(db)
+                sled::Tree::clone(&db)
             } else {
                 db.open_tree(name)?
             };

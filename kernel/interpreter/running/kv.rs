@@ -35,8 +35,9 @@ pub fn contains_key(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
     )))
 }
 
-pub fn len(ctx: &Ctx) -> Result<Effect, EvalError> {
-    let n = count(ctx.tree()?.iter(), &mut ctx.ticker())?;
+pub fn len(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    let items = ctx.tree()?.iter();
+    let n = count(items, &mut ctx.ticker())?;
     Ok(Effect::Answer(Answer::plain(
         &ctx.tag(),
         "len",
@@ -74,7 +75,7 @@ pub fn get_gt(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
 }
 
 /// `scan_prefix`, `range`, `iter` and `keys`.
-pub fn rows(ctx: &Ctx, scan: &Scan, options: ReadOptions) -> Result<Effect, EvalError> {
+pub fn rows(ctx: &mut Ctx, scan: &Scan, options: ReadOptions) -> Result<Effect, EvalError> {
     Ok(Effect::Rows(read_rows(ctx, scan, options)?))
 }
 
@@ -246,7 +247,7 @@ pub fn size_on_disk(ctx: &Ctx) -> Result<Effect, EvalError> {
     )))
 }
 
-pub fn checksum(ctx: &Ctx) -> Result<Effect, EvalError> {
+pub fn checksum(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     let sum = crc32_of_every_tree(ctx)?;
     Ok(Effect::Answer(Answer::plain(
         "",
@@ -368,7 +369,7 @@ fn add_to_counter(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, E
 
 /// Reads the rows of a scan: keeps the first `%limit` of them and counts
 /// the rest without keeping them.
-fn read_rows(ctx: &Ctx, scan: &Scan, options: ReadOptions) -> Result<Rows, EvalError> {
+fn read_rows(ctx: &mut Ctx, scan: &Scan, options: ReadOptions) -> Result<Rows, EvalError> {
     let tree = ctx.tree()?;
     let iter = match scan {
         Scan::Prefix(prefix) => tree.scan_prefix(prefix),
@@ -407,8 +408,8 @@ fn read_rows(ctx: &Ctx, scan: &Scan, options: ReadOptions) -> Result<Rows, EvalE
 
 /// The CRC32 that `sled::Db::checksum` computes (every tree in name order:
 /// its name, then each key and value), in a loop Interrupt can stop.
-fn crc32_of_every_tree(ctx: &Ctx) -> Result<u32, EvalError> {
-    let db = ctx.db()?;
+fn crc32_of_every_tree(ctx: &mut Ctx) -> Result<u32, EvalError> {
+    let db = ctx.db()?.clone();
     let mut names = db.tree_names();
     names.sort();
     let mut hasher = crc32fast::Hasher::new();
@@ -416,7 +417,7 @@ fn crc32_of_every_tree(ctx: &Ctx) -> Result<u32, EvalError> {
     for name in names {
         hasher.update(&name);
         let tree = if name == DEFAULT_TREE {
-            sled::Tree::clone(db)
+            sled::Tree::clone(&db)
         } else {
             db.open_tree(&name)?
         };
@@ -922,7 +923,8 @@ mod tests {
                 flag.raise();
             }
         });
-        let mut ticker = Ticker::new(&f.interrupt);
+        let mut out = crate::cell::Discard;
+        let mut ticker = Ticker::new(&f.interrupt, &mut out);
         let result = count(rows, &mut ticker);
         assert!(matches!(result, Err(EvalError::Interrupted(None))));
         assert_eq!(seen.get(), 2001);

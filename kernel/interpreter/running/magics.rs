@@ -173,7 +173,8 @@ pub fn reopen(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     ctx.live.watches.attach_all(ctx.session);
     reopened?;
     let recovered = ctx.db()?.was_recovered();
-    let keys = count(ctx.tree()?.iter(), &mut ctx.ticker())?;
+    let keys = ctx.tree()?.iter();
+    let keys = count(keys, &mut ctx.ticker())?;
     let tree = match ctx.session.tree_name() {
         Some(name) => format!("tree {}", render::tree_name(name)),
         None => "the default tree".to_string(),
@@ -191,7 +192,7 @@ pub fn reopen(ctx: &mut Ctx) -> Result<Effect, EvalError> {
 
 /// `%info`: where the database is, what kind, its trees, size and settings.
 pub fn info(ctx: &mut Ctx) -> Result<Effect, EvalError> {
-    let db = ctx.db()?;
+    let db = ctx.db()?.clone();
     let path = ctx.session.path().display().to_string();
     let temporary = ctx.session.is_temporary();
     let (kind, flushing) = if temporary {
@@ -213,7 +214,7 @@ pub fn info(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     let mut counts = Map::new();
     for name in &names {
         let tree = if name == DEFAULT_TREE {
-            sled::Tree::clone(db)
+            sled::Tree::clone(&db)
         } else {
             db.open_tree(name)?
         };
@@ -291,12 +292,16 @@ pub fn limit(ctx: &mut Ctx, rows: Option<usize>) -> Effect {
 
 /// `%sleep SECONDS`: waits, or stops at once on Interrupt.
 pub fn sleep(ctx: &mut Ctx, duration: Duration) -> Result<Effect, EvalError> {
-    sleep_until_interrupted(duration, ctx.interrupt)?;
+    sleep_until_interrupted(duration, ctx.interrupt, std::thread::sleep)?;
     Ok(Effect::Nothing)
 }
 
-/// Sleeps in short slices so an interrupt ends the wait promptly.
-fn sleep_until_interrupted(duration: Duration, interrupt: &Interrupt) -> Result<(), EvalError> {
+/// Sleeps in short slices (`nap`s) so an interrupt ends the wait promptly.
+fn sleep_until_interrupted(
+    duration: Duration,
+    interrupt: &Interrupt,
+    mut nap: impl FnMut(Duration),
+) -> Result<(), EvalError> {
     // A deadline too far away to represent means "until interrupted".
     let deadline = Instant::now().checked_add(duration);
     loop {
@@ -310,7 +315,7 @@ fn sleep_until_interrupted(duration: Duration, interrupt: &Interrupt) -> Result<
         if left.is_zero() {
             return Ok(());
         }
-        std::thread::sleep(left.min(SLEEP_SLICE));
+        nap(left.min(SLEEP_SLICE));
     }
 }
 
@@ -321,13 +326,15 @@ mod tests {
     #[test]
     fn absurdly_long_sleep_is_still_interruptible() {
         let interrupt = Interrupt::new();
-        let flag = interrupt.clone();
-        let raiser = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            flag.raise();
+        let mut naps = Vec::new();
+        // The interrupt comes during the third nap.
+        let result = sleep_until_interrupted(Duration::MAX, &interrupt, |nap| {
+            naps.push(nap);
+            if naps.len() == 3 {
+                interrupt.raise();
+            }
         });
-        let result = sleep_until_interrupted(Duration::MAX, &interrupt);
-        raiser.join().unwrap();
         assert!(matches!(result, Err(EvalError::Interrupted(None))));
+        assert_eq!(naps, [SLEEP_SLICE; 3], "short naps, however long the sleep");
     }
 }

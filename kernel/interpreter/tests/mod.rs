@@ -74,6 +74,67 @@ impl Collect {
     }
 }
 
+/// Collects like [`Collect`], and raises the interrupt when the cell sends
+/// an event that `when` picks: the cell is then running (output is sent
+/// before a wait, as a long loop gets under way, when a progress bar
+/// appears), so the interrupt lands inside it, on every run.
+struct InterruptWhen {
+    seen: Collect,
+    interrupt: Interrupt,
+    when: fn(&Event) -> bool,
+}
+
+impl InterruptWhen {
+    fn new(interrupt: &Interrupt, when: fn(&Event) -> bool) -> InterruptWhen {
+        InterruptWhen {
+            seen: Collect::default(),
+            interrupt: interrupt.clone(),
+            when,
+        }
+    }
+
+    fn push(&mut self, event: Event) {
+        if (self.when)(&event) {
+            self.interrupt.raise();
+        }
+        self.seen.0.push(event);
+    }
+}
+
+impl Output for InterruptWhen {
+    fn stdout(&mut self, text: &str) {
+        self.push(Event::Stdout(text.to_string()));
+    }
+    fn stderr(&mut self, text: &str) {
+        self.push(Event::Stderr(text.to_string()));
+    }
+    fn display(&mut self, data: MimeBundle) {
+        self.push(Event::Display(data));
+    }
+    fn display_with_id(&mut self, data: MimeBundle, display_id: &str) {
+        self.push(Event::Live {
+            id: display_id.to_string(),
+            update: false,
+            data,
+        });
+    }
+    fn update_display(&mut self, data: MimeBundle, display_id: &str) {
+        self.push(Event::Live {
+            id: display_id.to_string(),
+            update: true,
+            data,
+        });
+    }
+    fn flush(&mut self) {
+        self.push(Event::Flush);
+    }
+}
+
+/// Whether an event is the output of a cell being sent now.
+fn is_flush(event: &Event) -> bool {
+    *event == Event::Flush
+}
+
 fn interpreter() -> Interpreter {
     Interpreter::new(Interrupt::new()).unwrap()
 }
@@ -487,13 +548,12 @@ fn dropping_the_interpreter_deletes_its_directory() {
 fn interrupt_stops_a_long_sleep_after_flushing_output() {
     let interrupt = Interrupt::new();
     let mut interp = Interpreter::new(interrupt.clone()).unwrap();
-    let raiser = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        interrupt.raise();
-    });
+    // Interrupt sent once "waiting" is out, as a frontend would after seeing it.
+    let mut out = InterruptWhen::new(&interrupt, is_flush);
     let started = Instant::now();
-    let (out, e) = fail(&mut interp, "echo waiting\n%sleep 30\necho never");
-    raiser.join().unwrap();
+    let e = interp
+        .execute("echo waiting\n%sleep 30\necho never", &mut out)
+        .unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",
@@ -502,7 +562,10 @@ fn interrupt_stops_a_long_sleep_after_flushing_output() {
     assert_eq!(e.ename, "Interrupted");
     assert!(e.evalue.contains("`%sleep`"), "{}", e.evalue);
     assert!(strip_ansi(&e.traceback[1]).contains("line 2, column 1"));
-    assert_eq!(out.0, [Event::Stdout("waiting\n".into()), Event::Flush]);
+    assert_eq!(
+        out.seen.0,
+        [Event::Stdout("waiting\n".into()), Event::Flush]
+    );
 }
 
 #[test]
@@ -530,28 +593,23 @@ fn interrupt_stops_a_long_scan() {
             .insert(format!("k{i:05}"), &b"value"[..])
             .unwrap();
     }
-    // Raise the flag while `iter` is running: retry with later and later
-    // raises until one lands mid-scan (a scan this size takes a few ms).
-    let mut interrupted = false;
-    for delay_us in [0u64, 200, 500, 1000, 2000, 4000] {
-        interrupt.clear();
-        let flag = interrupt.clone();
-        let raiser = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_micros(delay_us));
-            flag.raise();
-        });
-        let mut out = Collect::default();
-        let result = interp.execute("iter\niter\niter\niter\niter", &mut out);
-        raiser.join().unwrap();
-        if let Err(e) = result {
-            assert_eq!(e.ename, "Interrupted");
-            interrupted = true;
-            if e.evalue.contains("while `iter` ran") {
-                return;
-            }
-        }
-    }
-    assert!(interrupted, "some run must have been interrupted");
+    // A scan that has read a thousand rows sends what the cell printed
+    // before it: the interrupt raised then lands mid-scan.
+    let mut out = InterruptWhen::new(&interrupt, is_flush);
+    let e = interp
+        .execute("echo scanning\niter\niter", &mut out)
+        .unwrap_err();
+    assert_eq!(e.ename, "Interrupted");
+    assert_eq!(
+        e.evalue,
+        "Interrupted while `iter` ran; the lines above it were applied."
+    );
+    assert!(strip_ansi(&e.traceback[1]).contains("line 2, column 1"));
+    assert_eq!(
+        out.seen.0,
+        [Event::Stdout("scanning\n".into()), Event::Flush],
+        "the rows were never shown"
+    );
 }
 
 #[test]
