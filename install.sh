@@ -13,7 +13,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT="$(pwd -P)"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
-KERNEL_BIN="$ROOT/target/release/sled-kernel"
 DEMO_NOTEBOOK="notebooks/01-embedded-kv-with-sled.ipynb"
 
 # What the notebooks need, and what the tests need on top of that.
@@ -59,8 +58,11 @@ command -v cargo >/dev/null || die "cargo was not found: install the Rust toolch
 command -v python3 >/dev/null || die "python3 was not found: install Python 3.10 or newer first"
 
 step "Building the kernel: cargo build --release --locked"
-cargo build --release --locked
-[ -x "$KERNEL_BIN" ] || die "the build finished but $KERNEL_BIN is missing"
+# Cargo says where it put the binary (target/release, or CARGO_TARGET_DIR).
+KERNEL_BIN="$(python3 scripts/cargo_executable.py sled-kernel --release --locked)" ||
+  die "the build failed (see above)"
+[ -x "$KERNEL_BIN" ] || die "cargo reported $KERNEL_BIN, but it is not an executable file"
+echo "built $KERNEL_BIN"
 
 step "Python environment: .venv"
 if [ ! -x "$PY" ]; then

@@ -13,9 +13,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-KERNEL_BIN = ROOT / "target" / "release" / "sled-kernel"
 
 sys.path.insert(0, str(ROOT / "scripts"))
+
+from cargo_executable import build  # noqa: E402
+
+# This checkout's release build, wherever cargo keeps it (CARGO_TARGET_DIR
+# too); ./install.sh built it already, so this only asks cargo.
+KERNEL_BIN = build("sled-kernel", "--release", "--locked", "--quiet")
 
 # Kernels started by these tests keep their cell history (and Jupyter its
 # runtime files) in the per-user Jupyter data dir: point that at a scratch
