@@ -29,6 +29,8 @@ TEST_PACKAGES=(
   # drives the system Chromium in tests/python/test_jupyterlab.py; the
   # browsers Playwright could download are never used (no `playwright install`)
   "playwright>=1.40,<2"
+  # the terminal frontend: tests/python/test_console.py types `exit` into it
+  "jupyter_console>=6.6,<7"
 )
 
 demo=1
@@ -81,7 +83,7 @@ have_all() {
   [ -z "$(comm -23 <(printf '%s\n' "$wanted") <(sort "$stamp"))" ] || return 1
   "$PY" -c 'import jupyterlab, jupyter_client, nbclient, nbformat' 2>/dev/null || return 1
   if printf '%s\n' "${packages[@]}" | grep -q '^pytest'; then
-    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright' 2>/dev/null || return 1
+    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright, jupyter_console' 2>/dev/null || return 1
   fi
 }
 if have_all; then

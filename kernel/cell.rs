@@ -32,8 +32,12 @@ pub trait Output {
     fn update_display(&mut self, data: MimeBundle, display_id: &str) {
         let _ = (data, display_id);
     }
-    /// Send whatever is gathered now: called before the cell waits (`%sleep`).
+    /// Send whatever is gathered now: called before the cell waits
+    /// (`%sleep`) and once a long loop is under way.
     fn flush(&mut self) {}
+    /// The cell asks the frontend to close (`exit`, `quit`): a console ends
+    /// its session, a notebook ignores it.
+    fn ask_exit(&mut self) {}
 }
 
 /// An `Output` that drops everything: used for `silent` execution.

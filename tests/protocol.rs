@@ -527,3 +527,25 @@ fn a_malformed_message_in_the_queue_does_not_stop_the_abort() {
     assert_eq!(second.parent_header["msg_id"], queued);
     assert_eq!(second.content["status"], "aborted");
 }
+
+#[test]
+fn exit_asks_the_frontend_to_close_as_ipykernel_does_and_the_kernel_goes_on() {
+    let kernel = Kernel::start();
+    for code in ["exit", "quit"] {
+        let (reply, iopub) = kernel.execute(code);
+        assert_eq!(reply.content["status"], "ok");
+        assert_eq!(
+            reply.content["payload"],
+            json!([{"source": "ask_exit", "keepkernel": false}]),
+            "{code}"
+        );
+        assert_eq!(types(&iopub), ["status", "execute_input", "status"]);
+    }
+    // Other cells ask nothing, and the kernel is still there: it is the
+    // frontend that closes (and, from a console, shuts it down).
+    let (reply, _) = kernel.execute("echo still here");
+    assert_eq!(reply.content["payload"], json!([]));
+    // Silent cells have no reply payload to carry it.
+    let (reply, _) = kernel.execute_with(json!({"code": "exit", "silent": true}));
+    assert_eq!(reply.content["payload"], json!([]));
+}

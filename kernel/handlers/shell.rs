@@ -169,13 +169,12 @@ impl Shell {
             );
         }
         let engine = self.engines.engine_for(&req.code);
-        let result = if req.silent {
-            engine.execute(&mut Discard)
+        let (result, payload) = if req.silent {
+            (engine.execute(&mut Discard), Vec::new())
         } else {
             let mut out = IopubOutput::new(&self.iopub, request);
             let result = engine.execute(&mut out);
-            out.finish();
-            result
+            (result, out.finish())
         };
         let (reply, output, failed) = match result {
             Ok(value) => {
@@ -188,7 +187,11 @@ impl Shell {
                     );
                 }
                 let expressions = self.user_expressions(&req.user_expressions);
-                (msg::execute_reply_ok(count, expressions), text, false)
+                (
+                    msg::execute_reply_ok(count, expressions, payload),
+                    text,
+                    false,
+                )
             }
             Err(e) => {
                 let error = error_content(e);

@@ -203,6 +203,7 @@ fn deliver(effect: Effect, is_last: bool, out: &mut dyn Output) -> Option<MimeBu
             out.stdout(&line);
             return result;
         }
+        Effect::AskExit => out.ask_exit(),
         Effect::Nothing => {}
     }
     None

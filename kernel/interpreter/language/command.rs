@@ -114,6 +114,7 @@ command_ids! {
     Sleep,
     Draw,
     TryOpen,
+    Exit,
     // Exercises
     Expect,
     // Printing
@@ -1101,6 +1102,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         details: "sled locks a database's files while a handle has them open, so a second open is refused for as long as the session holds it: the lesson of why only one process can use an embedded database at a time. The session's own handle is not touched. PATH must already hold a sled database.",
         maps_to: "sled::open(path) (a second handle)",
         examples: &["%try_open", "%try_open drawer"],
+    },
+    CommandSpec {
+        id: CommandId::Exit,
+        name: "exit",
+        aliases: &["quit"],
+        group: Group::Magics,
+        args: NONE,
+        kind: Kind::Session,
+        allowed: TOP,
+        needs: Needs::Nothing,
+        summary: "Ask the frontend to close: `jupyter console` ends (and stops the kernel it started); a notebook ignores it.",
+        details: "This is what `exit` and `quit` do in IPython: the reply asks the frontend to close, and the frontend decides. In a notebook nothing happens and the session goes on; to stop the kernel there, use Kernel › Shut Down Kernel (or close the notebook and shut it down).",
+        maps_to: "(the execute_reply payload {\"source\": \"ask_exit\", \"keepkernel\": false})",
+        examples: &["exit", "quit"],
     },
     // ------------------------------------------------------------ exercises
     CommandSpec {

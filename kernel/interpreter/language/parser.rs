@@ -133,6 +133,8 @@ pub enum Command {
     TryOpen {
         path: Option<String>,
     },
+    /// `exit`, `quit`: the frontend is asked to close.
+    Exit,
     /// `expect LINE == VALUE`: `check` is the read.
     Expect {
         check: Box<Command>,
@@ -848,6 +850,7 @@ fn build(
                 _ => None,
             },
         },
+        C::Exit => Command::Exit,
         C::TryOpen => Command::TryOpen {
             path: match next() {
                 Some(Arg::Text(t)) => Some(t),

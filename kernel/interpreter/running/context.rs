@@ -138,6 +138,8 @@ pub enum Effect {
         inner: Box<Effect>,
         elapsed: Duration,
     },
+    /// `exit`, `quit`: ask the frontend to close.
+    AskExit,
     /// Nothing to show.
     Nothing,
 }

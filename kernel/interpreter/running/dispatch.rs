@@ -76,6 +76,7 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
         Command::Dump { file } => files::dump(ctx, file),
         Command::Sleep { duration } => magics::sleep(ctx, *duration),
         Command::TryOpen { path } => magics::try_open(ctx, path.as_deref()),
+        Command::Exit => Ok(Effect::AskExit),
         // --------------------------------------------------------- printing
         Command::Echo { text } => Ok(Effect::Print(text.clone())),
         Command::Warn { text } => Ok(Effect::Warn(format!("warning: {text}"))),

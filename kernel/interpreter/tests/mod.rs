@@ -28,6 +28,7 @@ enum Event {
         data: MimeBundle,
     },
     Flush,
+    AskExit,
 }
 
 #[derive(Default)]
@@ -59,6 +60,9 @@ impl Output for Collect {
     }
     fn flush(&mut self) {
         self.0.push(Event::Flush);
+    }
+    fn ask_exit(&mut self) {
+        self.0.push(Event::AskExit);
     }
 }
 
@@ -127,6 +131,9 @@ impl Output for InterruptWhen {
     }
     fn flush(&mut self) {
         self.push(Event::Flush);
+    }
+    fn ask_exit(&mut self) {
+        self.push(Event::AskExit);
     }
 }
 
