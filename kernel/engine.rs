@@ -51,6 +51,10 @@ pub enum Engine<'a> {
 impl Engines {
     /// `kv` must stop on `interrupt` too (it was created with a clone).
     /// The Rust cells start nothing until their first cell.
+    #[allow(
+        clippy::default_constructed_unit_structs,
+        reason = "RustCells is a unit struct in a build without the rust-cells feature"
+    )]
     pub fn new(kv: Interpreter, interrupt: Interrupt) -> Engines {
         Engines {
             rust: RustCells::default(),

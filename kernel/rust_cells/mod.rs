@@ -492,7 +492,7 @@ mod tests {
     fn without_the_feature_rust_cells_name_it() {
         use crate::cell::Discard;
         let interrupt = Interrupt::new();
-        let mut rust = RustCells::default();
+        let mut rust = RustCells;
         let mut asked_for_the_database = 0;
         for text in ["%%rust\nprintln!(\"hi\");", "%rust reset", "%rust deps"] {
             let magic = Magic::parse(text).unwrap();
