@@ -190,6 +190,18 @@ impl Kernel {
 
     /// The same, for a cell that may run for up to `limit`.
     pub fn iopub_until_idle_within(&self, msg_id: &str, limit: Duration) -> Vec<Message> {
+        self.iopub_until(msg_id, limit, is_idle)
+    }
+
+    /// The IOPub messages of request `msg_id`, up to and including the first
+    /// that `until` picks; fails if the request goes idle first, or `limit`
+    /// passes.
+    fn iopub_until(
+        &self,
+        msg_id: &str,
+        limit: Duration,
+        until: impl Fn(&Message) -> bool,
+    ) -> Vec<Message> {
         let deadline = Instant::now() + limit;
         let mut got = Vec::new();
         while Instant::now() < deadline {
@@ -199,14 +211,15 @@ impl Kernel {
             if msg.parent_header["msg_id"] != msg_id {
                 continue;
             }
-            let idle = msg.header.msg_type == "status" && msg.content["execution_state"] == "idle";
+            let (found, idle) = (until(&msg), is_idle(&msg));
             got.push(msg);
-            if idle {
+            if found {
                 return got;
             }
+            assert!(!idle, "{msg_id} ended first: {:?}", types(&got));
         }
         panic!(
-            "no idle for {msg_id} within {limit:?}; got {:?}",
+            "nothing awaited for {msg_id} within {limit:?}; got {:?}",
             types(&got)
         );
     }
@@ -254,25 +267,7 @@ impl Kernel {
     /// way; a progress bar). Fails if the cell goes idle first.
     pub fn await_iopub(&self, id: &str, until: impl Fn(&Message) -> bool) -> Vec<Message> {
         // Generous: a debug build checks a million-line file for a while.
-        let limit = Duration::from_secs(600);
-        let deadline = Instant::now() + limit;
-        let mut got = Vec::new();
-        while Instant::now() < deadline {
-            let Some(msg) = self.iopub_next(Duration::from_millis(200)) else {
-                continue;
-            };
-            if msg.parent_header["msg_id"] != id {
-                continue;
-            }
-            let found = until(&msg);
-            let idle = msg.header.msg_type == "status" && msg.content["execution_state"] == "idle";
-            got.push(msg);
-            if found {
-                return got;
-            }
-            assert!(!idle, "the cell ended first: {:?}", types(&got));
-        }
-        panic!("nothing awaited came within {limit:?}: {:?}", types(&got));
+        self.iopub_until(id, Duration::from_secs(600), until)
     }
 
     /// Runs `code` until its output shows `text` (see [`Kernel::execute_until`]).
@@ -332,6 +327,11 @@ impl Drop for Kernel {
 
 pub fn types(msgs: &[Message]) -> Vec<&str> {
     msgs.iter().map(|m| m.header.msg_type.as_str()).collect()
+}
+
+/// Whether `msg` is the `status: idle` that ends a request.
+pub fn is_idle(msg: &Message) -> bool {
+    msg.header.msg_type == "status" && msg.content["execution_state"] == "idle"
 }
 
 /// Whether `msg` is a `stream` message whose text holds `text`.

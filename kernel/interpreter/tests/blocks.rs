@@ -159,7 +159,7 @@ fn big_block(kind: &str, n: usize) -> String {
 /// Runs `cell`, raising the interrupt once it is well inside its block: a
 /// block sends what the cell printed so far after its first thousand lines.
 fn interrupted(interp: &mut Interpreter, cell: &str) -> CellError {
-    let mut out = InterruptWhen::new(&interp.interrupt, is_flush);
+    let mut out = Collect::interrupting(&interp.interrupt, is_flush);
     let e = interp.execute(cell, &mut out).unwrap_err();
     interp.interrupt.clear();
     e

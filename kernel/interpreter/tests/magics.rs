@@ -386,7 +386,7 @@ fn an_interrupted_load_stops_at_a_whole_chunk_and_an_interrupted_dump_deletes_it
     let mut interp = Interpreter::new(interrupt.clone()).unwrap();
     // Interrupted as soon as its progress bar appears: every line has been
     // checked, and the inserting has begun.
-    let mut out = InterruptWhen::new(
+    let mut out = Collect::interrupting(
         &interrupt,
         |event| matches!(event, Event::Live { id, update: false, .. } if id.contains("progress")),
     );

@@ -31,81 +31,29 @@ enum Event {
     AskExit,
 }
 
-#[derive(Default)]
-struct Collect(Vec<Event>);
-
-impl Output for Collect {
-    fn stdout(&mut self, text: &str) {
-        self.0.push(Event::Stdout(text.to_string()));
-    }
-    fn stderr(&mut self, text: &str) {
-        self.0.push(Event::Stderr(text.to_string()));
-    }
-    fn display(&mut self, data: MimeBundle) {
-        self.0.push(Event::Display(data));
-    }
-    fn display_with_id(&mut self, data: MimeBundle, display_id: &str) {
-        self.0.push(Event::Live {
-            id: display_id.to_string(),
-            update: false,
-            data,
-        });
-    }
-    fn update_display(&mut self, data: MimeBundle, display_id: &str) {
-        self.0.push(Event::Live {
-            id: display_id.to_string(),
-            update: true,
-            data,
-        });
-    }
-    fn flush(&mut self) {
-        self.0.push(Event::Flush);
-    }
-    fn ask_exit(&mut self) {
-        self.0.push(Event::AskExit);
-    }
-}
-
-impl Collect {
-    fn stdout(&self) -> String {
-        self.0
-            .iter()
-            .filter_map(|e| match e {
-                Event::Stdout(s) => Some(s.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-/// Collects like [`Collect`], and raises the interrupt when the cell sends
-/// an event that `when` picks: the cell is then running (output is sent
+/// Records what a cell sent. It can also raise an interrupt when the cell
+/// sends an event that `.1` picks: the cell is then running (output is sent
 /// before a wait, as a long loop gets under way, when a progress bar
 /// appears), so the interrupt lands inside it, on every run.
-struct InterruptWhen {
-    seen: Collect,
-    interrupt: Interrupt,
-    when: fn(&Event) -> bool,
-}
+#[derive(Default)]
+struct Collect(Vec<Event>, Option<(Interrupt, fn(&Event) -> bool)>);
 
-impl InterruptWhen {
-    fn new(interrupt: &Interrupt, when: fn(&Event) -> bool) -> InterruptWhen {
-        InterruptWhen {
-            seen: Collect::default(),
-            interrupt: interrupt.clone(),
-            when,
-        }
+impl Collect {
+    fn interrupting(interrupt: &Interrupt, when: fn(&Event) -> bool) -> Collect {
+        Collect(Vec::new(), Some((interrupt.clone(), when)))
     }
 
     fn push(&mut self, event: Event) {
-        if (self.when)(&event) {
-            self.interrupt.raise();
+        if let Some((interrupt, when)) = &self.1 {
+            if when(&event) {
+                interrupt.raise();
+            }
         }
-        self.seen.0.push(event);
+        self.0.push(event);
     }
 }
 
-impl Output for InterruptWhen {
+impl Output for Collect {
     fn stdout(&mut self, text: &str) {
         self.push(Event::Stdout(text.to_string()));
     }
@@ -134,6 +82,18 @@ impl Output for InterruptWhen {
     }
     fn ask_exit(&mut self) {
         self.push(Event::AskExit);
+    }
+}
+
+impl Collect {
+    fn stdout(&self) -> String {
+        self.0
+            .iter()
+            .filter_map(|e| match e {
+                Event::Stdout(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -556,7 +516,7 @@ fn interrupt_stops_a_long_sleep_after_flushing_output() {
     let interrupt = Interrupt::new();
     let mut interp = Interpreter::new(interrupt.clone()).unwrap();
     // Interrupt sent once "waiting" is out, as a frontend would after seeing it.
-    let mut out = InterruptWhen::new(&interrupt, is_flush);
+    let mut out = Collect::interrupting(&interrupt, is_flush);
     let started = Instant::now();
     let e = interp
         .execute("echo waiting\n%sleep 30\necho never", &mut out)
@@ -569,10 +529,7 @@ fn interrupt_stops_a_long_sleep_after_flushing_output() {
     assert_eq!(e.ename, "Interrupted");
     assert!(e.evalue.contains("`%sleep`"), "{}", e.evalue);
     assert!(strip_ansi(&e.traceback[1]).contains("line 2, column 1"));
-    assert_eq!(
-        out.seen.0,
-        [Event::Stdout("waiting\n".into()), Event::Flush]
-    );
+    assert_eq!(out.0, [Event::Stdout("waiting\n".into()), Event::Flush]);
 }
 
 #[test]
@@ -602,7 +559,7 @@ fn interrupt_stops_a_long_scan() {
     }
     // A scan that has read a thousand rows sends what the cell printed
     // before it: the interrupt raised then lands mid-scan.
-    let mut out = InterruptWhen::new(&interrupt, is_flush);
+    let mut out = Collect::interrupting(&interrupt, is_flush);
     let e = interp
         .execute("echo scanning\niter\niter", &mut out)
         .unwrap_err();
@@ -613,7 +570,7 @@ fn interrupt_stops_a_long_scan() {
     );
     assert!(strip_ansi(&e.traceback[1]).contains("line 2, column 1"));
     assert_eq!(
-        out.seen.0,
+        out.0,
         [Event::Stdout("scanning\n".into()), Event::Flush],
         "the rows were never shown"
     );
