@@ -36,7 +36,10 @@ enum Event {
 /// before a wait, as a long loop gets under way, when a progress bar
 /// appears), so the interrupt lands inside it, on every run.
 #[derive(Default)]
-struct Collect(Vec<Event>, Option<(Interrupt, fn(&Event) -> bool)>);
+struct Collect(Vec<Event>, Option<Raise>);
+
+/// The interrupt to raise, and which event raises it.
+type Raise = (Interrupt, fn(&Event) -> bool);
 
 impl Collect {
     fn interrupting(interrupt: &Interrupt, when: fn(&Event) -> bool) -> Collect {
