@@ -30,6 +30,7 @@ import copy
 import difflib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -401,6 +402,11 @@ class Hub:
 # ------------------------------------------------------------------- class
 
 
+def owners(text: str) -> set[str]:
+    """The students whose `whoami:NAME` keys appear in `text`."""
+    return set(re.findall(r"whoami:([\w.-]+)", text))
+
+
 class Gate:
     """Lets everyone through once `count` have arrived (asyncio.Barrier, which
     needs Python 3.11, for one use)."""
@@ -512,11 +518,11 @@ async def run_class(
             await everyone_wrote.wait()
             seen = await student.socket.execute(lesson.read_all, timeout)
             student.sees = seen.text()
-            others = [n for n in names if n != student.name and f"whoami:{n}" in student.sees]
-            if f"whoami:{student.name}" not in student.sees:
+            keys = owners(student.sees)
+            if student.name not in keys:
                 student.problems.append(f"does not see their own key: {student.sees!r}")
-            if others:
-                student.problems.append(f"sees other students' keys: {others}")
+            if keys - {student.name}:
+                student.problems.append(f"sees other students' keys: {sorted(keys - {student.name})}")
 
         start = time.monotonic()
         await asyncio.gather(*(attend(s) for s in run.students))
@@ -631,6 +637,27 @@ def start_local_hub(env_dir: Path, state: Path, env: dict[str, str], timeout: fl
             f"its log ends:\n{hub.log_tail()}"
         )
     return hub
+
+
+def students_processes(hub_pid: int):
+    """For a hub on this machine: each student's single-user server (by its
+    JUPYTERHUB_USER), the processes each server started (its kernels), and
+    the hub's other processes (the proxy). Needs psutil."""
+    import psutil
+
+    servers: dict[str, psutil.Process] = {}
+    others: list[psutil.Process] = []
+    for proc in psutil.Process(hub_pid).children(recursive=True):
+        try:
+            if any(arg.endswith("/jupyterhub-singleuser") for arg in proc.cmdline()[:2]):
+                servers[proc.environ()["JUPYTERHUB_USER"]] = proc
+            else:
+                others.append(proc)
+        except psutil.NoSuchProcess:
+            continue
+    kernels = {name: server.children(recursive=True) for name, server in servers.items()}
+    under_servers = {k.pid for ks in kernels.values() for k in ks}
+    return servers, kernels, [p for p in others if p.pid not in under_servers]
 
 
 # --------------------------------------------------------------------- CLI

@@ -111,7 +111,7 @@ pub const WHEEL_PROGRAM: &str = "{resource_dir}/../../../../bin/sled-kernel";
 
 /// The contents of `kernel.json` for a spec that starts `program`.
 ///
-/// On Unix the command is a two-line `/bin/sh` guard in front of the
+/// On Unix the command is a short `/bin/sh` guard in front of the
 /// program: when the program is there, the shell `exec`s it at once (the
 /// kernel keeps the shell's process id, so signals and shutdown work as
 /// without it, and start-up costs about a millisecond more); when it is

@@ -167,8 +167,11 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory, bare_env: dict[str, str]
     does on a student's machine. Made once per test session."""
     wheel = built_wheel()
     venv = new_venv(tmp_path_factory.mktemp("wheel-env") / "v", bare_env)
+    # --no-compile: pip would byte-compile every module of JupyterLab's
+    # dependencies, tens of seconds of CPU the tests do not need (Python
+    # compiles what it imports). benches/wheel.py times the plain install.
     TIMINGS["pip install of the wheel into a fresh environment (s)"] = pip_install(
-        venv / "bin" / "python", [str(wheel)], bare_env
+        venv / "bin" / "python", ["--no-compile", str(wheel)], bare_env
     )
     return venv
 
