@@ -94,13 +94,19 @@ def memory(procs: list[psutil.Process]) -> list[tuple[float, float]]:
     return out
 
 
+# Every server and kernel the bench saw, to make sure none outlives it.
+SEEN: list[psutil.Process] = []
+
+
 async def one_class(hub: hub_class.LocalHub, names: list[str], lesson: hub_class.Lesson, kernel: str) -> dict:
     measured: dict = {}
 
     async def while_running(_run: hub_class.ClassRun) -> None:
         servers, kernels, _ = hub_class.students_processes(hub.proc.pid)
+        all_kernels = [k for ks in kernels.values() for k in ks]
+        SEEN.extend([*servers.values(), *all_kernels])
         measured["servers"] = memory(list(servers.values()))
-        measured["kernels"] = memory([k for ks in kernels.values() for k in ks])
+        measured["kernels"] = memory(all_kernels)
 
     api = hub_class.Hub(hub.url, hub.token)
     try:
@@ -115,6 +121,7 @@ async def one_class(hub: hub_class.LocalHub, names: list[str], lesson: hub_class
     return {
         "servers_seconds": run.servers_seconds,
         "kernels_seconds": run.kernels_seconds,
+        "reconnects": sum(s.reconnects for s in run.students),
         "lesson_seconds": run.lesson_seconds,
         "latency_ms": [round(t * 1000, 2) for t in lat],
         "p50_ms": hub_class.percentile(lat, 0.50) * 1000,
@@ -131,6 +138,7 @@ def median_of(pairs: list[tuple[float, float]], which: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--kernels", default="sled,python3", help="which classes to run (default: sled,python3)")
     args = parser.parse_args()
     if not (ROOT / "deploy" / "node_modules" / ".bin" / "configurable-http-proxy").exists():
         sys.exit("bench: configurable-http-proxy is missing: npm ci --prefix deploy (bench/run does)")
@@ -144,20 +152,38 @@ def main() -> None:
     hub = hub_class.start_local_hub(env_dir, state, env)
     results = {}
     try:
-        for kernel, lesson in (("sled", hub_class.Lesson.from_notebook(hub_class.LESSON_01)), ("python3", PYTHON_LESSON)):
+        lessons = {"sled": hub_class.Lesson.from_notebook(hub_class.LESSON_01), "python3": PYTHON_LESSON}
+        for kernel in args.kernels.split(","):
+            lesson = lessons[kernel]
             print(f"\n==> {len(names)} students, {kernel}", flush=True)
             results[kernel] = asyncio.run(one_class(hub, names, lesson, kernel))
     finally:
+        try:
+            SEEN.extend(psutil.Process(hub.proc.pid).children(recursive=True))
+        except psutil.NoSuchProcess:
+            pass
         problems = hub.stop()
+        _, alive = psutil.wait_procs(SEEN, timeout=30)
+        for proc in alive:
+            try:
+                command = " ".join(proc.cmdline())
+                proc.kill()
+            except psutil.NoSuchProcess:
+                continue
+            problems.append(f"still running after the hub stopped, ended: {command}")
+        shutil.copy(hub.log_path, ROOT / "target" / "bench-hub-class.log")
         shutil.rmtree(state, ignore_errors=True)
     if problems:
         print("\n".join(problems))
 
     (ROOT / "target" / "bench-hub-class.json").write_text(json.dumps(results, indent=2) + "\n")
+    if set(results) != {"sled", "python3"}:
+        return
     sled, py = results["sled"], results["python3"]
     rows = [
         ("time to start all single-user servers (s)", "servers_seconds", "{:.1f}"),
         ("time to start all kernels, to their kernel_info_reply (s)", "kernels_seconds", "{:.2f}"),
+        ("kernel websockets the server closed while waiting, reconnected", "reconnects", "{}"),
         ("cell latency under simultaneous execution, p50 (ms)", "p50_ms", "{:.1f}"),
         ("cell latency under simultaneous execution, p95 (ms)", "p95_ms", "{:.1f}"),
         ("the whole lesson, everyone at once (s)", "lesson_seconds", "{:.2f}"),

@@ -29,12 +29,16 @@ Settings from the environment, all optional:
   SLED_HUB_STATE           directory for the hub's database, cookie secret and
                            proxy pid file (the current directory)
   SLED_HUB_HOMES           parent of every student's home directory (SLED_HUB_STATE/homes)
+  SLED_HUB_RUNTIME         parent of every student's Jupyter runtime directory, where
+                           their kernels' sockets are (SLED_HUB_STATE/run; keep it short,
+                           a socket's path must stay under 108 bytes)
   SLED_HUB_TEACHER_TOKEN   an API token for a `teacher` service that may create
                            users, start and stop their servers and use them (what
                            scripts/hub_class.py needs)
 """
 
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -47,6 +51,7 @@ api_port = int(env.get("SLED_HUB_API_PORT", port + 1))
 proxy_api_port = int(env.get("SLED_HUB_PROXY_API_PORT", port + 2))
 state = Path(env.get("SLED_HUB_STATE", ".")).resolve()
 homes = Path(env.get("SLED_HUB_HOMES", state / "homes")).resolve()
+runtime = Path(env.get("SLED_HUB_RUNTIME", state / "run")).resolve()
 
 # Addresses: everything on the loopback interface.
 c.JupyterHub.bind_url = f"http://127.0.0.1:{port}"
@@ -74,18 +79,56 @@ c.JupyterHub.spawner_class = "simple"
 c.Spawner.cmd = [str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.SimpleLocalProcessSpawner.home_dir_template = str(homes / "{username}")
+# Kernels talk to their server over Unix sockets, not TCP ports. Over TCP
+# each server finds five free ports for every kernel it starts by binding
+# and releasing them, unaware of what the other students' servers are
+# picking at the same moment: when a class starts its kernels at once, two
+# kernels can get the same port, and then one fails to start and a server
+# talks to another student's kernel (benches/hub_class.py ran into it with
+# 30 students). A Unix socket is a file named after its kernel's id, in the
+# student's runtime directory.
+c.Spawner.args = ["--KernelManager.transport=ipc"]
 if hasattr(os, "geteuid") and os.geteuid() == 0:
     # SimpleLocalProcessSpawner runs every server as the hub's user; Jupyter
     # refuses root unless told.
-    c.Spawner.args = ["--allow-root"]
+    c.Spawner.args.append("--allow-root")
+# Each server's port. SimpleLocalProcessSpawner finds one by binding port 0
+# and letting it go, and keeps it for the student's next start; the hub then
+# takes any answer on that port, even a 404, as the server being up. With a
+# class starting at once, two students could get the same port and one be
+# sent to the other's server. So every start gets a port that no other
+# student's server has had.
+_ports: dict[str, int] = {}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _own_port(spawner):
+    me = f"{spawner.user.name}/{spawner.name}"
+    taken = {port for owner, port in _ports.items() if owner != me}
+    port = _free_port()
+    while port in taken:
+        port = _free_port()
+    _ports[me] = spawner.port = port
+
+
+c.Spawner.pre_spawn_hook = _own_port
+
 # A machine that starts a whole class at once is slow to answer: let each
 # server take its time rather than fail the student.
 c.Spawner.start_timeout = 600
 c.Spawner.http_timeout = 600
-# Every kernel keeps its session database in a `sled-kernel-…` directory
-# under TMPDIR: the students' servers get the hub's.
+# Each student's runtime directory (their kernels' connection files and
+# sockets) is SLED_HUB_RUNTIME/NAME. And every kernel keeps its session
+# database in a `sled-kernel-…` directory under TMPDIR: the students'
+# servers get the hub's.
+c.Spawner.environment = {"JUPYTER_RUNTIME_DIR": lambda spawner: str(runtime / spawner.user.name)}
 if env.get("TMPDIR"):
-    c.Spawner.environment = {"TMPDIR": env["TMPDIR"]}
+    c.Spawner.environment["TMPDIR"] = env["TMPDIR"]
 
 # The teacher's API token (a service, not a person): create the students,
 # start and stop their servers, and use them.

@@ -45,7 +45,11 @@ c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
 c.SystemdSpawner.dynamic_users = True
 c.Spawner.mem_limit = "1G"
 c.Spawner.cpu_limit = 1.0
-c.Spawner.args = []  # no --allow-root: servers no longer run as the hub's user
+# Kernels still use Unix sockets (see jupyterhub_config.py), now in each
+# student's own ~/.local/share/jupyter/runtime; no --allow-root: servers no
+# longer run as the hub's user.
+c.Spawner.args = ["--KernelManager.transport=ipc"]
+c.Spawner.environment = {}
 c.Spawner.cmd = [str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")]
 
 # 4. Stop servers nobody has used for an hour, so that memory comes back

@@ -32,10 +32,12 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -59,6 +61,10 @@ LESSON_01 = ROOT / "notebooks" / "01-embedded-kv-with-sled.ipynb"
 
 class ClassError(Exception):
     """Something the hub or a kernel did wrong, said in a sentence."""
+
+
+class SocketClosed(ClassError):
+    """The server closed a kernel's websocket."""
 
 
 # ------------------------------------------------------------------ lessons
@@ -179,7 +185,7 @@ class KernelSocket:
         except asyncio.TimeoutError:
             raise ClassError(f"no answer to {what} in time") from None
         if msg is None:
-            raise ClassError(f"the kernel's websocket closed during {what}")
+            raise SocketClosed(f"the kernel's websocket closed during {what}")
         return msg
 
     async def kernel_info(self, timeout: float) -> dict:
@@ -430,6 +436,7 @@ class Student:
     kernel_seconds: float = float("nan")  # POST /api/kernels to its kernel_info_reply
     executions: list[Execution] = field(default_factory=list)
     sees: str = ""  # what reading everyone's keys showed this student
+    reconnects: int = 0  # websockets the server closed before the kernel answered
     problems: list[str] = field(default_factory=list)
     socket: KernelSocket | None = None
 
@@ -459,7 +466,8 @@ class ClassRun:
             f"{len(self.students)} students, kernel {self.kernel_name!r}, {self.lesson}: "
             f"servers ready in {self.servers_seconds:.1f} s, kernels in {self.kernels_seconds:.2f} s, "
             f"lesson in {self.lesson_seconds:.2f} s; cell latency p50 {p50:.1f} ms, p95 {p95:.1f} ms "
-            f"over {len(lat)} cells; {len(self.problems)} problems"
+            f"over {len(lat)} cells; {sum(s.reconnects for s in self.students)} websocket reconnects; "
+            f"{len(self.problems)} problems"
         )
 
 
@@ -476,11 +484,10 @@ async def run_class(
     kernel_name: str = "sled",
     timeout: float = 600,
     while_running: Callable[[ClassRun], Awaitable[None]] | None = None,
-    stop: bool = True,
 ) -> ClassRun:
     """Every student at once: server, kernel, the lesson, the isolation check;
-    then (when `stop`) their servers are stopped. `while_running` is awaited
-    while every kernel is still up, after the lesson."""
+    then their servers are stopped. `while_running` is awaited while every
+    kernel is still up, after the lesson."""
     run = ClassRun(lesson.name, kernel_name, [Student(n) for n in names])
     await hub.add_users(names)
     try:
@@ -494,10 +501,24 @@ async def run_class(
 
         async def open_kernel(student: Student) -> None:
             began = time.monotonic()
+            deadline = began + timeout
             student.kernel_id = await hub.start_kernel(student.name, kernel_name, timeout)
             url = hub.kernel_socket_url(student.name, student.kernel_id)
-            student.socket = await KernelSocket.open(url, hub.token, timeout)
-            await student.socket.kernel_info(timeout)
+            while True:
+                student.socket = await KernelSocket.open(url, hub.token, timeout)
+                try:
+                    await student.socket.kernel_info(max(deadline - time.monotonic(), 1))
+                    break
+                except SocketClosed:
+                    # Jupyter Server closes the websocket of a kernel that has
+                    # not answered within its kernel_info_timeout (60 s), which
+                    # a machine starting a whole class at once can exceed;
+                    # JupyterLab then connects again, and so does this.
+                    await student.socket.close()
+                    student.socket = None
+                    if time.monotonic() > deadline:
+                        raise
+                    student.reconnects += 1
             student.kernel_seconds = time.monotonic() - began
 
         start = time.monotonic()
@@ -533,13 +554,12 @@ async def run_class(
         for student in run.students:
             if student.socket is not None:
                 await student.socket.close()
-        if stop:
-            stopped = await asyncio.gather(
-                *(hub.stop_server(s.name, timeout) for s in run.students), return_exceptions=True
-            )
-            for student, result in zip(run.students, stopped):
-                if isinstance(result, Exception):
-                    student.problems.append(f"stopping the server: {result}")
+        stopped = await asyncio.gather(
+            *(hub.stop_server(s.name, timeout) for s in run.students), return_exceptions=True
+        )
+        for student, result in zip(run.students, stopped):
+            if isinstance(result, Exception):
+                student.problems.append(f"stopping the server: {result}")
     return run
 
 
@@ -564,6 +584,7 @@ class LocalHub:
     url: str
     token: str
     state: Path
+    runtime: Path  # the students' runtime directories (kernel sockets): a short path
     log_path: Path
     reader: threading.Thread
 
@@ -586,6 +607,7 @@ class LocalHub:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.reader.join(10)
+        shutil.rmtree(self.runtime, ignore_errors=True)
         return problems
 
 
@@ -595,6 +617,9 @@ def start_local_hub(env_dir: Path, state: Path, env: dict[str, str], timeout: fl
     is running."""
     state.mkdir(parents=True, exist_ok=True)
     (state / "tmp").mkdir(exist_ok=True)
+    # Kernel sockets live in the students' runtime directories, and a
+    # socket's path must stay under 108 bytes: somewhere short.
+    runtime = Path(tempfile.mkdtemp(prefix="hub-run-"))
     port, token = free_port(), secrets.token_hex(32)
     env = {
         **env,
@@ -603,6 +628,7 @@ def start_local_hub(env_dir: Path, state: Path, env: dict[str, str], timeout: fl
         "SLED_HUB_PROXY_API_PORT": str(free_port()),
         "SLED_HUB_STATE": str(state),
         "SLED_HUB_HOMES": str(state / "homes"),
+        "SLED_HUB_RUNTIME": str(runtime),
         "SLED_HUB_TEACHER_TOKEN": token,
         "TMPDIR": str(state / "tmp"),
     }
@@ -629,7 +655,7 @@ def start_local_hub(env_dir: Path, state: Path, env: dict[str, str], timeout: fl
 
     reader = threading.Thread(target=copy_log, daemon=True)
     reader.start()
-    hub = LocalHub(proc, f"http://127.0.0.1:{port}", token, state, log_path, reader)
+    hub = LocalHub(proc, f"http://127.0.0.1:{port}", token, state, runtime, log_path, reader)
     if not running.wait(timeout) or proc.poll() is not None:
         problems = hub.stop()
         raise ClassError(

@@ -9,6 +9,7 @@ moment, as their browsers would (scripts/hub_class.py does the driving)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class Seen:
     kernels: dict[str, list[Process]] = field(default_factory=dict)  # by student
     others: list[Process] = field(default_factory=list)  # the proxy, ...
     database_dirs: list[Path] = field(default_factory=list)
+    transports: list[str] = field(default_factory=list)  # of every kernel's connection file
 
     def everything(self) -> list[Process]:
         return [*self.servers.values(), *(k for ks in self.kernels.values() for k in ks), *self.others]
@@ -73,6 +75,9 @@ def look(hub_pid: int, tmp_dir: Path) -> Seen:
     seen.kernels = {name: [record(p) for p in ps] for name, ps in kernels.items() if ps}
     seen.others = [record(p) for p in others]
     seen.database_dirs = sorted(tmp_dir.glob("sled-kernel-*"))
+    for kernel in (k for ks in seen.kernels.values() for k in ks):
+        connection_file = kernel.argv[kernel.argv.index("--connection-file") + 1]
+        seen.transports.append(json.loads(Path(connection_file).read_text())["transport"])
     return seen
 
 
@@ -151,6 +156,9 @@ def test_each_student_has_a_server_and_a_kernel_of_their_own_from_the_wheel(a_cl
         assert kernel.parent == server.handle.pid
         assert kernel.exe == a_class.env_dir / "bin" / "sled-kernel"
     assert len(seen.database_dirs) == len(STUDENTS), seen.database_dirs
+    # Unix sockets, not TCP ports that servers starting kernels at once could
+    # both pick (see deploy/jupyterhub_config.py).
+    assert seen.transports == ["ipc"] * len(STUDENTS)
     assert any("configurable-http-proxy" in " ".join(p.argv) for p in seen.others), seen.others
 
 
@@ -186,6 +194,8 @@ def test_the_real_class_config_loads_on_top_of_the_tested_one(monkeypatch: pytes
     assert real.JupyterHub.ssl_cert and real.JupyterHub.ssl_key
     assert real.JupyterHub.spawner_class == "systemdspawner.SystemdSpawner"
     assert real.Spawner.mem_limit == "1G"
+    assert "--KernelManager.transport=ipc" in tested.Spawner.args
+    assert "--KernelManager.transport=ipc" in real.Spawner.args
     # what the real class does not change is the tested configuration's
     assert real.JupyterHub.db_url == tested.JupyterHub.db_url
     assert real.Spawner.default_url == "/lab"
@@ -212,3 +222,23 @@ def test_the_kubernetes_recipe_installs_the_wheel_on_docker_stacks() -> None:
     assert f"-t {image['name']}:{image['tag']}" in dockerfile
     assert values["singleuser"]["memory"]["limit"]
     assert values["proxy"]["https"]["enabled"] is True
+
+
+def test_every_server_start_gets_a_port_no_other_student_has_had() -> None:
+    """The hub keeps a stopped server's port for its next start and takes any
+    answer as `up`: two students on one port would reach each other's
+    server. The tested configuration hands out ports itself."""
+    from types import SimpleNamespace
+
+    config = PyFileConfigLoader("jupyterhub_config.py", path=str(ROOT / "deploy")).load_config()
+    hook = config.Spawner.pre_spawn_hook
+    spawners = [SimpleNamespace(user=SimpleNamespace(name=f"s{n}"), name="", port=0) for n in range(40)]
+    for spawner in spawners:
+        hook(spawner)
+    first = [s.port for s in spawners]
+    assert len(set(first)) == len(first) and all(1024 < p < 65536 for p in first)
+    for spawner in spawners[::2]:  # half the class restarts
+        hook(spawner)
+    again = [s.port for s in spawners]
+    assert len(set(again)) == len(again)
+    assert not set(again[::2]) & set(first[1::2])
