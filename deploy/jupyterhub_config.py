@@ -1,7 +1,7 @@
 """JupyterHub for a class on one machine, with the `sled` kernel.
 
 This is the configuration that tests/python/test_jupyterhub.py runs (a class
-of 5) and benches/hub_class.py (30). Run it with the jupyterhub of the
+of 5) and benches/jupyterhub_class.py (30). Run it with the jupyterhub of the
 environment where the sled-kernel wheel is installed (see the README, "A
 class on JupyterHub"):
 
@@ -84,7 +84,7 @@ c.SimpleLocalProcessSpawner.home_dir_template = str(homes / "{username}")
 # and releasing them, unaware of what the other students' servers are
 # picking at the same moment: when a class starts its kernels at once, two
 # kernels can get the same port, and then one fails to start and a server
-# talks to another student's kernel (benches/hub_class.py ran into it with
+# talks to another student's kernel (benches/jupyterhub_class.py ran into it with
 # 30 students). A Unix socket is a file named after its kernel's id, in the
 # student's runtime directory.
 c.Spawner.args = ["--KernelManager.transport=ipc"]

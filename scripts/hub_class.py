@@ -17,7 +17,7 @@ anything was wrong.
 The token must be allowed to create users, start and stop their servers and
 use them (scopes admin:users, admin:servers, access:servers): the `teacher`
 service of deploy/jupyterhub_config.py is. tests/python/test_jupyterhub.py
-and benches/hub_class.py run the same code on a hub they start with
+and benches/jupyterhub_class.py run the same code on a hub they start with
 `start_local_hub`. It needs tornado, nbformat and nbclient, which every
 Jupyter environment has.
 """

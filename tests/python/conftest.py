@@ -169,7 +169,7 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory, bare_env: dict[str, str]
     venv = new_venv(tmp_path_factory.mktemp("wheel-env") / "v", bare_env)
     # --no-compile: pip would byte-compile every module of JupyterLab's
     # dependencies, tens of seconds of CPU the tests do not need (Python
-    # compiles what it imports). benches/wheel.py times the plain install.
+    # compiles what it imports). benches/wheel_costs.py times the plain install.
     TIMINGS["pip install of the wheel into a fresh environment (s)"] = pip_install(
         venv / "bin" / "python", ["--no-compile", str(wheel)], bare_env
     )

@@ -346,6 +346,19 @@ def test_install_user_over_the_wheel_says_which_spec_jupyter_uses(
     assert not user_spec.exists()
 
 
+def test_pip_install_of_the_checkout_builds_and_installs_the_same(tmp_path: Path) -> None:
+    """`pip install .` in a clone, with cargo: maturin builds the wheel from
+    the release build already in target/ and installs it."""
+    venv = new_venv(tmp_path / "v", dict(os.environ))
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    pip_install(venv / "bin" / "python", ["--no-deps", str(ROOT)], env, timeout=900)
+    built = venv / "bin" / "sled-kernel"
+    assert built.read_bytes() == (ROOT / "target" / "release" / "sled-kernel").read_bytes()
+    spec = venv / "share" / "jupyter" / "kernels" / "sled"
+    assert sorted(p.name for p in spec.iterdir()) == SPEC_FILES
+    assert (spec / "kernel.json").read_bytes() == (COMMITTED_SPEC / "kernel.json").read_bytes()
+
+
 # ------------------------------------------------------------ bad input
 
 

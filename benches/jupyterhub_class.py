@@ -1,7 +1,7 @@
 """A class of 30 on one machine's JupyterHub, with the `sled` kernel and,
 in the same run, with ipykernel.
 
-    .venv/bin/python benches/hub_class.py [--students 30]
+    .venv/bin/python benches/jupyterhub_class.py [--students 30]
 
 The hub is the tested one (deploy/jupyterhub_config.py), the environment a
 fresh one with the wheel from dist/ and jupyterhub installed (kept in
@@ -37,8 +37,9 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "benches")]
 import hub_class  # noqa: E402
+from wheel_costs import the_wheel  # noqa: E402
 
 ENV_DIR = ROOT / "target" / "bench-hub-env"
 
@@ -60,13 +61,6 @@ PYTHON_LESSON = hub_class.Lesson(
     write_mine=lambda student: f"db['whoami:{student}'] = {student!r}",
     read_all="sorted(k for k in db if k.startswith('whoami:'))",
 )
-
-
-def the_wheel() -> Path:
-    wheels = sorted((ROOT / "dist").glob("sled_kernel-*.whl"))
-    if len(wheels) != 1:
-        sys.exit(f"bench: expected one dist/sled_kernel-*.whl, found {len(wheels)}: run scripts/build-wheel")
-    return wheels[0]
 
 
 def environment(wheel: Path) -> Path:

@@ -1,7 +1,7 @@
 """The wheel: how long a student's install takes, and what the kernelspec's
 start command costs.
 
-    .venv/bin/python benches/wheel.py [--rounds N] [--starts N]
+    .venv/bin/python benches/wheel_costs.py [--rounds N] [--starts N]
 
 Install: `python3 -m venv`, then `pip install dist/sled_kernel-*.whl` (with
 JupyterLab and everything it needs, as a student runs it), then the wheel
@@ -35,8 +35,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# compare.py (Session: start a kernel, time its first kernel_info_reply)
-# lives in bench/ until it moves into benches/.
+# compare.py (startup: start kernels in turns, time each to its first
+# kernel_info_reply) lives in bench/ until it moves into benches/.
 sys.path[:0] = [str(HERE), str(ROOT / "bench")]
 
 
@@ -81,19 +81,13 @@ def startups(venv: Path, starts: int, scratch: Path) -> dict[str, list[float]]:
     (bare_dir / "kernel.json").write_text(json.dumps(spec))
     # Both specs first on Jupyter's path (before .venv's own `sled`).
     os.environ["JUPYTER_PATH"] = os.pathsep.join([str(scratch / "specs"), str(venv / "share" / "jupyter")])
-    from compare import Session, Subject
+    from compare import Subject, startup
     from jupyter_client.kernelspec import KernelSpecManager
 
     found = KernelSpecManager().find_kernel_specs()
     assert Path(found["sled"]) == wheel_spec, found["sled"]
     subjects = [Subject("wheel spec (sh guard)", "sled", "get k"), Subject("bare binary", "sled-bare", "get k")]
-    times: dict[str, list[float]] = {s.label: [] for s in subjects}
-    for _ in range(starts):
-        for subject in subjects:
-            session = Session(subject)
-            times[subject.label].append(session.start())
-            session.stop()
-    return times
+    return startup(subjects, starts)
 
 
 def exec_costs(venv: Path, runs: int) -> dict[str, list[float]]:
