@@ -114,7 +114,7 @@ pub const WHEEL_PROGRAM: &str = "{resource_dir}/../../../../bin/sled-kernel";
 /// On Unix the command is a short `/bin/sh` guard in front of the
 /// program: when the program is there, the shell `exec`s it at once (the
 /// kernel keeps the shell's process id, so signals and shutdown work as
-/// without it, and start-up costs about a millisecond more); when it is
+/// without it, and start-up costs under a millisecond more); when it is
 /// gone, the shell writes what to run to stderr, which is the log of the
 /// Jupyter server that tried to start it, and exits with 127. Without the
 /// guard the server would only log a `FileNotFoundError`.
