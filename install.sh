@@ -29,6 +29,11 @@ TEST_PACKAGES=(
   # drives the system Chromium in tests/python/test_jupyterlab.py; the
   # browsers Playwright could download are never used (no `playwright install`)
   "playwright>=1.40,<2"
+  # the wheel tests: maturin builds it (scripts/build-wheel), auditwheel
+  # checks its manylinux tag, psutil finds the processes a server started
+  "maturin>=1.9,<2"
+  "auditwheel>=6,<7"
+  "psutil>=5.9,<8"
   # the terminal frontend: tests/python/test_console.py types `exit` into it
   "jupyter_console>=6.6,<7"
 )
@@ -83,7 +88,8 @@ have_all() {
   [ -z "$(comm -23 <(printf '%s\n' "$wanted") <(sort "$stamp"))" ] || return 1
   "$PY" -c 'import jupyterlab, jupyter_client, nbclient, nbformat' 2>/dev/null || return 1
   if printf '%s\n' "${packages[@]}" | grep -q '^pytest'; then
-    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright, jupyter_console' 2>/dev/null || return 1
+    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright, psutil, jupyter_console' 2>/dev/null || return 1
+    [ -x "$VENV/bin/maturin" ] && [ -x "$VENV/bin/auditwheel" ] || return 1
   fi
 }
 if have_all; then
@@ -95,15 +101,24 @@ else
   mv "$stamp.new" "$stamp"
 fi
 
-step "Pygments lexer for sled-kv cells (python/): highlighted nbconvert exports"
-# Installed editable, so it follows this checkout; skipped when already so.
-if "$PY" - "$ROOT/python" <<'PYEOF' 2>/dev/null; then
-import os, sys, sled_kv_lexer
-sys.exit(0 if os.path.realpath(sled_kv_lexer.__file__).startswith(os.path.realpath(sys.argv[1])) else 1)
+step "The wheel's Python half (python-src/): the sled-kv Pygments lexer, editable"
+# Installed editable (python-src/pyproject.toml), so it follows this checkout.
+# The lexer used to be its own package, sled-kv-lexer; an old copy would
+# break every Pygments lookup, so it goes.
+if "$PY" -m pip show --quiet sled-kv-lexer >/dev/null 2>&1; then
+  "$PY" -m pip uninstall --quiet --yes sled-kv-lexer
+fi
+if "$PY" - "$ROOT/python-src" <<'PYEOF' 2>/dev/null; then
+import os, sys
+from importlib.metadata import entry_points
+import sled_kernel.lexer
+here = os.path.realpath(sled_kernel.lexer.__file__).startswith(os.path.realpath(sys.argv[1]))
+found = [e.value for e in entry_points(group="pygments.lexers") if e.name == "sled-kv"]
+sys.exit(0 if here and found == ["sled_kernel.lexer:SledKvLexer"] else 1)
 PYEOF
-  echo "sled-kv lexer already installed"
+  echo "sled_kernel already installed from python-src/"
 else
-  "$PY" -m pip install --quiet --disable-pip-version-check --editable "$ROOT/python"
+  "$PY" -m pip install --quiet --disable-pip-version-check --editable "$ROOT/python-src"
 fi
 
 step "Registering the kernel in .venv: sled-kernel install --sys-prefix"
@@ -113,9 +128,13 @@ VIRTUAL_ENV="$VENV" CONDA_PREFIX="" "$KERNEL_BIN" install --sys-prefix
 import os, sys
 from jupyter_client.kernelspec import KernelSpecManager
 spec = KernelSpecManager().get_kernel_spec("sled")
-if os.path.realpath(spec.argv[0]) != os.path.realpath(sys.argv[1]):
+# kernel.json runs `/bin/sh -c GUARD PROGRAM ARGS...` (the guard says what to
+# do when PROGRAM is gone); older specs run PROGRAM directly.
+argv = spec.argv
+program = argv[3] if argv[:2] == ["/bin/sh", "-c"] else argv[0]
+if os.path.realpath(program) != os.path.realpath(sys.argv[1]):
     sys.exit(f"install.sh: Jupyter in .venv finds a `sled` kernel in {spec.resource_dir} "
-             f"that runs {spec.argv[0]}, not {sys.argv[1]}; remove it with "
+             f"that runs {program}, not {sys.argv[1]}; remove it with "
              "`jupyter kernelspec remove sled` and run ./install.sh again")
 print(f"jupyter finds: sled -> {spec.resource_dir}")
 PYEOF

@@ -294,7 +294,7 @@ def python_dict_load(session: Session, keys: int) -> dict:
 # ---- report -------------------------------------------------------------------
 
 
-CACHE_MIB = 64  # the session database's page cache (kernel/interpreter/session.rs)
+CACHE_MIB = 64  # the session database's page cache (kernel/interpreter/running/session.rs)
 
 
 def table(result: dict) -> tuple[list[str], list[tuple[str, str, bool]]]:

@@ -9,7 +9,8 @@ Cargo decides where they are (CARGO_TARGET_DIR, `build.target-dir` in a
 cargo config, `--target`), so nothing here assumes `target/release`.
 Cargo's own messages and errors go to stderr as usual.
 
-install.sh, benches/ and the Python tests' conftest.py use it.
+install.sh and benches/ use it; the Python tests' conftest.py asks it for
+the target directory.
 """
 
 from __future__ import annotations

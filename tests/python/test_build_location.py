@@ -15,7 +15,7 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpecManager
 
 from cargo_executable import build
-from conftest import KERNEL_BIN, ROOT
+from conftest import KERNEL_BIN, ROOT, spec_program
 
 
 def elsewhere(tmp_path: Path) -> Path:
@@ -48,7 +48,7 @@ def test_install_sh_registers_the_binary_cargo_built_under_cargo_target_dir(tmp_
         # kernelspec holds its resolved path).
         assert f"built {wanted}" in done.stdout, done.stdout
         spec = KernelSpecManager().get_kernel_spec("sled")
-        assert os.path.realpath(spec.argv[0]) == os.path.realpath(wanted), spec.argv
+        assert os.path.realpath(spec_program(spec.argv)) == os.path.realpath(wanted), spec.argv
     finally:
         # Register this checkout's usual build again for the tests after this.
         env.pop("CARGO_TARGET_DIR")
@@ -58,5 +58,5 @@ def test_install_sh_registers_the_binary_cargo_built_under_cargo_target_dir(tmp_
             [str(ROOT / "install.sh"), "--no-demo"],
             env=env, capture_output=True, text=True, timeout=900, check=True,
         )
-    restored = KernelSpecManager().get_kernel_spec("sled").argv[0]
+    restored = spec_program(KernelSpecManager().get_kernel_spec("sled").argv)
     assert os.path.realpath(restored) == os.path.realpath(KERNEL_BIN)
