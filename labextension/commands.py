@@ -30,19 +30,12 @@ NOTE = (
 )
 
 
-def kernel_syntax(kernel_name: str = "sled", timeout: float = 30) -> dict[str, str]:
-    """Every name the kernel completes at the start of a line, mapped to the
-    first line of its `%help`: the command's syntax."""
-    from jupyter_client.manager import start_new_kernel
-
-    km, kc = start_new_kernel(kernel_name=kernel_name)
-    try:
-        kc.complete("", 0)
-        names = kc.get_shell_msg(timeout=timeout)["content"]["matches"]
-        return {name: help_text(kc, name, timeout).splitlines()[0].strip() for name in names}
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+def kernel_syntax(kc, timeout: float = 30) -> dict[str, str]:
+    """Every name the kernel behind the client `kc` completes at the start of
+    a line, mapped to the first line of its `%help`: the command's syntax."""
+    kc.complete("", 0)
+    names = kc.get_shell_msg(timeout=timeout)["content"]["matches"]
+    return {name: help_text(kc, name, timeout).splitlines()[0].strip() for name in names}
 
 
 def help_text(kc, name: str, timeout: float) -> str:
@@ -75,8 +68,15 @@ def render(syntax: dict[str, str]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    from jupyter_client.manager import start_new_kernel
+
     check = "--check" in argv
-    syntax = kernel_syntax()
+    km, kc = start_new_kernel(kernel_name="sled")
+    try:
+        syntax = kernel_syntax(kc)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
     if check:
         if COMMANDS_JSON.exists() and stored_syntax() == syntax:
             print(f"{COMMANDS_JSON} matches the kernel ({len(syntax)} names)")

@@ -9,8 +9,9 @@ read the error, restart the kernel from the menu and run everything again.
 JupyterLab serves a scratch copy of notebooks/ (stripped of its stored
 outputs, so every output on the page comes from this run) with scratch
 Jupyter config, data and runtime dirs; only what ./install.sh put in .venv
-(the `sled` kernelspec, the highlighting extension) is shared. The kernels get a scratch TMPDIR, so their database directories can
-be checked. Screenshots go to tests/artifacts/ (git-ignored).
+(the `sled` kernelspec, the highlighting extension) is shared. The kernels
+get a scratch TMPDIR, so their database directories can be checked.
+Screenshots go to tests/artifacts/ (git-ignored).
 
 The last test is about the editor: the jupyterlab-sled-kv extension's
 highlighting of typed cells and `%%rust` cells, and, with it disabled, the
@@ -874,7 +875,8 @@ TYPED = [
 # its colour and its font weight. textContent-based, so off-screen cells count.
 READ_HIGHLIGHTS_JS = """
 () => Array.from(document.querySelectorAll(
-  '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell .jp-InputArea-editor')).map(editor => {
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell .jp-InputArea-editor'))
+  .map(editor => {
   const content = editor.querySelector('.cm-content');
   return {
     language: content ? content.getAttribute('data-language') : null,
@@ -976,9 +978,9 @@ def wait_for_language(page, language: str) -> list[dict]:
     """Every code cell's editor in `language`, then the highlights."""
     page.wait_for_function(
         """(language) => {
-          const all = document.querySelectorAll(
-            '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell .jp-InputArea-editor .cm-content');
-          return all.length > 0 && Array.from(all).every(c => c.getAttribute('data-language') === language);
+          const all = Array.from(document.querySelectorAll(
+            '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell .cm-content'));
+          return all.length > 0 && all.every(c => c.getAttribute('data-language') === language);
         }""",
         arg=language,
         timeout=UI_STEP * 1000,
@@ -1012,7 +1014,8 @@ def type_new_cell(page, lines: list[str], typed: bool = True) -> int:
         """([n, text]) => {
           const cell = document.querySelectorAll(
             '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell')[n];
-          return cell && Array.from(cell.querySelectorAll('.cm-line')).map(l => l.textContent.trim()).join('\\n') === text;
+          const lines = cell ? Array.from(cell.querySelectorAll('.cm-line')) : [];
+          return lines.map(l => l.textContent.trim()).join('\\n') === text;
         }""",
         arg=[count, "\n".join(lines)],
         timeout=UI_STEP * 1000,
@@ -1044,6 +1047,11 @@ def test_cells_are_highlighted_as_sled_kv(
     shell mode), so strings and comments are coloured as before."""
     for stale in (SHOT_HIGHLIGHT, SHOT_RUST, SHOT_FALLBACK):
         stale.unlink(missing_ok=True)
+    installed = lab_prefix / "share" / "jupyter" / "labextensions" / EXTENSION
+    assert (installed / "package.json").exists(), (
+        f"{EXTENSION} is not installed in {lab_prefix}: ./install.sh builds it with"
+        " labextension/build (which needs node and npm) and links it there"
+    )
     listing = start_jupyter(jupyterlab, lab_prefix, "labextension", "list")
     page = browser.page
     open_without_running(page, jupyterlab, RUST_LESSON)
@@ -1103,7 +1111,7 @@ def test_cells_are_highlighted_as_sled_kv(
     at = type_new_cell(page, entered, typed=False)
     lines = wait_for_language(page, "sled-kv")[at]["lines"]
     wrong = []
-    for name, line in zip(entered, lines):
+    for name, line in zip(entered, lines, strict=True):
         first = line[0]
         want = magic.cls if name.startswith("%") else command.cls
         if first.text != name.split()[0] or first.cls != want:

@@ -7,13 +7,24 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Iterator
 from types import ModuleType
 
+import pytest
 from jupyter_client.manager import start_new_kernel
 
 from conftest import ROOT
 
 LABEXTENSION = ROOT / "labextension"
+
+
+@pytest.fixture(scope="module")
+def kc() -> Iterator:
+    """A client of one `sled` kernel for the tests of this file."""
+    km, client = start_new_kernel(kernel_name="sled")
+    yield client
+    client.stop_channels()
+    km.shutdown_kernel(now=True)
 
 
 def commands_module() -> ModuleType:
@@ -26,9 +37,9 @@ def commands_module() -> ModuleType:
     return module
 
 
-def test_the_highlighter_knows_every_command_of_the_kernel() -> None:
+def test_the_highlighter_knows_every_command_of_the_kernel(kc) -> None:
     commands = commands_module()
-    kernel = commands.kernel_syntax()
+    kernel = commands.kernel_syntax(kc)
     stored = commands.stored_syntax()
     assert "insert" in kernel and "%reset" in kernel and "tx" in kernel, kernel
     problems = [f"missing: {name} ({kernel[name]})" for name in sorted(kernel.keys() - stored)]
@@ -46,14 +57,9 @@ def test_the_highlighter_knows_every_command_of_the_kernel() -> None:
     )
 
 
-def test_the_kernel_names_the_extensions_language_with_a_shell_fallback() -> None:
-    km, kc = start_new_kernel(kernel_name="sled")
-    try:
-        kc.kernel_info()
-        info = kc.get_shell_msg(timeout=20)["content"]["language_info"]
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+def test_the_kernel_names_the_extensions_language_with_a_shell_fallback(kc) -> None:
+    kc.kernel_info()
+    info = kc.get_shell_msg(timeout=20)["content"]["language_info"]
     # JupyterLab resolves an object by name, then by mime type: the name is
     # the extension's language, the mime type the shell mode's.
     assert info["codemirror_mode"] == {"name": "sled-kv", "mime": "text/x-sh"}, info
