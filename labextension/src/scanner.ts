@@ -192,41 +192,46 @@ export class Scanner {
     this.pos = end;
   }
 
-  /** One statement: a command word and what follows it on its line. */
+  /**
+   * One statement: a command word and what follows it on its line. After
+   * `%time` or `expect` that is another command word, and so on.
+   */
   private statement(): void {
-    const from = this.pos;
-    this.word();
-    const to = this.pos;
-    const name = this.text.slice(from, to).toLowerCase();
-    const command = formAt(this.text, from) === 'bare' ? this.table.get(name) : undefined;
-    if (!command) {
-      const rustMagic = name === RUST_MAGIC;
-      if (rustMagic) {
-        this.push(Kind.Magic, from, to);
-      } else {
-        // Not a command (the kernel says which it might be): plain, or
-        // coloured by its form when it is quoted or hex.
-        this.rangeWord(from, to, 'other');
-      }
-      this.args({ command: null, rustMagic, index: 0, afterLimit: false, afterCompare: false });
-      return;
-    }
-    this.push(command.block ? Kind.Block : command.magic ? Kind.Magic : Kind.Command, from, to);
-    if (command.shape === 'text') {
-      this.restOfLine();
-    } else if (command.shape === 'line') {
-      this.skipInlineSpace();
-      const next = this.text[this.pos];
-      if (this.pos >= this.end || next === '\n') {
+    for (;;) {
+      const from = this.pos;
+      this.word();
+      const to = this.pos;
+      const name = this.text.slice(from, to).toLowerCase();
+      const command = formAt(this.text, from) === 'bare' ? this.table.get(name) : undefined;
+      if (!command) {
+        const rustMagic = name === RUST_MAGIC;
+        if (rustMagic) {
+          this.push(Kind.Magic, from, to);
+        } else {
+          // Not a command (the kernel says which it might be): plain, or
+          // coloured by its form when it is quoted or hex.
+          this.rangeWord(from, to, 'other');
+        }
+        this.args({ command: null, rustMagic, index: 0, afterLimit: false, afterCompare: false });
         return;
       }
-      if (next === '#') {
-        this.comment();
-      } else {
-        this.statement();
+      this.push(command.block ? Kind.Block : command.magic ? Kind.Magic : Kind.Command, from, to);
+      if (command.shape === 'text') {
+        this.restOfLine();
+        return;
       }
-    } else {
-      this.args({ command, rustMagic: false, index: 0, afterLimit: false, afterCompare: false });
+      if (command.shape === 'words') {
+        this.args({ command, rustMagic: false, index: 0, afterLimit: false, afterCompare: false });
+        return;
+      }
+      this.skipInlineSpace();
+      if (this.pos >= this.end || this.text[this.pos] === '\n') {
+        return;
+      }
+      if (this.text[this.pos] === '#') {
+        this.comment();
+        return;
+      }
     }
   }
 
