@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build sled-kernel, give it a Jupyter environment in .venv, register the
 # kernel there and run the first lesson notebook, so you can see it work.
-# Needs only the Rust toolchain (cargo) and python3. Safe to run again:
-# a second run skips whatever is already done.
+# Needs the Rust toolchain (cargo) and python3, and node/npm to build the
+# JupyterLab highlighting extension (skipped with a note when they are
+# missing). Safe to run again: a second run skips whatever is already done.
 #
 #   ./install.sh                  all of the above
 #   ./install.sh --no-demo        skip running the notebook at the end
@@ -45,7 +46,7 @@ for arg in "$@"; do
     --no-demo) demo=0 ;;
     --test-packages) packages+=("${TEST_PACKAGES[@]}") ;;
     -h | --help)
-      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -119,6 +120,30 @@ PYEOF
   echo "sled_kernel already installed from python-src/"
 else
   "$PY" -m pip install --quiet --disable-pip-version-check --editable "$ROOT/python-src"
+fi
+
+step "JupyterLab extension jupyterlab-sled-kv (labextension/): sled-kv highlighting"
+# labextension/build rebuilds it only when its sources changed (node and npm
+# are needed only then); .venv gets a link to the built directory, so a
+# rebuild shows up in JupyterLab without installing again.
+EXT_BUILT="$ROOT/python/data/share/jupyter/labextensions/jupyterlab-sled-kv"
+EXT_LINK="$VENV/share/jupyter/labextensions/jupyterlab-sled-kv"
+ext_status=0
+labextension/build || ext_status=$?
+if [ "$ext_status" = 0 ]; then
+  if [ "$(readlink "$EXT_LINK" 2>/dev/null)" != "$EXT_BUILT" ]; then
+    mkdir -p "$(dirname "$EXT_LINK")"
+    rm -rf "$EXT_LINK"
+    ln -s "$EXT_BUILT" "$EXT_LINK"
+  fi
+  echo "JupyterLab in .venv loads it from ${EXT_BUILT#"$ROOT"/}"
+elif [ "$ext_status" = 3 ]; then
+  # No node/npm: the kernel works without it; cells are highlighted with
+  # JupyterLab's shell mode until the extension is built.
+  echo "install.sh: skipped the highlighting extension (see above); JupyterLab will colour" \
+    "cells with its shell mode" >&2
+else
+  die "labextension/build failed (exit $ext_status)"
 fi
 
 step "Registering the kernel in .venv: sled-kernel install --sys-prefix"
