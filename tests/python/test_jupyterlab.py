@@ -1230,6 +1230,17 @@ def test_cells_are_highlighted_as_sled_kv(
             wrong.append(f"{name!r} -> {first}")
     assert not wrong, "names not highlighted as commands/magics:\n" + "\n".join(wrong)
 
+    # `expect LINE OP VALUE`: every comparison the kernel's parser knows ends
+    # the checked line the way `==` does, and the word after it is a value.
+    ops = ["==", "!=", "<", "<=", ">", ">="]
+    at = type_new_cell(page, [f"expect get todo:004 {op} 3" for op in ops], typed=False)
+    lines = wait_for_language(page, "sled-kv")[at]["lines"]
+    compared = {op: piece(line, op).cls for op, line in zip(ops, lines, strict=True)}
+    assert compared["=="] and set(compared.values()) == {compared["=="]}, compared
+    assert compared["=="] not in (command.cls, key.cls, string.cls), (compared, styles)
+    values = {piece(line, "3").cls for line in lines}
+    assert len(values) == 1 and piece(lines[0], "todo:004").cls == key.cls, lines
+
     # `%%rust` cells: the marker a magic, the rest Rust (a Rust keyword is a
     # keyword; a method that shares a command's name is not a command).
     rust = [c for c in cells if c["lines"] and line_text(c["lines"][0]) == "%%rust"]
