@@ -37,6 +37,8 @@ TEST_PACKAGES=(
   "psutil>=5.9,<8"
   # the terminal frontend: tests/python/test_console.py types `exit` into it
   "jupyter_console>=6.6,<7"
+  # grades the lessons' exercises in tests/python/test_nbgrader.py
+  "nbgrader>=0.9.6,<0.10"
 )
 
 demo=1
@@ -89,7 +91,7 @@ have_all() {
   [ -z "$(comm -23 <(printf '%s\n' "$wanted") <(sort "$stamp"))" ] || return 1
   "$PY" -c 'import jupyterlab, jupyter_client, nbclient, nbformat' 2>/dev/null || return 1
   if printf '%s\n' "${packages[@]}" | grep -q '^pytest'; then
-    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright, psutil, jupyter_console' 2>/dev/null || return 1
+    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright, psutil, jupyter_console, nbgrader' 2>/dev/null || return 1
     [ -x "$VENV/bin/maturin" ] && [ -x "$VENV/bin/auditwheel" ] || return 1
   fi
 }

@@ -12,6 +12,12 @@ the kernel.
 twice gives the same bytes: no per-cell timings, no kernel version noise.
 `tests/python/test_notebooks.py` uses the same functions to check that a
 fresh run still prints what the stored notebook shows.
+
+A cell tagged `kills-kernel` (lesson 04's `%crash`) must kill the kernel:
+the run notes the death, restarts the kernel as JupyterLab would, and goes
+on with the next cell. Such a cell keeps no outputs (what reaches the
+frontend before the process dies is a matter of timing), and a kernel that
+survives it is an error.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import ensure_async, run_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -52,6 +60,16 @@ def read(path: Path) -> nbformat.NotebookNode:
 
 # A Rust cell may compile (the first one builds sled): give it minutes.
 RUST_CELL_TIMEOUT = 600
+# The tag of a cell that kills its kernel on purpose (`%crash`).
+KILLS_KERNEL = "kills-kernel"
+
+
+class KernelSurvived(RuntimeError):
+    """A cell tagged `kills-kernel` ran and the kernel was still alive."""
+
+
+def tags(cell: nbformat.NotebookNode) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
 
 
 def execute(nb: nbformat.NotebookNode, cell_timeout: int = 60) -> nbformat.NotebookNode:
@@ -62,17 +80,53 @@ def execute(nb: nbformat.NotebookNode, cell_timeout: int = 60) -> nbformat.Noteb
         is_rust = cell.source.lstrip().startswith("%%rust")
         return RUST_CELL_TIMEOUT if is_rust else cell_timeout
 
+    # Streams are joined below, in the order the kernel sent them; nbclient's
+    # own coalescing moves stdout ahead of stderr, which is not what a
+    # frontend shows.
     client = NotebookClient(
         fresh,
         kernel_name=KERNEL_NAME,
         timeout_func=timeout_for,
         startup_timeout=60,
         record_timing=False,
-        coalesce_streams=True,
+        coalesce_streams=False,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
-    client.execute()
+    run_sync(_run_cells)(client)
+    for cell in fresh.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.from_dict(out) for out in _merged_streams(cell.outputs)]
     return fresh
+
+
+async def _run_cells(client: NotebookClient) -> None:
+    """What `NotebookClient.execute` does, plus restarts after `kills-kernel` cells."""
+    client.reset_execution_trackers()
+    async with client.async_setup_kernel():
+        info = await client.async_wait_for_reply(await ensure_async(client.kc.kernel_info()))
+        if info is not None and "language_info" in info["content"]:
+            client.nb.metadata["language_info"] = info["content"]["language_info"]
+        for index, cell in enumerate(client.nb.cells):
+            if cell.cell_type != "code":
+                continue
+            count = client.code_cells_executed + 1
+            if KILLS_KERNEL not in tags(cell):
+                await client.async_execute_cell(cell, index, execution_count=count)
+                continue
+            try:
+                await client.async_execute_cell(cell, index, execution_count=count)
+            except DeadKernelError:
+                pass
+            else:
+                raise KernelSurvived(
+                    f"cell {index} is tagged {KILLS_KERNEL!r}, but the kernel was alive after it"
+                )
+            # As JupyterLab's server does: the same kernel, started again.
+            cell.outputs = []
+            cell.execution_count = None
+            await client.km.restart_kernel(now=True)
+            await client.kc.wait_for_ready(timeout=60)
+            client.code_cells_executed = 0
 
 
 def _text(value: Any) -> str:

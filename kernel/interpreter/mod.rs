@@ -10,7 +10,7 @@
 //!   arguments, parser); no sled here;
 //! * `running`: commands run against the session database, each giving an
 //!   `Effect` (the dispatcher, the KV operations, blocks, files, magics,
-//!   expect, watches, the session and its lock owner);
+//!   `%crash`, expect, watches, the session and its lock owner);
 //! * `showing`: effects as mime bundles (render, the `%draw` picture, help,
 //!   progress bars); no sled here either;
 //! * `assisting`: Tab and Shift+Tab (complete, inspect).

@@ -7,7 +7,9 @@
  * double-quoted with escapes, `b"byte strings"` or 'single-quoted'; a quoted
  * word may run over line breaks; `a..b` and `a..=b` are one word; a `#` that
  * starts a word begins a comment. `echo`, `warn` and `abort` take the rest of
- * their line as it is, and `%time`, `expect` are followed by another command.
+ * their line as it is, and `%time`, `expect` are followed by another command;
+ * in an `expect` line the first comparison word (`==`, `!=`, `<`, `<=`, `>`,
+ * `>=`) ends the checked command and a value follows it.
  * A cell whose first non-blank line is `%%rust` holds Rust from its second line.
  *
  * Scanning never fails: unfinished or wrong text is still coloured as far as
@@ -50,6 +52,8 @@ const RUST_CELL = '%%rust';
 const RUST_MAGIC = '%rust';
 
 const NUMBER = /^-?\d+(\.\d+)?$/;
+/** The comparisons of `expect LINE OP VALUE`, as the kernel's parser has them. */
+const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
 const ESCAPE = /\\(x[0-9A-Fa-f]{2}|u\{[0-9A-Fa-f]{1,6}\}|[nrt0\\"'])/y;
 
 function isSpace(c: string): boolean {
@@ -91,6 +95,8 @@ interface IArgs {
   readonly rustMagic: boolean;
   index: number;
   afterLimit: boolean;
+  /** Inside `expect …`, where a comparison word ends the checked command. */
+  readonly expecting: boolean;
   afterCompare: boolean;
 }
 
@@ -197,6 +203,7 @@ export class Scanner {
    * `%time` or `expect` that is another command word, and so on.
    */
   private statement(): void {
+    let expecting = false;
     for (;;) {
       const from = this.pos;
       this.word();
@@ -212,16 +219,31 @@ export class Scanner {
           // coloured by its form when it is quoted or hex.
           this.rangeWord(from, to, 'other');
         }
-        this.args({ command: null, rustMagic, index: 0, afterLimit: false, afterCompare: false });
+        this.args({
+          command: null,
+          rustMagic,
+          index: 0,
+          afterLimit: false,
+          expecting,
+          afterCompare: false
+        });
         return;
       }
       this.push(command.block ? Kind.Block : command.magic ? Kind.Magic : Kind.Command, from, to);
+      expecting = expecting || name === 'expect';
       if (command.shape === 'text') {
         this.restOfLine();
         return;
       }
       if (command.shape === 'words') {
-        this.args({ command, rustMagic: false, index: 0, afterLimit: false, afterCompare: false });
+        this.args({
+          command,
+          rustMagic: false,
+          index: 0,
+          afterLimit: false,
+          expecting,
+          afterCompare: false
+        });
         return;
       }
       this.skipInlineSpace();
@@ -267,8 +289,8 @@ export class Scanner {
     const text = this.text.slice(from, to);
     const lower = text.toLowerCase();
     const command = state.command;
-    if (text === '==' && !state.afterCompare) {
-      // `expect LINE == VALUE`
+    if (state.expecting && !state.afterCompare && COMPARISONS.has(text)) {
+      // `expect LINE OP VALUE`
       state.afterCompare = true;
       this.push(Kind.CompareOp, from, to);
       return;

@@ -43,6 +43,8 @@ class SledKvLexer(RegexLexer):
             (r"0x[0-9A-Fa-f]*\b", Number.Hex),
             (r"-?\d+(\.\d+)?\b(?![^\s\"'])", Number),
             (r"\.\.=?|==|!=", Operator),
+            # expect's order comparisons, as whole words (`<missing>` is a value)
+            (r"(<=|>=|<|>)(?=[ \t]|$|\n)", Operator),
             (r"(limit|rev)(?=[ \t]|$|\n)", Keyword.Pseudo),
             (r"[^\s\"'#]+?(?=\.\.|\s|$|#)", Name.Variable),
             (r"[^\s\"'#]+", Name.Variable),

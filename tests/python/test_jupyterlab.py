@@ -112,6 +112,40 @@ LESSON: list[dict[str, Any]] = [
         "lines": ["final keys (sorted):"],
         "keys": ["note:042", "todo:002", "todo:003"],
     },
+    {
+        "source": "contains_key todo:001\nlen",
+        "lines": ["contains_key todo:001 -> false", "len -> 3"],
+    },
+    {
+        "source": 'expect get todo:002 == "lift legs"\n'
+        "expect contains_key todo:001 == false\n"
+        "expect len == 3",
+        "lines": [
+            '✓ get todo:002 == "lift legs"',
+            "✓ contains_key todo:001 == false",
+            "✓ len == 3",
+        ],
+    },
+    # rendered as markdown: any output without an error will do
+    {"source": "%help contains_key"},
+    # the exercise, with its model answer, and its checks
+    {
+        "source": "### BEGIN SOLUTION\n"
+        "remove note:042\n"
+        'insert todo:004 "water plants"\n'
+        "### END SOLUTION",
+        "lines": ['remove note:042 (was "GTA loads slow")', 'put todo:004 = "water plants"'],
+    },
+    {
+        "source": "expect contains_key note:042 == false\n"
+        'expect get todo:004 == "water plants"\n'
+        "expect len == 3",
+        "lines": [
+            "✓ contains_key note:042 == false",
+            '✓ get todo:004 == "water plants"',
+            "✓ len == 3",
+        ],
+    },
 ]
 
 # Every code cell of the open notebook, as rendered: prompt, source, and per
@@ -346,7 +380,10 @@ def kill_group(proc: subprocess.Popen) -> None:
 def scratch_notebooks(target: Path) -> None:
     """Copy notebooks/ to `target`, with every stored output and execution
     count removed from the copies."""
-    shutil.copytree(ROOT / "notebooks", target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    # (crash-demo is the database lesson 04 leaves next to the lessons)
+    shutil.copytree(
+        ROOT / "notebooks", target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "crash-demo")
+    )
     for path in target.glob("*.ipynb"):
         nb = json.loads(path.read_text())
         for cell in nb["cells"]:
@@ -569,7 +606,7 @@ def describe(cell: dict) -> str:
 
 
 def check_lesson(cells: list[dict]) -> list[str]:
-    """What is wrong with the six lesson cells: each must be numbered in
+    """What is wrong with the lesson's cells: each must be numbered in
     order from 1 and show the lesson's results. Returns the problems found."""
     lesson = cells[: len(LESSON)]
     assert [c["source"] for c in lesson] == [step["source"] for step in LESSON], (
@@ -610,6 +647,17 @@ def check_lesson(cells: list[dict]) -> list[str]:
                     f"{where}: not exactly the keys {step['keys']}, in order; the output is {shown}"
                 )
     return problems
+
+
+def wait_for_cells(page, n: int) -> list[dict]:
+    """The code cells, once at least `n` are on the page: JupyterLab attaches
+    the cells of a long notebook a few at a time."""
+
+    def attached() -> list[dict] | None:
+        cells = read_cells(page)
+        return cells if len(cells) >= n else None
+
+    return wait_for(attached, PAGE_LOAD, f"{n} code cells on the page")
 
 
 def run_all(page, server: JupyterLab) -> list[dict]:
@@ -675,7 +723,7 @@ def walk_through_lesson(server: JupyterLab, browser: Browser, problems: list[str
     )
     first_db = wait_for(server.database_dirs, KERNEL_READY, "the kernel's database directory")
     assert len(first_db) == 1, first_db
-    before = read_cells(page)
+    before = wait_for_cells(page, len(LESSON))
     assert len(before) == len(LESSON), [c["source"] for c in before]
     assert not any(c["outputs"] or c["prompt"] != "[ ]:" for c in before), (
         "the scratch copy should start without outputs or numbers"
@@ -816,7 +864,7 @@ def test_live_table_picture_and_failing_cells_in_jupyterlab(
 ) -> None:
     """Lesson 05's live table is redrawn in its own cell by later cells
     (update_display_data reaching JupyterLab), and `%draw` renders as SVG;
-    lesson 03's cells tagged `raises-exception` fail without stopping Run All."""
+    lesson 03's cell tagged `raises-exception` fails without stopping Run All."""
     from playwright.sync_api import expect
 
     page = browser.page
@@ -843,15 +891,70 @@ def test_live_table_picture_and_failing_cells_in_jupyterlab(
         SHOT_LEADERBOARD.unlink(missing_ok=True)
         page.screenshot(path=str(SHOT_LEADERBOARD), full_page=True)
     else:
+        # the one transaction that aborts after two writes; Run All goes on
         failed = [
             c["source"].splitlines()[0]
             for c in cells
-            if "TransactionAborted" in output_text(c) or "UnknownCommand" in output_text(c)
+            if any("stderr" in o["mime"] for o in c["outputs"])
         ]
-        assert failed == ["batch", "transaction"], [describe(c) for c in cells]
+        assert failed == ["transaction"], [describe(c) for c in cells]
         last = cells[-1]
-        assert '✓ get stock:plums == "7"' in output_text(last), describe(last)
+        assert '✓ get user:003 == "Cy, Oslo"' in output_text(last), describe(last)
     assert not browser.errors, f"uncaught JavaScript errors on the page: {browser.errors}"
+
+
+@pytest.mark.timeout(150)
+def test_crash_restarts_the_kernel_in_jupyterlab(browser: Browser, jupyterlab: JupyterLab) -> None:
+    """Lesson 04's `%crash` cell kills the kernel process during Run All:
+    JupyterLab says the kernel died, its server starts a new one, and the
+    next cell, run by hand, finds what the flush before the crash kept."""
+    from playwright.sync_api import expect
+
+    page = browser.page
+    page.goto(jupyterlab.url("lab/tree/04-durability.ipynb"), timeout=PAGE_LOAD * 1000)
+    notebook = page.locator(".jp-NotebookPanel .jp-Notebook")
+    indicator = page.locator(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator")
+    expect(notebook).to_be_visible(timeout=PAGE_LOAD * 1000)
+    expect(indicator).to_have_attribute("data-status", "idle", timeout=KERNEL_READY * 1000)
+    [first_kernel] = wait_for(jupyterlab.kernels, KERNEL_READY, "the sled kernel process")
+    stored = json.loads((jupyterlab.root_dir / "04-durability.ipynb").read_text())
+    code_cells = sum(c["cell_type"] == "code" for c in stored["cells"])
+    sources = [c["source"] for c in wait_for_cells(page, code_cells)]
+    crash = next(i for i, s in enumerate(sources) if s.rstrip().endswith("%crash"))
+
+    menu(page, "Run", "runmenu:run-all")
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("died", timeout=RUN_ALL * 1000)
+    wait_for(lambda: not first_kernel.alive(), SHUTDOWN, "the crashed kernel to be gone")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    expect(dialog).to_have_count(0)
+    wait_for(
+        lambda: (k := jupyterlab.kernels()) and first_kernel not in k,
+        KERNEL_READY,
+        "JupyterLab's server to start a new kernel",
+    )
+    # Neither the toolbar's execution indicator nor the server's
+    # execution_state is a reliable sign after an automatic restart (they can
+    # stay "unknown" or "busy"): the answer to the next cell is.
+    cells = read_cells(page)
+    ran = [c["prompt"] for c in cells[:crash]]
+    assert all(re.fullmatch(r"\[\d+\]:", p) for p in ran), f"before the crash: {ran}"
+    check = cells[crash - 1]
+    assert '✓ get diary:004 == "written to disk"' in output_text(check), describe(check)
+
+    after = page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell").nth(crash + 1)
+    after.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Shift+Enter")
+    expect(after.locator(".jp-OutputArea-output").last).to_contain_text(
+        'get diary:101 -> "flushed before the crash"', timeout=RUN_ALL * 1000
+    )
+    assert (jupyterlab.root_dir / "crash-demo" / "db").exists()
+    assert not browser.errors, f"uncaught JavaScript errors on the page: {browser.errors}"
+    leftovers = jupyterlab.shutdown()
+    assert not leftovers, leftovers
+    assert not jupyterlab.database_dirs(), (
+        f"kernel database directories left after shutdown: {jupyterlab.database_dirs()}"
+    )
 
 
 # ------------------------------------------------------------- highlighting
@@ -1126,6 +1229,17 @@ def test_cells_are_highlighted_as_sled_kv(
         if first.text != name.split()[0] or first.cls != want:
             wrong.append(f"{name!r} -> {first}")
     assert not wrong, "names not highlighted as commands/magics:\n" + "\n".join(wrong)
+
+    # `expect LINE OP VALUE`: every comparison the kernel's parser knows ends
+    # the checked line the way `==` does, and the word after it is a value.
+    ops = ["==", "!=", "<", "<=", ">", ">="]
+    at = type_new_cell(page, [f"expect get todo:004 {op} 3" for op in ops], typed=False)
+    lines = wait_for_language(page, "sled-kv")[at]["lines"]
+    compared = {op: piece(line, op).cls for op, line in zip(ops, lines, strict=True)}
+    assert compared["=="] and set(compared.values()) == {compared["=="]}, compared
+    assert compared["=="] not in (command.cls, key.cls, string.cls), (compared, styles)
+    values = {piece(line, "3").cls for line in lines}
+    assert len(values) == 1 and piece(lines[0], "todo:004").cls == key.cls, lines
 
     # `%%rust` cells: the marker a magic, the rest Rust (a Rust keyword is a
     # keyword; a method that shares a command's name is not a command).

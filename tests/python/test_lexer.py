@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from jupyter_client.manager import start_new_kernel
 from pygments.lexers import get_lexer_by_name
-from pygments.token import Comment, Keyword, Name, String
+from pygments.token import Comment, Keyword, Name, Operator, String
 
 from conftest import ROOT
 
@@ -59,6 +59,14 @@ def test_keys_values_and_comments_get_their_own_tokens() -> None:
     assert kinds["# why"] in Comment
     assert kinds["\\x00"] in String.Escape
     assert kinds["'C:\\temp'"] in String
+
+
+def test_every_comparison_of_expect_is_an_operator() -> None:
+    for op in ["==", "!=", "<", "<=", ">", ">="]:
+        got = tokens(f"expect get balance:alice {op} 0\n")
+        assert got[3] == (Operator, op), (op, got)
+    got = tokens("expect get gone == <missing>\n")
+    assert got[-1] == (Name.Variable, "<missing>"), got
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)

@@ -24,6 +24,9 @@ def test_there_are_notebooks() -> None:
     assert PATHS, f"no notebooks in {notebooks.NOTEBOOK_DIR}"
 
 
+# A lesson with Rust cells compiles sled first: on a busy machine that alone
+# can take minutes (scripts/notebooks.py gives a Rust cell up to ten).
+@pytest.mark.timeout(notebooks.RUST_CELL_TIMEOUT + 300)
 @pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
 def test_fresh_run_matches_stored_outputs(path: Path) -> None:
     before = path.read_bytes()

@@ -481,7 +481,7 @@ mod tests {
         assert_eq!(c.matches, ["generate_id", "get", "get_gt", "get_lt"]);
         assert_eq!((c.cursor_start, c.cursor_end), (0, 2));
 
-        let c = at(&s, "de|");
+        let c = at(&s, "del|");
         assert_eq!(c.matches, ["del", "delete"]);
 
         let c = at(&s, "%re|");

@@ -92,6 +92,7 @@ command_ids! {
     Abort,
     // Trees
     OpenTree,
+    DefaultTree,
     TreeNames,
     DropTree,
     // Database
@@ -114,6 +115,8 @@ command_ids! {
     Sleep,
     Draw,
     TryOpen,
+    Crash,
+    CrashCopy,
     Exit,
     // Exercises
     Expect,
@@ -720,10 +723,10 @@ pub static COMMANDS: &[CommandSpec] = &[
             options: false,
         },
         kind: Kind::Write,
-        allowed: TOP,
+        allowed: TOP_AND_TX,
         needs: Needs::Database,
         summary: "Add N (default 1, may be negative) to the counter under KEY and show the new count.",
-        details: "Counters are stored as decimal text, so `get` shows `\"42\"` and a missing key counts as 0. A value that is not a whole number is left alone and reported; so is a sum past the 64-bit range. (Rust code often stores counters as `u64::to_be_bytes` instead; this kernel keeps them readable.)",
+        details: "Counters are stored as decimal text, so `get` shows `\"42\"` and a missing key counts as 0. A value that is not a whole number is left alone and reported; so is a sum past the 64-bit range. Inside `transaction … end` it reads the counter and writes the sum through the transaction, so the new value depends on what the transaction read. (Rust code often stores counters as `u64::to_be_bytes` instead; this kernel keeps them readable.)",
         maps_to: "sled::Tree::update_and_fetch(&self, key, |old| old + n)",
         examples: &["incr views", "incr views 10", "incr views -1"],
     },
@@ -765,10 +768,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         kind: Kind::Block,
         allowed: TOP,
         needs: Needs::Database,
-        summary: "Run the `get`, `insert` and `remove` lines up to `end` in a sled transaction; any failure rolls all of them back.",
-        details: "Inside a sled transaction only `get`, `insert` and `remove` exist; `abort [TEXT]` rolls back on purpose. The error names the line that failed. What the lines print appears once the transaction commits.",
+        summary: "Run the `get`, `insert`, `remove`, `incr` and `expect get` lines up to `end` in a sled transaction; any failure rolls all of them back.",
+        details: "Inside a sled transaction only `get`, `insert` and `remove` exist; `incr KEY N` is a `get` and an `insert` of the sum, and `expect get KEY OP VALUE` reads and decides: when it does not hold, the transaction aborts. `abort [TEXT]` rolls back on purpose. The error names the line that stopped it. What the lines print appears once the transaction commits.",
         maps_to: "tree.transaction(|tx| { tx.get(..)?; tx.insert(..)?; tx.remove(..)?; Ok(()) })",
-        examples: &["transaction\n  get balance:alice\n  insert balance:alice 90\n  insert balance:bob 110\nend"],
+        examples: &["transaction\n  incr balance:alice -10\n  incr balance:bob 10\n  expect get balance:alice >= 0\nend"],
     },
     CommandSpec {
         id: CommandId::End,
@@ -809,9 +812,23 @@ pub static COMMANDS: &[CommandSpec] = &[
         allowed: TOP,
         needs: Needs::Database,
         summary: "Switch to the tree NAME (creating it if needed) for the following lines and cells.",
-        details: "A tree is a separate keyspace in the same database. Output names the tree, like `[users] put …`, whenever it is not the default one. Go back with `open_tree __sled__default`, sled's name for the default tree.",
+        details: "A tree is a separate keyspace in the same database. Output names the tree, like `[users] put …`, whenever it is not the default one. Go back with `default_tree`: in sled the default tree is the `Db` itself.",
         maps_to: "sled::Db::open_tree(&self, name) -> sled::Result<Tree>",
-        examples: &["open_tree users", "use users", "open_tree __sled__default"],
+        examples: &["open_tree users", "use users"],
+    },
+    CommandSpec {
+        id: CommandId::DefaultTree,
+        name: "default_tree",
+        aliases: &[],
+        group: Group::Trees,
+        args: NONE,
+        kind: Kind::Session,
+        allowed: TOP,
+        needs: Needs::Database,
+        summary: "Switch back to the default tree for the following lines and cells.",
+        details: "In sled the default tree is the `Db` itself: `Db` dereferences to a `Tree`, so `db.insert(..)` writes to it. sled lists it among the trees as `__sled__default`, and `open_tree __sled__default` also lands here, but in Rust `db.open_tree(\"__sled__default\")` hands out a second handle that is not the `Db`: use `db`.",
+        maps_to: "the `Db` itself (impl Deref<Target = Tree> for Db)",
+        examples: &["default_tree"],
     },
     CommandSpec {
         id: CommandId::TreeNames,
@@ -852,7 +869,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         allowed: TOP,
         needs: Needs::Database,
         summary: "Write buffered changes to disk and show how many bytes that took.",
-        details: "Writes are durable once `flush` returns. The session's temporary database has no background flusher, so the byte counts repeat from run to run; a database opened with `%open` also flushes by itself every 500 ms.",
+        details: "sled's documentation says that writes made before a `flush` that returned are recovered after a crash; on Linux sled 0.34 ends its log writes with `sync_file_range`, and its background flusher (every 500 ms, for databases opened with `%open`) calls `sync_all`. The session's temporary database has no background flusher, so the byte counts repeat from run to run, and unflushed writes stay in sled's memory until a `flush` (see `%crash_copy`).",
         maps_to: "sled::Tree::flush(&self) -> sled::Result<usize>",
         examples: &["flush"],
     },
@@ -969,7 +986,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         allowed: TOP,
         needs: Needs::Nothing,
         summary: "Use the database in directory PATH (created if missing) for the rest of the session; it is never deleted.",
-        details: "A relative PATH is relative to the notebook's directory; `~` is your home. sled flushes it in the background every 500 ms, so what you write survives a crash. If another process has it open, the error says which one where the system tells, and the session keeps its current database.",
+        details: "A relative PATH is relative to the notebook's directory; `~` is your home. sled's background flusher writes it out every 500 ms, so a crash usually loses at most the last half second of writes; only what a returned `flush` covered is promised. If another process has it open, the error says which one where the system tells, and the session keeps its current database.",
         maps_to: "sled::open(path) -> sled::Result<Db>",
         examples: &["%open ./todo-db", "%open \"~/my data/db\""],
     },
@@ -1104,6 +1121,34 @@ pub static COMMANDS: &[CommandSpec] = &[
         examples: &["%try_open", "%try_open drawer"],
     },
     CommandSpec {
+        id: CommandId::Crash,
+        name: "%crash",
+        aliases: &[],
+        group: Group::Magics,
+        args: NONE,
+        kind: Kind::Session,
+        allowed: TOP,
+        needs: Needs::Database,
+        summary: "Kill this kernel's process on the spot (SIGKILL), with no flush and no clean close, to see afterwards what a crash kept of a database opened with `%open`.",
+        details: "Only for a database opened with `%open`: the session's temporary database would die with the kernel, so on it `%crash` refuses and says why. JupyterLab restarts the kernel; `%open` the same PATH again and look. Writes that a `flush` covered are there; later ones may or may not be (sled's background flusher may have written them), and sled promises nothing about them. A killed process still leaves what it had handed to the operating system; a power cut can lose more. While nbgrader runs the notebook (NBGRADER_EXECUTION is set) the kernel is not killed: the database's files are left as a kill would have left them and the session starts over on a fresh temporary database, as after a restart.",
+        maps_to: "kill(getpid(), SIGKILL): the process ends without running any destructor, so `Db` is never dropped",
+        examples: &["%crash"],
+    },
+    CommandSpec {
+        id: CommandId::CrashCopy,
+        name: "%crash_copy",
+        aliases: &[],
+        group: Group::Magics,
+        args: NONE,
+        kind: Kind::Session,
+        allowed: TOP,
+        needs: Needs::Database,
+        summary: "Copy the database's files as they are on disk right now, without a flush, and go on with the copy: what a crash at this instant would leave.",
+        details: "Writes that nothing has sent to the files yet are only in sled's memory, so the copy does not have them. A `flush` writes them out before it returns; a batch, a transaction or a full buffer hands them to a writer thread, which writes them moments later. The session's temporary database has no background flusher, so after plain writes or a `flush` the answer is the same every time; a database opened with `%open` has sled's flusher, which may have written more. The session continues on the copy (a temporary database, on the same tree when the copy has it); the database it leaves is closed normally, which flushes it: a temporary one is deleted, one opened with `%open` stays on disk.",
+        maps_to: "copy the directory's files; sled::Config::new().path(copy).open()",
+        examples: &["%crash_copy"],
+    },
+    CommandSpec {
         id: CommandId::Exit,
         name: "exit",
         aliases: &["quit"],
@@ -1125,12 +1170,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Exercises,
         args: Args::Line,
         kind: Kind::Read,
-        allowed: TOP,
+        allowed: TOP_AND_TX,
         needs: Needs::Line,
         summary: "Check that a read gives the answer you expect: `expect get todo:002 == \"lift legs\"`. A tick when it does, an `ExpectationFailed` error when it does not.",
-        details: "LINE is a read with one answer (`get`, `contains_key`, `len`, `is_empty`, `first`, `last`, `get_lt`, `get_gt`, `tree_names`, …); VALUE is written as a value is typed (`\"lift legs\"`, `3`, `false`, `<missing>` for an absent key) or as the answer prints (`todo:002 = \"lift legs\"`). A failed expectation is a real error, so graders such as nbgrader mark the cell as failed, and the cells after it are not run.",
-        maps_to: "assert_eq!(tree.get(key)?, expected)",
-        examples: &["expect get todo:002 == \"lift legs\"", "expect len == 3", "expect contains_key todo:001 == false"],
+        details: "LINE is a read with one answer (`get`, `contains_key`, `len`, `is_empty`, `first`, `last`, `get_lt`, `get_gt`, `tree_names`, …); VALUE is written as a value is typed (`\"lift legs\"`, `3`, `false`, `<missing>` for an absent key) or as the answer prints (`todo:002 = \"lift legs\"`). Besides `==` there are `!=`, `<`, `<=`, `>` and `>=`: whole numbers (`\"0950\"`, `-3`) compare as numbers, other values byte by byte, as sled orders keys. A failed expectation is a real error, so graders such as nbgrader mark the cell as failed, and the cells after it are not run. Inside `transaction … end`, `expect get KEY OP VALUE` reads through the transaction, and when it does not hold the transaction aborts and is rolled back.",
+        maps_to: "assert_eq!(tree.get(key)?, expected); in a transaction: if !holds { abort(..) }",
+        examples: &["expect get todo:002 == \"lift legs\"", "expect len == 3", "expect contains_key todo:001 == false", "expect get balance:alice >= 0"],
     },
     // ------------------------------------------------------------- printing
     CommandSpec {
@@ -1372,6 +1417,9 @@ mod tests {
             .filter(|c| c.allowed.transaction)
             .map(|c| c.name)
             .collect();
-        assert_eq!(in_tx, ["get", "insert", "remove", "end", "abort"]);
+        assert_eq!(
+            in_tx,
+            ["get", "insert", "remove", "incr", "end", "abort", "expect"]
+        );
     }
 }

@@ -82,6 +82,7 @@ pub enum Command {
     OpenTree {
         name: Vec<u8>,
     },
+    DefaultTree,
     TreeNames,
     DropTree {
         name: Vec<u8>,
@@ -133,6 +134,8 @@ pub enum Command {
     TryOpen {
         path: Option<String>,
     },
+    Crash,
+    CrashCopy,
     /// `exit`, `quit`: the frontend is asked to close.
     Exit,
     /// `expect LINE == VALUE`: `check` is the read.
@@ -142,10 +145,55 @@ pub enum Command {
     },
 }
 
-/// The VALUE of `expect LINE == VALUE`, as typed and decoded.
+/// How `expect LINE OP VALUE` compares the answer with VALUE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Equal,
+    NotEqual,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+}
+
+impl Comparison {
+    pub const ALL: [Comparison; 6] = [
+        Comparison::Equal,
+        Comparison::NotEqual,
+        Comparison::Less,
+        Comparison::LessOrEqual,
+        Comparison::Greater,
+        Comparison::GreaterOrEqual,
+    ];
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Equal => "==",
+            Comparison::NotEqual => "!=",
+            Comparison::Less => "<",
+            Comparison::LessOrEqual => "<=",
+            Comparison::Greater => ">",
+            Comparison::GreaterOrEqual => ">=",
+        }
+    }
+
+    /// The comparison a bare word names (`==`, `>=`, …).
+    pub fn of(word: &Word) -> Option<Comparison> {
+        if word.form != Form::Bare {
+            return None;
+        }
+        Comparison::ALL
+            .into_iter()
+            .find(|c| c.symbol() == word.text)
+    }
+}
+
+/// The VALUE of `expect LINE OP VALUE`, as typed and decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expected {
-    /// The words after `==`, as typed (`"lift legs"`, `3`, `a = "1"`).
+    /// `==` unless another comparison was written.
+    pub op: Comparison,
+    /// The words after the comparison, as typed (`"lift legs"`, `3`, `a = "1"`).
     pub text: String,
     /// One word, decoded as a value is.
     pub value: Option<Vec<u8>>,
@@ -194,12 +242,16 @@ pub enum BatchOp {
 }
 
 /// A line that may stand inside `transaction … end`: what sled's
-/// `TransactionalTree` offers, and `abort`, which rolls it back.
+/// `TransactionalTree` offers, `abort`, which rolls it back, and two built
+/// from a `get`: `incr` (then an `insert` of the sum) and `expect get KEY
+/// OP VALUE` (then go on, or abort).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TxOp {
     Get { key: Vec<u8> },
     Insert { key: Vec<u8>, value: Vec<u8> },
     Remove { key: Vec<u8> },
+    Incr { key: Vec<u8>, by: i64 },
+    Expect { key: Vec<u8>, expected: Expected },
     Abort { reason: String },
 }
 
@@ -222,6 +274,14 @@ impl TxOp {
             Command::Get { key } => Ok(TxOp::Get { key }),
             Command::Insert { key, value } => Ok(TxOp::Insert { key, value }),
             Command::Remove { key } => Ok(TxOp::Remove { key }),
+            Command::Incr { key, by } => Ok(TxOp::Incr { key, by }),
+            Command::Expect { check, expected } => match *check {
+                Command::Get { key } => Ok(TxOp::Expect { key, expected }),
+                check => Err(Command::Expect {
+                    check: Box::new(check),
+                    expected,
+                }),
+            },
             Command::Abort { reason } => Ok(TxOp::Abort { reason }),
             other => Err(other),
         }
@@ -321,7 +381,7 @@ pub struct RawStatement<'a> {
     pub words: Vec<Word<'a>>,
     /// For commands that take the rest of the line (`echo`, `warn`, `abort`).
     pub text: Option<Text<'a>>,
-    /// For `expect`: the `==` word and the words after it.
+    /// For `expect`: the comparison word (`==`, `>=`, …) and the words after it.
     pub expected: Option<Vec<Word<'a>>>,
     /// The command the first word names, if it names one.
     pub spec: Option<&'static CommandSpec>,
@@ -380,17 +440,15 @@ pub fn raw_statements(src: &str) -> impl Iterator<Item = RawStatement<'_>> {
                 words.push(word);
             }
         }
-        // `expect LINE == VALUE`: the line stops at the `==`.
+        // `expect LINE OP VALUE`: the line stops at the first comparison
+        // word (a key spelled like one is quoted: `get "<"`).
         let mut expected = None;
         let expects = lead
             .as_ref()
             .and_then(command_of)
             .is_some_and(|s| s.id == CommandId::Expect);
         if expects {
-            if let Some(at) = words
-                .iter()
-                .position(|w| w.form == Form::Bare && w.text == "==")
-            {
+            if let Some(at) = words.iter().position(|w| Comparison::of(w).is_some()) {
                 expected = Some(words.split_off(at));
             }
         }
@@ -502,6 +560,20 @@ fn check_in_block(inner: &Statement, kind: BlockKind, opener: &Statement) -> Res
         BlockKind::Batch => spec.allowed.batch,
         BlockKind::Transaction => spec.allowed.transaction,
     };
+    // `expect LINE OP VALUE` carries the row of its LINE; in a transaction it
+    // reads through the transaction, so LINE must be `get`, the one read a
+    // `TransactionalTree` has.
+    if let (BlockKind::Transaction, Command::Expect { check, .. }) = (kind, &inner.command) {
+        if matches!(**check, Command::Get { .. }) {
+            return Ok(());
+        }
+        return Err(Problem::new(
+            ErrorKind::Syntax,
+            inner.head,
+            "Inside a transaction `expect` can check only `get KEY`, the one read sled's `TransactionalTree` has.",
+        )
+        .help("write it as `expect get KEY OP VALUE`, or check after `end`"));
+    }
     if allowed && !matches!(inner.command, Command::Time(_) | Command::Expect { .. }) {
         return Ok(());
     }
@@ -529,7 +601,7 @@ fn refused_in_block(
                 spec.name
             ),
             BlockKind::Transaction => format!(
-                "`{}` cannot go inside a transaction: sled's `TransactionalTree` offers only `get`, `insert` and `remove` (and `abort` rolls back).",
+                "`{}` cannot go inside a transaction: sled's `TransactionalTree` offers only `get`, `insert` and `remove` (`incr` and `expect get` are built from them, and `abort` rolls back).",
                 spec.name
             ),
         }
@@ -581,14 +653,14 @@ pub fn parse(raw: &RawStatement) -> Result<Statement, Problem> {
     })
 }
 
-/// `expect LINE == VALUE`: LINE must be a read with one answer.
+/// `expect LINE OP VALUE`: LINE must be a read with one answer.
 fn expectation(
     raw: &RawStatement,
     lead: &Word,
     spec: &'static CommandSpec,
     head: &Word,
 ) -> Result<Statement, Problem> {
-    let usage = "expect LINE == VALUE";
+    let usage = "expect LINE == VALUE (or !=, <, <=, >, >=)";
     let one_answer = spec.kind == command::Kind::Read
         && spec.allowed.top
         && matches!(spec.args, Args::Words { options: false, .. });
@@ -616,14 +688,18 @@ fn expectation(
             Span::at(after),
             "`expect` needs the answer it expects after `==`, as in `expect get todo:002 == \"lift legs\"`.",
         )
-        .expected("`==` and a value")
+        .expected("`==` (or `!=`, `<`, `<=`, `>`, `>=`) and a value")
         .usage(usage));
     };
+    let op = Comparison::of(equals).unwrap_or(Comparison::Equal);
     if words.is_empty() {
         return Err(Problem::new(
             ErrorKind::Argument,
             Span::at(equals.span.end),
-            "Nothing follows `==`: write the answer you expect, such as `\"lift legs\"`, `3`, `false` or `<missing>`.",
+            format!(
+                "Nothing follows `{}`: write the answer you expect, such as `\"lift legs\"`, `3`, `false` or `<missing>`.",
+                op.symbol()
+            ),
         )
         .expected("a value")
         .usage(usage));
@@ -642,7 +718,12 @@ fn expectation(
     Ok(Statement {
         command: Command::Expect {
             check: Box::new(check),
-            expected: Expected { text, value, pair },
+            expected: Expected {
+                op,
+                text,
+                value,
+                pair,
+            },
         },
         spec,
         head: lead.span,
@@ -811,6 +892,7 @@ fn build(
             reason: text(next()).trim().to_string(),
         },
         C::OpenTree => Command::OpenTree { name: bytes() },
+        C::DefaultTree => Command::DefaultTree,
         C::TreeNames => Command::TreeNames,
         C::DropTree => Command::DropTree { name: bytes() },
         C::Flush => Command::Flush,
@@ -851,6 +933,8 @@ fn build(
             },
         },
         C::Exit => Command::Exit,
+        C::Crash => Command::Crash,
+        C::CrashCopy => Command::CrashCopy,
         C::TryOpen => Command::TryOpen {
             path: match next() {
                 Some(Arg::Text(t)) => Some(t),

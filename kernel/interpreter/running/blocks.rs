@@ -4,14 +4,17 @@
 //! The parser has already checked every line (so a typo anywhere in a block
 //! runs none of it) and admitted only what sled allows inside, typed so that
 //! nothing else can be there: [`BatchOp`]s (`insert`, `remove`) in a batch;
-//! [`TxOp`]s (`get`, `insert`, `remove` and `abort`) in a transaction.
+//! [`TxOp`]s (`get`, `insert`, `remove` and `abort`) in a transaction, with
+//! `incr` (a `get` and an `insert` of the sum) and `expect get` (a `get`
+//! that decides whether to go on or abort) built from them.
 
 use std::cell::{Cell, RefCell};
 
 use sled::transaction::{abort, TransactionError};
 
 use super::context::{Ctx, Effect, EvalError, INTERRUPT_CHECK_EVERY};
-use super::kv::{insert_line, remove_line};
+use super::expect;
+use super::kv::{counter_refusal, counter_sum, incr_line, insert_line, remove_line};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::parser::{BatchOp, Block, BlockBody, BlockLine, TxOp};
 use crate::interpreter::language::span::Span;
@@ -96,6 +99,13 @@ enum Stop {
     Interrupted {
         index: usize,
     },
+    /// An `expect` that did not hold, or an `incr` of something that is not
+    /// a counter, at this line: why, and the notes under it.
+    Refused {
+        index: usize,
+        message: String,
+        notes: Vec<String>,
+    },
 }
 
 /// Runs the lines in a sled transaction. What they print is gathered and
@@ -137,6 +147,37 @@ fn transaction(ctx: &mut Ctx, head: Span, body: &[BlockLine<TxOp>]) -> Result<Ef
                     }
                     lines.push(remove_line(&tag, key, old.as_deref()));
                     writes += 1;
+                }
+                TxOp::Incr { key, by } => {
+                    let old = tx.get(key)?;
+                    let new = match counter_sum(old.as_deref(), *by) {
+                        Ok(n) => n,
+                        Err(problem) => {
+                            let (message, notes) = counter_refusal(key, *by, problem);
+                            return abort(Stop::Refused {
+                                index,
+                                message,
+                                notes,
+                            });
+                        }
+                    };
+                    tx.insert(key.as_slice(), new.to_string().as_bytes())?;
+                    lines.push(incr_line(&tag, key, new));
+                    writes += 1;
+                }
+                TxOp::Expect { key, expected } => {
+                    let value = tx.get(key)?;
+                    let answer = Answer::get(&tag, key, value.as_deref());
+                    match expect::verdict(&answer, expected) {
+                        Ok(line) => lines.push(line),
+                        Err(failure) => {
+                            return abort(Stop::Refused {
+                                index,
+                                message: failure.message,
+                                notes: failure.notes,
+                            });
+                        }
+                    }
                 }
                 TxOp::Abort { reason } => {
                     return abort(Stop::Abort {
@@ -180,6 +221,23 @@ fn transaction(ctx: &mut Ctx, head: Span, body: &[BlockLine<TxOp>]) -> Result<Ef
                 )),
             })
         }
+        Err(TransactionError::Abort(Stop::Refused {
+            index,
+            message,
+            notes,
+        })) => Err(EvalError::AtLine {
+            at: at(index),
+            name: name(index),
+            error: Box::new(EvalError::Refused {
+                kind: ErrorKind::TransactionAborted,
+                message: format!(
+                    "The transaction was aborted at line {}: {} It was rolled back: none of its writes were made.",
+                    at(index).start.line + 1,
+                    lowercase_first(&message),
+                ),
+                notes,
+            }),
+        }),
         Err(TransactionError::Abort(Stop::Interrupted { index })) => Err(EvalError::AtLine {
             at: at(index),
             name: name(index),
@@ -202,6 +260,15 @@ fn transaction(ctx: &mut Ctx, head: Span, body: &[BlockLine<TxOp>]) -> Result<Ef
                 )),
             })
         }
+    }
+}
+
+/// `Expected …` -> `expected …`, to follow "aborted at line N: ".
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

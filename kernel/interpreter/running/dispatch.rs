@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use super::context::{Ctx, Effect, EvalError};
-use super::{blocks, draw, expect, files, kv, magics};
+use super::{blocks, crash, draw, expect, files, kv, magics};
 use crate::interpreter::language::parser::{Block, Command};
 use crate::interpreter::showing::{help, render};
 
@@ -45,6 +45,7 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
         }
         // ------------------------------------------------------------ trees
         Command::OpenTree { name } => kv::open_tree(ctx, name),
+        Command::DefaultTree => kv::default_tree(ctx),
         Command::TreeNames => kv::tree_names(ctx),
         Command::DropTree { name } => kv::drop_tree(ctx, name),
         // --------------------------------------------------------- database
@@ -76,6 +77,8 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
         Command::Dump { file } => files::dump(ctx, file),
         Command::Sleep { duration } => magics::sleep(ctx, *duration),
         Command::TryOpen { path } => magics::try_open(ctx, path.as_deref()),
+        Command::Crash => crash::crash(ctx),
+        Command::CrashCopy => crash::crash_copy(ctx),
         Command::Exit => Ok(Effect::AskExit),
         // --------------------------------------------------------- printing
         Command::Echo { text } => Ok(Effect::Print(text.clone())),

@@ -1,15 +1,20 @@
-//! `expect LINE == VALUE`: exercises a lesson can grade.
+//! `expect LINE OP VALUE`: exercises a lesson can grade, and the decision
+//! a transaction makes.
 //!
 //! The read runs as usual (the dispatcher runs it); its answer is compared
-//! with VALUE here. A match
+//! with VALUE here (`==` unless another comparison is written). A match
 //! prints a tick; a mismatch is an `ExpectationFailed` error showing both,
 //! which is what graders look for (nbgrader fails a cell on error output).
+//! Inside a transaction the same verdict decides whether the transaction
+//! goes on or aborts (`blocks`).
+
+use std::cmp::Ordering;
 
 use serde_json::Value;
 
 use super::context::{Effect, EvalError};
 use crate::interpreter::language::errors::ErrorKind;
-use crate::interpreter::language::parser::Expected;
+use crate::interpreter::language::parser::{Comparison, Expected};
 use crate::interpreter::showing::render::{clip, Answer};
 
 /// Characters of a value that messages quote.
@@ -25,21 +30,58 @@ pub fn check(produced: Effect, expected: &Expected) -> Result<Effect, EvalError>
             "`expect` checks reads that give one answer, and this line gave none.",
         ));
     };
+    match verdict(&answer, expected) {
+        Ok(line) => Ok(Effect::Print(line)),
+        Err(failure) => Err(EvalError::Refused {
+            kind: ErrorKind::ExpectationFailed,
+            message: failure.message,
+            notes: failure.notes,
+        }),
+    }
+}
+
+/// Why an expectation does not hold: one sentence and the lines under it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub message: String,
+    pub notes: Vec<String>,
+}
+
+/// `✓ get a == "1"` when the answer is as expected; otherwise why not.
+pub fn verdict(answer: &Answer, expected: &Expected) -> Result<String, Failure> {
     let asked = answer
         .text
         .strip_suffix(&format!(" -> {}", answer.shown))
         .unwrap_or(&answer.text)
         .to_string();
+    let op = expected.op.symbol();
     // A value may be megabytes long: messages quote the start of it.
     let (want, found) = (clip(&expected.text, SHOWN), clip(&answer.shown, SHOWN));
-    if matches(&answer, expected) {
-        return Ok(Effect::Print(format!("✓ {asked} == {want}")));
+    let holds = match expected.op {
+        Comparison::Equal => Ok(matches(answer, expected)),
+        Comparison::NotEqual => Ok(!matches(answer, expected)),
+        Comparison::Less => compare(answer, expected).map(|o| o == Ordering::Less),
+        Comparison::LessOrEqual => compare(answer, expected).map(|o| o != Ordering::Greater),
+        Comparison::Greater => compare(answer, expected).map(|o| o == Ordering::Greater),
+        Comparison::GreaterOrEqual => compare(answer, expected).map(|o| o != Ordering::Less),
+    };
+    match holds {
+        Ok(true) => Ok(format!("✓ {asked} {op} {want}")),
+        Ok(false) => Err(Failure {
+            message: format!("Expected {asked} {op} {want}, but it is {found}."),
+            notes: vec![
+                match expected.op {
+                    Comparison::Equal => format!("expected: {want}"),
+                    _ => format!("expected: {op} {want}"),
+                },
+                format!("   found: {found}"),
+            ],
+        }),
+        Err(why) => Err(Failure {
+            message: format!("Expected {asked} {op} {want}, but {why}."),
+            notes: vec![format!("   found: {found}")],
+        }),
     }
-    Err(EvalError::Refused {
-        kind: ErrorKind::ExpectationFailed,
-        message: format!("Expected {asked} == {want}, but it is {found}."),
-        notes: vec![format!("expected: {want}"), format!("   found: {found}")],
-    })
 }
 
 /// Whether the answer is what was expected: the same text as printed, or
@@ -71,6 +113,52 @@ fn matches(answer: &Answer, expected: &Expected) -> bool {
     }
 }
 
+/// How the answer orders against the expected value: as whole numbers when
+/// both are (`"000950"` and `1800`, `len` and `3`), otherwise byte by byte,
+/// the order sled keeps keys in. Missing answers, booleans and pairs have no
+/// order; the error says so.
+fn compare(answer: &Answer, expected: &Expected) -> Result<Ordering, String> {
+    let want = expected.value.as_deref();
+    let want_number = want.and_then(whole_number);
+    match &answer.json {
+        Value::Number(n) => {
+            let got = n
+                .as_i64()
+                .map(i128::from)
+                .or_else(|| n.as_u64().map(i128::from));
+            match (got, want_number) {
+                (Some(got), Some(want)) => Ok(got.cmp(&want)),
+                _ => Err(format!(
+                    "{} is not a whole number to compare a count with",
+                    clip(&expected.text, SHOWN)
+                )),
+            }
+        }
+        Value::Null => Err(format!("it is {}, which has no order", answer.shown)),
+        Value::Bool(_) => Err("true and false have no order".to_string()),
+        Value::Object(pair) if pair.contains_key("key") => {
+            Err("a pair has no order: compare a `get` of its key instead".to_string())
+        }
+        other => match (bytes_of(other), want) {
+            (Some(got), Some(want)) => Ok(match (whole_number(&got), want_number) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                _ => got.as_slice().cmp(want),
+            }),
+            _ => Err("the expected value is not one value".to_string()),
+        },
+    }
+}
+
+/// A decimal whole number written in ASCII (`42`, `-3`, `000950`).
+fn whole_number(bytes: &[u8]) -> Option<i128> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || digits.len() > 30 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
 /// The bytes behind a JSON form of bytes ([`render::json_bytes`]).
 fn bytes_of(value: &Value) -> Option<Vec<u8>> {
     match value {
@@ -87,6 +175,7 @@ mod tests {
 
     fn expected(text: &str, value: Option<&[u8]>, pair: Option<(&[u8], &[u8])>) -> Expected {
         Expected {
+            op: Comparison::Equal,
             text: text.to_string(),
             value: value.map(<[u8]>::to_vec),
             pair: pair.map(|(k, v)| (k.to_vec(), v.to_vec())),
@@ -141,5 +230,58 @@ mod tests {
         ));
         let none = Answer::pair("", "first", None);
         assert!(matches(&none, &expected("<none>", None, None)));
+    }
+
+    fn compared(op: Comparison, text: &str) -> Expected {
+        Expected {
+            op,
+            text: text.to_string(),
+            value: Some(text.trim_matches('"').as_bytes().to_vec()),
+            pair: None,
+        }
+    }
+
+    #[test]
+    fn orderings_compare_whole_numbers_as_numbers_and_other_values_as_bytes() {
+        use Comparison::*;
+        let balance = Answer::get("", b"alice", Some(b"70"));
+        assert!(verdict(&balance, &compared(GreaterOrEqual, "0")).is_ok());
+        assert!(verdict(&balance, &compared(Greater, "70")).is_err());
+        assert!(verdict(&balance, &compared(LessOrEqual, "70")).is_ok());
+        assert!(
+            verdict(&balance, &compared(Less, "100")).is_ok(),
+            "70 < 100 as numbers, not as text"
+        );
+        assert!(verdict(&balance, &compared(NotEqual, "71")).is_ok());
+        let padded = Answer::get("", b"player:lin", Some(b"000950"));
+        assert!(verdict(&padded, &compared(Less, "1800")).is_ok());
+        let negative = Answer::get("", b"alice", Some(b"-20"));
+        let failure = verdict(&negative, &compared(GreaterOrEqual, "0")).unwrap_err();
+        assert_eq!(
+            failure.message,
+            "Expected get alice >= 0, but it is \"-20\"."
+        );
+        let word = Answer::get("", b"k", Some(b"pear"));
+        assert!(verdict(&word, &compared(Greater, "apple")).is_ok());
+        assert!(verdict(&word, &compared(Less, "apple")).is_err());
+        let len = Answer::plain("", "len", 3, json!(3));
+        assert_eq!(
+            verdict(&len, &compared(GreaterOrEqual, "3")).unwrap(),
+            "✓ len >= 3"
+        );
+        assert!(verdict(&len, &compared(Less, "three"))
+            .unwrap_err()
+            .message
+            .contains("not a whole number"));
+        let missing = Answer::get("", b"k", None);
+        let failure = verdict(&missing, &compared(Greater, "0")).unwrap_err();
+        assert_eq!(
+            failure.message,
+            "Expected get k > 0, but it is <missing>, which has no order."
+        );
+        assert!(
+            verdict(&missing, &compared(NotEqual, "0")).is_ok(),
+            "missing is not 0"
+        );
     }
 }

@@ -194,6 +194,12 @@ pub fn open_tree(ctx: &mut Ctx, name: &[u8]) -> Result<Effect, EvalError> {
     Ok(Effect::Print(line))
 }
 
+/// `default_tree`: back to the `Db` itself, sled's default tree.
+pub fn default_tree(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    ctx.session.use_tree(DEFAULT_TREE)?;
+    Ok(Effect::Print("using the default tree".to_string()))
+}
+
 pub fn tree_names(ctx: &Ctx) -> Result<Effect, EvalError> {
     let mut names: Vec<Vec<u8>> = ctx.db()?.tree_names().iter().map(|n| n.to_vec()).collect();
     names.sort();
@@ -213,7 +219,7 @@ pub fn drop_tree(ctx: &mut Ctx, name: &[u8]) -> Result<Effect, EvalError> {
             ErrorKind::Unsupported,
             "sled will not drop the default tree `__sled__default`: it holds the database's own structures (sled says \"cannot remove the core structures\").",
         )
-        .help("to empty it, `open_tree __sled__default` and then `clear`"));
+        .help("to empty it, `default_tree` and then `clear`"));
     }
     let was_current = ctx.session.tree_name() == Some(name);
     let dropped = ctx.session.drop_tree(name)?;
@@ -315,54 +321,80 @@ fn pop_line(ctx: &mut Ctx, asked: &str, popped: Option<(sled::IVec, sled::IVec)>
 
 /// Why a counter could not be changed.
 #[derive(Debug, Clone, PartialEq)]
-enum CounterProblem {
+pub enum CounterProblem {
     NotANumber(Vec<u8>),
     Overflow(i64),
 }
 
-/// `incr`: adds `by` to the decimal counter under `key`, atomically.
-fn add_to_counter(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> {
-    let problem = Cell::new(None);
-    let new = ctx.tree()?.update_and_fetch(key, |old| {
-        let current = match old {
-            None => Ok(0),
-            Some(bytes) => std::str::from_utf8(bytes)
-                .ok()
-                .and_then(|s| s.parse::<i64>().ok())
-                .ok_or_else(|| CounterProblem::NotANumber(bytes.to_vec())),
-        };
-        match current.and_then(|n| n.checked_add(by).ok_or(CounterProblem::Overflow(n))) {
-            Ok(n) => {
-                problem.set(None);
-                Some(n.to_string().into_bytes())
-            }
-            Err(why) => {
-                // Leave the value as it was.
-                problem.set(Some(why));
-                old.map(<[u8]>::to_vec)
-            }
-        }
-    })?;
-    match problem.into_inner() {
-        None => {
-            let shown = String::from_utf8_lossy(new.as_deref().unwrap_or_default()).into_owned();
-            Ok(format!("{tag}incr {} -> {shown}", render::key(key)))
-        }
-        Some(CounterProblem::NotANumber(held)) => Err(EvalError::refused(
-            ErrorKind::Value,
+/// The counter `old` (decimal text; missing counts as 0) plus `by`.
+pub fn counter_sum(old: Option<&[u8]>, by: i64) -> Result<i64, CounterProblem> {
+    let current = match old {
+        None => 0,
+        Some(bytes) => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+            .ok_or_else(|| CounterProblem::NotANumber(bytes.to_vec()))?,
+    };
+    current
+        .checked_add(by)
+        .ok_or(CounterProblem::Overflow(current))
+}
+
+/// Why `incr` left the counter under `key` alone: the sentence, and the
+/// notes under it (a `help:` line when there is a fix). Inside a
+/// transaction the same words tell why it was aborted.
+pub fn counter_refusal(key: &[u8], by: i64, problem: CounterProblem) -> (String, Vec<String>) {
+    match problem {
+        CounterProblem::NotANumber(held) => (
             format!(
                 "`incr` counts in decimal text, but {} holds {}, which is not a whole number; nothing changed.",
                 render::key(key),
                 render::value(&held)
             ),
-        )
-        .help(format!(
-            "start the counter over with `insert {} 0`",
-            render::key(key)
-        ))),
-        Some(CounterProblem::Overflow(n)) => Err(EvalError::refused(
-            ErrorKind::Value,
+            vec![format!(
+                "help: start the counter over with `insert {} 0`",
+                render::key(key)
+            )],
+        ),
+        CounterProblem::Overflow(n) => (
             format!("{n} + {by} does not fit in a 64-bit integer; nothing changed."),
+            Vec::new(),
+        ),
+    }
+}
+
+/// `incr k -> 3`.
+pub fn incr_line(tag: &str, key: &[u8], new: i64) -> String {
+    format!("{tag}incr {} -> {new}", render::key(key))
+}
+
+/// `incr`: adds `by` to the decimal counter under `key`, atomically.
+fn add_to_counter(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> {
+    let outcome = Cell::new(None);
+    ctx.tree()?.update_and_fetch(key, |old| {
+        let sum = counter_sum(old, by);
+        let new = match &sum {
+            Ok(n) => Some(n.to_string().into_bytes()),
+            // Leave the value as it was.
+            Err(_) => old.map(<[u8]>::to_vec),
+        };
+        outcome.set(Some(sum));
+        new
+    })?;
+    match outcome.into_inner() {
+        Some(Ok(n)) => Ok(incr_line(tag, key, n)),
+        Some(Err(problem)) => {
+            let (message, notes) = counter_refusal(key, by, problem);
+            Err(EvalError::Refused {
+                kind: ErrorKind::Value,
+                message,
+                notes,
+            })
+        }
+        // sled calls the closure at least once; were it not called, nothing changed.
+        None => Err(EvalError::refused(
+            ErrorKind::Storage,
+            "sled did not run the update of the counter; nothing changed.",
         )),
     }
 }

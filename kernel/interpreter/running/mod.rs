@@ -9,7 +9,8 @@
 //! * `blocks`: `batch … end` and `transaction … end`;
 //! * `files`: `%load` and `%dump`;
 //! * `magics`: `%reset`, `%open`, `%info`, `%limit`, …;
-//! * `expect`: graded checks;
+//! * `crash`: `%crash` and `%crash_copy`, what a crash keeps;
+//! * `expect`: graded checks and a transaction's decisions;
 //! * `draw`: which folders `%draw` pictures;
 //! * `watch`: live tables of `watch_prefix`;
 //! * `session`: the database itself, suspended and reopened;
@@ -17,6 +18,7 @@
 
 pub(super) mod blocks;
 pub(super) mod context;
+pub(super) mod crash;
 pub(super) mod dispatch;
 pub(super) mod draw;
 pub(super) mod expect;

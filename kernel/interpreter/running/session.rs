@@ -65,10 +65,23 @@ impl Session {
     /// Opens an empty database in a new directory under the system temp dir,
     /// marked with this process's pid.
     pub fn temporary() -> Result<Session, SessionError> {
+        Session::temporary_in(Session::scratch_dir()?)
+    }
+
+    /// A new directory for a temporary database, under the system temp dir
+    /// and marked with this process's pid (so a later kernel sweeps it if
+    /// this one is killed). [`Session::temporary_in`] opens a database there.
+    pub fn scratch_dir() -> std::io::Result<TempDir> {
         let dir = tempfile::Builder::new()
             .prefix(owner::DIR_PREFIX)
             .tempdir()?;
         owner::write_pid_file(dir.path())?;
+        Ok(dir)
+    }
+
+    /// Opens a temporary database in `dir`, from the files already there
+    /// (a copy, for `%crash_copy`) or empty.
+    pub fn temporary_in(dir: TempDir) -> Result<Session, SessionError> {
         let db = open_db(dir.path(), true)?;
         log::debug!("opened session database in {}", dir.path().display());
         Ok(Session::new(db, Place::Temporary(dir)))

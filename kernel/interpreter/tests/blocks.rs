@@ -136,7 +136,7 @@ fn only_sled_transaction_methods_go_inside() {
     assert_eq!(e.ename, "SyntaxError");
     assert_eq!(
         e.evalue,
-        "`scan_prefix` cannot go inside a transaction: sled's `TransactionalTree` offers only `get`, `insert` and `remove` (and `abort` rolls back)."
+        "`scan_prefix` cannot go inside a transaction: sled's `TransactionalTree` offers only `get`, `insert` and `remove` (`incr` and `expect get` are built from them, and `abort` rolls back)."
     );
     let (_, e) = fail(&mut interp, "transaction\n  batch\n  end\nend");
     assert!(e.evalue.contains("Blocks do not nest"), "{}", e.evalue);
@@ -190,4 +190,89 @@ fn an_interrupted_batch_or_transaction_applies_nothing() {
     assert!(out
         .stdout()
         .ends_with("transaction committed: 2000 writes\n"));
+}
+
+#[test]
+fn a_transaction_reads_decides_and_writes_what_it_read() {
+    let mut interp = interpreter();
+    run(
+        &mut interp,
+        "open_tree accounts\ninsert alice 100\ninsert bob 50",
+    );
+    let transfer = |amount: i64| {
+        format!(
+            "transaction\n  incr alice -{amount}\n  incr bob {amount}\n  expect get alice >= 0\nend"
+        )
+    };
+    let (out, _) = run(&mut interp, &transfer(30));
+    assert_eq!(
+        out.stdout(),
+        "[accounts] incr alice -> 70\n[accounts] incr bob -> 80\n✓ [accounts] get alice >= 0\n[accounts] transaction committed: 2 writes\n"
+    );
+    let (out, e) = fail(&mut interp, &transfer(120));
+    assert_eq!(
+        out.stdout(),
+        "",
+        "nothing of an aborted transaction is printed"
+    );
+    assert_eq!(e.ename, "TransactionAborted");
+    assert_eq!(
+        e.evalue,
+        "The transaction was aborted at line 4: expected [accounts] get alice >= 0, but it is \"-50\". It was rolled back: none of its writes were made."
+    );
+    let (_, result) = run(&mut interp, "iter");
+    assert_eq!(
+        plain(&result.unwrap()),
+        "[accounts] iter:\n  alice = \"70\"\n  bob = \"80\"",
+        "the writes before the failed check were rolled back"
+    );
+}
+
+#[test]
+fn a_transaction_rolls_back_an_incr_of_something_that_is_not_a_counter() {
+    let mut interp = interpreter();
+    run(&mut interp, "insert n 1\ninsert word pear");
+    let (_, e) = fail(&mut interp, "transaction\n  incr n\n  incr word\nend");
+    assert_eq!(e.ename, "TransactionAborted");
+    assert!(
+        e.evalue
+            .starts_with("The transaction was aborted at line 3: `incr` counts in decimal text"),
+        "{}",
+        e.evalue
+    );
+    let (_, result) = run(&mut interp, "get n");
+    assert_eq!(plain(&result.unwrap()), "get n -> \"1\"");
+}
+
+#[test]
+fn inside_a_transaction_expect_checks_only_get() {
+    let mut interp = interpreter();
+    let (_, e) = fail(&mut interp, "transaction\n  expect len == 0\nend");
+    assert_eq!(e.ename, "SyntaxError");
+    assert!(
+        e.evalue.contains("can check only `get KEY`"),
+        "{}",
+        e.evalue
+    );
+    let (_, e) = fail(&mut interp, "batch\n  expect get a == 1\nend");
+    assert!(
+        e.evalue.contains("cannot go inside a batch"),
+        "{}",
+        e.evalue
+    );
+}
+
+#[test]
+fn default_tree_goes_back_to_the_db_itself() {
+    let mut interp = interpreter();
+    let (out, _) = run(
+        &mut interp,
+        "open_tree t\ninsert a 1\ndefault_tree\ninsert a 2",
+    );
+    assert_eq!(
+        out.stdout(),
+        "using tree t (new, empty)\n[t] put a = \"1\"\nusing the default tree\nput a = \"2\"\n"
+    );
+    let (_, result) = run(&mut interp, "get a");
+    assert_eq!(plain(&result.unwrap()), "get a -> \"2\"");
 }

@@ -1,0 +1,326 @@
+//! `%crash` and `%crash_copy`: what a crash keeps of a sled database.
+//!
+//! sled 0.34 gathers writes in an in-memory log buffer. `flush` writes the
+//! buffer to its files and waits for it; when the buffer is full, or before
+//! a batch or a transaction is applied (`pin_log` rolls the buffer), sled
+//! seals it and a writer thread writes it moments later; its background
+//! flusher does the same every `flush_every_ms` (the session's temporary
+//! database has no flusher). A process that dies before then leaves the
+//! files without the newest writes. `%crash` really kills the kernel;
+//! `%crash_copy` copies the files as they are at this instant, which is
+//! what such a kill would leave, and goes on with the copy.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use super::context::{count, Ctx, Effect, EvalError, Settings};
+use super::owner::PID_FILE;
+use super::session::Session;
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::showing::render;
+
+/// nbgrader sets this while it runs a notebook (`autograde`, `validate`).
+const GRADER: &str = "NBGRADER_EXECUTION";
+
+/// `%crash`: kill this process now, with no flush and no clean close.
+pub fn crash(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    if ctx.session.is_temporary() {
+        return Err(EvalError::refused(
+            ErrorKind::Unsupported,
+            "`%crash` kills this kernel's process, and the session's temporary database would go with it: the restarted kernel starts on a new, empty one, so nothing would be left to look at. First `%open` a directory of your own (`%open crash-demo`), write to it, then `%crash`.",
+        )
+        .help("`%crash_copy` shows what a crash would keep without killing anything"));
+    }
+    if let Some(how) = std::env::var_os(GRADER).filter(|v| !v.is_empty()) {
+        return crash_under_grader(ctx, &how.to_string_lossy());
+    }
+    ctx.out
+        .stdout("%crash: killing this kernel's process now (SIGKILL): no flush, no clean close\n");
+    ctx.out.flush();
+    log::warn!(
+        "%crash: killing the kernel (pid {}) with the database at {} open",
+        std::process::id(),
+        ctx.session.path().display()
+    );
+    kill_this_process()
+}
+
+/// Ends the process the way `kill -9` does: no destructor runs, so sled's
+/// `Db` is never dropped and never flushes.
+fn kill_this_process() -> ! {
+    #[cfg(unix)]
+    {
+        // Returns only if the signal could not be sent.
+        let _ = signal_hook::low_level::raise(signal_hook::consts::SIGKILL);
+    }
+    std::process::abort()
+}
+
+/// Under nbgrader a dead kernel would stop the grading, so the kernel stays
+/// alive and does what the kill and the restart would have done: the files
+/// are left as they are now, the session starts over on a fresh temporary
+/// database.
+fn crash_under_grader(ctx: &mut Ctx, how: &str) -> Result<Effect, EvalError> {
+    let path = ctx.session.path().to_path_buf();
+    let at_crash = Session::scratch_dir().map_err(file_error)?;
+    copy_files(&path, at_crash.path()).map_err(file_error)?;
+    let fresh = Session::temporary()?;
+    let limit = ctx.settings.limit;
+    ctx.live
+        .watches
+        .stop_all("stopped by %crash", limit, ctx.out);
+    // Closing flushes the database; its files then go back to how they were.
+    drop(std::mem::replace(ctx.session, fresh));
+    remove_sled_files(&path).map_err(file_error)?;
+    copy_files(at_crash.path(), &path).map_err(file_error)?;
+    *ctx.settings = Settings::default();
+    Ok(Effect::Print(format!(
+        "%crash: nbgrader is running this notebook ({GRADER}={how}), so the kernel was not killed: the database's files were left as a kill at this instant would have left them, and the session starts over on a fresh temporary database, as the restarted kernel would"
+    )))
+}
+
+/// `%crash_copy`: the files as they are on disk now, opened as a new
+/// temporary database that the session goes on with.
+pub fn crash_copy(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    let dir = Session::scratch_dir().map_err(file_error)?;
+    copy_files(ctx.session.path(), dir.path()).map_err(file_error)?;
+    let mut copy = Session::temporary_in(dir)?;
+    if let Some(name) = ctx.session.tree_name().map(<[u8]>::to_vec) {
+        let there = copy
+            .db()
+            .is_some_and(|db| db.tree_names().iter().any(|n| *n == name));
+        if there {
+            copy.use_tree(&name)?;
+        }
+    }
+    let left_temporary = ctx.session.is_temporary();
+    let limit = ctx.settings.limit;
+    ctx.live
+        .watches
+        .stop_all("stopped by %crash_copy", limit, ctx.out);
+    drop(std::mem::replace(ctx.session, copy));
+    let recovered = ctx.db()?.was_recovered();
+    let keys = count(ctx.tree()?.iter(), &mut ctx.ticker())?;
+    let tree = match ctx.session.tree_name() {
+        Some(name) => format!("tree {}", render::tree_name(name)),
+        None => "the default tree".to_string(),
+    };
+    let left = if left_temporary {
+        "the temporary database it was copied from is closed and deleted"
+    } else {
+        "the database opened with `%open` is closed normally (which flushes it) and stays on disk"
+    };
+    Ok(Effect::Several(vec![
+        Effect::Print(
+            "%crash_copy: copied the database's files as they are on disk now, without a flush: what a crash at this instant would leave".to_string(),
+        ),
+        Effect::Print(format!(
+            "now using the copy: was_recovered = {recovered}, {} in {tree}",
+            render::plural(keys, "key")
+        )),
+        Effect::Print(left.to_string()),
+    ]))
+}
+
+fn file_error(e: io::Error) -> EvalError {
+    EvalError::refused(
+        ErrorKind::File,
+        format!(
+            "Copying the database's files failed ({e}); the session keeps its database as it was."
+        ),
+    )
+}
+
+/// Copies what is in `from` into `to` (files and folders such as sled's
+/// `blobs/`), leaving out the kernel's own pid file.
+fn copy_files(from: &Path, to: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == PID_FILE {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type()?.is_dir() {
+            fs::create_dir_all(&target)?;
+            copy_files(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes sled's files from a closed database's directory: `conf`, `db`,
+/// the `snap.*` snapshots and `blobs/`. Anything else is left alone.
+fn remove_sled_files(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let is_sled = name == "conf" || name == "db" || name.starts_with("snap.");
+        if name == "blobs" && entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())?;
+        } else if is_sled {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cell::{Discard, Interrupt};
+    use crate::interpreter::running::context::Live;
+
+    fn run(
+        session: &mut Session,
+        settings: &mut Settings,
+        live: &mut Live,
+        f: fn(&mut Ctx) -> Result<Effect, EvalError>,
+    ) -> Result<Effect, EvalError> {
+        let interrupt = Interrupt::new();
+        let mut ctx = Ctx {
+            session,
+            settings,
+            interrupt: &interrupt,
+            out: &mut Discard,
+            live,
+        };
+        f(&mut ctx)
+    }
+
+    fn lines(effect: Effect) -> Vec<String> {
+        match effect {
+            Effect::Several(effects) => effects.into_iter().flat_map(lines).collect(),
+            Effect::Print(line) => vec![line],
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_copy_has_what_was_flushed_and_not_what_was_only_written() {
+        let mut session = Session::temporary().unwrap();
+        let (mut settings, mut live) = (Settings::default(), Live::default());
+        let old_dir = session.path().to_path_buf();
+        session.use_tree(b"diary").unwrap();
+        let tree = session.tree().unwrap().clone();
+        tree.insert("kept", "flushed").unwrap();
+        session.db().unwrap().flush().unwrap();
+        tree.insert("lost", "only in sled's memory").unwrap();
+        drop(tree);
+        let effect = run(&mut session, &mut settings, &mut live, crash_copy).unwrap();
+        assert_eq!(
+            lines(effect)[1],
+            "now using the copy: was_recovered = true, 1 key in tree diary"
+        );
+        let tree = session.tree().unwrap();
+        assert!(tree.get("kept").unwrap().is_some());
+        assert!(
+            tree.get("lost").unwrap().is_none(),
+            "an unflushed write is not in the files"
+        );
+        assert!(session.is_temporary());
+        assert_ne!(session.path(), old_dir);
+        assert!(
+            !old_dir.exists(),
+            "the temporary database it left is deleted"
+        );
+        assert_eq!(
+            super::super::owner::recorded_pid(session.path()),
+            Some(std::process::id()),
+            "the copy is marked as this kernel's, so a later kernel can sweep it"
+        );
+    }
+
+    #[test]
+    fn a_batch_sends_the_earlier_writes_to_the_files_without_a_flush() {
+        // sled's `pin_log` seals the log buffer before a batch applies and
+        // hands it to a writer thread; the files get it soon after, with no
+        // flush. Look at copies of the files until one has it.
+        let session = Session::temporary().unwrap();
+        let tree = session.tree().unwrap().clone();
+        tree.insert("before", "1").unwrap();
+        let mut batch = sled::Batch::default();
+        batch.insert("in-batch", "2");
+        tree.apply_batch(batch).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let dir = Session::scratch_dir().unwrap();
+            copy_files(session.path(), dir.path()).unwrap();
+            let copy = Session::temporary_in(dir).unwrap();
+            if copy.tree().unwrap().get("before").unwrap().is_some() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the write before the batch never reached the files"
+            );
+        }
+    }
+
+    #[test]
+    fn crash_refuses_the_temporary_database_and_says_what_to_do() {
+        let mut session = Session::temporary().unwrap();
+        let (mut settings, mut live) = (Settings::default(), Live::default());
+        let Err(EvalError::Refused {
+            kind,
+            message,
+            notes,
+        }) = run(&mut session, &mut settings, &mut live, crash)
+        else {
+            panic!("%crash on the temporary database must refuse")
+        };
+        assert_eq!(kind, ErrorKind::Unsupported);
+        assert!(message.contains("`%open`"), "{message}");
+        assert!(notes.iter().any(|n| n.contains("%crash_copy")), "{notes:?}");
+    }
+
+    #[test]
+    fn a_persistent_copy_leaves_the_original_closed_and_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let mut session = Session::persistent(&path).unwrap();
+        let (mut settings, mut live) = (Settings::default(), Live::default());
+        session.tree().unwrap().insert("a", "1").unwrap();
+        let effect = run(&mut session, &mut settings, &mut live, crash_copy).unwrap();
+        assert!(lines(effect)[2].contains("stays on disk"));
+        assert!(session.is_temporary());
+        let original = Session::persistent(&path).unwrap();
+        assert!(
+            original.tree().unwrap().get("a").unwrap().is_some(),
+            "closing the original flushed it"
+        );
+    }
+
+    #[test]
+    fn under_a_grader_the_files_go_back_to_how_a_kill_would_leave_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let mut session = Session::persistent(&path).unwrap();
+        let (mut settings, mut live) = (Settings::default(), Live::default());
+        settings.limit = 7;
+        std::fs::write(dir.path().join("db").join("notes.txt"), "mine").unwrap();
+        let tree = session.tree().unwrap().clone();
+        tree.insert("kept", "flushed").unwrap();
+        session.db().unwrap().flush().unwrap();
+        drop(tree);
+        let effect = run(&mut session, &mut settings, &mut live, |ctx| {
+            crash_under_grader(ctx, "autograde")
+        })
+        .unwrap();
+        assert!(lines(effect)[0].contains("NBGRADER_EXECUTION=autograde"));
+        assert!(session.is_temporary(), "the session starts over");
+        assert!(session.tree().unwrap().is_empty());
+        assert_eq!(settings, Settings::default(), "as in a restarted kernel");
+        let reopened = Session::persistent(&path).unwrap();
+        assert!(reopened.tree().unwrap().get("kept").unwrap().is_some());
+        assert_eq!(
+            std::fs::read_to_string(path.join("notes.txt")).unwrap(),
+            "mine",
+            "files that are not sled's are left alone"
+        );
+    }
+}
