@@ -18,8 +18,9 @@ use super::parser::{Command, Scan};
 use super::progress::DisplayIds;
 use super::render::{self, Answer, Rows};
 use super::session::{Session, SessionError, DEFAULT_TREE};
+use super::timings::Timings;
 use super::watch::Watches;
-use super::{blocks, draw, expect, files, help, magics, Interrupt, MimeBundle, Output};
+use super::{blocks, draw, expect, files, help, magics, sample, Interrupt, MimeBundle, Output};
 
 /// Rows read between two looks at the interrupt flag.
 pub const INTERRUPT_CHECK_EVERY: usize = 1000;
@@ -51,6 +52,8 @@ pub struct Live {
     /// Keys removed since the cell began.
     pub tombstones: Tombstones,
     pub ids: DisplayIds,
+    /// What `%time` measured, for `%timings`.
+    pub timings: Timings,
 }
 
 /// What a command runs with.
@@ -396,7 +399,11 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
                 elapsed: started.elapsed(),
             }
         }
-        Command::Load { file } => files::load(ctx, file)?,
+        Command::Load { file, flush_every } => files::load(ctx, file, *flush_every)?,
+        Command::SampleFile { file, rows, prefix } => {
+            sample::sample_file(ctx, file, *rows, prefix.as_deref())?
+        }
+        Command::Timings => ctx.live.timings.show(),
         Command::Dump { file } => files::dump(ctx, file)?,
         Command::Sleep { duration } => {
             sleep(*duration, ctx.interrupt)?;

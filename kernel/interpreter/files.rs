@@ -90,8 +90,8 @@ struct BadLine {
     why: String,
 }
 
-/// `%load FILE`.
-pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
+/// `%load FILE [flush_every=N]`.
+pub fn load(ctx: &mut Ctx, typed: &str, flush_every: Option<usize>) -> Result<Effect, EvalError> {
     let path = resolve(typed);
     let format = Format::of(&path);
 
@@ -120,6 +120,7 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
     let out = &mut *ctx.out;
     let mut per_tree: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
     let mut applied = 0usize;
+    let mut flushes = 0usize;
     let loaded = each_row(&path, typed, format, |row| {
         let name = row.tree.unwrap_or_else(|| current_name.clone());
         let tree = match trees.get(&name) {
@@ -136,6 +137,10 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
         tree.insert(row.key, row.value)?;
         *per_tree.entry(name).or_default() += 1;
         applied += 1;
+        if flush_every.is_some_and(|n| applied % n == 0) {
+            db.flush()?;
+            flushes += 1;
+        }
         if applied % PROGRESS_EVERY == 0 {
             if let Some(bar) = &mut bar {
                 bar.advance(out, applied);
@@ -168,6 +173,14 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
         other => other,
     })?;
 
+    // The rows after the last whole N still get their flush.
+    if let Some(n) = flush_every {
+        if applied % n != 0 {
+            db.flush()?;
+            flushes += 1;
+        }
+    }
+
     let tag = ctx.tag();
     let only_current = per_tree.len() == 1 && per_tree.contains_key(&current_name);
     let line = if only_current || per_tree.is_empty() {
@@ -185,6 +198,21 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
             render::plural(applied, "row"),
             trees.join(", ")
         )
+    };
+    let line = match flush_every {
+        None => line,
+        Some(n) => format!(
+            "{line}, with a flush after every {} ({})",
+            if n == 1 {
+                "row".to_string()
+            } else {
+                render::plural(n, "row")
+            },
+            match flushes {
+                1 => "1 flush".to_string(),
+                n => format!("{n} flushes"),
+            }
+        ),
     };
     Ok(Effect::Print(line))
 }
@@ -280,7 +308,7 @@ fn each_row(
 
 /// Refuses anything but a regular file (a directory, a device such as
 /// /dev/zero, a pipe that would block until someone writes to it).
-fn regular_file(path: &Path, typed: &str, doing: &str) -> Result<(), EvalError> {
+pub(super) fn regular_file(path: &Path, typed: &str, doing: &str) -> Result<(), EvalError> {
     let meta = std::fs::metadata(path).map_err(|e| file_error(typed, doing, &e))?;
     if meta.is_file() {
         Ok(())
@@ -292,7 +320,7 @@ fn regular_file(path: &Path, typed: &str, doing: &str) -> Result<(), EvalError> 
     }
 }
 
-fn file_error(typed: &str, doing: &str, e: &std::io::Error) -> EvalError {
+pub(super) fn file_error(typed: &str, doing: &str, e: &std::io::Error) -> EvalError {
     EvalError::refused(ErrorKind::File, format!("Cannot {doing} {typed}: {e}."))
 }
 

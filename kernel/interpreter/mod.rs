@@ -11,7 +11,8 @@
 //! * `parser` and `args`: statements of words, then typed `parser::Command`s,
 //!   with `batch … end` / `transaction … end` gathered into blocks;
 //! * `eval`: running a command against the `session` database, with
-//!   `blocks`, `files` (`%load`/`%dump`) and `magics` (`%open`, `%info`, …);
+//!   `blocks`, `files` (`%load`/`%dump`), `sample` (`%sample_file`),
+//!   `timings` (`%timings`) and `magics` (`%open`, `%info`, …);
 //! * `render`: printed lines, HTML tables and JSON; `help`: `%help` texts;
 //! * `draw`: `%draw`, the drawer as a picture; `expect`: graded checks;
 //! * `watch` and `progress`: displays that update in place (live tables of
@@ -37,9 +38,11 @@ mod owner;
 mod parser;
 mod progress;
 mod render;
+mod sample;
 mod session;
 #[cfg(test)]
 mod tests;
+mod timings;
 mod watch;
 
 use serde_json::{Map, Value};
@@ -211,6 +214,12 @@ impl Interpreter {
                 parser::Item::Block(block) => eval::run_block(&mut ctx, block),
             }
             .map_err(|e| failed(item.head(), item.name(), e).into_cell_error(code))?;
+            if let eval::Effect::Timed { elapsed, .. } = &effect {
+                // The line's text after `%time`, for `%timings`.
+                let after = code.get(item.head().end.byte..).unwrap_or("");
+                let line = after.lines().next().unwrap_or("");
+                self.live.timings.record(line, *elapsed);
+            }
             result = deliver(effect, is_last, out);
         }
         Ok(result)

@@ -106,7 +106,15 @@ pub enum Command {
     },
     Load {
         file: String,
+        /// `flush_every=N`: flush after every N rows (and at the end).
+        flush_every: Option<usize>,
     },
+    SampleFile {
+        file: String,
+        rows: usize,
+        prefix: Option<Vec<u8>>,
+    },
+    Timings,
     Dump {
         file: String,
     },
@@ -174,6 +182,8 @@ impl Command {
             | Command::Limit { .. }
             | Command::Reset
             | Command::Open { .. }
+            | Command::SampleFile { .. }
+            | Command::Timings
             | Command::Unwatch { .. } => false,
             Command::Time(inner) | Command::Expect { check: inner, .. } => inner.needs_db(),
             _ => true,
@@ -698,6 +708,7 @@ fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
         C::Reset => Command::Reset,
         C::Reopen => Command::Reopen,
         C::Info => Command::Info,
+        C::Timings => Command::Timings,
         // The rest take arguments that are not plain bytes.
         other => build_typed(other, &mut next, options),
     }
@@ -767,7 +778,24 @@ fn build_typed(
                 _ => None,
             },
         },
-        C::Load => Command::Load { file: text(next()) },
+        C::Load => Command::Load {
+            file: text(next()),
+            flush_every: match next() {
+                Some(Arg::Count(n)) => Some(n),
+                _ => None,
+            },
+        },
+        C::SampleFile => Command::SampleFile {
+            file: text(next()),
+            rows: match next() {
+                Some(Arg::Count(n)) => n,
+                _ => 0,
+            },
+            prefix: match next() {
+                Some(Arg::Bytes(b)) => Some(b),
+                _ => None,
+            },
+        },
         C::Dump => Command::Dump { file: text(next()) },
         C::Sleep => Command::Sleep {
             duration: match next() {
@@ -1087,9 +1115,34 @@ mod tests {
         assert_eq!(
             one("%load a.csv"),
             Command::Load {
-                file: "a.csv".into()
+                file: "a.csv".into(),
+                flush_every: None,
             }
         );
+        assert_eq!(
+            one("%load a.jsonl flush_every=1"),
+            Command::Load {
+                file: "a.jsonl".into(),
+                flush_every: Some(1),
+            }
+        );
+        assert_eq!(
+            one("%sample_file s.jsonl 100000"),
+            Command::SampleFile {
+                file: "s.jsonl".into(),
+                rows: 100_000,
+                prefix: None,
+            }
+        );
+        assert_eq!(
+            one("%sample_file s.jsonl 10 book:"),
+            Command::SampleFile {
+                file: "s.jsonl".into(),
+                rows: 10,
+                prefix: Some(b"book:".to_vec()),
+            }
+        );
+        assert_eq!(one("%timings"), Command::Timings);
         assert_eq!(
             one("%dump a.jsonl"),
             Command::Dump {
