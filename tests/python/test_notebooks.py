@@ -17,6 +17,21 @@ import notebooks  # scripts/notebooks.py, put on sys.path by conftest.py
 PATHS = notebooks.notebook_paths()
 
 
+def _has_rust_cells(path: Path) -> bool:
+    return any(
+        cell.cell_type == "code" and cell.source.lstrip().startswith("%%rust")
+        for cell in notebooks.read(path).cells
+    )
+
+
+# A lesson with Rust cells compiles sled in its first one, which takes more
+# than a minute on a busy two-core machine: give those runs longer.
+FRESH_RUNS = [
+    pytest.param(p, id=p.name, marks=[pytest.mark.timeout(900)] if _has_rust_cells(p) else [])
+    for p in PATHS
+]
+
+
 def render(cells: list[dict]) -> list[str]:
     return json.dumps(cells, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
 
@@ -25,7 +40,7 @@ def test_there_are_notebooks() -> None:
     assert PATHS, f"no notebooks in {notebooks.NOTEBOOK_DIR}"
 
 
-@pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
+@pytest.mark.parametrize("path", FRESH_RUNS)
 def test_fresh_run_matches_stored_outputs(path: Path) -> None:
     before = path.read_bytes()
     stored = notebooks.read(path)
