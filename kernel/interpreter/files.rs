@@ -308,7 +308,7 @@ fn each_row(
 
 /// Refuses anything but a regular file (a directory, a device such as
 /// /dev/zero, a pipe that would block until someone writes to it).
-pub(super) fn regular_file(path: &Path, typed: &str, doing: &str) -> Result<(), EvalError> {
+fn regular_file(path: &Path, typed: &str, doing: &str) -> Result<(), EvalError> {
     let meta = std::fs::metadata(path).map_err(|e| file_error(typed, doing, &e))?;
     if meta.is_file() {
         Ok(())
@@ -320,7 +320,7 @@ pub(super) fn regular_file(path: &Path, typed: &str, doing: &str) -> Result<(), 
     }
 }
 
-pub(super) fn file_error(typed: &str, doing: &str, e: &std::io::Error) -> EvalError {
+fn file_error(typed: &str, doing: &str, e: &std::io::Error) -> EvalError {
     EvalError::refused(ErrorKind::File, format!("Cannot {doing} {typed}: {e}."))
 }
 
@@ -430,31 +430,90 @@ fn csv_record(
     }
 }
 
-/// `%dump FILE`.
-pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
+/// A JSON-lines file being written by [`write_json_lines`].
+pub(super) struct JsonLines<'a> {
+    out: BufWriter<File>,
+    typed: &'a str,
+}
+
+impl JsonLines<'_> {
+    /// One line, `{"key": …, "value": …}` and, when given, `"tree": …`
+    /// (already JSON). Fields in reading order (a JSON object built with
+    /// serde_json would sort them).
+    pub(super) fn pair(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        tree_json: Option<&str>,
+    ) -> Result<(), EvalError> {
+        let (key, value) = (render::json_bytes(key), render::json_bytes(value));
+        match tree_json {
+            Some(tree) => writeln!(
+                self.out,
+                "{{\"key\":{key},\"value\":{value},\"tree\":{tree}}}"
+            ),
+            None => writeln!(self.out, "{{\"key\":{key},\"value\":{value}}}"),
+        }
+        .map_err(|e| file_error(self.typed, "write", &e))
+    }
+}
+
+/// Writes the JSON-lines file `typed` with `fill` (`%dump`, `%sample_file`,
+/// named `who` in messages). A name ending in `.csv` is refused, and so is
+/// anything there already that is not a regular file (never write into, or
+/// later delete, a device, pipe or directory). When `fill` fails or is
+/// interrupted, the half-written file is deleted.
+pub(super) fn write_json_lines(
+    typed: &str,
+    who: &str,
+    fill: impl FnOnce(&mut JsonLines) -> Result<(), EvalError>,
+) -> Result<(), EvalError> {
     let path = resolve(typed);
     if Format::of(&path) == Format::Csv {
         return Err(EvalError::refused(
             ErrorKind::File,
             format!(
-                "%dump writes JSON lines, not CSV; name the file something like {}.jsonl.",
+                "{who} writes JSON lines, not CSV; name the file something like {}.jsonl.",
                 typed.trim_end_matches(".csv")
             ),
         ));
     }
-    let db = ctx.db()?;
-    let mut names = db.tree_names();
-    names.sort();
     if path.exists() {
-        // Never write into (or later delete) a device, pipe or directory.
         regular_file(&path, typed, "write")?;
     }
     let file = File::create(&path).map_err(|e| file_error(typed, "write", &e))?;
-    let mut out = BufWriter::new(file);
+    let mut lines = JsonLines {
+        out: BufWriter::new(file),
+        typed,
+    };
+    let written = fill(&mut lines).and_then(|()| {
+        lines
+            .out
+            .flush()
+            .map_err(|e| file_error(typed, "write", &e))
+    });
+    if let Err(e) = written {
+        drop(lines);
+        let _ = std::fs::remove_file(&path);
+        return Err(match e {
+            EvalError::Interrupted(_) => EvalError::Interrupted(Some(format!(
+                "Interrupted: {who} stopped and deleted the half-written {typed}; the database is unchanged."
+            ))),
+            other => other,
+        });
+    }
+    Ok(())
+}
+
+/// `%dump FILE`.
+pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
+    let db = ctx.db()?;
+    let mut names = db.tree_names();
+    names.sort();
     let mut ticker = ctx.ticker();
     let mut rows = 0usize;
     let mut trees = 0usize;
-    let written = (|| -> Result<(), EvalError> {
+    write_json_lines(typed, "%dump", |lines| {
         for name in &names {
             let tree = if name == DEFAULT_TREE {
                 sled::Tree::clone(db)
@@ -467,32 +526,14 @@ pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
             for item in tree.iter() {
                 ticker.tick()?;
                 let (k, v) = item?;
-                // Fields in reading order (a JSON object built with
-                // serde_json would sort them).
-                writeln!(
-                    out,
-                    "{{\"key\":{},\"value\":{},\"tree\":{tree_json}}}",
-                    render::json_bytes(&k),
-                    render::json_bytes(&v),
-                )
-                .map_err(|e| file_error(typed, "write", &e))?;
+                lines.pair(&k, &v, Some(&tree_json))?;
                 rows += 1;
                 any = true;
             }
             trees += usize::from(any);
         }
-        out.flush().map_err(|e| file_error(typed, "write", &e))
-    })();
-    if let Err(e) = written {
-        drop(out);
-        let _ = std::fs::remove_file(&path);
-        return Err(match e {
-            EvalError::Interrupted(_) => EvalError::Interrupted(Some(format!(
-                "Interrupted: %dump stopped and deleted the half-written {typed}; the database is unchanged."
-            ))),
-            other => other,
-        });
-    }
+        Ok(())
+    })?;
     Ok(Effect::Print(format!(
         "dumped {} from {} to {typed}",
         render::plural(rows, "row"),

@@ -7,12 +7,9 @@
 //! It is JSON lines without a `tree` field, so `%load` puts the pairs in
 //! the current tree.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-
 use super::errors::ErrorKind;
 use super::eval::{Ctx, Effect, EvalError};
-use super::files::{file_error, regular_file, resolve};
+use super::files::write_json_lines;
 use super::render;
 
 /// The most pairs one file may hold (about 600 MB of JSON lines).
@@ -52,51 +49,16 @@ pub fn sample_file(
             ),
         ));
     }
-    let path = resolve(typed);
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    {
-        return Err(EvalError::refused(
-            ErrorKind::File,
-            format!(
-                "%sample_file writes JSON lines, not CSV; name the file something like {}.jsonl.",
-                typed.trim_end_matches(".csv")
-            ),
-        ));
-    }
-    if path.exists() {
-        // Never write into (or later delete) a device, pipe or directory.
-        regular_file(&path, typed, "write")?;
-    }
     let prefix = prefix.unwrap_or(DEFAULT_PREFIX);
-    let file = File::create(&path).map_err(|e| file_error(typed, "write", &e))?;
-    let mut out = BufWriter::new(file);
     let mut ticker = ctx.ticker();
-    let written = (|| -> Result<(), EvalError> {
+    write_json_lines(typed, "%sample_file", |lines| {
         for n in 1..=rows {
             ticker.tick()?;
             let key = key(prefix, n, rows);
-            writeln!(
-                out,
-                "{{\"key\":{},\"value\":{}}}",
-                render::json_bytes(&key),
-                render::json_bytes(&value(&key)),
-            )
-            .map_err(|e| file_error(typed, "write", &e))?;
+            lines.pair(&key, &value(&key), None)?;
         }
-        out.flush().map_err(|e| file_error(typed, "write", &e))
-    })();
-    if let Err(e) = written {
-        drop(out);
-        let _ = std::fs::remove_file(&path);
-        return Err(match e {
-            EvalError::Interrupted(_) => EvalError::Interrupted(Some(format!(
-                "Interrupted: %sample_file stopped and deleted the half-written {typed}."
-            ))),
-            other => other,
-        });
-    }
+        Ok(())
+    })?;
     Ok(Effect::Print(format!(
         "wrote {} to {typed}: keys {} to {}; `%load {typed}` puts them in the current tree",
         render::plural(rows, "sample pair"),
