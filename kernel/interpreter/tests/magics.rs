@@ -503,6 +503,25 @@ fn sample_file_writes_the_same_pairs_every_time_for_load() {
         first,
         "refusals leave the file alone"
     );
+
+    // An Interrupt stops the writing and deletes the half-written file.
+    let interrupt = Interrupt::new();
+    interrupt.raise();
+    let big = dir.path().join("big.jsonl");
+    let mut ctx = eval::Ctx {
+        session: &mut interp.session,
+        settings: &mut interp.settings,
+        interrupt: &interrupt,
+        out: &mut Discard,
+        live: &mut interp.live,
+    };
+    let e = sample::sample_file(&mut ctx, &big.display().to_string(), 100_000, None).unwrap_err();
+    assert!(
+        matches!(&e, eval::EvalError::Interrupted(Some(text))
+            if text.contains("%sample_file stopped and deleted the half-written")),
+        "{e:?}"
+    );
+    assert!(!big.exists(), "the half-written file is gone");
 }
 
 #[test]
