@@ -920,7 +920,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         kind: Kind::Session,
         allowed: TOP,
         summary: "Show every line timed with `%time` in this session, with its wall time and how many times slower than the fastest it was.",
-        details: "A table in the order the lines ran, with a bar per line on a log scale (each step is ten times longer). The list outlives `%reset` and `%open`; a kernel restart empties it. It keeps the last 100 timings.",
+        details: "A table in the order the lines ran, with a bar per line on a log scale (5 more marks for each ten times longer). The list outlives `%reset` and `%open`; a kernel restart empties it. It keeps the last 100 timings.",
         maps_to: "(the kernel's own record of `%time`)",
         examples: &["%timings"],
     },
