@@ -66,17 +66,26 @@ fn main() -> ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::Kernel { connection_file } => {
-            ConnectionInfo::from_file(&connection_file).and_then(handlers::run)
+            ConnectionInfo::from_file(&connection_file).and_then(handlers::lifecycle::run)
         }
         Command::Install(place) => kernelspec::install(&place.target()).map(|dir| {
             println!(
                 "installed kernelspec sled (\"sled KV\") in {}",
                 dir.display()
             );
+            // With several `sled` specs about, say which one Jupyter picks.
+            let views = kernelspec::visible::ask_all();
+            for line in kernelspec::visible::after_install(&dir, &views) {
+                println!("{line}");
+            }
         }),
         Command::Uninstall(place) => kernelspec::uninstall(&place.target()).map(|dirs| {
             for dir in dirs {
                 println!("removed kernelspec {}", dir.display());
+            }
+            let views = kernelspec::visible::ask_all();
+            for line in kernelspec::visible::after_uninstall(&views) {
+                println!("{line}");
             }
         }),
     };

@@ -10,8 +10,8 @@
 
 use super::processes;
 use super::report::{self, WHAT_SURVIVES};
-use super::{RustCode, RustCompletion, SLED_DEP};
-use crate::interpreter::{CellError, Interrupt, MimeBundle, Output};
+use super::{RustCode, SLED_DEP};
+use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
 use crossbeam_channel::{never, select, Receiver};
 use evcxr::{CommandContext, EvalOutputs};
 use serde_json::Value;
@@ -34,8 +34,9 @@ const QUIET: Duration = Duration::from_millis(30);
 /// may have started another rustc in the meantime).
 const KILL_AGAIN: Duration = Duration::from_millis(250);
 
+/// The Rust side of a session (`rust_cells::RustCells`).
 #[derive(Default)]
-pub(super) struct Engine {
+pub struct Engine {
     session: Option<Session>,
 }
 
@@ -73,14 +74,18 @@ enum Outcome {
 }
 
 impl Engine {
+    /// Evaluates a `%%rust` cell's code; starts the context on first use.
+    /// `take_db` hands the session database over (the KV interpreter lets
+    /// go of it) and says where it is: what `DB_PATH` names.
     pub(super) fn execute(
         &mut self,
         code: RustCode<'_>,
-        db_path: &Path,
+        take_db: &mut dyn FnMut() -> Result<PathBuf, CellError>,
         out: &mut dyn Output,
         interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
         refuse_commands_that_break_the_session(&code)?;
+        let db_path = &take_db()?;
         if self.session.is_none() {
             self.session = Some(Session::start(db_path, out)?);
         }
@@ -172,7 +177,7 @@ impl Engine {
         code: RustCode<'_>,
         cell: &str,
         cursor_pos: usize,
-    ) -> Option<RustCompletion> {
+    ) -> Option<Completion> {
         let session = self.session.as_mut()?;
         let position = char_to_byte(cell, cursor_pos).checked_sub(code.offset)?;
         let found = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -180,7 +185,7 @@ impl Engine {
         }))
         .ok()?
         .ok()?;
-        Some(RustCompletion {
+        Some(Completion {
             matches: found.completions.into_iter().map(|c| c.code).collect(),
             cursor_start: byte_to_char(cell, code.offset + found.start_offset),
             cursor_end: byte_to_char(cell, code.offset + found.end_offset),

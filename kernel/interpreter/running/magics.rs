@@ -1,0 +1,360 @@
+//! The magics that act on the session itself: `%reset`, `%open`, `%reopen`,
+//! `%info`, `%limit`, `%timings`, `%try_open` and `%sleep`. (`%help` and
+//! `%lsmagic` are texts in `showing::help`, `%load`, `%dump` and
+//! `%sample_file` are in `files`, `%time` is in `dispatch`.)
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+
+use super::context::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
+use super::files::resolve;
+use super::owner::Holder;
+use super::session::{Session, SessionError, DEFAULT_TREE};
+use crate::cell::Interrupt;
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::showing::render::{self, Answer};
+use crate::interpreter::showing::timings::{self, Measured};
+
+/// How often sled's background flusher runs for a persistent database
+/// (sled's default, which `%open` keeps).
+const FLUSH_EVERY_MS: u64 = 500;
+/// The longest `%sleep` goes without looking at the interrupt flag.
+const SLEEP_SLICE: Duration = Duration::from_millis(20);
+
+/// `%reset`: a fresh temporary database. The new one is opened first, so a
+/// failure leaves the session as it was.
+pub fn reset(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    let fresh = Session::temporary()?;
+    let limit = ctx.settings.limit;
+    ctx.live
+        .watches
+        .stop_all("stopped by %reset", limit, ctx.out);
+    let old = std::mem::replace(ctx.session, fresh);
+    let kept = (!old.is_temporary()).then(|| old.path().display().to_string());
+    drop(old);
+    Ok(Effect::Print(match kept {
+        None => "opened fresh database".to_string(),
+        Some(path) => {
+            format!("closed the database at {path} (it stays on disk); opened fresh database")
+        }
+    }))
+}
+
+/// `%open PATH`: switch to a persistent database. The session keeps the
+/// database it had if this one cannot be opened.
+pub fn open(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
+    let path = resolve(typed);
+    let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
+    {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if same(&path, ctx.session.path()) {
+        return Ok(Effect::Print(format!(
+            "already using the database at {typed}"
+        )));
+    }
+    if path.is_file() {
+        return Err(EvalError::refused(
+            ErrorKind::File,
+            format!("{typed} is a file; `%open` wants a directory to keep sled's files in (it is created if missing)."),
+        ));
+    }
+    let foreign = std::fs::read_dir(&path).ok().is_some_and(|mut entries| {
+        let has_files = entries.next().is_some();
+        has_files && !path.join("conf").exists() && !path.join("db").exists()
+    });
+    if foreign {
+        return Err(EvalError::refused(
+            ErrorKind::File,
+            format!("{typed} already holds other files and no sled database; choose a new or empty directory, so sled's files do not mix with yours."),
+        ));
+    }
+    let opened = Session::persistent(&path).map_err(|e| match e {
+        SessionError::Locked { holder, .. } => locked_by_other(typed, holder.as_ref()),
+        other => other.into(),
+    })?;
+    let recovered = opened.db().is_some_and(sled::Db::was_recovered);
+    let limit = ctx.settings.limit;
+    ctx.live
+        .watches
+        .stop_all("stopped by %open", limit, ctx.out);
+    let old = std::mem::replace(ctx.session, opened);
+    let left_temporary = old.is_temporary();
+    drop(old);
+    let mut lines = vec![Effect::Print(format!(
+        "opened persistent database {typed} ({})",
+        if recovered {
+            "recovered from its files"
+        } else {
+            "new"
+        }
+    ))];
+    if left_temporary {
+        lines.push(Effect::Print(
+            "the temporary database was closed and deleted".to_string(),
+        ));
+    }
+    Ok(Effect::Several(lines))
+}
+
+/// The `%open` error for a directory someone else holds.
+fn locked_by_other(typed: &str, holder: Option<&Holder>) -> EvalError {
+    let who = match holder {
+        Some(h) if h.is_this_kernel() => {
+            "this kernel itself (its Rust cells, or another handle it opened)".to_string()
+        }
+        Some(h) => format!("another process ({})", h.describe()),
+        None => "another process (the system does not say which)".to_string(),
+    };
+    EvalError::refused(
+        ErrorKind::Locked,
+        format!(
+            "The database at {typed} is locked by {who}: sled lets one process open a database at a time. The session keeps using its current database."
+        ),
+    )
+    .help("close the database in the other program (or stop it), then run `%open` again")
+}
+
+/// `%try_open [PATH]`: a second, independent `sled::open` of a database,
+/// as another program would make it; reports what sled answered.
+pub fn try_open(ctx: &mut Ctx, typed: Option<&str>) -> Result<Effect, EvalError> {
+    let (path, shown) = match typed {
+        Some(typed) => (resolve(typed), typed.to_string()),
+        None if ctx.session.is_temporary() => (
+            ctx.session.path().to_path_buf(),
+            "this session's temporary database".to_string(),
+        ),
+        None => (
+            ctx.session.path().to_path_buf(),
+            "this session's database".to_string(),
+        ),
+    };
+    if !path.join("conf").exists() && !path.join("db").exists() {
+        return Err(EvalError::refused(
+            ErrorKind::File,
+            format!("There is no sled database at {shown}, so there is nothing to try: `%try_open` never creates one."),
+        )
+        .help("`%open PATH` creates a database"));
+    }
+    let held_here = ctx.session.path() == path && !ctx.session.is_suspended();
+    match sled::Config::new().path(&path).open() {
+        Ok(second) => {
+            drop(second);
+            Ok(Effect::Print(format!(
+                "a second sled::open of {shown} succeeded: nothing held it (it is closed again)"
+            )))
+        }
+        Err(e) if e.to_string().contains("could not acquire lock") => {
+            let who = if held_here {
+                "this session holds it open".to_string()
+            } else {
+                match super::owner::lock_holder(&path.join("db")) {
+                    Some(h) if h.is_this_kernel() => "this kernel holds it open".to_string(),
+                    Some(_) => "another process holds it open".to_string(),
+                    None => "something holds it open".to_string(),
+                }
+            };
+            Ok(Effect::Print(format!(
+                "a second sled::open of {shown} was refused: sled could not acquire the lock on its files, because {who}. Only one handle, in one process, may open a sled database at a time."
+            )))
+        }
+        Err(e) => Ok(Effect::Print(format!(
+            "a second sled::open of {shown} failed: {e}"
+        ))),
+    }
+}
+
+/// `%reopen`: close the database and open it again.
+pub fn reopen(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    // The watches hold handles into the database: it closes only without them.
+    ctx.live.watches.detach_all();
+    let reopened = ctx.session.reopen();
+    ctx.live.watches.attach_all(ctx.session);
+    reopened?;
+    let recovered = ctx.db()?.was_recovered();
+    let keys = ctx.tree()?.iter();
+    let keys = count(keys, &mut ctx.ticker())?;
+    let tree = match ctx.session.tree_name() {
+        Some(name) => format!("tree {}", render::tree_name(name)),
+        None => "the default tree".to_string(),
+    };
+    Ok(Effect::Print(format!(
+        "reopened the {} database: was_recovered = {recovered}, {} in {tree}",
+        if ctx.session.is_temporary() {
+            "temporary"
+        } else {
+            "persistent"
+        },
+        render::plural(keys, "key")
+    )))
+}
+
+/// `%info`: where the database is, what kind, its trees, size and settings.
+pub fn info(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    let db = ctx.db()?.clone();
+    let path = ctx.session.path().display().to_string();
+    let temporary = ctx.session.is_temporary();
+    let (kind, flushing) = if temporary {
+        (
+            "temporary, deleted when the kernel stops",
+            "no background flush; writes reach disk on `flush`".to_string(),
+        )
+    } else {
+        (
+            "persistent, never deleted",
+            format!("sled flushes in the background every {FLUSH_EVERY_MS} ms"),
+        )
+    };
+    let mut names = db.tree_names();
+    names.sort();
+    let current = ctx.session.tree_name().unwrap_or(DEFAULT_TREE).to_vec();
+    let mut ticker = ctx.ticker();
+    let mut shown = Vec::new();
+    let mut counts = Map::new();
+    for name in &names {
+        let tree = if name == DEFAULT_TREE {
+            sled::Tree::clone(&db)
+        } else {
+            db.open_tree(name)?
+        };
+        let n = count(tree.iter(), &mut ticker)?;
+        let mark = if **name == *current { " (current)" } else { "" };
+        shown.push(format!(
+            "{} {}{mark}",
+            render::tree_name(name),
+            render::plural(n, "key")
+        ));
+        counts.insert(String::from_utf8_lossy(name).into_owned(), json!(n));
+    }
+    let size = db.size_on_disk()?;
+    let recovered = db.was_recovered();
+    let limit = ctx.settings.limit;
+    let facts = [
+        ("database", path.clone()),
+        ("kind", format!("{kind} ({flushing})")),
+        ("trees", shown.join(", ")),
+        (
+            "size on disk",
+            render::plural(usize::try_from(size).unwrap_or(usize::MAX), "byte"),
+        ),
+        ("was_recovered", recovered.to_string()),
+        ("%limit", format!("{limit} rows per result")),
+    ];
+    let text = facts
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let html = render::facts_html("%info", &facts);
+    let json = json!({
+        "path": path,
+        "temporary": temporary,
+        "background_flush_ms": if temporary { Value::Null } else { json!(FLUSH_EVERY_MS) },
+        "trees": counts,
+        "current_tree": String::from_utf8_lossy(&current),
+        "size_on_disk": size,
+        "was_recovered": recovered,
+        "limit": limit,
+    });
+    Ok(Effect::Answer(Answer {
+        shown: text.clone(),
+        text,
+        json,
+        html: Some(html),
+    }))
+}
+
+/// `%limit [N]`: set or show the rows shown per result.
+pub fn limit(ctx: &mut Ctx, rows: Option<usize>) -> Effect {
+    match rows {
+        Some(n) => {
+            ctx.settings.limit = n;
+            Effect::Print(format!(
+                "%limit: showing at most {} per result",
+                render::plural(n, "row")
+            ))
+        }
+        None => {
+            let n = ctx.settings.limit;
+            let default = if n == DEFAULT_LIMIT {
+                " (the default)"
+            } else {
+                ""
+            };
+            Effect::Print(format!(
+                "%limit: {}{default} per result",
+                render::plural(n, "row")
+            ))
+        }
+    }
+}
+
+/// `%timings`: every line this session timed with `%time`, side by side.
+pub fn timings(ctx: &Ctx) -> Effect {
+    let kept = &ctx.live.timings;
+    let measured: Vec<Measured> = kept
+        .kept()
+        .map(|t| Measured {
+            number: t.number,
+            line: &t.line,
+            elapsed: t.elapsed,
+        })
+        .collect();
+    match timings::table(&measured, kept.recorded()) {
+        Some(answer) => Effect::Answer(answer),
+        None => Effect::Print(
+            "no line has been timed yet: put `%time` in front of one, like `%time len`".to_string(),
+        ),
+    }
+}
+
+/// `%sleep SECONDS`: waits, or stops at once on Interrupt.
+pub fn sleep(ctx: &mut Ctx, duration: Duration) -> Result<Effect, EvalError> {
+    sleep_until_interrupted(duration, ctx.interrupt, std::thread::sleep)?;
+    Ok(Effect::Nothing)
+}
+
+/// Sleeps in short slices (`nap`s) so an interrupt ends the wait promptly.
+fn sleep_until_interrupted(
+    duration: Duration,
+    interrupt: &Interrupt,
+    mut nap: impl FnMut(Duration),
+) -> Result<(), EvalError> {
+    // A deadline too far away to represent means "until interrupted".
+    let deadline = Instant::now().checked_add(duration);
+    loop {
+        if interrupt.is_raised() {
+            return Err(EvalError::Interrupted(None));
+        }
+        let left = match deadline {
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+            None => SLEEP_SLICE,
+        };
+        if left.is_zero() {
+            return Ok(());
+        }
+        nap(left.min(SLEEP_SLICE));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurdly_long_sleep_is_still_interruptible() {
+        let interrupt = Interrupt::new();
+        let mut naps = Vec::new();
+        // The interrupt comes during the third nap.
+        let result = sleep_until_interrupted(Duration::MAX, &interrupt, |nap| {
+            naps.push(nap);
+            if naps.len() == 3 {
+                interrupt.raise();
+            }
+        });
+        assert!(matches!(result, Err(EvalError::Interrupted(None))));
+        assert_eq!(naps, [SLEEP_SLICE; 3], "short naps, however long the sleep");
+    }
+}
