@@ -18,6 +18,14 @@ the run notes the death, restarts the kernel as JupyterLab would, and goes
 on with the next cell. Such a cell keeps no outputs (what reaches the
 frontend before the process dies is a matter of timing), and a kernel that
 survives it is an error.
+
+A code cell tagged `nondeterministic-output` (lesson 08's timings, progress
+bars and `%info`) is compared by the kinds of its outputs only: it must run
+without an error it did not have before and produce the same sequence of
+streams, displays and results with the same mime types, but their text may
+differ. Every other cell is compared in full. `refresh` stores whatever the
+run printed in such a cell, so its figures change from one refresh to the
+next; nothing else does.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import argparse
 import copy
 import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +55,14 @@ COMPARED_MIMES = ("text/plain", "text/html", "image/svg+xml", "application/vnd.s
 KEPT_LANGUAGE_INFO = ("name", "file_extension", "mimetype", "pygments_lexer", "codemirror_mode")
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+# Cells whose output text changes from run to run (timings, sizes, the
+# session's temporary path): only the kinds of their outputs are compared.
+NONDETERMINISTIC = "nondeterministic-output"
+
+
+def is_nondeterministic(cell: nbformat.NotebookNode) -> bool:
+    return NONDETERMINISTIC in cell.get("metadata", {}).get("tags", [])
 
 
 def notebook_paths(names: list[str] | None = None) -> list[Path]:
@@ -73,7 +90,11 @@ def tags(cell: nbformat.NotebookNode) -> list[str]:
 
 
 def execute(nb: nbformat.NotebookNode, cell_timeout: int = 60) -> nbformat.NotebookNode:
-    """Run a copy of `nb` in a fresh `sled` kernel; the argument is untouched."""
+    """Run a copy of `nb` in a fresh `sled` kernel; the argument is untouched.
+
+    The kernel works in an empty scratch directory, removed afterwards, so
+    the files a lesson writes (`%sample_file`, `%dump`, `%open`) never land
+    in `notebooks/`."""
     fresh = copy.deepcopy(nb)
 
     def timeout_for(cell: nbformat.NotebookNode) -> int:
@@ -83,16 +104,17 @@ def execute(nb: nbformat.NotebookNode, cell_timeout: int = 60) -> nbformat.Noteb
     # Streams are joined below, in the order the kernel sent them; nbclient's
     # own coalescing moves stdout ahead of stderr, which is not what a
     # frontend shows.
-    client = NotebookClient(
-        fresh,
-        kernel_name=KERNEL_NAME,
-        timeout_func=timeout_for,
-        startup_timeout=60,
-        record_timing=False,
-        coalesce_streams=False,
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
-    )
-    run_sync(_run_cells)(client)
+    with tempfile.TemporaryDirectory(prefix="sled-lesson-run-") as scratch:
+        client = NotebookClient(
+            fresh,
+            kernel_name=KERNEL_NAME,
+            timeout_func=timeout_for,
+            startup_timeout=60,
+            record_timing=False,
+            coalesce_streams=False,
+            resources={"metadata": {"path": scratch}},
+        )
+        run_sync(_run_cells)(client)
     for cell in fresh.cells:
         if cell.cell_type == "code":
             cell.outputs = [nbformat.from_dict(out) for out in _merged_streams(cell.outputs)]
@@ -152,8 +174,38 @@ def _merged_streams(outputs: list[dict]) -> list[dict]:
     return merged
 
 
+def _kinds(outputs: list[dict]) -> list[dict]:
+    """What a nondeterministic cell is held to: the kinds of its outputs,
+    in order (stream names, mime types, error names), not their text."""
+    kinds: list[dict] = []
+    for out in outputs:
+        kind = {"output_type": out["output_type"]}
+        if "name" in out:
+            kind["name"] = out["name"]
+        if "data" in out:
+            kind["mimes"] = sorted(out["data"])
+        if "ename" in out:
+            kind["ename"] = out["ename"]
+        if "execution_count" in out:
+            kind["execution_count"] = out["execution_count"]
+        kinds.append(kind)
+    return kinds
+
+
 def comparable(nb: nbformat.NotebookNode) -> list[dict]:
-    """The observable result of each code cell, in plain JSON for comparing."""
+    """The observable result of each code cell, in plain JSON for comparing.
+    A cell tagged `nondeterministic-output` gives only the kinds of its
+    outputs (see the module's docstring)."""
+    cells = observed(nb)
+    for cell, entry in zip((c for c in nb.cells if c.cell_type == "code"), cells):
+        if is_nondeterministic(cell):
+            entry[NONDETERMINISTIC] = True
+            entry["outputs"] = _kinds(entry["outputs"])
+    return cells
+
+
+def observed(nb: nbformat.NotebookNode) -> list[dict]:
+    """What each code cell showed, in full, in plain JSON."""
     cells = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -209,7 +261,7 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def as_text(nb: nbformat.NotebookNode) -> str:
     """The code cells and their outputs, the way a console would print them."""
     lines: list[str] = []
-    for cell in comparable(nb):
+    for cell in observed(nb):
         count = cell["execution_count"] if cell["execution_count"] is not None else " "
         source = cell["source"].splitlines() or [""]
         lines.append(f"In [{count}]: {source[0]}")
@@ -254,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             print(as_text(fresh))
         else:
             write(normalise(fresh), path)
-            cells = comparable(fresh)
+            cells = observed(fresh)
             print(f"stored outputs of {len(cells)} code cells in {shown}")
     return 0
 

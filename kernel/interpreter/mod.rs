@@ -117,6 +117,12 @@ impl Interpreter {
                 parser::Item::Block(block) => dispatch::run_block(&mut ctx, block),
             }
             .map_err(|e| failed(item.head(), item.name(), e).into_cell_error(code))?;
+            if let Effect::Timed { elapsed, .. } = &effect {
+                // The line's text after `%time`, for `%timings`.
+                let after = code.get(item.head().end.byte..).unwrap_or("");
+                let line = after.lines().next().unwrap_or("");
+                self.live.timings.record(line, *elapsed);
+            }
             result = deliver(effect, is_last, out);
         }
         Ok(result)

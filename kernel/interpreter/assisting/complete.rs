@@ -207,7 +207,24 @@ fn argument(
         Param::Tree => tree_matches(session, word, cursor),
         Param::Dir | Param::File => path_matches(word, cursor, param == Param::Dir),
         Param::Topic => names(word, cursor),
-        _ => (Vec::new(), cursor),
+        Param::FlushEvery => {
+            let (typed, start) = match word {
+                Some(w) if w.form == Form::Bare => (w.text.to_lowercase(), w.span.start.offset),
+                Some(_) => return (Vec::new(), cursor),
+                None => (String::new(), cursor),
+            };
+            let offered = "flush_every=";
+            let matches = if offered.starts_with(&typed) {
+                vec![offered.to_string()]
+            } else {
+                Vec::new()
+            };
+            (matches, start)
+        }
+        // Values, numbers and seconds are the student's own.
+        Param::Value | Param::Old | Param::New | Param::Delta | Param::Rows | Param::Seconds => {
+            (Vec::new(), cursor)
+        }
     }
 }
 

@@ -115,6 +115,7 @@ pub fn decode(param: Param, word: &Word) -> Result<Arg, Problem> {
             )
             .expected("a path such as ./data.jsonl")),
         },
+        Param::FlushEvery => flush_every(word, &bytes),
         Param::Topic => {
             let name = String::from_utf8_lossy(&bytes).into_owned();
             command::lookup_topic(&name).map(Arg::Topic).ok_or_else(|| {
@@ -138,6 +139,29 @@ pub fn decode(param: Param, word: &Word) -> Result<Arg, Problem> {
             })
         }
     }
+}
+
+/// `flush_every=N` (`%load`): N rows between two flushes, at least 1.
+fn flush_every(word: &Word, bytes: &[u8]) -> Result<Arg, Problem> {
+    let count = text(bytes).and_then(|t| {
+        let (name, n) = t.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("flush_every") {
+            return None;
+        }
+        n.trim().parse::<usize>().ok().filter(|n| *n > 0)
+    });
+    count.map(Arg::Count).ok_or_else(|| {
+        Problem::new(
+            ErrorKind::Argument,
+            word.span,
+            format!(
+                "`{}` is not `flush_every=N`; write how many rows go between two flushes, like `flush_every=1` (a flush after every row) or `flush_every=1000`, or quote a file name that has spaces.",
+                lexer::shown(word.text)
+            ),
+        )
+        .expected("flush_every=N, N a whole number of at least 1")
+        .usage("%load FILE [flush_every=N]")
+    })
 }
 
 fn text(bytes: &[u8]) -> Option<&str> {
@@ -290,6 +314,36 @@ mod tests {
 
     fn b(s: &str) -> Vec<u8> {
         s.as_bytes().to_vec()
+    }
+
+    #[test]
+    fn flush_every_takes_a_count_of_at_least_one() {
+        for (src, n) in [
+            ("flush_every=1", 1),
+            ("FLUSH_EVERY=1000", 1000),
+            ("\"flush_every = 5\"", 5),
+        ] {
+            assert_eq!(
+                decode(Param::FlushEvery, &word(src)),
+                Ok(Arg::Count(n)),
+                "{src}"
+            );
+        }
+        for src in [
+            "flush_every=0",
+            "flush_every=-1",
+            "flush_every=",
+            "flush=3",
+            "3",
+            "flush_every=x",
+        ] {
+            let e = decode(Param::FlushEvery, &word(src)).unwrap_err();
+            assert!(
+                e.message.contains("is not `flush_every=N`"),
+                "{src}: {}",
+                e.message
+            );
+        }
     }
 
     fn range_of(src: &str) -> KeyRange {

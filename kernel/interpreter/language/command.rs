@@ -109,8 +109,10 @@ command_ids! {
     Reopen,
     Info,
     Time,
+    Timings,
     Limit,
     Load,
+    SampleFile,
     Dump,
     Sleep,
     Draw,
@@ -190,6 +192,8 @@ pub enum Param {
     Seconds,
     /// A command name, for `%help`.
     Topic,
+    /// `flush_every=N`: `%load` flushes after every N rows.
+    FlushEvery,
 }
 
 impl Param {
@@ -208,6 +212,7 @@ impl Param {
             Param::Rows => "N",
             Param::Seconds => "SECONDS",
             Param::Topic => "COMMAND",
+            Param::FlushEvery => "flush_every=N",
         }
     }
 }
@@ -1033,6 +1038,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         examples: &["%time len", "%time scan_prefix todo:"],
     },
     CommandSpec {
+        id: CommandId::Timings,
+        name: "%timings",
+        aliases: &[],
+        group: Group::Magics,
+        args: NONE,
+        kind: Kind::Session,
+        allowed: TOP,
+        needs: Needs::Nothing,
+        summary: "Show every line timed with `%time` in this session, with its wall time and how many times slower than the fastest it was.",
+        details: "A table in the order the lines ran, with a bar per line on a log scale (5 more marks for each ten times longer). The list outlives `%reset` and `%open`; a kernel restart empties it. It keeps the last 100 timings.",
+        maps_to: "(the kernel's own record of `%time`)",
+        examples: &["%timings"],
+    },
+    CommandSpec {
         id: CommandId::Limit,
         name: "%limit",
         aliases: &[],
@@ -1055,14 +1074,36 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "%load",
         aliases: &[],
         group: Group::Magics,
-        args: words(&[Param::File]),
+        args: Args::Words {
+            required: &[Param::File],
+            optional: &[Param::FlushEvery],
+            options: false,
+        },
         kind: Kind::Write,
         allowed: TOP,
         needs: Needs::Database,
         summary: "Insert the pairs from FILE: JSON lines as `%dump` writes them, or a CSV file of key,value rows.",
-        details: "JSON lines: `{\"key\": \"k\", \"value\": \"v\", \"tree\": \"users\"}`, one per line; `tree` is optional (the current tree), bytes that are not UTF-8 are `{\"hex\": \"00ff\"}`. A file ending in .csv is read as two columns (a first row `key,value` is a header). The whole file is checked first, so a bad line loads nothing; then the rows are inserted, and an Interrupt stops only after a multiple of 10,000 rows (the message says how many went in).",
-        maps_to: "for (key, value) in rows { tree.insert(key, value)?; }",
-        examples: &["%load todo.jsonl", "%load people.csv"],
+        details: "JSON lines: `{\"key\": \"k\", \"value\": \"v\", \"tree\": \"users\"}`, one per line; `tree` is optional (the current tree), bytes that are not UTF-8 are `{\"hex\": \"00ff\"}`. A file ending in .csv is read as two columns (a first row `key,value` is a header). The whole file is checked first, so a bad line loads nothing; then the rows are inserted, and an Interrupt stops only after a multiple of 10,000 rows (the message says how many went in). With `flush_every=N` it also calls `flush` after every N rows and once at the end, as a program that flushes that often would: `flush_every=1` is a flush per insert.",
+        maps_to: "for (key, value) in rows { tree.insert(key, value)?; } (with flush_every=N: tree.flush()? after every N)",
+        examples: &["%load todo.jsonl", "%load people.csv", "%load todo.jsonl flush_every=1"],
+    },
+    CommandSpec {
+        id: CommandId::SampleFile,
+        name: "%sample_file",
+        aliases: &[],
+        group: Group::Magics,
+        args: Args::Words {
+            required: &[Param::File, Param::Rows],
+            optional: &[Param::Prefix],
+            options: false,
+        },
+        kind: Kind::Session,
+        allowed: TOP,
+        needs: Needs::Nothing,
+        summary: "Write FILE with N made-up pairs (keys PREFIX000001, PREFIX000002, …), the same every time, for `%load`.",
+        details: "The file is JSON lines, as `%dump` writes them. PREFIX defaults to `key:`; the numbers are zero-padded to at least 6 digits, so text order is number order. Each value is a short text naming its key. FILE is replaced if it exists; at most 10,000,000 pairs. The database is not touched: `%load FILE` puts the pairs in.",
+        maps_to: "(writes a file; no sled call)",
+        examples: &["%sample_file big.jsonl 100000", "%sample_file books.jsonl 1000 book:"],
     },
     CommandSpec {
         id: CommandId::Dump,
@@ -1368,6 +1409,14 @@ mod tests {
         assert_eq!(syntax("%help").as_deref(), Some("%help [COMMAND]"));
         assert_eq!(syntax("batch").as_deref(), Some("batch … end"));
         assert_eq!(syntax("len").as_deref(), Some("len"));
+        assert_eq!(
+            syntax("%load").as_deref(),
+            Some("%load FILE [flush_every=N]")
+        );
+        assert_eq!(
+            syntax("%sample_file").as_deref(),
+            Some("%sample_file FILE N [PREFIX]")
+        );
     }
 
     #[test]

@@ -103,11 +103,20 @@ pub enum Command {
     Reopen,
     Info,
     Time(Box<Command>),
+    /// `%timings`: what `%time` measured in this session.
+    Timings,
     Limit {
         rows: Option<usize>,
     },
     Load {
         file: String,
+        /// `flush_every=N`: flush after every N rows (and at the end).
+        flush_every: Option<usize>,
+    },
+    SampleFile {
+        file: String,
+        rows: usize,
+        prefix: Option<Vec<u8>>,
     },
     Dump {
         file: String,
@@ -911,13 +920,31 @@ fn build(
         C::Open => Command::Open { path: text(next()) },
         C::Reopen => Command::Reopen,
         C::Info => Command::Info,
+        C::Timings => Command::Timings,
         C::Limit => Command::Limit {
             rows: match next() {
                 Some(Arg::Count(n)) => Some(n),
                 _ => None,
             },
         },
-        C::Load => Command::Load { file: text(next()) },
+        C::Load => Command::Load {
+            file: text(next()),
+            flush_every: match next() {
+                Some(Arg::Count(n)) => Some(n),
+                _ => None,
+            },
+        },
+        C::SampleFile => Command::SampleFile {
+            file: text(next()),
+            rows: match next() {
+                Some(Arg::Count(n)) => n,
+                _ => 0,
+            },
+            prefix: match next() {
+                Some(Arg::Bytes(b)) => Some(b),
+                _ => None,
+            },
+        },
         C::Dump => Command::Dump { file: text(next()) },
         C::Sleep => Command::Sleep {
             duration: match next() {
@@ -1246,9 +1273,34 @@ mod tests {
         assert_eq!(
             one("%load a.csv"),
             Command::Load {
-                file: "a.csv".into()
+                file: "a.csv".into(),
+                flush_every: None,
             }
         );
+        assert_eq!(
+            one("%load a.jsonl flush_every=1"),
+            Command::Load {
+                file: "a.jsonl".into(),
+                flush_every: Some(1),
+            }
+        );
+        assert_eq!(
+            one("%sample_file s.jsonl 100000"),
+            Command::SampleFile {
+                file: "s.jsonl".into(),
+                rows: 100_000,
+                prefix: None,
+            }
+        );
+        assert_eq!(
+            one("%sample_file s.jsonl 10 book:"),
+            Command::SampleFile {
+                file: "s.jsonl".into(),
+                rows: 10,
+                prefix: Some(b"book:".to_vec()),
+            }
+        );
+        assert_eq!(one("%timings"), Command::Timings);
         assert_eq!(
             one("%dump a.jsonl"),
             Command::Dump {

@@ -4,7 +4,7 @@
 //! The modules that run commands all take these from here; none of them
 //! imports another's.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use super::session::{Session, SessionError};
@@ -22,6 +22,9 @@ pub const DEFAULT_LIMIT: usize = 100;
 
 /// Removed keys remembered per cell; past this, no more tombstones.
 const TOMBSTONES_KEPT: usize = 10_000;
+/// Lines timed with `%time` that `%timings` remembers; older ones are
+/// forgotten first.
+pub const TIMINGS_KEPT: usize = 100;
 
 /// Settings that outlive a cell (and a database).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,14 +41,16 @@ impl Default for Settings {
     }
 }
 
-/// What outlives a command but is not a setting: live displays and what
-/// `%draw` remembers of the cell.
+/// What outlives a command but is not a setting: live displays, what
+/// `%draw` remembers of the cell and what `%time` measured.
 #[derive(Default)]
 pub struct Live {
     pub watches: Watches,
     /// Keys removed since the cell began.
     pub tombstones: Tombstones,
     pub ids: DisplayIds,
+    /// What `%time` measured in this session, for `%timings`.
+    pub timings: Timings,
 }
 
 /// What a command runs with.
@@ -236,6 +241,48 @@ impl Tombstones {
     }
 }
 
+/// One line timed with `%time`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    /// Counted from 1 over the whole session, forgotten ones included.
+    pub number: usize,
+    /// The line after `%time`, trimmed.
+    pub line: String,
+    pub elapsed: Duration,
+}
+
+/// The session's `%time` measurements, oldest first: the last
+/// [`TIMINGS_KEPT`] of them. They outlive `%reset` and `%open`.
+#[derive(Debug, Default)]
+pub struct Timings {
+    kept: VecDeque<Timing>,
+    recorded: usize,
+}
+
+impl Timings {
+    pub fn record(&mut self, line: &str, elapsed: Duration) {
+        self.recorded += 1;
+        if self.kept.len() == TIMINGS_KEPT {
+            self.kept.pop_front();
+        }
+        self.kept.push_back(Timing {
+            number: self.recorded,
+            line: line.trim().to_string(),
+            elapsed,
+        });
+    }
+
+    /// The kept timings, oldest first.
+    pub fn kept(&self) -> impl Iterator<Item = &Timing> {
+        self.kept.iter()
+    }
+
+    /// How many lines were timed in all, forgotten ones included.
+    pub fn recorded(&self) -> usize {
+        self.recorded
+    }
+}
+
 /// Counts the items of a sled iterator, interruptibly.
 pub fn count<T>(
     items: impl Iterator<Item = sled::Result<T>>,
@@ -248,4 +295,26 @@ pub fn count<T>(
         n += 1;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_last_timings_are_kept_and_their_numbers_go_on() {
+        let mut timings = Timings::default();
+        for i in 0..TIMINGS_KEPT + 5 {
+            timings.record(
+                &format!("  get k{i} "),
+                Duration::from_micros(10 + i as u64),
+            );
+        }
+        assert_eq!(timings.recorded(), TIMINGS_KEPT + 5);
+        let kept: Vec<&Timing> = timings.kept().collect();
+        assert_eq!(kept.len(), TIMINGS_KEPT);
+        assert_eq!(kept[0].number, 6);
+        assert_eq!(kept[0].line, "get k5");
+        assert_eq!(kept[TIMINGS_KEPT - 1].number, TIMINGS_KEPT + 5);
+    }
 }

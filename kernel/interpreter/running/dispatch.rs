@@ -73,7 +73,11 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
                 elapsed: started.elapsed(),
             })
         }
-        Command::Load { file } => files::load(ctx, file),
+        Command::Timings => Ok(magics::timings(ctx)),
+        Command::Load { file, flush_every } => files::load(ctx, file, *flush_every),
+        Command::SampleFile { file, rows, prefix } => {
+            files::sample_file(ctx, file, *rows, prefix.as_deref())
+        }
         Command::Dump { file } => files::dump(ctx, file),
         Command::Sleep { duration } => magics::sleep(ctx, *duration),
         Command::TryOpen { path } => magics::try_open(ctx, path.as_deref()),

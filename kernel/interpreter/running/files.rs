@@ -1,4 +1,5 @@
-//! `%load FILE` and `%dump FILE`: pairs in and out of files.
+//! `%load FILE`, `%dump FILE` and `%sample_file FILE N`: pairs in and out
+//! of files.
 //!
 //! The format is JSON lines, one pair per line:
 //!
@@ -11,7 +12,9 @@
 //! value, with an optional `key,value` header. It never uses sled's
 //! `export`/`import` (they panic on I/O errors): `%dump` iterates and
 //! writes, `%load` reads the file twice, first only checking every line
-//! (so a bad line loads nothing), then inserting.
+//! (so a bad line loads nothing), then inserting. `%sample_file` writes
+//! made-up pairs in the same format, so a lesson can load a big file
+//! without keeping one in the repository.
 //!
 //! `%load` inserts one row at a time rather than with `apply_batch`: in
 //! sled 0.34 a batch of 10,000 rows, repeated for a million keys, took the
@@ -90,8 +93,8 @@ struct BadLine {
     why: String,
 }
 
-/// `%load FILE`.
-pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
+/// `%load FILE [flush_every=N]`.
+pub fn load(ctx: &mut Ctx, typed: &str, flush_every: Option<usize>) -> Result<Effect, EvalError> {
     let path = resolve(typed);
     let format = Format::of(&path);
 
@@ -120,6 +123,7 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
     let out = &mut *ctx.out;
     let mut per_tree: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
     let mut applied = 0usize;
+    let mut flushes = 0usize;
     let loaded = each_row(&path, typed, format, |row| {
         let name = row.tree.unwrap_or_else(|| current_name.clone());
         let tree = match trees.get(&name) {
@@ -136,6 +140,10 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
         tree.insert(row.key, row.value)?;
         *per_tree.entry(name).or_default() += 1;
         applied += 1;
+        if flush_every.is_some_and(|n| applied % n == 0) {
+            db.flush()?;
+            flushes += 1;
+        }
         if applied % PROGRESS_EVERY == 0 {
             if let Some(bar) = &mut bar {
                 bar.advance(out, applied);
@@ -168,6 +176,14 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
         other => other,
     })?;
 
+    // The rows after the last whole N still get their flush.
+    if let Some(n) = flush_every {
+        if applied % n != 0 {
+            db.flush()?;
+            flushes += 1;
+        }
+    }
+
     let tag = ctx.tag();
     let only_current = per_tree.len() == 1 && per_tree.contains_key(&current_name);
     let line = if only_current || per_tree.is_empty() {
@@ -185,6 +201,21 @@ pub fn load(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
             render::plural(applied, "row"),
             trees.join(", ")
         )
+    };
+    let line = match flush_every {
+        None => line,
+        Some(n) => format!(
+            "{line}, with a flush after every {} ({})",
+            if n == 1 {
+                "row".to_string()
+            } else {
+                render::plural(n, "row")
+            },
+            match flushes {
+                1 => "1 flush".to_string(),
+                n => format!("{n} flushes"),
+            }
+        ),
     };
     Ok(Effect::Print(line))
 }
@@ -402,31 +433,85 @@ fn csv_record(
     }
 }
 
-/// `%dump FILE`.
-pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
+/// A JSON-lines file being written by [`write_json_lines`].
+struct JsonLines<'a> {
+    out: BufWriter<File>,
+    typed: &'a str,
+}
+
+impl JsonLines<'_> {
+    /// One line, `{"key": …, "value": …}` and, when given, `"tree": …`
+    /// (already JSON). Fields in reading order (a JSON object built with
+    /// serde_json would sort them).
+    fn pair(&mut self, key: &[u8], value: &[u8], tree_json: Option<&str>) -> Result<(), EvalError> {
+        let (key, value) = (render::json_bytes(key), render::json_bytes(value));
+        match tree_json {
+            Some(tree) => writeln!(
+                self.out,
+                "{{\"key\":{key},\"value\":{value},\"tree\":{tree}}}"
+            ),
+            None => writeln!(self.out, "{{\"key\":{key},\"value\":{value}}}"),
+        }
+        .map_err(|e| file_error(self.typed, "write", &e))
+    }
+}
+
+/// Writes the JSON-lines file `typed` with `fill` (`%dump`, `%sample_file`,
+/// named `who` in messages). A name ending in `.csv` is refused, and so is
+/// anything there already that is not a regular file (never write into, or
+/// later delete, a device, pipe or directory). When `fill` fails or is
+/// interrupted, the half-written file is deleted.
+fn write_json_lines(
+    typed: &str,
+    who: &str,
+    fill: impl FnOnce(&mut JsonLines) -> Result<(), EvalError>,
+) -> Result<(), EvalError> {
     let path = resolve(typed);
     if Format::of(&path) == Format::Csv {
         return Err(EvalError::refused(
             ErrorKind::File,
             format!(
-                "%dump writes JSON lines, not CSV; name the file something like {}.jsonl.",
+                "{who} writes JSON lines, not CSV; name the file something like {}.jsonl.",
                 typed.trim_end_matches(".csv")
             ),
         ));
     }
-    let db = ctx.db()?.clone();
-    let mut names = db.tree_names();
-    names.sort();
     if path.exists() {
-        // Never write into (or later delete) a device, pipe or directory.
         regular_file(&path, typed, "write")?;
     }
     let file = File::create(&path).map_err(|e| file_error(typed, "write", &e))?;
-    let mut out = BufWriter::new(file);
+    let mut lines = JsonLines {
+        out: BufWriter::new(file),
+        typed,
+    };
+    let written = fill(&mut lines).and_then(|()| {
+        lines
+            .out
+            .flush()
+            .map_err(|e| file_error(typed, "write", &e))
+    });
+    if let Err(e) = written {
+        drop(lines);
+        let _ = std::fs::remove_file(&path);
+        return Err(match e {
+            EvalError::Interrupted(_) => EvalError::Interrupted(Some(format!(
+                "Interrupted: {who} stopped and deleted the half-written {typed}; the database is unchanged."
+            ))),
+            other => other,
+        });
+    }
+    Ok(())
+}
+
+/// `%dump FILE`.
+pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
+    let db = ctx.db()?.clone();
+    let mut names = db.tree_names();
+    names.sort();
     let mut ticker = ctx.ticker();
     let mut rows = 0usize;
     let mut trees = 0usize;
-    let written = (|| -> Result<(), EvalError> {
+    write_json_lines(typed, "%dump", |lines| {
         for name in &names {
             let tree = if name == DEFAULT_TREE {
                 sled::Tree::clone(&db)
@@ -439,32 +524,14 @@ pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
             for item in tree.iter() {
                 ticker.tick()?;
                 let (k, v) = item?;
-                // Fields in reading order (a JSON object built with
-                // serde_json would sort them).
-                writeln!(
-                    out,
-                    "{{\"key\":{},\"value\":{},\"tree\":{tree_json}}}",
-                    render::json_bytes(&k),
-                    render::json_bytes(&v),
-                )
-                .map_err(|e| file_error(typed, "write", &e))?;
+                lines.pair(&k, &v, Some(&tree_json))?;
                 rows += 1;
                 any = true;
             }
             trees += usize::from(any);
         }
-        out.flush().map_err(|e| file_error(typed, "write", &e))
-    })();
-    if let Err(e) = written {
-        drop(out);
-        let _ = std::fs::remove_file(&path);
-        return Err(match e {
-            EvalError::Interrupted(_) => EvalError::Interrupted(Some(format!(
-                "Interrupted: %dump stopped and deleted the half-written {typed}; the database is unchanged."
-            ))),
-            other => other,
-        });
-    }
+        Ok(())
+    })?;
     Ok(Effect::Print(format!(
         "dumped {} from {} to {typed}",
         render::plural(rows, "row"),
@@ -472,9 +539,80 @@ pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
     )))
 }
 
+/// The most pairs `%sample_file` writes (about 600 MB of JSON lines).
+pub const SAMPLE_MAX_ROWS: usize = 10_000_000;
+/// `%sample_file`'s prefix when none is given.
+const SAMPLE_PREFIX: &[u8] = b"key:";
+/// The fewest digits a sample key's number has.
+const SAMPLE_DIGITS: usize = 6;
+
+/// The `n`th key (from 1) of a sample file of `rows` pairs: `PREFIX` and
+/// `n` zero-padded to the width of `rows` (at least [`SAMPLE_DIGITS`]), so
+/// text order is number order.
+fn sample_key(prefix: &[u8], n: usize, rows: usize) -> Vec<u8> {
+    let width = rows.to_string().len().max(SAMPLE_DIGITS);
+    let mut key = prefix.to_vec();
+    key.extend_from_slice(format!("{n:0width$}").as_bytes());
+    key
+}
+
+/// The value a sample file stores under `key`.
+fn sample_value(key: &[u8]) -> Vec<u8> {
+    let mut value = b"sample value for ".to_vec();
+    value.extend_from_slice(key);
+    value
+}
+
+/// `%sample_file FILE N [PREFIX]`: the same bytes every time for the same
+/// N and PREFIX. No `tree` field, so `%load` puts the pairs in the current
+/// tree. The database is not touched.
+pub fn sample_file(
+    ctx: &mut Ctx,
+    typed: &str,
+    rows: usize,
+    prefix: Option<&[u8]>,
+) -> Result<Effect, EvalError> {
+    if rows == 0 || rows > SAMPLE_MAX_ROWS {
+        return Err(EvalError::refused(
+            ErrorKind::Argument,
+            format!(
+                "%sample_file writes from 1 to {SAMPLE_MAX_ROWS} pairs, and {rows} is not in that range; give a count such as 100000."
+            ),
+        ));
+    }
+    let prefix = prefix.unwrap_or(SAMPLE_PREFIX);
+    let mut ticker = ctx.ticker();
+    write_json_lines(typed, "%sample_file", |lines| {
+        for n in 1..=rows {
+            ticker.tick()?;
+            let key = sample_key(prefix, n, rows);
+            lines.pair(&key, &sample_value(&key), None)?;
+        }
+        Ok(())
+    })?;
+    Ok(Effect::Print(format!(
+        "wrote {} to {typed}: keys {} to {}; `%load {typed}` puts them in the current tree",
+        render::plural(rows, "sample pair"),
+        render::key(&sample_key(prefix, 1, rows)),
+        render::key(&sample_key(prefix, rows, rows)),
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sample_keys_are_zero_padded_to_at_least_six_digits_and_sort_as_numbers() {
+        assert_eq!(sample_key(b"key:", 1, 10), b"key:000001");
+        assert_eq!(sample_key(b"key:", 100_000, 100_000), b"key:100000");
+        assert_eq!(sample_key(b"b:", 7, 10_000_000), b"b:00000007");
+        let keys: Vec<Vec<u8>> = (1..=1200).map(|n| sample_key(b"", n, 1200)).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert_eq!(sample_value(b"key:000042"), b"sample value for key:000042");
+    }
 
     fn records(text: &str) -> Vec<Result<Vec<String>, String>> {
         let mut reader = BufReader::new(text.as_bytes());

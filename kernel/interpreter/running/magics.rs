@@ -1,7 +1,7 @@
 //! The magics that act on the session itself: `%reset`, `%open`, `%reopen`,
-//! `%info`, `%limit`, `%try_open` and `%sleep`. (`%help` and `%lsmagic` are
-//! texts in `showing::help`, `%load` and `%dump` are in `files`, `%time` is
-//! in `dispatch`.)
+//! `%info`, `%limit`, `%timings`, `%try_open` and `%sleep`. (`%help` and
+//! `%lsmagic` are texts in `showing::help`, `%load`, `%dump` and
+//! `%sample_file` are in `files`, `%time` is in `dispatch`.)
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use super::session::{Session, SessionError, DEFAULT_TREE};
 use crate::cell::Interrupt;
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::showing::render::{self, Answer};
+use crate::interpreter::showing::timings::{self, Measured};
 
 /// How often sled's background flusher runs for a persistent database
 /// (sled's default, which `%open` keeps).
@@ -287,6 +288,25 @@ pub fn limit(ctx: &mut Ctx, rows: Option<usize>) -> Effect {
                 render::plural(n, "row")
             ))
         }
+    }
+}
+
+/// `%timings`: every line this session timed with `%time`, side by side.
+pub fn timings(ctx: &Ctx) -> Effect {
+    let kept = &ctx.live.timings;
+    let measured: Vec<Measured> = kept
+        .kept()
+        .map(|t| Measured {
+            number: t.number,
+            line: &t.line,
+            elapsed: t.elapsed,
+        })
+        .collect();
+    match timings::table(&measured, kept.recorded()) {
+        Some(answer) => Effect::Answer(answer),
+        None => Effect::Print(
+            "no line has been timed yet: put `%time` in front of one, like `%time len`".to_string(),
+        ),
     }
 }
 

@@ -7,8 +7,8 @@
 //! * `dispatch`: which of the modules below runs which command;
 //! * `kv`: the reads, writes, trees and database commands;
 //! * `blocks`: `batch … end` and `transaction … end`;
-//! * `files`: `%load` and `%dump`;
-//! * `magics`: `%reset`, `%open`, `%info`, `%limit`, …;
+//! * `files`: `%load`, `%dump` and `%sample_file`;
+//! * `magics`: `%reset`, `%open`, `%info`, `%limit`, `%timings`, …;
 //! * `crash`: `%crash` and `%crash_copy`, what a crash keeps;
 //! * `expect`: graded checks and a transaction's decisions;
 //! * `draw`: which folders `%draw` pictures;

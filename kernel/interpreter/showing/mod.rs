@@ -5,9 +5,11 @@
 //! * `render`: answers and rows as text, HTML and JSON;
 //! * `draw`: the picture `%draw` shows;
 //! * `help`: the `%help` and `%lsmagic` texts;
-//! * `progress`: bars of long work, updated in place.
+//! * `progress`: bars of long work, updated in place;
+//! * `timings`: the `%timings` table of what `%time` measured.
 
 pub(super) mod draw;
 pub(super) mod help;
 pub(super) mod progress;
 pub(super) mod render;
+pub(super) mod timings;

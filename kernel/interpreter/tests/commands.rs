@@ -378,7 +378,13 @@ fn wrong_arity_shows_usage_for_new_commands() {
         ("pop_min now", "usage: pop_min"),
         ("iter todo:", "usage: iter [limit N] [rev]"),
         ("%open", "usage: %open PATH"),
-        ("%load a b", "usage: %load FILE"),
+        ("%load a b", "usage: %load FILE [flush_every=N]"),
+        (
+            "%load a flush_every=1 c",
+            "usage: %load FILE [flush_every=N]",
+        ),
+        ("%sample_file a", "usage: %sample_file FILE N [PREFIX]"),
+        ("%timings now", "usage: %timings"),
     ] {
         let (_, e) = fail(&mut interp, code);
         assert_eq!(e.ename, "ArgumentError", "{code}");

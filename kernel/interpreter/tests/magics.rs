@@ -427,3 +427,192 @@ fn an_interrupted_load_stops_at_a_whole_chunk_and_an_interrupted_dump_deletes_it
     assert!(e.to_string() == "interrupted", "{e}");
     assert!(!dump.exists(), "the half-written file is gone");
 }
+
+#[test]
+fn sample_file_writes_the_same_pairs_every_time_for_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("books.jsonl");
+    let typed = file.display().to_string();
+    let mut interp = interpreter();
+    let (out, result) = run(&mut interp, &format!("%sample_file {typed} 1200 book:"));
+    assert!(result.is_none());
+    assert_eq!(
+        out.stdout(),
+        format!("wrote 1200 sample pairs to {typed}: keys book:000001 to book:001200; `%load {typed}` puts them in the current tree\n")
+    );
+    let first = std::fs::read(&file).unwrap();
+    let text = String::from_utf8(first.clone()).unwrap();
+    assert_eq!(text.lines().count(), 1200);
+    assert_eq!(
+        text.lines().next(),
+        Some(r#"{"key":"book:000001","value":"sample value for book:000001"}"#)
+    );
+    // Again, into the same file: the very same bytes, and the database untouched.
+    run(&mut interp, &format!("%sample_file {typed} 1200 book:"));
+    assert_eq!(std::fs::read(&file).unwrap(), first);
+    let (_, result) = run(&mut interp, "is_empty");
+    assert_eq!(plain(&result.unwrap()), "is_empty -> true");
+
+    let (out, result) = run(&mut interp, &format!("use shelf\n%load {typed}\nlen"));
+    assert_eq!(
+        out.stdout(),
+        format!("using tree shelf (new, empty)\n[shelf] loaded 1200 rows from {typed}\n")
+    );
+    assert_eq!(plain(&result.unwrap()), "[shelf] len -> 1200");
+    let (_, result) = run(&mut interp, "get book:000600");
+    assert_eq!(
+        plain(&result.unwrap()),
+        "[shelf] get book:000600 -> \"sample value for book:000600\""
+    );
+
+    // The default prefix, and widths past six digits.
+    let wide = dir.path().join("wide.jsonl");
+    let (out, _) = run(&mut interp, &format!("%sample_file {} 3", wide.display()));
+    assert!(
+        out.stdout().contains("keys key:000001 to key:000003"),
+        "{}",
+        out.stdout()
+    );
+
+    for (code, says) in [
+        (
+            format!("%sample_file {typed} 0"),
+            "from 1 to 10000000 pairs, and 0 is not",
+        ),
+        (
+            format!("%sample_file {typed} 10000001"),
+            "and 10000001 is not in that range",
+        ),
+        (
+            format!("%sample_file {typed} many"),
+            "`many` is not a number of rows",
+        ),
+        (
+            format!("%sample_file {}.csv 5", dir.path().join("x").display()),
+            "writes JSON lines, not CSV",
+        ),
+        (
+            format!("%sample_file {} 5", dir.path().display()),
+            "it is not a regular file",
+        ),
+        (format!("%sample_file {typed}"), "missing its N"),
+    ] {
+        let (_, e) = fail(&mut interp, &code);
+        assert!(e.evalue.contains(says), "{code}: {}", e.evalue);
+    }
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        first,
+        "refusals leave the file alone"
+    );
+
+    // An Interrupt stops the writing and deletes the half-written file.
+    let interrupt = Interrupt::new();
+    interrupt.raise();
+    let big = dir.path().join("big.jsonl");
+    let mut ctx = Ctx {
+        session: &mut interp.session,
+        settings: &mut interp.settings,
+        interrupt: &interrupt,
+        out: &mut Discard,
+        live: &mut interp.live,
+    };
+    let e = running::files::sample_file(&mut ctx, &big.display().to_string(), 100_000, None)
+        .unwrap_err();
+    assert!(
+        matches!(&e, EvalError::Interrupted(Some(text))
+            if text.contains("%sample_file stopped and deleted the half-written")),
+        "{e:?}"
+    );
+    assert!(!big.exists(), "the half-written file is gone");
+}
+
+#[test]
+fn load_with_flush_every_flushes_as_it_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("five.jsonl");
+    let typed = file.display().to_string();
+    let mut interp = interpreter();
+    run(&mut interp, &format!("%sample_file {typed} 5"));
+
+    // Without it, the rows wait in memory for a flush.
+    let (out, _) = run(&mut interp, &format!("%load {typed}\nflush"));
+    let stdout = out.stdout();
+    assert!(
+        stdout.starts_with(&format!("loaded 5 rows from {typed}\nflushed ")),
+        "{stdout}"
+    );
+    assert!(!stdout.ends_with("flushed 0 bytes\n"), "{stdout}");
+
+    // With a flush after every row, nothing is left for the next flush.
+    run(&mut interp, "%reset");
+    let (out, _) = run(&mut interp, &format!("%load {typed} flush_every=1\nflush"));
+    assert_eq!(
+        out.stdout(),
+        format!("loaded 5 rows from {typed}, with a flush after every row (5 flushes)\nflushed 0 bytes\n")
+    );
+    // Rows past the last whole N get a flush of their own.
+    run(&mut interp, "%reset");
+    let (out, _) = run(&mut interp, &format!("%load {typed} flush_every=2\nflush"));
+    assert_eq!(
+        out.stdout(),
+        format!("loaded 5 rows from {typed}, with a flush after every 2 rows (3 flushes)\nflushed 0 bytes\n")
+    );
+    let (out, _) = run(&mut interp, &format!("%load {typed} flush_every=5"));
+    assert!(out.stdout().ends_with("(1 flush)\n"), "{}", out.stdout());
+
+    let (_, e) = fail(&mut interp, &format!("%load {typed} flush_every=0"));
+    assert!(e.evalue.contains("is not `flush_every=N`"), "{}", e.evalue);
+    let (_, e) = fail(&mut interp, &format!("%load {typed} 1"));
+    assert!(
+        e.evalue.contains("`1` is not `flush_every=N`"),
+        "{}",
+        e.evalue
+    );
+}
+
+#[test]
+fn timings_lists_every_timed_line_beside_the_fastest() {
+    let mut interp = interpreter();
+    let (out, result) = run(&mut interp, "%timings");
+    assert!(result.is_none());
+    assert_eq!(
+        out.stdout(),
+        "no line has been timed yet: put `%time` in front of one, like `%time len`\n"
+    );
+    run(&mut interp, "insert a 1\n%time get a");
+    run(&mut interp, "%time %sleep 0.02\n%time   len  ");
+    // A new database does not forget what was measured.
+    run(&mut interp, "%reset");
+    let (_, result) = run(&mut interp, "%timings");
+    let result = result.unwrap();
+    let text = plain(&result);
+    assert!(
+        text.starts_with("%timings: 3 lines timed with %time in this session; bars on a log scale"),
+        "{text}"
+    );
+    let json = &result["application/vnd.sled-kv+json"]["timings"];
+    let lines: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["line"].as_str().unwrap())
+        .collect();
+    assert_eq!(lines, ["get a", "%sleep 0.02", "len"]);
+    let slept = json[1]["seconds"].as_f64().unwrap();
+    assert!(slept >= 0.02, "{slept}");
+    let fastest = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["times_fastest"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(fastest, 1.0);
+    assert!(json[1]["times_fastest"].as_f64().unwrap() > 1.0);
+    let html = result["text/html"].as_str().unwrap();
+    assert!(html.contains("<code>%sleep 0.02</code>"), "{html}");
+    assert!(
+        text.lines().nth(3).unwrap().contains("%sleep 0.02"),
+        "{text}"
+    );
+}
