@@ -26,6 +26,8 @@ const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
 /// finish (sled issue 1289).
 const LOCK_RETRY: Duration = Duration::from_millis(500);
 const LOCK_RETRY_PAUSE: Duration = Duration::from_millis(10);
+/// How long closing waits for sled's threads to let go of the lock.
+const LET_GO_LIMIT: Duration = Duration::from_secs(10);
 /// sled's name for the default tree.
 pub const DEFAULT_TREE: &[u8] = b"__sled__default";
 
@@ -172,8 +174,12 @@ impl Session {
             Some(db) => db.flush().map(|_| ()),
             None => Ok(()),
         };
+        let was_open = self.db.is_some();
         self.tree = None;
         self.db = None;
+        if was_open {
+            wait_until_let_go(&self.path().join("db"));
+        }
         flushed.map_err(SessionError::from)
     }
 
@@ -240,6 +246,24 @@ fn open_db(dir: &Path, temporary: bool) -> Result<sled::Db, SessionError> {
             }
             Err(e) => return Err(e.into()),
         }
+    }
+}
+
+/// sled's writer threads can hold the database's file lock for a moment
+/// after the last `Db` handle is dropped (longer on a busy machine), and a
+/// Rust cell's `sled::open` in that moment would be refused. Returns once
+/// this process no longer holds it, or after [`LET_GO_LIMIT`].
+fn wait_until_let_go(file: &Path) {
+    let deadline = Instant::now() + LET_GO_LIMIT;
+    while owner::lock_holder(file).is_some_and(|holder| holder.pid == std::process::id()) {
+        if Instant::now() >= deadline {
+            log::warn!(
+                "{} is still locked by this process after closing it",
+                file.display()
+            );
+            return;
+        }
+        std::thread::sleep(LOCK_RETRY_PAUSE);
     }
 }
 

@@ -18,7 +18,7 @@ fn suspend_keeps_the_session_and_the_next_cell_reopens() {
     interp.suspend().unwrap();
 
     // What the Rust cells would do in between: open, write, let go.
-    let db = sled::open(&path).unwrap();
+    let db = open_once_let_go(&path);
     db.open_tree("users")
         .unwrap()
         .insert("carol", "from rust")
@@ -66,7 +66,7 @@ fn a_database_still_held_in_this_process_is_the_rust_cells_holding_it() {
     let mut interp = interpreter();
     run(&mut interp, "use users\ninsert alice admin");
     interp.suspend().unwrap();
-    let held = sled::open(interp.db_path()).unwrap();
+    let held = open_once_let_go(interp.db_path());
     let e = locked_out(&mut interp, "echo before\nget alice\necho after");
     let expected = if cfg!(target_os = "linux") {
         RUST_CELLS_HOLD_IT
@@ -84,6 +84,25 @@ fn a_database_still_held_in_this_process_is_the_rust_cells_holding_it() {
     assert_eq!(plain(&result.unwrap()), "[users] get alice -> \"admin\"");
 }
 
+/// Opens the database once this process's last handle has let go of its
+/// lock: sled's writer threads may hold it for a moment after the session
+/// dropped the `Db` (longer on a loaded machine).
+fn open_once_let_go(path: &std::path::Path) -> sled::Db {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(e)
+                if Instant::now() < deadline
+                    && e.to_string().contains("could not acquire lock") =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("opening the suspended database: {e}"),
+        }
+    }
+}
+
 /// Run as a child process by the test below (see there); does nothing
 /// when run on its own.
 #[test]
@@ -92,7 +111,7 @@ fn hold_a_database_until_killed() {
     let Some(dir) = std::env::var_os("SLED_KERNEL_TEST_HOLD") else {
         return;
     };
-    let _db = sled::open(dir).unwrap();
+    let _db = open_once_let_go(std::path::Path::new(&dir));
     println!("holding");
     std::thread::sleep(Duration::from_secs(60));
 }
