@@ -277,7 +277,9 @@ impl Shell {
                     Completeness::Invalid => msg::is_complete_reply("invalid", None),
                 },
                 Some(Magic::Invalid(_)) => msg::is_complete_reply("invalid", None),
-                Some(Magic::Reset | Magic::Deps) => msg::is_complete_reply("complete", None),
+                Some(Magic::Reset | Magic::Deps | Magic::Cache(_)) => {
+                    msg::is_complete_reply("complete", None)
+                }
                 None => match self.interpreter.is_complete(&req.code) {
                     IsComplete::Complete => msg::is_complete_reply("complete", None),
                     IsComplete::Incomplete { indent } => {

@@ -46,6 +46,11 @@ use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// Marks a temporary directory as this kernel's, like the session
+/// database's, so the next kernel sweeps it if this one is killed (the Rust
+/// cells' build directory uses it).
+pub use owner::write_pid_file as write_owner_file;
+
 /// A mime bundle: `{"text/plain": "...", "text/html": "...", ...}`.
 pub type MimeBundle = Map<String, Value>;
 

@@ -3,7 +3,7 @@
 //! against the same sled database on disk.
 //!
 //! * [`Magic::parse`] decides whether a cell belongs here: `%%rust` (Rust
-//!   code), `%rust reset` or `%rust deps`.
+//!   code), `%rust reset`, `%rust deps` or `%rust cache`.
 //! * [`RustCells`] owns the evcxr context, started by the first Rust cell.
 //!   With the `rust-cells` cargo feature off it still exists, and answers
 //!   every Rust cell with an error naming the feature.
@@ -13,27 +13,72 @@
 //! interpreter flushes and closes its handle ([`Interpreter::suspend`]); the
 //! next KV cell reopens it, or reports `DatabaseLocked` while Rust code still
 //! holds it.
+//!
+//! The Rust cache: crates the Rust cells compiled (sled above all) are kept
+//! between kernels, in a directory several kernels may share; `cache`
+//! stores them, `wrapper` is the rustc wrapper cargo runs, `cache_use` how
+//! a kernel uses and reports it, and `sled-kernel warm` ([`warm`]) fills it
+//! before class.
 
 use crate::interpreter::{CellError, Interpreter, Interrupt, MimeBundle, Output};
 use std::path::Path;
 
+#[cfg(feature = "rust-cells")]
+mod cache;
+#[cfg(feature = "rust-cells")]
+mod cache_use;
 #[cfg(feature = "rust-cells")]
 mod engine;
 #[cfg(feature = "rust-cells")]
 mod processes;
 #[cfg(feature = "rust-cells")]
 mod report;
+#[cfg(feature = "rust-cells")]
+mod warm;
+#[cfg(feature = "rust-cells")]
+mod wrapper;
+
+#[cfg(feature = "rust-cells")]
+pub use cache::{DIR_ENV as CACHE_DIR_ENV, LIMIT_ENV as CACHE_LIMIT_ENV};
+#[cfg(feature = "rust-cells")]
+pub use cache_use::CACHE_MIME;
 
 /// The sled the Rust context gets without a `:dep` line: the kernel's own.
 pub const SLED_DEP: &str = "sled = \"0.34.7\"";
 
-/// Must run first in `main`: evcxr starts our own binary again as the
-/// process that runs Rust cells (and, with its cache on, as a rustc
-/// wrapper); in those roles this call never returns. A no-op without the
-/// `rust-cells` feature.
+/// Must run first in `main`, before any thread starts: evcxr starts our
+/// own binary again as the process that runs Rust cells, and cargo starts
+/// it as its rustc wrapper (the Rust cache); in those roles this call never
+/// returns. Otherwise it points evcxr at this process's build directory
+/// ([`work_dir`]). A no-op without the `rust-cells` feature.
 pub fn runtime_hook() {
     #[cfg(feature = "rust-cells")]
-    evcxr::runtime_hook();
+    {
+        wrapper::hook();
+        evcxr::runtime_hook();
+        // evcxr reads its build directory from here. Still one thread, so
+        // setting the environment is safe.
+        std::env::set_var("EVCXR_TMPDIR", work_dir());
+    }
+}
+
+/// Where this process's Rust context builds: one directory per kernel in
+/// the temp dir, named like the session database's so that a killed
+/// kernel's is swept by the next one.
+pub fn work_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sled-kernel-rust-{}", std::process::id()))
+}
+
+/// `sled-kernel warm`: starts a Rust context the way the first `%%rust`
+/// cell does, so that what it compiles lands in the Rust cache; returns
+/// what to tell the user.
+pub fn warm() -> anyhow::Result<String> {
+    #[cfg(feature = "rust-cells")]
+    return warm::warm();
+    #[cfg(not(feature = "rust-cells"))]
+    anyhow::bail!(
+        "this sled-kernel was built without the `rust-cells` feature, so it has no Rust cells and no Rust cache to warm; rebuild with `cargo build --release --locked --features rust-cells`"
+    )
 }
 
 /// What a cell asks of the Rust side.
@@ -45,8 +90,22 @@ pub enum Magic<'a> {
     Reset,
     /// `%rust deps`: list the Rust context's dependencies.
     Deps,
+    /// `%rust cache …`: the compiled-crate cache.
+    Cache(CacheCommand),
     /// A `%rust` / `%%rust` line that is wrong; says how.
     Invalid(CellError),
+}
+
+/// What `%rust cache` is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheCommand {
+    /// `%rust cache`: where it is, how big, what this kernel got from it.
+    Show,
+    /// `%rust cache clear`: delete every compiled crate in it.
+    Clear,
+    /// `%rust cache off` / `on`: stop or resume using it in this kernel.
+    Off,
+    On,
 }
 
 /// The body of a `%%rust` cell, with where it sits in the cell.
@@ -100,11 +159,27 @@ impl<'a> Magic<'a> {
         let magic = match rest.as_slice() {
             [word] if word.eq_ignore_ascii_case("reset") => Magic::Reset,
             [word] if word.eq_ignore_ascii_case("deps") => Magic::Deps,
+            [word, what @ ..] if word.eq_ignore_ascii_case("cache") && what.len() <= 1 => {
+                let what = what.first().map(|w| w.to_ascii_lowercase());
+                match what.as_deref() {
+                    None => Magic::Cache(CacheCommand::Show),
+                    Some("clear") => Magic::Cache(CacheCommand::Clear),
+                    Some("off") => Magic::Cache(CacheCommand::Off),
+                    Some("on") => Magic::Cache(CacheCommand::On),
+                    Some(other) => {
+                        return Some(Magic::Invalid(usage_error(
+                            line_number,
+                            format!("unknown `%rust cache` command `{other}`"),
+                            "Use `%rust cache` (where and how big), `%rust cache clear`, `%rust cache off` or `%rust cache on`.",
+                        )))
+                    }
+                }
+            }
             _ => {
                 return Some(Magic::Invalid(usage_error(
                     line_number,
                     format!("unknown `%rust` command `{}`", rest.join(" ")),
-                    "Use `%rust reset` or `%rust deps`; Rust code goes in a cell whose first line is `%%rust`.",
+                    "Use `%rust reset`, `%rust deps` or `%rust cache`; Rust code goes in a cell whose first line is `%%rust`.",
                 )))
             }
         };
@@ -203,7 +278,21 @@ impl RustCells {
             }
             Magic::Reset => self.reset(out, interrupt),
             Magic::Deps => self.deps(out, interrupt),
+            Magic::Cache(command) => self.cache(command, out),
         }
+    }
+
+    /// `%rust cache …`: the compiled-crate cache Rust cells share.
+    #[allow(unused_variables)]
+    pub fn cache(
+        &mut self,
+        command: CacheCommand,
+        out: &mut dyn Output,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        #[cfg(feature = "rust-cells")]
+        return self.engine.cache_command(command, out);
+        #[cfg(not(feature = "rust-cells"))]
+        Err(not_built("%rust cache"))
     }
 
     /// Evaluates a `%%rust` cell's code; starts the context on first use.
@@ -435,6 +524,47 @@ mod tests {
             panic!("arguments to %%rust accepted");
         };
         assert!(e.evalue.contains("no arguments"), "{e:?}");
+    }
+
+    #[test]
+    fn cache_magics_show_clear_and_switch() {
+        assert_eq!(
+            Magic::parse("%rust cache"),
+            Some(Magic::Cache(CacheCommand::Show))
+        );
+        assert_eq!(
+            Magic::parse("%rust cache Clear"),
+            Some(Magic::Cache(CacheCommand::Clear))
+        );
+        assert_eq!(
+            Magic::parse("%RUST CACHE off"),
+            Some(Magic::Cache(CacheCommand::Off))
+        );
+        assert_eq!(
+            Magic::parse("%rust cache on\n# back on"),
+            Some(Magic::Cache(CacheCommand::On))
+        );
+        let Some(Magic::Invalid(e)) = Magic::parse("%rust cache wipe") else {
+            panic!("unknown cache command accepted");
+        };
+        assert!(e.evalue.contains("wipe"), "{e:?}");
+        assert!(e.traceback[1].contains("%rust cache clear"), "{e:?}");
+        let Some(Magic::Invalid(e)) = Magic::parse("%rust cache clear now") else {
+            panic!("extra words accepted");
+        };
+        assert!(e.evalue.contains("cache clear now"), "{e:?}");
+    }
+
+    #[cfg(not(feature = "rust-cells"))]
+    #[test]
+    fn without_the_feature_the_cache_magic_says_so() {
+        let mut rust = RustCells::new();
+        let e = rust
+            .cache(CacheCommand::Show, &mut crate::interpreter::Discard)
+            .unwrap_err();
+        assert_eq!(e.ename, "RustCellsNotBuilt");
+        assert!(e.evalue.contains("%rust cache"), "{e:?}");
+        assert!(warm().unwrap_err().to_string().contains("rust-cells"));
     }
 
     #[test]
