@@ -553,9 +553,14 @@ impl Session {
             Err(panicked) => return Err(failed(panic_message(&*panicked))),
         };
         let log = work.0.join(CACHE_LOG);
-        let exe = std::env::current_exe().unwrap_or_default();
         let mut cache_mode = None;
-        let settings = cache.wrapper_env(&exe, &work.0, &log);
+        let settings = match std::env::current_exe() {
+            Ok(exe) => cache.wrapper_env(&exe, &work.0, &log),
+            Err(e) => {
+                log::warn!("cannot find this program ({e}), so cargo cannot use the Rust cache");
+                Vec::new()
+            }
+        };
         if !settings.is_empty() {
             let applied = settings.iter().all(|(key, value)| {
                 let line = format!(":build_env {key}={value}");
