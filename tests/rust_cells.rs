@@ -935,3 +935,79 @@ fn warm_fills_a_cache_or_says_why_it_cannot() {
         "{said}"
     );
 }
+
+/// What `%rust start` prints.
+const STARTING_AHEAD: &str = "starting the Rust context in the background (about a minute the first time, seconds once sled is in the Rust cache); the first %%rust cell waits for it\n";
+
+/// `%rust start` returns at once and starts the context on its own while
+/// KV cells go on; the first Rust cell then uses it (no second starting
+/// line). An interrupt while a cell waits for a start stops it, and a
+/// kernel shut down in the middle of a start leaves nothing behind.
+#[test]
+fn a_context_started_ahead_serves_the_first_rust_cell() {
+    let home = cache_home();
+    let mut kernel = kernel_with_cache_home(home.path(), &[]);
+
+    step("%rust start returns at once; KV cells run meanwhile");
+    let start = kv(&kernel, "%rust start").ok();
+    assert_eq!(start.stdout(), STARTING_AHEAD);
+    assert!(start.result().is_none());
+    kv(&kernel, "insert ahead yes").ok();
+    let again = kv(&kernel, "%rust start").ok().stdout();
+    assert!(
+        again == "the Rust context is already starting\n"
+            || again == "the Rust context is already running\n",
+        "{again}"
+    );
+
+    step("the first Rust cell waits for it and reads what the KV cell wrote");
+    let first = run(
+        &kernel,
+        "%%rust\nlet db = sled::open(DB_PATH)?;\nlet v = db.get(\"ahead\")?.map(|v| v.to_vec());\ndrop(db);\nv",
+        FIRST_CELL,
+    )
+    .ok();
+    assert_eq!(first.plain(), "Some([121, 101, 115])");
+    assert_eq!(first.stderr(), "", "the start was announced by %rust start");
+    let figures = cache_figures(&kernel);
+    assert_eq!(figures["kernel"]["compiled"], 0, "{figures}");
+    assert_eq!(
+        kv(&kernel, "%rust start").ok().stdout(),
+        "the Rust context is already running\n"
+    );
+    kernel.shutdown();
+
+    step("an interrupt while a cell waits for the start");
+    let mut kernel = kernel_with_cache_home(home.path(), &[]);
+    kv(&kernel, "%rust start").ok();
+    let id = send(
+        &kernel,
+        "%%rust\nloop { std::thread::sleep(std::time::Duration::from_millis(5)); }",
+    );
+    // Once the cell is under way (an interrupt before it would be forgotten).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(Instant::now() < deadline, "the cell never started");
+        let Some(msg) = kernel.iopub_next(Duration::from_millis(100)) else {
+            continue;
+        };
+        if msg.parent_header["msg_id"] == id && msg.header.msg_type == "execute_input" {
+            break;
+        }
+    }
+    kernel.request(&kernel.control, "interrupt_request", json!({}));
+    assert_eq!(kernel.reply(&kernel.control).content["status"], "ok");
+    let stopped = collect(&kernel, &id, FIRST_CELL);
+    assert_eq!(stopped.error()["ename"], "Interrupted");
+    assert_eq!(rust(&kernel, "2 + 2").ok().plain(), "4");
+    let tmp = kernel.kernel_tmp();
+    kernel.shutdown();
+    assert_eq!(entries(&tmp), Vec::<String>::new());
+
+    step("shutting down while the context starts leaves nothing behind");
+    let mut kernel = kernel_with_cache_home(home.path(), &[]);
+    kv(&kernel, "%rust start").ok();
+    let tmp = kernel.kernel_tmp();
+    assert_eq!(kernel.shutdown().content["status"], "ok");
+    assert_eq!(entries(&tmp), Vec::<String>::new());
+}

@@ -277,7 +277,7 @@ impl Shell {
                     Completeness::Invalid => msg::is_complete_reply("invalid", None),
                 },
                 Some(Magic::Invalid(_)) => msg::is_complete_reply("invalid", None),
-                Some(Magic::Reset | Magic::Deps | Magic::Cache(_)) => {
+                Some(Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start) => {
                     msg::is_complete_reply("complete", None)
                 }
                 None => match self.interpreter.is_complete(&req.code) {

@@ -232,6 +232,34 @@ impl Engine {
         Ok(shown)
     }
 
+    /// Whether a Rust context is running.
+    pub(super) fn is_running(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// What is wrong with the Rust cache, once per kernel (see
+    /// [`CacheUse::opening_lines`]).
+    pub(super) fn cache_opening_lines(&mut self) -> Vec<String> {
+        self.cache.prepare();
+        self.cache.opening_lines()
+    }
+
+    /// Starts the context and adds sled and `DB_PATH`, as the first Rust
+    /// cell does, without running a cell (`%rust start`, on its own thread).
+    pub(super) fn start_ahead(
+        &mut self,
+        db_path: &Path,
+        out: &mut dyn Output,
+    ) -> Result<(), CellError> {
+        let started = panic::catch_unwind(AssertUnwindSafe(|| {
+            if self.session.is_none() {
+                self.session = Some(Session::start(db_path, &mut self.cache, out)?);
+            }
+            self.set_up(db_path, out, &Interrupt::new())
+        }));
+        started.unwrap_or_else(|panicked| Err(self.crashed(panic_message(&*panicked))))
+    }
+
     /// How this kernel uses the Rust cache.
     pub(super) fn cache(&self) -> &CacheUse {
         &self.cache

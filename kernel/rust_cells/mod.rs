@@ -3,7 +3,7 @@
 //! against the same sled database on disk.
 //!
 //! * [`Magic::parse`] decides whether a cell belongs here: `%%rust` (Rust
-//!   code), `%rust reset`, `%rust deps` or `%rust cache`.
+//!   code), `%rust reset`, `%rust deps`, `%rust cache` or `%rust start`.
 //! * [`RustCells`] owns the evcxr context, started by the first Rust cell.
 //!   With the `rust-cells` cargo feature off it still exists, and answers
 //!   every Rust cell with an error naming the feature.
@@ -23,6 +23,8 @@
 use crate::interpreter::{CellError, Interpreter, Interrupt, MimeBundle, Output};
 use std::path::Path;
 
+#[cfg(feature = "rust-cells")]
+mod ahead;
 #[cfg(feature = "rust-cells")]
 mod cache;
 #[cfg(feature = "rust-cells")]
@@ -92,6 +94,8 @@ pub enum Magic<'a> {
     Deps,
     /// `%rust cache …`: the compiled-crate cache.
     Cache(CacheCommand),
+    /// `%rust start`: start the Rust context now, in the background.
+    Start,
     /// A `%rust` / `%%rust` line that is wrong; says how.
     Invalid(CellError),
 }
@@ -159,6 +163,7 @@ impl<'a> Magic<'a> {
         let magic = match rest.as_slice() {
             [word] if word.eq_ignore_ascii_case("reset") => Magic::Reset,
             [word] if word.eq_ignore_ascii_case("deps") => Magic::Deps,
+            [word] if word.eq_ignore_ascii_case("start") => Magic::Start,
             [word, what @ ..] if word.eq_ignore_ascii_case("cache") && what.len() <= 1 => {
                 let what = what.first().map(|w| w.to_ascii_lowercase());
                 match what.as_deref() {
@@ -179,7 +184,7 @@ impl<'a> Magic<'a> {
                 return Some(Magic::Invalid(usage_error(
                     line_number,
                     format!("unknown `%rust` command `{}`", rest.join(" ")),
-                    "Use `%rust reset`, `%rust deps` or `%rust cache`; Rust code goes in a cell whose first line is `%%rust`.",
+                    "Use `%rust start`, `%rust reset`, `%rust deps` or `%rust cache`; Rust code goes in a cell whose first line is `%%rust`.",
                 )))
             }
         };
@@ -227,7 +232,7 @@ pub enum Completeness {
 /// The Rust side of a session.
 pub struct RustCells {
     #[cfg(feature = "rust-cells")]
-    engine: engine::Engine,
+    engine: ahead::Ahead,
 }
 
 impl Default for RustCells {
@@ -241,7 +246,7 @@ impl RustCells {
     pub fn new() -> Self {
         RustCells {
             #[cfg(feature = "rust-cells")]
-            engine: engine::Engine::default(),
+            engine: ahead::Ahead::default(),
         }
     }
 
@@ -278,7 +283,8 @@ impl RustCells {
             }
             Magic::Reset => self.reset(out, interrupt),
             Magic::Deps => self.deps(out, interrupt),
-            Magic::Cache(command) => self.cache(command, out),
+            Magic::Cache(command) => self.cache(command, out, interrupt),
+            Magic::Start => self.start(kv.db_path(), out),
         }
     }
 
@@ -288,11 +294,28 @@ impl RustCells {
         &mut self,
         command: CacheCommand,
         out: &mut dyn Output,
+        interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
         #[cfg(feature = "rust-cells")]
-        return self.engine.cache_command(command, out);
+        return self.engine.cache_command(command, out, interrupt);
         #[cfg(not(feature = "rust-cells"))]
         Err(not_built("%rust cache"))
+    }
+
+    /// `%rust start`: starts the Rust context on a thread of its own and
+    /// returns at once; KV cells go on meanwhile, and the first Rust cell
+    /// waits for what is left of the start. `db_path` is what `DB_PATH`
+    /// names (a later cell corrects it if the session moves).
+    #[allow(unused_variables)]
+    pub fn start(
+        &mut self,
+        db_path: &Path,
+        out: &mut dyn Output,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        #[cfg(feature = "rust-cells")]
+        return self.engine.start(db_path, out);
+        #[cfg(not(feature = "rust-cells"))]
+        Err(not_built("%rust start"))
     }
 
     /// Evaluates a `%%rust` cell's code; starts the context on first use.
@@ -500,6 +523,7 @@ mod tests {
     #[test]
     fn line_magics_must_be_alone() {
         assert_eq!(Magic::parse("%rust reset"), Some(Magic::Reset));
+        assert_eq!(Magic::parse("%rust start"), Some(Magic::Start));
         assert_eq!(Magic::parse("%rust deps\n\n# comment\n"), Some(Magic::Deps));
         assert_eq!(Magic::parse("%Rust DEPS"), Some(Magic::Deps));
         let Some(Magic::Invalid(e)) = Magic::parse("%rust reset\nget k") else {
@@ -560,7 +584,11 @@ mod tests {
     fn without_the_feature_the_cache_magic_says_so() {
         let mut rust = RustCells::new();
         let e = rust
-            .cache(CacheCommand::Show, &mut crate::interpreter::Discard)
+            .cache(
+                CacheCommand::Show,
+                &mut crate::interpreter::Discard,
+                &Interrupt::new(),
+            )
             .unwrap_err();
         assert_eq!(e.ename, "RustCellsNotBuilt");
         assert!(e.evalue.contains("%rust cache"), "{e:?}");

@@ -1,0 +1,240 @@
+//! `%rust start`: the Rust context started ahead of the first `%%rust`
+//! cell, on a thread of its own, while the notebook goes on with KV cells.
+//!
+//! Even with sled in the Rust cache a new context costs seconds, most of
+//! them evcxr's rust-analyzer reading the standard library and sled inside
+//! the kernel. A lesson that starts with `%rust start` pays them while its
+//! students read; the first Rust cell then waits only for what is left.
+//!
+//! [`Ahead`] holds the [`Engine`], or the thread that has it. Everything
+//! that needs the engine waits for that thread (an interrupt stops the
+//! processes the start is waiting on, and the wait); completion and
+//! inspection never wait, they find nothing until the context is there.
+
+use super::engine::Engine;
+use super::processes;
+use super::{CacheCommand, RustCode, RustCompletion};
+use crate::interpreter::{CellError, Interrupt, MimeBundle, Output};
+use crossbeam_channel::{select, Receiver};
+use std::path::Path;
+use std::time::Duration;
+
+/// What `%rust start` says.
+pub(super) const STARTING_AHEAD: &str = "starting the Rust context in the background (about a minute the first time, seconds once sled is in the Rust cache); the first %%rust cell waits for it\n";
+/// How often a wait looks at the interrupt flag.
+const TICK: Duration = Duration::from_millis(20);
+/// While a stopped start has not ended, kill again this often (it may have
+/// been analysing code, not running cargo, when first told).
+const KILL_AGAIN: Duration = Duration::from_millis(250);
+
+/// What the starting thread hands back: the engine, whether the start
+/// worked, and its notices about the Rust cache.
+type Started = (Engine, Result<(), CellError>, Vec<String>);
+
+#[derive(Default)]
+pub(super) struct Ahead {
+    /// `None` while the engine is on the starting thread.
+    engine: Option<Engine>,
+    starting: Option<Receiver<Started>>,
+}
+
+/// Keeps the lines a background start prints; only the Rust cache's
+/// notices are passed on, to the cell that waits for it.
+#[derive(Default)]
+struct Keep(Vec<String>);
+
+impl Output for Keep {
+    fn stdout(&mut self, _: &str) {}
+    fn stderr(&mut self, text: &str) {
+        self.0.extend(
+            text.lines()
+                .filter(|l| l.starts_with("Rust cache:"))
+                .map(|l| format!("{l}\n")),
+        );
+    }
+    fn display(&mut self, _: MimeBundle) {}
+}
+
+impl Ahead {
+    /// `%rust start`.
+    pub(super) fn start(
+        &mut self,
+        db_path: &Path,
+        out: &mut dyn Output,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        if self.starting.is_some() {
+            out.stdout("the Rust context is already starting\n");
+            return Ok(None);
+        }
+        let mut engine = self.engine.take().unwrap_or_default();
+        if engine.is_running() {
+            out.stdout("the Rust context is already running\n");
+            self.engine = Some(engine);
+            return Ok(None);
+        }
+        out.stdout(STARTING_AHEAD);
+        for line in engine.cache_opening_lines() {
+            out.stderr(&format!("{line}\n"));
+        }
+        let (done, starting) = crossbeam_channel::bounded(1);
+        let db_path = db_path.to_path_buf();
+        let spawned = std::thread::Builder::new()
+            .name("rust-start".into())
+            .spawn(move || {
+                let mut kept = Keep::default();
+                let result = engine.start_ahead(&db_path, &mut kept);
+                let _ = done.send((engine, result, kept.0));
+            });
+        match spawned {
+            Ok(_) => {
+                self.starting = Some(starting);
+                Ok(None)
+            }
+            // The engine went with the closure; it held no context yet.
+            Err(e) => Err(CellError {
+                ename: "RustContextFailed".into(),
+                evalue: format!("could not start a thread for the Rust context: {e}"),
+                traceback: vec![
+                    format!("could not start a thread for the Rust context: {e}"),
+                    "The first %%rust cell starts it instead.".into(),
+                ],
+            }),
+        }
+    }
+
+    /// The engine, once any start in the background is over. An interrupt
+    /// while waiting stops the start and fails the cell.
+    fn wait(
+        &mut self,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<&mut Engine, CellError> {
+        if let Some(starting) = self.starting.take() {
+            let mut stopped = false;
+            let (engine, result, notices) = loop {
+                let wait = if stopped { KILL_AGAIN } else { TICK };
+                select! {
+                    recv(starting) -> started => match started {
+                        Ok(started) => break started,
+                        // The thread died without a word: start afresh.
+                        Err(_) => break (Engine::default(), Ok(()), Vec::new()),
+                    },
+                    default(wait) => {
+                        if interrupt.is_raised() {
+                            processes::stop_descendants();
+                            stopped = true;
+                        }
+                    }
+                }
+            };
+            self.engine = Some(engine);
+            for notice in notices {
+                out.stderr(&notice);
+            }
+            if stopped {
+                return Err(interrupted_while_starting());
+            }
+            if let Err(e) = result {
+                // The cell goes the usual way, which tries again and shows
+                // what fails in its own output.
+                log::info!("the Rust context started ahead failed: {}", e.evalue);
+            }
+        }
+        Ok(self.engine.get_or_insert_with(Engine::default))
+    }
+
+    /// The engine if no start is under way (finished starts are collected).
+    fn ready(&mut self) -> Option<&mut Engine> {
+        if let Some(starting) = &self.starting {
+            let (engine, result, _) = starting.try_recv().ok()?;
+            if let Err(e) = result {
+                log::info!("the Rust context started ahead failed: {}", e.evalue);
+            }
+            self.engine = Some(engine);
+            self.starting = None;
+        }
+        Some(self.engine.get_or_insert_with(Engine::default))
+    }
+
+    pub(super) fn execute(
+        &mut self,
+        code: RustCode<'_>,
+        db_path: &Path,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        self.wait(out, interrupt)?
+            .execute(code, db_path, out, interrupt)
+    }
+
+    pub(super) fn reset(
+        &mut self,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        self.wait(out, interrupt)?.reset(out, interrupt)
+    }
+
+    pub(super) fn deps(
+        &mut self,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        self.wait(out, interrupt)?.deps(out, interrupt)
+    }
+
+    pub(super) fn cache_command(
+        &mut self,
+        command: CacheCommand,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        self.wait(out, interrupt)?.cache_command(command, out)
+    }
+
+    pub(super) fn complete(
+        &mut self,
+        code: RustCode<'_>,
+        cell: &str,
+        cursor_pos: usize,
+    ) -> Option<RustCompletion> {
+        self.ready()?.complete(code, cell, cursor_pos)
+    }
+
+    pub(super) fn inspect(
+        &mut self,
+        code: RustCode<'_>,
+        cell: &str,
+        cursor_pos: usize,
+    ) -> Option<MimeBundle> {
+        self.ready()?.inspect(code, cell, cursor_pos)
+    }
+}
+
+impl Drop for Ahead {
+    /// A kernel shutting down while its context starts: stop the start and
+    /// wait for it, so its build directory and processes go too.
+    fn drop(&mut self) {
+        if let Some(starting) = self.starting.take() {
+            loop {
+                processes::stop_descendants();
+                match starting.recv_timeout(KILL_AGAIN) {
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+                    _ => break,
+                }
+            }
+        }
+    }
+}
+
+fn interrupted_while_starting() -> CellError {
+    CellError {
+        ename: "Interrupted".into(),
+        evalue: "interrupted while the Rust context was starting; nothing ran".into(),
+        traceback: vec![
+            "Interrupted while waiting for the Rust context that `%rust start` began; its start was stopped and nothing ran."
+                .into(),
+            "The next %%rust cell starts it again.".into(),
+        ],
+    }
+}
