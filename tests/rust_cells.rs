@@ -969,6 +969,8 @@ fn a_context_started_ahead_serves_the_first_rust_cell() {
     .ok();
     assert_eq!(first.plain(), "Some([121, 101, 115])");
     assert_eq!(first.stderr(), "", "the start was announced by %rust start");
+    let vars = rust(&kernel, ":vars").ok();
+    assert!(!vars.plain().contains("warm_up"), "{}", vars.plain());
     let figures = cache_figures(&kernel);
     assert_eq!(figures["kernel"]["compiled"], 0, "{figures}");
     assert_eq!(

@@ -32,6 +32,12 @@ use std::time::{Duration, Instant};
 /// notebook's output does not depend on the machine's cache.
 pub(super) const STARTING: &str =
     "starting the Rust context (about a minute the first time, seconds once sled is in the Rust cache)…\n";
+/// Evaluated by `%rust start` once the context is set up. The first cell
+/// that defines a variable makes evcxr's rust-analyzer infer types for the
+/// first time, which takes seconds; this pays for it ahead (with a sled
+/// type, so sled's are loaded too). The variable is moved at once, so evcxr
+/// keeps nothing of it.
+const WARM_UP: &str = "let sled_kernel_warm_up = sled::Config::new();\ndrop(sled_kernel_warm_up);";
 /// The wrapper's log, in the context's build directory.
 const CACHE_LOG: &str = "sled-kernel-cache.log";
 
@@ -245,17 +251,26 @@ impl Engine {
     }
 
     /// Starts the context and adds sled and `DB_PATH`, as the first Rust
-    /// cell does, without running a cell (`%rust start`, on its own thread).
+    /// cell does, then has evcxr work out a variable's type once (see
+    /// [`WARM_UP`]); runs no cell (`%rust start`, on its own thread).
     pub(super) fn start_ahead(
         &mut self,
         db_path: &Path,
         out: &mut dyn Output,
     ) -> Result<(), CellError> {
         let started = panic::catch_unwind(AssertUnwindSafe(|| {
+            let interrupt = Interrupt::new();
             if self.session.is_none() {
                 self.session = Some(Session::start(db_path, &mut self.cache, out)?);
             }
-            self.set_up(db_path, out, &Interrupt::new())
+            self.set_up(db_path, out, &interrupt)?;
+            if !matches!(
+                self.eval(WARM_UP, out, &interrupt),
+                Outcome::Finished(Ok(_))
+            ) {
+                log::info!("the Rust warm-up cell did not run; the first cell pays for it");
+            }
+            Ok(())
         }));
         started.unwrap_or_else(|panicked| Err(self.crashed(panic_message(&*panicked))))
     }

@@ -4,7 +4,8 @@
 //!
 //! * [`Magic::parse`] decides whether a cell belongs here: `%%rust` (Rust
 //!   code), `%rust reset`, `%rust deps`, `%rust cache` or `%rust start`.
-//! * [`RustCells`] owns the evcxr context, started by the first Rust cell.
+//! * [`RustCells`] owns the evcxr context, started by the first Rust cell
+//!   (or ahead of it, in the background, by `%rust start`: `ahead`).
 //!   With the `rust-cells` cargo feature off it still exists, and answers
 //!   every Rust cell with an error naming the feature.
 //!
