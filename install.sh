@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build sled-kernel, give it a Jupyter environment in .venv, register the
 # kernel there and run the first lesson notebook, so you can see it work.
-# Needs only the Rust toolchain (cargo) and python3. Safe to run again:
-# a second run skips whatever is already done.
+# Needs the Rust toolchain (cargo) and python3, and node/npm to build the
+# JupyterLab highlighting extension (skipped with a note when they are
+# missing). Safe to run again: a second run skips whatever is already done.
 #
 #   ./install.sh                  all of the above
 #   ./install.sh --no-demo        skip running the notebook at the end
@@ -34,6 +35,11 @@ TEST_PACKAGES=(
   # drives the system Chromium in tests/python/test_jupyterlab.py; the
   # browsers Playwright could download are never used (no `playwright install`)
   "playwright>=1.40,<2"
+  # the wheel tests: maturin builds it (scripts/build-wheel), auditwheel
+  # checks its manylinux tag, psutil finds the processes a server started
+  "maturin>=1.9,<2"
+  "auditwheel>=6,<7"
+  "psutil>=5.9,<8"
 )
 
 demo=1
@@ -46,7 +52,7 @@ for arg in "$@"; do
     --warm-rust) warm=yes ;;
     --no-warm-rust) warm=no ;;
     -h | --help)
-      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -86,7 +92,8 @@ have_all() {
   [ -z "$(comm -23 <(printf '%s\n' "$wanted") <(sort "$stamp"))" ] || return 1
   "$PY" -c 'import jupyterlab, jupyter_client, nbclient, nbformat' 2>/dev/null || return 1
   if printf '%s\n' "${packages[@]}" | grep -q '^pytest'; then
-    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright' 2>/dev/null || return 1
+    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright, psutil' 2>/dev/null || return 1
+    [ -x "$VENV/bin/maturin" ] && [ -x "$VENV/bin/auditwheel" ] || return 1
   fi
 }
 if have_all; then
@@ -98,15 +105,48 @@ else
   mv "$stamp.new" "$stamp"
 fi
 
-step "Pygments lexer for sled-kv cells (python/): highlighted nbconvert exports"
-# Installed editable, so it follows this checkout; skipped when already so.
-if "$PY" - "$ROOT/python" <<'PYEOF' 2>/dev/null; then
-import os, sys, sled_kv_lexer
-sys.exit(0 if os.path.realpath(sled_kv_lexer.__file__).startswith(os.path.realpath(sys.argv[1])) else 1)
+step "The wheel's Python half (python-src/): the sled-kv Pygments lexer, editable"
+# Installed editable (python-src/pyproject.toml), so it follows this checkout.
+# The lexer used to be its own package, sled-kv-lexer; an old copy would
+# break every Pygments lookup, so it goes.
+if "$PY" -m pip show --quiet sled-kv-lexer >/dev/null 2>&1; then
+  "$PY" -m pip uninstall --quiet --yes sled-kv-lexer
+fi
+if "$PY" - "$ROOT/python-src" <<'PYEOF' 2>/dev/null; then
+import os, sys
+from importlib.metadata import entry_points
+import sled_kernel.lexer
+here = os.path.realpath(sled_kernel.lexer.__file__).startswith(os.path.realpath(sys.argv[1]))
+found = [e.value for e in entry_points(group="pygments.lexers") if e.name == "sled-kv"]
+sys.exit(0 if here and found == ["sled_kernel.lexer:SledKvLexer"] else 1)
 PYEOF
-  echo "sled-kv lexer already installed"
+  echo "sled_kernel already installed from python-src/"
 else
-  "$PY" -m pip install --quiet --disable-pip-version-check --editable "$ROOT/python"
+  "$PY" -m pip install --quiet --disable-pip-version-check --editable "$ROOT/python-src"
+fi
+
+step "JupyterLab extension jupyterlab-sled-kv (labextension/): sled-kv highlighting"
+# labextension/build rebuilds it only when its sources changed (node and npm
+# are needed only then); .venv gets a link to the built directory, so a
+# rebuild shows up in JupyterLab without installing again.
+EXT_BUILT="$ROOT/python/data/share/jupyter/labextensions/jupyterlab-sled-kv"
+EXT_LINK="$VENV/share/jupyter/labextensions/jupyterlab-sled-kv"
+ext_status=0
+labextension/build || ext_status=$?
+if [ "$ext_status" = 0 ]; then
+  if [ "$(readlink "$EXT_LINK" 2>/dev/null)" != "$EXT_BUILT" ]; then
+    mkdir -p "$(dirname "$EXT_LINK")"
+    rm -rf "$EXT_LINK"
+    ln -s "$EXT_BUILT" "$EXT_LINK"
+  fi
+  echo "JupyterLab in .venv loads it from ${EXT_BUILT#"$ROOT"/}"
+elif [ "$ext_status" = 3 ]; then
+  # No node/npm: the kernel works without it; cells are highlighted with
+  # JupyterLab's shell mode until the extension is built.
+  echo "install.sh: skipped the highlighting extension (see above); JupyterLab will colour" \
+    "cells with its shell mode" >&2
+else
+  die "labextension/build failed (exit $ext_status)"
 fi
 
 step "Registering the kernel in .venv: sled-kernel install --sys-prefix"
@@ -116,9 +156,13 @@ VIRTUAL_ENV="$VENV" CONDA_PREFIX="" "$KERNEL_BIN" install --sys-prefix
 import os, sys
 from jupyter_client.kernelspec import KernelSpecManager
 spec = KernelSpecManager().get_kernel_spec("sled")
-if os.path.realpath(spec.argv[0]) != os.path.realpath(sys.argv[1]):
+# kernel.json runs `/bin/sh -c GUARD PROGRAM ARGS...` (the guard says what to
+# do when PROGRAM is gone); older specs run PROGRAM directly.
+argv = spec.argv
+program = argv[3] if argv[:2] == ["/bin/sh", "-c"] else argv[0]
+if os.path.realpath(program) != os.path.realpath(sys.argv[1]):
     sys.exit(f"install.sh: Jupyter in .venv finds a `sled` kernel in {spec.resource_dir} "
-             f"that runs {spec.argv[0]}, not {sys.argv[1]}; remove it with "
+             f"that runs {program}, not {sys.argv[1]}; remove it with "
              "`jupyter kernelspec remove sled` and run ./install.sh again")
 print(f"jupyter finds: sled -> {spec.resource_dir}")
 PYEOF

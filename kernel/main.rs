@@ -81,10 +81,19 @@ fn main() -> ExitCode {
                 "installed kernelspec sled (\"sled KV\") in {}",
                 dir.display()
             );
+            // With several `sled` specs about, say which one Jupyter picks.
+            let views = kernelspec::visible::ask_all();
+            for line in kernelspec::visible::after_install(&dir, &views) {
+                println!("{line}");
+            }
         }),
         Command::Uninstall(place) => kernelspec::uninstall(&place.target()).map(|dirs| {
             for dir in dirs {
                 println!("removed kernelspec {}", dir.display());
+            }
+            let views = kernelspec::visible::ask_all();
+            for line in kernelspec::visible::after_uninstall(&views) {
+                println!("{line}");
             }
         }),
         Command::Warm => sled_kernel::rust_cells::warm().map(|done| println!("{done}")),

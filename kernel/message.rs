@@ -339,7 +339,11 @@ pub fn kernel_info_reply() -> Value {
             "mimetype": "text/x-sled-kv",
             "file_extension": ".sledkv",
             "pygments_lexer": "sled-kv",
-            "codemirror_mode": "shell",
+            // JupyterLab looks the name up first: with the jupyterlab-sled-kv
+            // extension (labextension/) that is the sled-kv language. Without
+            // it the name is unknown and the mime type picks the shell mode,
+            // which still colours strings and comments.
+            "codemirror_mode": { "name": "sled-kv", "mime": "text/x-sh" },
         },
         "banner": concat!(
             "sled-kernel ", env!("CARGO_PKG_VERSION"),

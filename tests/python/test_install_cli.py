@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KERNEL_BIN
+from conftest import KERNEL_BIN, spec_program
 
 JUPYTER = Path(sys.prefix) / "bin" / "jupyter"
 JUPYTER_VARS = (
@@ -60,8 +60,8 @@ def listed(env: dict[str, str]) -> dict[str, dict]:
 
 def check_spec(spec_dir: Path) -> None:
     kernel_json = json.loads((spec_dir / "kernel.json").read_text())
-    assert Path(kernel_json["argv"][0]).resolve() == KERNEL_BIN.resolve()
-    assert kernel_json["argv"][1:] == ["kernel", "--connection-file", "{connection_file}"]
+    assert Path(spec_program(kernel_json["argv"])).resolve() == KERNEL_BIN.resolve()
+    assert kernel_json["argv"][-3:] == ["kernel", "--connection-file", "{connection_file}"]
     assert kernel_json["display_name"] == "sled KV"
     assert (spec_dir / "logo-64x64.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

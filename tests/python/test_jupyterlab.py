@@ -8,9 +8,14 @@ read the error, restart the kernel from the menu and run everything again.
 
 JupyterLab serves a scratch copy of notebooks/ (stripped of its stored
 outputs, so every output on the page comes from this run) with scratch
-Jupyter config, data and runtime dirs; only the `sled` kernelspec in .venv is
-shared. The kernels get a scratch TMPDIR, so their database directories can
-be checked. Screenshots go to tests/artifacts/ (git-ignored).
+Jupyter config, data and runtime dirs; only what ./install.sh put in .venv
+(the `sled` kernelspec, the highlighting extension) is shared. The kernels
+get a scratch TMPDIR, so their database directories can be checked.
+Screenshots go to tests/artifacts/ (git-ignored).
+
+The last test is about the editor: the jupyterlab-sled-kv extension's
+highlighting of typed cells and `%%rust` cells, and, with it disabled, the
+shell mode the kernel's codemirror_mode falls back to.
 
 Needs /usr/bin/chromium (tests/run installs it with apt) and the `playwright`
 package (./install.sh --test-packages); the browser is never downloaded. When
@@ -28,7 +33,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -235,6 +239,7 @@ class JupyterLab:
     root_dir: Path
     tmp_dir: Path  # TMPDIR of the server and its kernels
     log_path: Path
+    env: dict[str, str]  # what it runs with (scratch Jupyter dirs)
     seen: set[Proc] = field(default_factory=set)  # every process it was seen to have
 
     @property
@@ -276,7 +281,9 @@ class JupyterLab:
         try:
             wait_for(lambda: answers() is not False, SERVER_START, "JupyterLab to answer", 0.25)
         except AssertionError as e:
-            raise AssertionError(f"{e}; its log ({SERVER_LOG}) ends:\n{self.log_tail()}") from None
+            raise AssertionError(
+                f"{e}; its log ({self.log_path}) ends:\n{self.log_tail()}"
+            ) from None
         return self.proc.poll() is None
 
     def database_dirs(self) -> list[Path]:
@@ -348,8 +355,25 @@ def scratch_notebooks(target: Path) -> None:
 
 
 @pytest.fixture
-def jupyterlab(tmp_path: Path) -> Iterator[JupyterLab]:
-    jupyter = Path(sys.prefix) / "bin" / "jupyter"
+def lab_prefix(wheel_env: Path) -> Path:
+    """The environment JupyterLab runs from: a fresh one with the wheel
+    installed (conftest's `wheel_env`), as a student has it. The kernelspec,
+    the program and the highlighting extension all come from the wheel."""
+    return wheel_env
+
+
+@pytest.fixture
+def jupyterlab(tmp_path: Path, lab_prefix: Path) -> Iterator[JupyterLab]:
+    yield from serve_jupyterlab(tmp_path, lab_prefix, SERVER_LOG)
+
+
+def serve_jupyterlab(
+    tmp_path: Path, prefix: Path, log_path: Path, disable: tuple[str, ...] = ()
+) -> Iterator[JupyterLab]:
+    """JupyterLab from `prefix`, on a scratch copy of notebooks/ with scratch
+    Jupyter dirs, the labextensions named in `disable` disabled there; shut
+    down at the end."""
+    jupyter = prefix / "bin" / "jupyter"
     assert jupyter.exists(), f"{jupyter} is missing: run ./install.sh"
     root_dir = tmp_path / "notebooks"
     scratch_notebooks(root_dir)
@@ -380,20 +404,29 @@ def jupyterlab(tmp_path: Path) -> Iterator[JupyterLab]:
         TMPDIR=str(dirs["tmp"]),  # where the kernels open their databases
         PYTHONUNBUFFERED="1",
     )
+    for name in disable:
+        # The real command, at the user level: the scratch JUPYTER_CONFIG_DIR.
+        subprocess.run(
+            [str(jupyter), "labextension", "disable", "--level=user", name],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     server = None
     try:
         # A free port can be taken between finding it and binding it; then
         # JupyterLab exits (port_retries=0) and another port is tried.
         for _ in range(3):
-            server = start_jupyterlab(jupyter, root_dir, dirs["tmp"], env, tmp_path)
+            server = start_jupyterlab(jupyter, root_dir, dirs["tmp"], env, tmp_path, log_path)
             if server.wait_until_answering():
                 break
             if "already in use" not in server.log_tail():
                 break
         assert server.proc.poll() is None, (
             f"JupyterLab exited with {server.proc.returncode} while starting; "
-            f"its log ({SERVER_LOG}) ends:\n{server.log_tail()}"
+            f"its log ({log_path}) ends:\n{server.log_tail()}"
         )
         yield server
     finally:
@@ -405,10 +438,10 @@ def jupyterlab(tmp_path: Path) -> Iterator[JupyterLab]:
 
 
 def start_jupyterlab(
-    jupyter: Path, root_dir: Path, tmp_dir: Path, env: dict[str, str], cwd: Path
+    jupyter: Path, root_dir: Path, tmp_dir: Path, env: dict[str, str], cwd: Path, log_path: Path
 ) -> JupyterLab:
     port, token = free_port(), secrets.token_hex(16)
-    with SERVER_LOG.open("w") as log:
+    with log_path.open("w") as log:
         proc = subprocess.Popen(
             [
                 str(jupyter),
@@ -430,7 +463,7 @@ def start_jupyterlab(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, to kill it whole
         )
-    return JupyterLab(proc, port, token, root_dir, tmp_dir, SERVER_LOG)
+    return JupyterLab(proc, port, token, root_dir, tmp_dir, log_path, env)
 
 
 # ------------------------------------------------------------------ browser
@@ -809,4 +842,311 @@ def test_live_table_picture_and_failing_cells_in_jupyterlab(
         assert failed == ["batch", "transaction"], [describe(c) for c in cells]
         last = cells[-1]
         assert '✓ get stock:plums == "7"' in output_text(last), describe(last)
+    assert not browser.errors, f"uncaught JavaScript errors on the page: {browser.errors}"
+
+
+# ------------------------------------------------------------- highlighting
+
+EXTENSION = "jupyterlab-sled-kv"
+# The notebook on show (a page load may restore other, hidden ones).
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+SHOWN = f"{PANEL} .jp-Notebook"
+RUST_LESSON = "06-rust-cells.ipynb"
+SHOT_HIGHLIGHT = ARTIFACTS / "jupyterlab-highlighting.png"
+SHOT_RUST = ARTIFACTS / "jupyterlab-highlighting-rust.png"
+SHOT_FALLBACK = ARTIFACTS / "jupyterlab-highlighting-fallback.png"
+
+# What a student types into a new cell: every kind of piece the language
+# has, and a block, whose inner line the editor indents and whose `end` it
+# moves back when typed.
+TYPED = [
+    'insert todo:004 "wash car"  # done means this',
+    "get 0x00ff",
+    "%time scan todo: limit 2 rev",
+    "range todo:001..=todo:003",
+    "batch",
+    "insert todo:005 0x00",
+    "end",
+]
+
+# The code cells of the open notebook as the editor renders them: per cell,
+# its editor's `data-language` and per line the pieces of text, each with the
+# highlighting classes around it (CodeMirror's generated `ͼ…` classes only),
+# its colour and its font weight. textContent-based, so off-screen cells count.
+READ_HIGHLIGHTS_JS = """
+() => Array.from(document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell .jp-InputArea-editor'))
+  .map(editor => {
+  const content = editor.querySelector('.cm-content');
+  return {
+    language: content ? content.getAttribute('data-language') : null,
+    lines: Array.from(editor.querySelectorAll('.cm-line')).map(line => {
+      const pieces = [];
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const classes = [];
+        for (let el = node.parentElement; el && el !== line; el = el.parentElement) {
+          for (const c of el.classList) if (c.startsWith('\u037c')) classes.push(c);
+        }
+        const style = getComputedStyle(node.parentElement);
+        pieces.push({text: node.textContent, cls: classes.sort().join(' '),
+                     color: style.color, weight: style.fontWeight});
+      }
+      return pieces;
+    }),
+  };
+})
+"""
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    cls: str
+    color: str
+    weight: str
+
+
+def highlights(page) -> list[dict]:
+    return [
+        {
+            "language": cell["language"],
+            "lines": [[Piece(**p) for p in line] for line in cell["lines"]],
+        }
+        for cell in page.evaluate(READ_HIGHLIGHTS_JS)
+    ]
+
+
+def piece(line: list[Piece], text: str) -> Piece:
+    """The piece of a rendered line that is exactly `text`."""
+    found = [p for p in line if p.text == text]
+    assert found, f"{text!r} is not one piece of the line; its pieces are {line}"
+    return found[0]
+
+
+def line_text(line: list[Piece]) -> str:
+    return "".join(p.text for p in line)
+
+
+def start_jupyter(server: JupyterLab, prefix: Path, *args: str) -> subprocess.Popen:
+    """`jupyter ARGS` in the server's environment, started in the background
+    (the jupyter commands take seconds to start; the browser goes on meanwhile)."""
+    return subprocess.Popen(
+        [str(prefix / "bin" / "jupyter"), *args],
+        env=server.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finished(proc: subprocess.Popen) -> str:
+    """What a command from start_jupyter printed (colours removed), once it
+    has exited successfully."""
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"{proc.args} did not finish within 60 s") from None
+    assert proc.returncode == 0, f"{proc.args} failed ({proc.returncode}):\n{out}"
+    return re.sub(r"\x1b\[[0-9;]*m", "", out)
+
+
+def open_without_running(page, server: JupyterLab, name: str) -> None:
+    """Open a lesson and wait until all its code cells are on the page and
+    its kernel is idle (kernel_info has told JupyterLab the language); no
+    cell is run."""
+    from playwright.sync_api import expect
+
+    nb = json.loads((server.root_dir / name).read_text())
+    code_cells = sum(cell["cell_type"] == "code" for cell in nb["cells"])
+    page.goto(server.url(f"lab/tree/{name}"), timeout=PAGE_LOAD * 1000)
+    notebook = page.locator(SHOWN)
+    expect(notebook).to_be_visible(timeout=PAGE_LOAD * 1000)
+    # JupyterLab adds the cells of a long notebook a batch at a time.
+    expect(notebook.locator(".jp-CodeCell")).to_have_count(code_cells, timeout=PAGE_LOAD * 1000)
+    expect(page.locator(f"{PANEL} .jp-NotebookPanel-toolbar .jp-KernelName")).to_have_text(
+        "sled KV", timeout=KERNEL_READY * 1000
+    )
+    expect(
+        page.locator(f"{PANEL} .jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator")
+    ).to_have_attribute("data-status", "idle", timeout=KERNEL_READY * 1000)
+
+
+def wait_for_language(page, language: str) -> list[dict]:
+    """Every code cell's editor in `language`, then the highlights."""
+    page.wait_for_function(
+        """(language) => {
+          const all = Array.from(document.querySelectorAll(
+            '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell .cm-content'));
+          return all.length > 0 && all.every(c => c.getAttribute('data-language') === language);
+        }""",
+        arg=language,
+        timeout=UI_STEP * 1000,
+    )
+    return highlights(page)
+
+
+def type_new_cell(page, lines: list[str], typed: bool = True) -> int:
+    """Add a code cell at the end and enter `lines` in it: typed key by key
+    (as a student does) or inserted at once. Returns the cell's index."""
+    from playwright.sync_api import expect
+
+    notebook = page.locator(SHOWN)
+    cells = notebook.locator(".jp-CodeCell")
+    count = cells.count()
+    notebook.locator(".jp-Cell").last.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    expect(cells).to_have_count(count + 1)
+    page.keyboard.press("Enter")
+    expect(cells.nth(count).locator(".cm-editor.cm-focused")).to_have_count(1)
+    if typed:
+        for n, line in enumerate(lines):
+            if n:
+                page.keyboard.press("Enter")
+            page.keyboard.type(line)
+    else:
+        page.keyboard.insert_text("\n".join(lines))
+    # All of it is on the page (the editor may have indented lines).
+    page.wait_for_function(
+        """([n, text]) => {
+          const cell = document.querySelectorAll(
+            '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell')[n];
+          const lines = cell ? Array.from(cell.querySelectorAll('.cm-line')) : [];
+          return lines.map(l => l.textContent.trim()).join('\\n') === text;
+        }""",
+        arg=[count, "\n".join(lines)],
+        timeout=UI_STEP * 1000,
+    )
+    return count
+
+
+def kernel_names() -> list[str]:
+    """Every command name and alias, as the kernel completes them."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="sled")
+    try:
+        kc.complete("", 0)
+        return kc.get_shell_msg(timeout=20)["content"]["matches"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+@pytest.mark.timeout(200)
+def test_cells_are_highlighted_as_sled_kv(
+    browser: Browser, jupyterlab: JupyterLab, lab_prefix: Path
+) -> None:
+    """With the extension (from the wheel): every piece of a
+    typed cell in its own style, every command name the kernel knows
+    highlighted, and `%%rust` cells highlighted as Rust. Then, with the
+    extension disabled, the kernel's codemirror_mode still resolves (to the
+    shell mode), so strings and comments are coloured as before."""
+    for stale in (SHOT_HIGHLIGHT, SHOT_RUST, SHOT_FALLBACK):
+        stale.unlink(missing_ok=True)
+    installed = lab_prefix / "share" / "jupyter" / "labextensions" / EXTENSION
+    assert (installed / "package.json").exists(), (
+        f"{EXTENSION} is not in the wheel's environment {lab_prefix}: scripts/build-wheel"
+        " builds it with labextension/build (which needs node and npm) before packing"
+    )
+    listing = start_jupyter(jupyterlab, lab_prefix, "labextension", "list")
+    page = browser.page
+    open_without_running(page, jupyterlab, RUST_LESSON)
+    cells = wait_for_language(page, "sled-kv")
+    listed = finished(listing)
+    assert re.search(rf"{EXTENSION} v\S+ enabled\s+OK", listed), listed
+    # Disabled for the last part (with the real command, in the server's
+    # scratch config); only the next page load obeys it.
+    disabling = start_jupyter(
+        jupyterlab, lab_prefix, "labextension", "disable", "--level=user", EXTENSION
+    )
+    magic = piece(cells[0]["lines"][0], "%reset")
+
+    # A student types into a new cell.
+    at = type_new_cell(page, TYPED)
+    lines = wait_for_language(page, "sled-kv")[at]["lines"]
+    shown = [line_text(line) for line in lines]
+    block = shown[TYPED.index("batch") :]
+    assert shown[: TYPED.index("batch")] == TYPED[: TYPED.index("batch")], shown
+    assert block[0] == "batch" and block[2] == "end", shown
+    assert block[1].startswith(" ") and block[1].strip() == TYPED[-2], (
+        f"the line after `batch` is not indented: {shown}"
+    )
+    command = piece(lines[0], "insert")
+    key = piece(lines[0], "todo:004")
+    string = piece(lines[0], '"wash car"')
+    comment = piece(lines[0], "# done means this")
+    hexa = piece(lines[1], "0x00ff")
+    styles = {
+        "command": command.cls,
+        "magic": piece(lines[2], "%time").cls,
+        "key": key.cls,
+        "string": string.cls,
+        "hex": hexa.cls,
+        "comment": comment.cls,
+    }
+    assert all(styles.values()), f"pieces without a highlighting class: {styles}"
+    assert len(set(styles.values())) == len(styles), f"two kinds share a class: {styles}"
+    assert styles["magic"] == magic.cls, (magic, styles)
+    # Command, key and string look different, not only differently named.
+    assert len({command.color, key.color, string.color}) == 3, (command, key, string)
+    for n, word in ((1, "get"), (2, "scan"), (3, "range")):
+        assert piece(lines[n], word).cls == command.cls, lines[n]
+    option, number, dots = piece(lines[2], "limit"), piece(lines[2], "2"), piece(lines[3], "..=")
+    assert piece(lines[2], "rev").cls == option.cls
+    for p in (option, number, dots):
+        assert p.cls and p.cls not in (command.cls, key.cls, string.cls), (p, styles)
+    assert piece(lines[3], "todo:001").cls == key.cls
+    assert piece(lines[4], "batch").cls == piece(lines[6], "end").cls == command.cls
+    page.locator(f"{SHOWN} .jp-CodeCell").nth(at).screenshot(path=str(SHOT_HIGHLIGHT))
+
+    # Every name the kernel completes at a line start is highlighted as a
+    # command or a magic, in any case.
+    names = kernel_names()
+    assert len(names) > 40 and "insert" in names and "%reset" in names, names
+    entered = [(n.upper() if i % 2 else n) + " x" for i, n in enumerate(names)]
+    at = type_new_cell(page, entered, typed=False)
+    lines = wait_for_language(page, "sled-kv")[at]["lines"]
+    wrong = []
+    for name, line in zip(entered, lines, strict=True):
+        first = line[0]
+        want = magic.cls if name.startswith("%") else command.cls
+        if first.text != name.split()[0] or first.cls != want:
+            wrong.append(f"{name!r} -> {first}")
+    assert not wrong, "names not highlighted as commands/magics:\n" + "\n".join(wrong)
+
+    # `%%rust` cells: the marker a magic, the rest Rust (a Rust keyword is a
+    # keyword; a method that shares a command's name is not a command).
+    rust = [c for c in cells if c["lines"] and line_text(c["lines"][0]) == "%%rust"]
+    assert rust, "the Rust lesson has no %%rust cells"
+    first = rust[0]["lines"]
+    assert piece(first[0], "%%rust").cls == magic.cls
+    let_line = next(line for line in first if line_text(line).startswith("let db"))
+    assert piece(let_line, "let").cls == command.cls, let_line
+    assert piece(let_line, "db").cls != key.cls, let_line
+    matching = next(c for c in rust if line_text(c["lines"][1]).startswith("match db.get"))
+    line = matching["lines"][1]
+    assert piece(line, "match").cls == command.cls, line
+    assert piece(line, "get").cls != command.cls, line
+    assert piece(line, '"todo:002"').cls == string.cls, line
+    index = cells.index(matching)
+    page.locator(f"{SHOWN} .jp-CodeCell").nth(index).screenshot(path=str(SHOT_RUST))
+    assert not browser.errors, f"uncaught JavaScript errors on the page: {browser.errors}"
+
+    # The same JupyterLab without the extension, from the next page load.
+    finished(disabling)
+    listing = start_jupyter(jupyterlab, lab_prefix, "labextension", "list")
+    open_without_running(page, jupyterlab, NOTEBOOK)
+    listed = finished(listing)
+    assert re.search(rf"{EXTENSION} v\S+ disabled", listed), listed
+    at = type_new_cell(page, TYPED[:1])
+    line = wait_for_language(page, "shell")[at]["lines"][0]
+    string, comment = piece(line, '"wash car"'), piece(line, "# done means this")
+    assert string.cls and comment.cls and string.cls != comment.cls, line
+    # (the shell mode has no idea what `insert` is: plain text)
+    assert line[0].text.startswith("insert") and not line[0].cls, line
+    page.locator(f"{SHOWN} .jp-CodeCell").nth(at).screenshot(path=str(SHOT_FALLBACK))
     assert not browser.errors, f"uncaught JavaScript errors on the page: {browser.errors}"

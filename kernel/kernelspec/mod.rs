@@ -14,6 +14,12 @@
 //!   active environment's: `VIRTUAL_ENV`, else `CONDA_PREFIX`, else the
 //!   `sys.prefix` that `python3` reports.
 //! * [`Target::Prefix`] uses `<DIR>/share/jupyter`.
+//!
+//! The wheel ships a spec of its own (`python/data/share/jupyter/kernels/sled`,
+//! installed as wheel data under the environment's prefix); it is built by the
+//! same [`kernel_json`] and its logos are the ones `install` writes.
+//! [`visible`] asks the Jupyter installations on this machine which `sled`
+//! spec they will use, so that `install` can say so when there are several.
 
 use std::ffi::OsString;
 use std::fs;
@@ -30,9 +36,14 @@ pub const DISPLAY_NAME: &str = "sled KV";
 /// The `language` field of `kernel.json` (and of `language_info`).
 pub const LANGUAGE: &str = "sled-kv";
 
-const LOGO_32: &[u8] = include_bytes!("logo/logo-32x32.png");
-const LOGO_64: &[u8] = include_bytes!("logo/logo-64x64.png");
-const LOGO_SVG: &[u8] = include_bytes!("logo/logo-svg.svg");
+pub mod visible;
+
+// One copy of the logos: the wheel's kernelspec directory.
+const LOGO_32: &[u8] =
+    include_bytes!("../../python/data/share/jupyter/kernels/sled/logo-32x32.png");
+const LOGO_64: &[u8] =
+    include_bytes!("../../python/data/share/jupyter/kernels/sled/logo-64x64.png");
+const LOGO_SVG: &[u8] = include_bytes!("../../python/data/share/jupyter/kernels/sled/logo-svg.svg");
 
 /// Every file a kernelspec holds, by name, besides `kernel.json`.
 const LOGOS: [(&str, &[u8]); 3] = [
@@ -79,19 +90,99 @@ pub fn uninstall(target: &Target) -> Result<Vec<PathBuf>> {
     uninstall_at(&dir)
 }
 
-/// The contents of `kernel.json` for an executable at `exe`.
-pub fn kernel_json(exe: &Path) -> Result<serde_json::Value> {
-    let exe = exe
-        .to_str()
-        .with_context(|| format!("executable path {} is not valid UTF-8", exe.display()))?;
+/// The program a kernelspec starts, as its `kernel.json` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Program<'a> {
+    /// A spec written by `sled-kernel install`: the absolute path of the
+    /// binary that wrote it.
+    Installed(&'a Path),
+    /// The wheel's spec: the `sled-kernel` in the `bin/` of the environment
+    /// whose `share/jupyter/kernels/sled` holds the spec ([`WHEEL_PROGRAM`]).
+    Wheel,
+}
+
+/// How the wheel's spec names its program. jupyter_client replaces
+/// `{resource_dir}` with the spec's directory,
+/// `PREFIX/share/jupyter/kernels/sled`, so this is `PREFIX/bin/sled-kernel`
+/// wherever pip put the environment (a venv, conda, `--user`, `/usr/local`),
+/// found without PATH: Jupyter started by its absolute path, from an
+/// environment nobody activated, still starts the kernel.
+pub const WHEEL_PROGRAM: &str = "{resource_dir}/../../../../bin/sled-kernel";
+
+/// The contents of `kernel.json` for a spec that starts `program`.
+///
+/// On Unix the command is a short `/bin/sh` guard in front of the
+/// program: when the program is there, the shell `exec`s it at once (the
+/// kernel keeps the shell's process id, so signals and shutdown work as
+/// without it, and start-up costs under a millisecond more); when it is
+/// gone, the shell writes what to run to stderr, which is the log of the
+/// Jupyter server that tried to start it, and exits with 127. Without the
+/// guard the server would only log a `FileNotFoundError`.
+pub fn kernel_json(program: Program) -> Result<serde_json::Value> {
+    let (path, remedy) = match program {
+        Program::Installed(exe) => (
+            exe.to_str()
+                .with_context(|| format!("executable path {} is not valid UTF-8", exe.display()))?,
+            INSTALLED_REMEDY,
+        ),
+        Program::Wheel => (WHEEL_PROGRAM, WHEEL_REMEDY),
+    };
+    let args = [path, "kernel", "--connection-file", "{connection_file}"];
+    let argv: Vec<String> = if cfg!(unix) {
+        ["/bin/sh", "-c", &missing_program_guard(remedy)]
+            .into_iter()
+            .chain(args)
+            .map(String::from)
+            .collect()
+    } else {
+        args.into_iter().map(String::from).collect()
+    };
     Ok(json!({
-        "argv": [exe, "kernel", "--connection-file", "{connection_file}"],
+        "argv": argv,
         "display_name": DISPLAY_NAME,
         "language": LANGUAGE,
         "interrupt_mode": "message",
         "kernel_protocol_version": "5.5",
         "metadata": {},
     }))
+}
+
+/// The program's path inside a spec's argv: after the `/bin/sh -c GUARD`
+/// that [`kernel_json`] puts in front of it, or first when there is none (a
+/// spec written by an older `sled-kernel install`, or by hand).
+pub fn program_in_argv(argv: &[String]) -> Option<&str> {
+    match argv {
+        [sh, c, _guard, program, ..] if sh.ends_with("/sh") && c == "-c" => Some(program),
+        [program, ..] => Some(program),
+        [] => None,
+    }
+}
+
+/// What to run when a spec written by `sled-kernel install` lost its binary.
+const INSTALLED_REMEDY: &str =
+    "This kernelspec was written by sled-kernel install from that path. \
+    Put the program back (in a checkout: ./install.sh, or cargo build --release --locked; \
+    from a wheel: reinstall the sled-kernel package), or register the sled-kernel you have now \
+    with: sled-kernel install --user (or --sys-prefix). \
+    To drop this kernelspec instead: jupyter kernelspec remove sled";
+
+/// What to run when the wheel's spec lost its binary.
+const WHEEL_REMEDY: &str = "This kernelspec came with the sled-kernel Python package \
+    (the wheel), which is now incomplete. Reinstall it with the pip of that environment: \
+    pip install --force-reinstall sled-kernel (or the sled_kernel-*.whl file it came from). \
+    To drop the kernel instead: pip uninstall sled-kernel";
+
+/// The `sh -c` script of [`kernel_json`]: `$0` is the program, `$@` its
+/// arguments. It must not contain `{word}`, which jupyter_client would try
+/// to fill in, nor a quote that would end `remedy`'s single quotes.
+fn missing_program_guard(remedy: &str) -> String {
+    debug_assert!(!remedy.contains('\''));
+    format!(
+        "[ -x \"$0\" ] && exec \"$0\" \"$@\"; \
+         p=$0; [ -d \"${{0%/*}}\" ] && p=$(cd \"${{0%/*}}\" && pwd -P)/${{0##*/}}; \
+         echo \"sled-kernel: the sled KV kernel cannot start: its program $p is missing.\" >&2; \
+         echo '{remedy}' >&2; exit 127"
+    )
 }
 
 /// A way to read environment variables, so tests can supply their own.
@@ -228,7 +319,7 @@ fn install_at(dir: &Path, exe: &Path) -> Result<()> {
         .tempdir_in(kernels)
         .with_context(|| format!("cannot create a staging directory in {}", kernels.display()))?;
 
-    let spec = serde_json::to_string_pretty(&kernel_json(exe)?)? + "\n";
+    let spec = serde_json::to_string_pretty(&kernel_json(Program::Installed(exe))?)? + "\n";
     let write = |name: &str, bytes: &[u8]| {
         let path = staging.path().join(name);
         fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
@@ -344,13 +435,24 @@ mod tests {
         assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
     }
 
+    fn argv_of(spec: &serde_json::Value) -> Vec<String> {
+        serde_json::from_value(spec["argv"].clone()).unwrap()
+    }
+
     #[test]
     fn kernel_json_has_every_field() {
-        let spec = kernel_json(Path::new("/opt/bin/sled-kernel")).unwrap();
+        let spec = kernel_json(Program::Installed(Path::new("/opt/bin/sled-kernel"))).unwrap();
+        let argv = argv_of(&spec);
+        assert_eq!(program_in_argv(&argv), Some("/opt/bin/sled-kernel"));
         assert_eq!(
-            spec,
+            argv[argv.len() - 3..],
+            ["kernel", "--connection-file", "{connection_file}"]
+        );
+        let mut rest = spec.clone();
+        rest.as_object_mut().unwrap().remove("argv");
+        assert_eq!(
+            rest,
             json!({
-                "argv": ["/opt/bin/sled-kernel", "kernel", "--connection-file", "{connection_file}"],
                 "display_name": "sled KV",
                 "language": "sled-kv",
                 "interrupt_mode": "message",
@@ -358,6 +460,150 @@ mod tests {
                 "metadata": {},
             })
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_start_command_is_a_guard_in_front_of_the_program() {
+        let argv = argv_of(&kernel_json(Program::Installed(Path::new("/opt/sk"))).unwrap());
+        assert_eq!(argv[..2], ["/bin/sh", "-c"]);
+        assert_eq!(
+            argv[3..],
+            [
+                "/opt/sk",
+                "kernel",
+                "--connection-file",
+                "{connection_file}"
+            ]
+        );
+        // jupyter_client fills in every `{word}` of every argument: the guard
+        // must have none.
+        let word = |s: &str| {
+            s.split('{').skip(1).any(|after| {
+                let name: String = after.chars().take_while(|c| *c != '}').collect();
+                after.len() > name.len()
+                    && !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        };
+        assert!(!word(&argv[2]), "{}", argv[2]);
+        assert!(word(&argv[6]));
+    }
+
+    /// Runs a spec's argv the way jupyter_client does (with the connection
+    /// file filled in) and returns the process id, exit code, stdout and
+    /// stderr.
+    #[cfg(unix)]
+    fn launch(argv: &[String], resource_dir: &Path) -> (u32, i32, String, String) {
+        let argv: Vec<String> = argv
+            .iter()
+            .map(|a| {
+                a.replace("{resource_dir}", resource_dir.to_str().unwrap())
+                    .replace("{connection_file}", "/tmp/kernel-1.json")
+            })
+            .collect();
+        let child = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let out = child.wait_with_output().unwrap();
+        (
+            pid,
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_guard_execs_the_program_with_its_arguments() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let program = tmp.path().join("sled-kernel");
+        // A stand-in program that shows its arguments and its process id:
+        // the guard execs it, so it runs as the process Jupyter started
+        // (and signals Jupyter sends reach it).
+        fs::write(&program, "#!/bin/sh\necho \"$$ $# $*\"\n").unwrap();
+        fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
+        let argv = argv_of(&kernel_json(Program::Installed(&program)).unwrap());
+        let (pid, code, out, err) = launch(&argv, tmp.path());
+        assert_eq!((code, err.as_str()), (0, ""));
+        assert_eq!(
+            out,
+            format!("{pid} 3 kernel --connection-file /tmp/kernel-1.json\n")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_missing_program_says_what_to_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let program = tmp.path().join("gone").join("sled-kernel");
+        let argv = argv_of(&kernel_json(Program::Installed(&program)).unwrap());
+        let (_, code, out, err) = launch(&argv, tmp.path());
+        assert_eq!((code, out.as_str()), (127, ""));
+        assert!(
+            err.contains(&format!("its program {} is missing", program.display())),
+            "{err}"
+        );
+        assert!(err.contains("sled-kernel install --user"), "{err}");
+        assert!(err.contains("jupyter kernelspec remove sled"), "{err}");
+
+        // The wheel's spec names the program through {resource_dir}; the
+        // message shows the path without the `..` steps.
+        let prefix = tmp.path().canonicalize().unwrap();
+        let spec_dir = prefix.join("share/jupyter/kernels/sled");
+        fs::create_dir_all(&spec_dir).unwrap();
+        fs::create_dir_all(prefix.join("bin")).unwrap();
+        let argv = argv_of(&kernel_json(Program::Wheel).unwrap());
+        let (_, code, _, err) = launch(&argv, &spec_dir);
+        assert_eq!(code, 127);
+        let expected = prefix.join("bin/sled-kernel");
+        assert!(
+            err.contains(&format!("its program {} is missing", expected.display())),
+            "{err}"
+        );
+        assert!(
+            err.contains("pip install --force-reinstall sled-kernel"),
+            "{err}"
+        );
+    }
+
+    /// The wheel's kernel.json is committed (maturin packs it as wheel data);
+    /// it must be exactly what this module would write.
+    #[cfg(unix)]
+    #[test]
+    fn the_wheel_spec_is_what_kernel_json_builds() {
+        let committed: serde_json::Value = serde_json::from_str(include_str!(
+            "../../python/data/share/jupyter/kernels/sled/kernel.json"
+        ))
+        .unwrap();
+        let expected = kernel_json(Program::Wheel).unwrap();
+        assert!(
+            committed == expected,
+            "python/data/share/jupyter/kernels/sled/kernel.json is out of date; write this:\n{}",
+            serde_json::to_string_pretty(&expected).unwrap()
+        );
+        let argv = argv_of(&expected);
+        assert_eq!(program_in_argv(&argv), Some(WHEEL_PROGRAM));
+    }
+
+    #[test]
+    fn the_program_is_found_in_old_and_new_argvs() {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            program_in_argv(&owned(&["/x/sled-kernel", "kernel", "-f", "c.json"])),
+            Some("/x/sled-kernel")
+        );
+        assert_eq!(
+            program_in_argv(&owned(&["/bin/sh", "-c", "g", "/y/sled-kernel", "kernel"])),
+            Some("/y/sled-kernel")
+        );
+        assert_eq!(program_in_argv(&[]), None);
     }
 
     #[test]
@@ -448,14 +694,14 @@ mod tests {
         );
         let spec: serde_json::Value =
             serde_json::from_slice(&fs::read(dir.join("kernel.json")).unwrap()).unwrap();
-        let argv0 = PathBuf::from(spec["argv"][0].as_str().unwrap());
-        assert!(argv0.is_absolute());
+        let argv = argv_of(&spec);
+        let program = PathBuf::from(program_in_argv(&argv).unwrap());
+        assert!(program.is_absolute());
         assert_eq!(
-            argv0,
+            program,
             std::env::current_exe().unwrap().canonicalize().unwrap()
         );
-        assert_eq!(spec["argv"][1], "kernel");
-        assert_eq!(spec["argv"][3], "{connection_file}");
+        assert_eq!(argv.last().unwrap(), "{connection_file}");
         assert_eq!(spec["language"], "sled-kv");
         assert_eq!(fs::read(dir.join("logo-64x64.png")).unwrap(), LOGO_64);
         // Nothing else is left in kernels/ (no staging directory).

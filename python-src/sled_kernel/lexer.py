@@ -1,4 +1,4 @@
-"""Pygments lexer for the sled-kv cell language of sled-kernel.
+"""Pygments lexer for the sled-kv cell language of sled-kernel (`sled_kernel.lexer`).
 
 A cell is lines; the first word of a line is a command (or a `%magic`, or a
 `%%rust` cell marker), the rest are keys and values written as bare words,

@@ -1,0 +1,397 @@
+"""The wheel, as a student gets it: `pip install sled_kernel-….whl` into a
+fresh environment on a machine without cargo, rustc or a C compiler, then
+Jupyter from that environment, started by its path without activating it.
+
+`wheel_env` (conftest.py) is that environment, made once per session from
+dist/ (scripts/build-wheel writes it; tests/run runs that first)."""
+
+from __future__ import annotations
+
+import asyncio
+import configparser
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import psutil
+import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+import hub_class  # scripts/hub_class.py: the kernel websocket client
+import notebooks  # scripts/notebooks.py
+from conftest import (
+    ROOT,
+    LoggedProcess,
+    built_wheel,
+    cargo_version,
+    new_venv,
+    pip_install,
+)
+
+# Making `wheel_env` (pip installing JupyterLab) takes a minute or two on a
+# busy machine; whichever test comes first pays for it.
+pytestmark = pytest.mark.timeout(900)
+
+LESSON_01 = ROOT / "notebooks" / "01-embedded-kv-with-sled.ipynb"
+SPEC_FILES = ["kernel.json", "logo-32x32.png", "logo-64x64.png", "logo-svg.svg"]
+COMMITTED_SPEC = ROOT / "python" / "data" / "share" / "jupyter" / "kernels" / "sled"
+SERVER_START = 180  # seconds for a Jupyter server to say it is running, on 2 busy cores
+
+
+def run(argv: list, env: dict[str, str], timeout: float = 120, ok: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run([str(a) for a in argv], env=env, capture_output=True, text=True, timeout=timeout)
+    if ok:
+        assert done.returncode == 0, f"{' '.join(map(str, argv))}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def listed_specs(venv: Path, env: dict[str, str]) -> dict[str, dict]:
+    out = run([venv / "bin" / "jupyter", "kernelspec", "list", "--json"], env).stdout
+    return json.loads(out)["kernelspecs"]
+
+
+def entry_points(text: str) -> dict[str, str]:
+    parser = configparser.ConfigParser(delimiters=("=",))
+    parser.optionxform = str  # keep the names' case
+    parser.read_string(text)
+    return {name.strip(): value.strip() for name, value in parser["pygments.lexers"].items()}
+
+
+# --------------------------------------------------------------- the file
+
+
+def test_the_wheel_holds_the_binary_the_spec_and_the_lexer() -> None:
+    wheel = built_wheel()
+    version = cargo_version()
+    tag = re.fullmatch(rf"sled_kernel-{re.escape(version)}-py3-none-(manylinux_\d+_\d+_x86_64)\.whl", wheel.name)
+    assert tag, f"{wheel.name}: expected a py3-none-manylinux wheel"
+    data = f"sled_kernel-{version}.data"
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        binary = zf.getinfo(f"{data}/scripts/sled-kernel")
+        assert (binary.external_attr >> 16) & 0o111, "the binary must be executable"
+        for name in SPEC_FILES:
+            packed = zf.read(f"{data}/data/share/jupyter/kernels/sled/{name}")
+            assert packed == (COMMITTED_SPEC / name).read_bytes(), name
+        assert {"sled_kernel/__init__.py", "sled_kernel/lexer.py"} <= names
+        meta = zf.read(f"sled_kernel-{version}.dist-info/METADATA").decode()
+        points = entry_points(zf.read(f"sled_kernel-{version}.dist-info/entry_points.txt").decode())
+    assert points == {"sled-kv": "sled_kernel.lexer:SledKvLexer"}
+    assert re.search(r"^Requires-Dist: jupyterlab\b", meta, re.M), "JupyterLab must come with it"
+    # The editable install of the same package (.venv) declares the same lexer.
+    dev = tomllib.loads((ROOT / "python-src" / "pyproject.toml").read_text())
+    assert dev["project"]["entry-points"]["pygments.lexers"] == points
+    assert dev["project"]["name"] == "sled-kernel"
+
+    shown = run([Path(sys.prefix) / "bin" / "auditwheel", "show", wheel], dict(os.environ)).stdout
+    flat = " ".join(shown.split())
+    assert f'is consistent with the following platform tag: "{tag.group(1)}"' in flat, shown
+
+
+# --------------------------------------------------- a fresh environment
+
+
+def test_the_fresh_environment_has_the_kernel_and_jupyter_lists_it(
+    wheel_env: Path, bare_env: dict[str, str]
+) -> None:
+    version = run([wheel_env / "bin" / "sled-kernel", "--version"], bare_env).stdout
+    assert version.strip() == f"sled-kernel {cargo_version()}"
+    spec_dir = wheel_env / "share" / "jupyter" / "kernels" / "sled"
+    assert sorted(p.name for p in spec_dir.iterdir()) == SPEC_FILES
+    found = listed_specs(wheel_env, bare_env)
+    assert Path(found["sled"]["resource_dir"]) == spec_dir
+    assert found["sled"]["spec"]["display_name"] == "sled KV"
+    lexer = run(
+        [
+            wheel_env / "bin" / "python",
+            "-c",
+            "from pygments.lexers import get_lexer_by_name; import sled_kernel.lexer as m; "
+            "print(get_lexer_by_name('sled-kv').name, m.__file__)",
+        ],
+        bare_env,
+    ).stdout.split()
+    assert lexer[0] == "sled-kv"
+    assert Path(lexer[1]).is_relative_to(wheel_env), lexer
+
+
+def test_lesson_01_runs_from_the_wheel_with_nbclient(wheel_env: Path, bare_env: dict[str, str]) -> None:
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT / 'scripts')!r})
+import notebooks
+from jupyter_client.kernelspec import KernelSpecManager
+spec = KernelSpecManager().get_kernel_spec("sled")
+fresh = notebooks.execute(notebooks.read(notebooks.Path({str(LESSON_01)!r})), cell_timeout=60)
+print(json.dumps({{"spec": spec.resource_dir, "cells": notebooks.comparable(fresh)}}))
+"""
+    done = run([wheel_env / "bin" / "python", "-c", script], bare_env, timeout=300)
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert Path(result["spec"]).is_relative_to(wheel_env), result["spec"]
+    assert result["cells"] == notebooks.comparable(notebooks.read(LESSON_01))
+    assert not list(Path(bare_env["TMPDIR"]).glob("sled-kernel-*")), "the kernel left its database"
+
+
+def test_nbconvert_from_the_wheel_highlights_sled_kv(
+    wheel_env: Path, bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "lesson.html"
+    run(
+        [wheel_env / "bin" / "jupyter", "nbconvert", "--to", "html", "--output", out, LESSON_01],
+        bare_env,
+        timeout=300,
+    )
+    html = out.read_text()
+    assert '<span class="k">' in html  # a keyword, from the sled-kv lexer
+
+
+def test_rust_cells_say_what_they_need_when_cargo_is_missing(
+    wheel_env: Path, bare_env: dict[str, str]
+) -> None:
+    script = """
+import json
+from jupyter_client.manager import start_new_kernel
+km, kc = start_new_kernel(kernel_name="sled")
+try:
+    reply = kc.execute_interactive('%%rust\\nprintln!("hi");', timeout=120)
+    after = kc.execute_interactive("insert k v", timeout=60)
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel()
+print(json.dumps([reply["content"], after["content"]["status"]]))
+"""
+    done = run([wheel_env / "bin" / "python", "-c", script], bare_env, timeout=300)
+    content, after = json.loads(done.stdout.splitlines()[-1])
+    assert content["ename"] == "RustToolchainMissing", content
+    assert "`cargo` and `rustc` are not on PATH" in content["evalue"], content
+    assert after == "ok"
+
+
+# ------------------------------------------------------- Jupyter servers
+
+
+def jupyter_server(venv: Path, app: str, env: dict[str, str], log: Path, root_dir: Path) -> tuple[LoggedProcess, str, str]:
+    """`VENV/bin/jupyter APP` on 127.0.0.1, by its absolute path, with `env`
+    as its whole environment; returns it once it says it is running, with its
+    URL and token."""
+    port, token = hub_class.free_port(), secrets.token_hex(16)
+    server = LoggedProcess(
+        [
+            str(venv / "bin" / "jupyter"),
+            app,
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.token={token}",
+            f"--ServerApp.root_dir={root_dir}",
+            *(
+                ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+                if app == "lab"
+                else []
+            ),
+        ],
+        env,
+        log,
+        cwd=root_dir,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        server.wait_for_line(r"Jupyter Server .* is running at", SERVER_START)
+        # The server binds its port on its event loop, just after it says so.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=10):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.proc.poll() is not None:
+                    raise
+                time.sleep(0.05)
+    except BaseException:
+        server.stop()
+        raise
+    return server, base, token
+
+
+async def rest(base: str, token: str, method: str, path: str, body=None) -> tuple[int, dict | None]:
+    client = AsyncHTTPClient(force_instance=True)
+    try:
+        response = await client.fetch(
+            HTTPRequest(
+                base + path,
+                method=method,
+                headers={"Authorization": f"token {token}"},
+                body=json.dumps(body) if body is not None else (b"" if method == "POST" else None),
+                request_timeout=120,
+            ),
+            raise_error=False,
+        )
+    finally:
+        client.close()
+    return response.code, json.loads(response.body) if response.body else None
+
+
+def shut_down(server: LoggedProcess, base: str, token: str) -> None:
+    """POST /api/shutdown (the server stops its kernels), then wait for it."""
+    if server.proc.poll() is None:
+        code, _ = asyncio.run(rest(base, token, "POST", "/api/shutdown"))
+        assert code == 200, code
+        server.proc.wait(120)
+    server.stop()
+
+
+def test_jupyterlab_by_its_path_without_activating_starts_the_kernel(
+    wheel_env: Path, bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    # bare_env has no VIRTUAL_ENV and a PATH without the environment's bin/.
+    assert str(wheel_env) not in bare_env["PATH"] and "VIRTUAL_ENV" not in bare_env
+    server, base, token = jupyter_server(wheel_env, "lab", bare_env, tmp_path / "lab.log", tmp_path)
+    try:
+        code, model = asyncio.run(rest(base, token, "POST", "/api/kernels", {"name": "sled"}))
+        assert code == 201, (code, model)
+
+        async def use_kernel() -> tuple[dict, hub_class.Execution]:
+            ws = base.replace("http", "ws", 1) + f"/api/kernels/{model['id']}/channels"
+            sock = await hub_class.KernelSocket.open(ws, token, 60)
+            try:
+                info = await sock.kernel_info(60)
+                return info, await sock.execute("insert wheel yes\nget wheel", 60)
+            finally:
+                await sock.close()
+
+        info, cell = asyncio.run(use_kernel())
+        assert info["implementation"] == "sled-kernel"
+        assert cell.status == "ok", cell.outputs
+        assert cell.text() == 'put wheel = "yes"\n\nget wheel -> "yes"'
+
+        # The kernel running is the wheel's binary, started through the
+        # kernelspec's guard (which exec'd it: no shell is left).
+        kernels = [
+            p for p in psutil.Process(server.proc.pid).children(recursive=True) if "kernel" in p.cmdline()
+        ]
+        assert [Path(p.exe()) for p in kernels] == [wheel_env / "bin" / "sled-kernel"], kernels
+        assert len(list(Path(bare_env["TMPDIR"]).glob("sled-kernel-*"))) == 1
+        shut_down(server, base, token)
+        assert not any(p.is_running() for p in kernels)
+        assert not list(Path(bare_env["TMPDIR"]).glob("sled-kernel-*"))
+    finally:
+        server.stop()
+
+
+def test_a_spec_whose_program_is_gone_says_in_the_server_log_what_to_run(
+    wheel_env: Path, bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Another environment with the wheel, whose binary then goes missing.
+    broken = new_venv(tmp_path / "broken", bare_env)
+    pip_install(broken / "bin" / "python", ["--no-deps", str(built_wheel())], bare_env)
+    (broken / "bin" / "sled-kernel").unlink()
+    env = {**bare_env, "JUPYTER_PATH": str(broken / "share" / "jupyter")}
+    assert Path(listed_specs(wheel_env, env)["sled"]["resource_dir"]).is_relative_to(broken)
+
+    server, base, token = jupyter_server(wheel_env, "server", env, tmp_path / "server.log", tmp_path)
+    try:
+        asyncio.run(rest(base, token, "POST", "/api/kernels", {"name": "sled"}))
+        missing = broken.resolve() / "bin" / "sled-kernel"
+        at, _ = server.wait_for_line(
+            re.escape(f"sled-kernel: the sled KV kernel cannot start: its program {missing} is missing."), 120
+        )
+        _, advice = server.wait_for_line(r"Reinstall it", 30, start=at + 1)
+        line = advice.string
+        assert "pip install --force-reinstall sled-kernel" in line, line
+        assert "pip uninstall sled-kernel" in line, line
+        shut_down(server, base, token)
+    finally:
+        server.stop()
+
+
+# ------------------------------------------------------ installing twice
+
+
+def test_install_user_over_the_wheel_says_which_spec_jupyter_uses(
+    wheel_env: Path, bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**bare_env, "HOME": str(tmp_path / "home")}
+    wheel_spec = wheel_env / "share" / "jupyter" / "kernels" / "sled"
+    user_spec = tmp_path / "home" / ".local" / "share" / "jupyter" / "kernels" / "sled"
+    sled = wheel_env / "bin" / "sled-kernel"
+
+    said = " ".join(run([sled, "install", "--user"], env).stdout.split())
+    assert f"installed kernelspec sled (\"sled KV\") in {user_spec}" in said
+    # In its own virtual environment Jupyter prefers the environment's spec...
+    assert Path(listed_specs(wheel_env, env)["sled"]["resource_dir"]) == wheel_spec
+    assert f"Jupyter in {wheel_env} finds 2 `sled` kernelspecs" in said, said
+    assert f"so it will keep using {wheel_spec}, not the one just written" in said, said
+    assert "JUPYTER_PREFER_ENV_PATH=0" in said
+    assert "They start the same program" in said
+
+    # ...unless told otherwise, and then the message says the other thing.
+    env["JUPYTER_PREFER_ENV_PATH"] = "0"
+    assert Path(listed_specs(wheel_env, env)["sled"]["resource_dir"]) == user_spec
+    said = " ".join(run([sled, "install", "--user"], env).stdout.split())
+    assert "so it will use the one just written." in said, said
+
+    said = " ".join(run([sled, "uninstall", "--user"], env).stdout.split())
+    assert f"removed kernelspec {user_spec}" in said
+    assert f"Jupyter in {wheel_env} will now use {wheel_spec} (runs {sled})" in said, said
+    assert not user_spec.exists()
+
+
+def test_pip_install_of_the_checkout_builds_and_installs_the_same(tmp_path: Path) -> None:
+    """`pip install .` in a clone, with cargo: maturin builds the wheel from
+    the release build already in target/ and installs it."""
+    venv = new_venv(tmp_path / "v", dict(os.environ))
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    pip_install(venv / "bin" / "python", ["--no-deps", str(ROOT)], env, timeout=900)
+    built = venv / "bin" / "sled-kernel"
+    assert built.read_bytes() == (ROOT / "target" / "release" / "sled-kernel").read_bytes()
+    spec = venv / "share" / "jupyter" / "kernels" / "sled"
+    assert sorted(p.name for p in spec.iterdir()) == SPEC_FILES
+    assert (spec / "kernel.json").read_bytes() == (COMMITTED_SPEC / "kernel.json").read_bytes()
+
+
+# ------------------------------------------------------------ bad input
+
+
+def test_pip_uninstall_removes_all_of_it(bare_env: dict[str, str], tmp_path: Path) -> None:
+    venv = new_venv(tmp_path / "v", bare_env)
+    python = venv / "bin" / "python"
+    pip_install(python, ["--no-deps", str(built_wheel())], bare_env)
+    site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], bare_env).stdout.strip())
+    installed = [
+        venv / "bin" / "sled-kernel",
+        venv / "share" / "jupyter" / "kernels" / "sled" / "kernel.json",
+        site / "sled_kernel" / "lexer.py",
+    ]
+    assert all(p.exists() for p in installed), installed
+    run([python, "-m", "pip", "uninstall", "--yes", "sled-kernel"], bare_env)
+    assert not any(p.exists() for p in installed)
+    assert not (venv / "share" / "jupyter" / "kernels" / "sled").exists()
+    assert not list(site.glob("sled_kernel*"))
+
+
+def test_a_wheel_for_another_platform_is_refused_and_the_readme_says_what_to_do(
+    bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    wheel = built_wheel()
+    other = tmp_path / wheel.name.replace(re.search(r"manylinux_\w+", wheel.name).group(0), "macosx_11_0_arm64")
+    shutil.copy(wheel, other)
+    venv = new_venv(tmp_path / "v", bare_env)
+    done = run([venv / "bin" / "python", "-m", "pip", "install", "--no-deps", other], bare_env, ok=False)
+    assert done.returncode != 0
+    refusal = f"{other.name} is not a supported wheel on this platform."
+    assert refusal in done.stdout + done.stderr
+    readme = (ROOT / "README.md").read_text()
+    troubleshooting = readme[readme.index("## Troubleshooting") :]
+    assert "is not a supported wheel on this platform" in troubleshooting
+    assert not (venv / "bin" / "sled-kernel").exists()
+
