@@ -25,6 +25,7 @@ why: it does not skip.
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import re
@@ -240,6 +241,7 @@ class JupyterLab:
     tmp_dir: Path  # TMPDIR of the server and its kernels
     log_path: Path
     env: dict[str, str]  # what it runs with (scratch Jupyter dirs)
+    prefix: Path  # the environment it runs from
     seen: set[Proc] = field(default_factory=set)  # every process it was seen to have
 
     @property
@@ -463,7 +465,8 @@ def start_jupyterlab(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, to kill it whole
         )
-    return JupyterLab(proc, port, token, root_dir, tmp_dir, log_path, env)
+    # jupyter is PREFIX/bin/jupyter
+    return JupyterLab(proc, port, token, root_dir, tmp_dir, log_path, env, jupyter.parent.parent)
 
 
 # ------------------------------------------------------------------ browser
@@ -661,8 +664,14 @@ def walk_through_lesson(server: JupyterLab, browser: Browser, problems: list[str
     kernels = wait_for(server.kernels, KERNEL_READY, "the sled kernel process to start")
     assert len(kernels) == 1, kernels
     first_kernel = kernels[0]
-    assert os.path.realpath(first_kernel.argv[0]) == os.path.realpath(KERNEL_BIN), (
-        f"JupyterLab runs the kernel {first_kernel.argv[0]}, not this checkout's {KERNEL_BIN}"
+    # The program the wheel put into JupyterLab's environment, and it is
+    # this checkout's build, byte for byte.
+    wheel_bin = server.prefix / "bin" / KERNEL_BIN.name
+    assert os.path.realpath(first_kernel.argv[0]) == os.path.realpath(wheel_bin), (
+        f"JupyterLab runs the kernel {first_kernel.argv[0]}, not the wheel's {wheel_bin}"
+    )
+    assert filecmp.cmp(wheel_bin, KERNEL_BIN, shallow=False), (
+        f"the wheel's {wheel_bin} is not this checkout's {KERNEL_BIN}: run scripts/build-wheel"
     )
     first_db = wait_for(server.database_dirs, KERNEL_READY, "the kernel's database directory")
     assert len(first_db) == 1, first_db
