@@ -13,7 +13,6 @@
 
 use super::engine::Engine;
 use super::processes;
-use super::{CacheCommand, RustCode, RustCompletion};
 use crate::interpreter::{CellError, Interrupt, MimeBundle, Output};
 use crossbeam_channel::{select, Receiver};
 use std::path::Path;
@@ -36,6 +35,8 @@ pub(super) struct Ahead {
     /// `None` while the engine is on the starting thread.
     engine: Option<Engine>,
     starting: Option<Receiver<Started>>,
+    /// Notices of a start that completion collected, for the next cell.
+    notices: Vec<String>,
 }
 
 /// Keeps the lines a background start prints; only the Rust cache's
@@ -102,9 +103,10 @@ impl Ahead {
         }
     }
 
-    /// The engine, once any start in the background is over. An interrupt
-    /// while waiting stops the start and fails the cell.
-    fn wait(
+    /// The engine, once any start in the background is over (everything
+    /// but completion and inspection goes through here). An interrupt while
+    /// waiting stops the start and fails the cell.
+    pub(super) fn wait(
         &mut self,
         out: &mut dyn Output,
         interrupt: &Interrupt,
@@ -128,9 +130,7 @@ impl Ahead {
                 }
             };
             self.engine = Some(engine);
-            for notice in notices {
-                out.stderr(&notice);
-            }
+            self.notices.extend(notices);
             if stopped {
                 return Err(interrupted_while_starting());
             }
@@ -140,74 +140,31 @@ impl Ahead {
                 log::info!("the Rust context started ahead failed: {}", e.evalue);
             }
         }
+        for notice in self.notices.drain(..) {
+            out.stderr(&notice);
+        }
         Ok(self.engine.get_or_insert_with(Engine::default))
     }
 
-    /// The engine if no start is under way (finished starts are collected).
-    fn ready(&mut self) -> Option<&mut Engine> {
+    /// The engine if no start is under way (finished starts are
+    /// collected): for completion and inspection, which never wait.
+    pub(super) fn ready(&mut self) -> Option<&mut Engine> {
         if let Some(starting) = &self.starting {
-            let (engine, result, _) = starting.try_recv().ok()?;
+            let (engine, result, notices) = match starting.try_recv() {
+                Ok(started) => started,
+                Err(crossbeam_channel::TryRecvError::Empty) => return None,
+                Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                    (Engine::default(), Ok(()), Vec::new())
+                }
+            };
             if let Err(e) = result {
                 log::info!("the Rust context started ahead failed: {}", e.evalue);
             }
             self.engine = Some(engine);
+            self.notices.extend(notices);
             self.starting = None;
         }
         Some(self.engine.get_or_insert_with(Engine::default))
-    }
-
-    pub(super) fn execute(
-        &mut self,
-        code: RustCode<'_>,
-        db_path: &Path,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        self.wait(out, interrupt)?
-            .execute(code, db_path, out, interrupt)
-    }
-
-    pub(super) fn reset(
-        &mut self,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        self.wait(out, interrupt)?.reset(out, interrupt)
-    }
-
-    pub(super) fn deps(
-        &mut self,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        self.wait(out, interrupt)?.deps(out, interrupt)
-    }
-
-    pub(super) fn cache_command(
-        &mut self,
-        command: CacheCommand,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        self.wait(out, interrupt)?.cache_command(command, out)
-    }
-
-    pub(super) fn complete(
-        &mut self,
-        code: RustCode<'_>,
-        cell: &str,
-        cursor_pos: usize,
-    ) -> Option<RustCompletion> {
-        self.ready()?.complete(code, cell, cursor_pos)
-    }
-
-    pub(super) fn inspect(
-        &mut self,
-        code: RustCode<'_>,
-        cell: &str,
-        cursor_pos: usize,
-    ) -> Option<MimeBundle> {
-        self.ready()?.inspect(code, cell, cursor_pos)
     }
 }
 

@@ -669,16 +669,19 @@ mod tests {
         assert_eq!(store.prepare(), Access::ReadWrite);
         let first = tmp.path().join("kernel-a/target/deps");
         let produced = outputs(&first, 1000, 7);
-        let published = store
-            .publish(
-                "k1",
-                "demo",
-                &produced,
-                Vec::new(),
-                &places(&first),
-                10 * MIB,
-            )
-            .unwrap();
+        let publish = || {
+            store
+                .publish(
+                    "k1",
+                    "demo",
+                    &produced,
+                    Vec::new(),
+                    &places(&first),
+                    10 * MIB,
+                )
+                .unwrap()
+        };
+        let published = publish();
         assert!(
             matches!(published, Published::Stored { .. }),
             "{published:?}"
@@ -704,17 +707,7 @@ mod tests {
         assert!(!dep_info.contains("kernel-a"), "{dep_info}");
 
         // Publishing the same key again keeps the first entry.
-        let again = store
-            .publish(
-                "k1",
-                "demo",
-                &produced,
-                Vec::new(),
-                &places(&first),
-                10 * MIB,
-            )
-            .unwrap();
-        assert_eq!(again, Published::AlreadyThere);
+        assert_eq!(publish(), Published::AlreadyThere);
         assert_eq!(store.usage().crates, 1);
     }
 

@@ -298,7 +298,10 @@ impl RustCells {
         interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
         #[cfg(feature = "rust-cells")]
-        return self.engine.cache_command(command, out, interrupt);
+        return self
+            .engine
+            .wait(out, interrupt)
+            .and_then(|engine| engine.cache_command(command, out));
         #[cfg(not(feature = "rust-cells"))]
         Err(not_built("%rust cache"))
     }
@@ -330,7 +333,10 @@ impl RustCells {
         interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
         #[cfg(feature = "rust-cells")]
-        return self.engine.execute(code, db_path, out, interrupt);
+        return self
+            .engine
+            .wait(out, interrupt)
+            .and_then(|engine| engine.execute(code, db_path, out, interrupt));
         #[cfg(not(feature = "rust-cells"))]
         Err(not_built("%%rust"))
     }
@@ -346,7 +352,10 @@ impl RustCells {
         interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
         #[cfg(feature = "rust-cells")]
-        return self.engine.reset(out, interrupt);
+        return self
+            .engine
+            .wait(out, interrupt)
+            .and_then(|engine| engine.reset(out, interrupt));
         #[cfg(not(feature = "rust-cells"))]
         Err(not_built("%rust reset"))
     }
@@ -359,15 +368,18 @@ impl RustCells {
         interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
         #[cfg(feature = "rust-cells")]
-        return self.engine.deps(out, interrupt);
+        return self
+            .engine
+            .wait(out, interrupt)
+            .and_then(|engine| engine.deps(out, interrupt));
         #[cfg(not(feature = "rust-cells"))]
         Err(not_built("%rust deps"))
     }
 
     /// Completions from evcxr (rust-analyzer) for a `%%rust` cell;
     /// `cursor_pos` counts code points from the start of the cell. Empty
-    /// until the context has started: starting it takes a minute, too long
-    /// to hold a completion request.
+    /// until the context has started: starting it takes seconds to a
+    /// minute, too long to hold a completion request.
     #[allow(unused_variables)]
     pub fn complete(
         &mut self,
@@ -376,7 +388,11 @@ impl RustCells {
         cursor_pos: usize,
     ) -> RustCompletion {
         #[cfg(feature = "rust-cells")]
-        if let Some(completion) = self.engine.complete(code, cell, cursor_pos) {
+        if let Some(completion) = self
+            .engine
+            .ready()
+            .and_then(|engine| engine.complete(code, cell, cursor_pos))
+        {
             return completion;
         }
         RustCompletion {
@@ -395,7 +411,10 @@ impl RustCells {
         cursor_pos: usize,
     ) -> Option<MimeBundle> {
         #[cfg(feature = "rust-cells")]
-        return self.engine.inspect(code, cell, cursor_pos);
+        return self
+            .engine
+            .ready()
+            .and_then(|engine| engine.inspect(code, cell, cursor_pos));
         #[cfg(not(feature = "rust-cells"))]
         None
     }
