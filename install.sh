@@ -18,7 +18,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT="$(pwd -P)"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
-KERNEL_BIN="$ROOT/target/release/sled-kernel"
 DEMO_NOTEBOOK="notebooks/01-embedded-kv-with-sled.ipynb"
 
 # What the notebooks need, and what the tests need on top of that.
@@ -40,6 +39,8 @@ TEST_PACKAGES=(
   "maturin>=1.9,<2"
   "auditwheel>=6,<7"
   "psutil>=5.9,<8"
+  # the terminal frontend: tests/python/test_console.py types `exit` into it
+  "jupyter_console>=6.6,<7"
 )
 
 demo=1
@@ -72,8 +73,11 @@ command -v cargo >/dev/null || die "cargo was not found: install the Rust toolch
 command -v python3 >/dev/null || die "python3 was not found: install Python 3.10 or newer first"
 
 step "Building the kernel: cargo build --release --locked"
-cargo build --release --locked
-[ -x "$KERNEL_BIN" ] || die "the build finished but $KERNEL_BIN is missing"
+# Cargo says where it put the binary (target/release, or CARGO_TARGET_DIR).
+KERNEL_BIN="$(python3 scripts/cargo_executable.py sled-kernel --release --locked)" ||
+  die "the build failed (see above)"
+[ -x "$KERNEL_BIN" ] || die "cargo reported $KERNEL_BIN, but it is not an executable file"
+echo "built $KERNEL_BIN"
 
 step "Python environment: .venv"
 if [ ! -x "$PY" ]; then
@@ -92,7 +96,7 @@ have_all() {
   [ -z "$(comm -23 <(printf '%s\n' "$wanted") <(sort "$stamp"))" ] || return 1
   "$PY" -c 'import jupyterlab, jupyter_client, nbclient, nbformat' 2>/dev/null || return 1
   if printf '%s\n' "${packages[@]}" | grep -q '^pytest'; then
-    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright, psutil' 2>/dev/null || return 1
+    "$PY" -c 'import pytest, pytest_timeout, jupyter_kernel_test, playwright, psutil, jupyter_console' 2>/dev/null || return 1
     [ -x "$VENV/bin/maturin" ] && [ -x "$VENV/bin/auditwheel" ] || return 1
   fi
 }

@@ -4,7 +4,8 @@
 //! Run: `cargo bench --bench interpreter`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use sled_kernel::interpreter::{parse_cell, Discard, Interpreter, Interrupt};
+use sled_kernel::cell::{Discard, Interrupt};
+use sled_kernel::interpreter::{parse_cell, Interpreter};
 use std::hint::black_box;
 
 /// A cell like the first lesson's: writes, reads, a scan, comments.

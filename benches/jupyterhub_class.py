@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--kernels", default="sled,python3", help="which classes to run (default: sled,python3)")
     args = parser.parse_args()
     if not (ROOT / "deploy" / "node_modules" / ".bin" / "configurable-http-proxy").exists():
-        sys.exit("bench: configurable-http-proxy is missing: npm ci --prefix deploy (bench/run does)")
+        sys.exit("bench: configurable-http-proxy is missing: npm ci --prefix deploy (benches/run does)")
     env_dir = environment(the_wheel())
     names = [f"student-{n}" for n in range(1, args.students + 1)]
     state = Path(tempfile.mkdtemp(prefix="sled-bench-hub-"))

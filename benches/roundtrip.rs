@@ -3,8 +3,8 @@
 //! `status: idle` that ends it. Prints figures; asserts nothing about speed.
 //!
 //! Run: `cargo bench --bench roundtrip` (ROUNDTRIPS=N to change the count;
-//! ROUNDTRIP_JSON=NAME to write `target/NAME` instead of
-//! `target/bench-roundtrip.json`). `bench/run` runs it a second time under
+//! ROUNDTRIP_JSON=NAME to write `NAME` instead of `bench-roundtrip.json`,
+//! in cargo's scratch directory `target/tmp`). `benches/run` runs it a second time under
 //! `taskset -c 0`, client and kernel on one CPU: on a virtual machine whose
 //! CPUs sleep when idle, most of a round trip can be waking the other CPU.
 
@@ -83,9 +83,9 @@ fn main() {
         "min_us": us(times[0]),
     });
     let name = std::env::var("ROUNDTRIP_JSON").unwrap_or_else(|_| "bench-roundtrip.json".into());
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join(name);
+    // Cargo's scratch directory inside its target directory (wherever
+    // CARGO_TARGET_DIR puts that), where benches/compare.py reads it.
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     if let Err(e) = std::fs::write(&path, out.to_string()) {
         eprintln!("could not write {}: {e}", path.display());
     }

@@ -24,7 +24,7 @@ temporary cache (SLED_KERNEL_RUST_CACHE), never the user's. It prints a
 Markdown table with the targets of issue 15 and writes JSON; it asserts
 nothing.
 
-    bench/run                                    # everything, this included
+    benches/run                                  # everything, this included
     .venv/bin/python benches/rust_cells.py --quick
 """
 
@@ -42,10 +42,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The kernel session helper of the side-by-side benchmark, and the lesson
 # runner of the notebook tests.
-for where in ("benches", "bench", "scripts"):
+for where in ("benches", "scripts"):
     sys.path.insert(0, str(ROOT / where))
 from compare import Session, Subject, cpu_model, pct  # noqa: E402
 import notebooks  # noqa: E402
+from cargo_executable import target_dir  # noqa: E402
 import psutil  # noqa: E402
 
 SLED = Subject("sled-kernel", "sled", trivial="get k", setup="insert k v")
@@ -93,7 +94,7 @@ def summary(values: list[float]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer kernels and cells")
-    parser.add_argument("--out", default=str(ROOT / "target" / "bench-rust-cells.json"))
+    parser.add_argument("--out", help="where the JSON goes (default: in cargo's target directory)")
     args = parser.parse_args()
     kernels = 2 if args.quick else 5
     cells = 10 if args.quick else 40
@@ -195,9 +196,10 @@ def main() -> None:
     print(f"machine: {result['machine']['cpu']}, {result['machine']['cpus']} CPUs, "
           f"load {result['machine']['load_1min']:.1f}, {result['machine']['date']}")
     print("\n".join(lines))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2))
-    print(f"\nwrote {args.out}")
+    out = Path(args.out) if args.out else target_dir() / "bench-rust-cells.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(f"\nwrote {out}")
 
 
 if __name__ == "__main__":

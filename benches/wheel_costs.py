@@ -17,7 +17,7 @@ to the first kernel_info_reply: once through the wheel's spec and once with
 the binary's absolute path as the whole command. The target is the guard
 costing under 10 ms.
 
-Writes target/bench-wheel.json. Nothing here passes or fails.
+Writes bench-wheel.json in cargo's target directory. Nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # compare.py (startup: start kernels in turns, time each to its first
-# kernel_info_reply) lives in bench/ until it moves into benches/.
-sys.path[:0] = [str(HERE), str(ROOT / "bench")]
+# kernel_info_reply) is next to this file; scripts/ says where cargo's target
+# directory is.
+sys.path[:0] = [str(HERE), str(ROOT / "scripts")]
 
 
 def the_wheel() -> Path:
@@ -135,8 +136,11 @@ def main() -> None:
         "startup_median_ms": {"wheel spec": round(guard, 2), "bare binary": round(bare, 2)},
         "version_median_ms": {"wheel spec": round(exec_guard, 3), "bare binary": round(exec_bare, 3)},
     }
-    (ROOT / "target").mkdir(exist_ok=True)
-    (ROOT / "target" / "bench-wheel.json").write_text(json.dumps(result, indent=2) + "\n")
+    from cargo_executable import target_dir
+
+    out = target_dir() / "bench-wheel.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print()
     print("| | median | all |")
     print("|---|--:|---|")

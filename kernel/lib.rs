@@ -6,13 +6,18 @@
 //! * [`connection`]: the connection file a frontend hands us.
 //! * [`wire`]: zmq multipart frames, `<IDS|MSG>`, HMAC signatures.
 //! * [`message`]: typed headers and the content of every message we speak.
-//! * [`sockets`] and [`handlers`]: the five channels and what each request does.
-//! * [`interpreter`]: parse a cell, evaluate it against the session database,
-//!   render the result as a mime bundle.
+//! * [`sockets`] and [`handlers`]: the five channels and what each request
+//!   does; [`handlers::lifecycle`] starts the kernel and stops it.
+//! * [`engine`]: which engine a request's code goes to, decided once; the
+//!   types both engines answer with are in [`cell`].
+//! * [`interpreter`]: parse a KV cell, run it against the session database,
+//!   show the result as a mime bundle.
 //! * [`rust_cells`]: `%%rust` cells, evaluated by evcxr on the same database.
 //! * [`kernelspec`]: `sled-kernel install` / `uninstall`.
 
+pub mod cell;
 pub mod connection;
+pub mod engine;
 pub mod handlers;
 pub mod interpreter;
 pub mod kernelspec;

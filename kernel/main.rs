@@ -74,7 +74,7 @@ fn main() -> ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::Kernel { connection_file } => {
-            ConnectionInfo::from_file(&connection_file).and_then(handlers::run)
+            ConnectionInfo::from_file(&connection_file).and_then(handlers::lifecycle::run)
         }
         Command::Install(place) => kernelspec::install(&place.target()).map(|dir| {
             println!(

@@ -256,13 +256,26 @@ pub fn execute_result(execution_count: u64, data: Map<String, Value>) -> Value {
     json!({ "execution_count": execution_count, "data": data, "metadata": {} })
 }
 
-pub fn execute_reply_ok(execution_count: u64, user_expressions: Map<String, Value>) -> Value {
+/// `payload` is what the cell asks of the frontend besides output (see
+/// [`ask_exit`]); usually empty.
+pub fn execute_reply_ok(
+    execution_count: u64,
+    user_expressions: Map<String, Value>,
+    payload: Vec<Value>,
+) -> Value {
     json!({
         "status": "ok",
         "execution_count": execution_count,
-        "payload": [],
+        "payload": payload,
         "user_expressions": user_expressions,
     })
+}
+
+/// The payload that asks the frontend to close, as IPython's `exit` sends
+/// it: `jupyter console` ends (and, as `keepkernel` is false, shuts down
+/// the kernel it started); notebooks ignore it.
+pub fn ask_exit() -> Value {
+    json!({ "source": "ask_exit", "keepkernel": false })
 }
 
 pub fn execute_reply_error(execution_count: u64, error: &ErrorContent) -> Value {

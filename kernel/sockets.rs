@@ -15,6 +15,7 @@ use anyhow::Context as _;
 use log::{debug, error, warn};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// In-process endpoint for broadcasts on their way to the IOPub thread.
 const IOPUB_QUEUE: &str = "inproc://iopub-queue";
@@ -204,22 +205,69 @@ pub fn bind_all(ctx: &zmq::Context, info: &ConnectionInfo) -> anyhow::Result<Bou
     })
 }
 
+/// How long a socket thread pauses after a call fails for a reason other
+/// than the context ending (or a signal): 10 ms, doubling up to a second,
+/// and back to 10 ms after a success. Without it a socket that keeps
+/// failing would spin a core; with it, each failure is logged and the log
+/// gets at most a line a second.
+#[derive(Debug)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MOST: Duration = Duration::from_secs(1);
+
+    pub fn new() -> Self {
+        Backoff { next: Self::FIRST }
+    }
+
+    /// A call failed: how long to pause before the next try.
+    pub fn failed(&mut self) -> Duration {
+        let pause = self.next;
+        self.next = (self.next * 2).min(Self::MOST);
+        pause
+    }
+
+    /// A call worked: the next failure pauses briefly again.
+    pub fn succeeded(&mut self) {
+        self.next = Self::FIRST;
+    }
+
+    /// Logs the failure of `what` and pauses.
+    pub fn log_and_pause(&mut self, what: &str, error: zmq::Error) {
+        let pause = self.failed();
+        error!("{what} failed ({error}); trying again in {pause:?}");
+        std::thread::sleep(pause);
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Echoes every ping on its own thread, so a long cell never looks like a
 /// dead kernel. Ends when the context is terminated.
 pub fn spawn_heartbeat(socket: zmq::Socket) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("heartbeat".into())
-        .spawn(move || loop {
-            match socket.recv_bytes(0) {
-                Ok(ping) => {
-                    if let Err(e) = socket.send(ping, 0) {
-                        if e == zmq::Error::ETERM {
-                            break;
-                        }
-                    }
+        .spawn(move || {
+            let mut backoff = Backoff::new();
+            loop {
+                match socket.recv_bytes(0) {
+                    Ok(ping) => match socket.send(ping, 0) {
+                        Ok(()) => backoff.succeeded(),
+                        Err(zmq::Error::ETERM) => break,
+                        Err(zmq::Error::EINTR) => {}
+                        Err(e) => backoff.log_and_pause("heartbeat: echoing a ping", e),
+                    },
+                    Err(zmq::Error::ETERM) => break,
+                    Err(zmq::Error::EINTR) => {}
+                    Err(e) => backoff.log_and_pause("heartbeat: receiving a ping", e),
                 }
-                Err(zmq::Error::ETERM) => break,
-                Err(e) => warn!("heartbeat: {e}"),
             }
         })
         .expect("spawning the heartbeat thread")
@@ -273,16 +321,20 @@ pub fn spawn_iopub(
                     return;
                 }
             };
+            let mut backoff = Backoff::new();
             loop {
                 let mut items = [
                     queue.as_poll_item(zmq::POLLIN),
                     zmq::PollItem::from_fd(fd, zmq::POLLIN),
                 ];
-                if let Err(e) = zmq::poll(&mut items, SUBSCRIBER_CHECK) {
-                    if e == zmq::Error::ETERM {
-                        return;
+                match zmq::poll(&mut items, SUBSCRIBER_CHECK) {
+                    Ok(_) => backoff.succeeded(),
+                    Err(zmq::Error::ETERM) => return,
+                    Err(zmq::Error::EINTR) => continue,
+                    Err(e) => {
+                        backoff.log_and_pause("iopub: poll", e);
+                        continue;
                     }
-                    continue;
                 }
                 loop {
                     let subscription = {
@@ -316,4 +368,20 @@ pub fn spawn_iopub(
             }
         })
         .expect("spawning the iopub thread")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_second_and_starts_over_after_a_success() {
+        let mut backoff = Backoff::new();
+        let pauses: Vec<u64> = (0..9)
+            .map(|_| backoff.failed().as_millis() as u64)
+            .collect();
+        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        backoff.succeeded();
+        assert_eq!(backoff.failed(), Duration::from_millis(10));
+    }
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{entries, stdout, types, Kernel};
+use common::{entries, printed, stdout, types, Kernel};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -81,11 +81,18 @@ fn an_error_is_one_error_message_and_an_error_reply() {
 #[test]
 fn stop_on_error_aborts_the_queued_executes() {
     let kernel = Kernel::start();
-    // Queue three cells before the first one has run.
-    let ids: Vec<String> = ["%sleep 0.3\nfrobnicate", "echo skipped", "echo skipped too"]
-        .iter()
-        .map(|code| kernel.request(&kernel.shell, "execute_request", json!({"code": code})))
-        .collect();
+    // Queue three cells before the first one has run; once it runs, they
+    // are queued behind it. Then make it fail.
+    let ids: Vec<String> = [
+        "echo waiting\n%sleep 30\nfrobnicate",
+        "echo skipped",
+        "echo skipped too",
+    ]
+    .iter()
+    .map(|code| kernel.request(&kernel.shell, "execute_request", json!({"code": code})))
+    .collect();
+    kernel.await_iopub(&ids[0], |m| printed(m, "waiting"));
+    kernel.interrupt();
     let statuses: Vec<String> = ids
         .iter()
         .map(|id| {
@@ -102,13 +109,18 @@ fn stop_on_error_aborts_the_queued_executes() {
     );
 
     // With stop_on_error false, the next cell runs.
-    for code in ["%sleep 0.3\nfrobnicate", "echo runs"] {
-        kernel.request(
-            &kernel.shell,
-            "execute_request",
-            json!({"code": code, "stop_on_error": false}),
-        );
-    }
+    let ids: Vec<String> = ["echo waiting\n%sleep 30\nfrobnicate", "echo runs"]
+        .iter()
+        .map(|code| {
+            kernel.request(
+                &kernel.shell,
+                "execute_request",
+                json!({"code": code, "stop_on_error": false}),
+            )
+        })
+        .collect();
+    kernel.await_iopub(&ids[0], |m| printed(m, "waiting"));
+    kernel.interrupt();
     assert_eq!(kernel.reply(&kernel.shell).content["status"], "error");
     assert_eq!(kernel.reply(&kernel.shell).content["status"], "ok");
 }
@@ -187,18 +199,13 @@ fn comms_for_unknown_targets_are_closed_and_none_are_listed() {
 fn interrupt_request_stops_a_running_cell() {
     let kernel = Kernel::start();
     let started = Instant::now();
-    kernel.request(
-        &kernel.shell,
-        "execute_request",
-        json!({"code": "%sleep 30"}),
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    kernel.request(&kernel.control, "interrupt_request", json!({}));
-    assert_eq!(kernel.reply(&kernel.control).content["status"], "ok");
+    kernel.execute_until_printed("echo sleeping\n%sleep 30", "sleeping");
+    kernel.interrupt();
     let reply = kernel.reply(&kernel.shell);
     assert_eq!(reply.content["status"], "error");
     assert_eq!(reply.content["ename"], "Interrupted");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // Stopped, not finished: the sleep would have taken 30 s.
+    assert!(started.elapsed() < Duration::from_secs(25));
     let (reply, _) = kernel.execute("echo after");
     assert_eq!(reply.content["status"], "ok");
 }
@@ -209,12 +216,7 @@ fn sigint_interrupts_a_cell_and_never_kills_the_kernel() {
     kernel.signal("INT"); // while idle: must not carry over into the next cell
     let (reply, _) = kernel.execute("echo alive");
     assert_eq!(reply.content["status"], "ok");
-    kernel.request(
-        &kernel.shell,
-        "execute_request",
-        json!({"code": "%sleep 30"}),
-    );
-    std::thread::sleep(Duration::from_millis(300));
+    kernel.execute_until_printed("echo sleeping\n%sleep 30", "sleeping");
     kernel.signal("INT");
     assert_eq!(kernel.reply(&kernel.shell).content["ename"], "Interrupted");
     let (reply, _) = kernel.execute("echo alive");
@@ -224,12 +226,7 @@ fn sigint_interrupts_a_cell_and_never_kills_the_kernel() {
 #[test]
 fn heartbeat_answers_while_a_cell_runs() {
     let kernel = Kernel::start();
-    kernel.request(
-        &kernel.shell,
-        "execute_request",
-        json!({"code": "%sleep 1.5"}),
-    );
-    std::thread::sleep(Duration::from_millis(200));
+    kernel.execute_until_printed("echo napping\n%sleep 1.5", "napping");
     for n in 0..3 {
         let ping = format!("ping {n}");
         kernel.heartbeat.send(ping.as_bytes(), 0).unwrap();
@@ -273,15 +270,11 @@ fn shutdown_with_restart_says_so_and_is_also_broadcast() {
 #[test]
 fn shutdown_stops_a_running_cell() {
     let mut kernel = Kernel::start();
-    kernel.request(
-        &kernel.shell,
-        "execute_request",
-        json!({"code": "%sleep 30"}),
-    );
-    std::thread::sleep(Duration::from_millis(200));
+    kernel.execute_until_printed("echo sleeping\n%sleep 30", "sleeping");
     let started = Instant::now();
     kernel.shutdown();
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // Stopped, not finished: the sleep would have taken 30 s.
+    assert!(started.elapsed() < Duration::from_secs(25));
     assert!(entries(&kernel.kernel_tmp()).is_empty());
 }
 
@@ -520,17 +513,41 @@ fn a_malformed_message_in_the_queue_does_not_stop_the_abort() {
     let failing = kernel.request(
         &kernel.shell,
         "execute_request",
-        json!({"code": "%sleep 0.3\nfrobnicate"}),
+        json!({"code": "echo waiting\n%sleep 30\nfrobnicate"}),
     );
     kernel
         .shell
         .send_multipart(vec![b"<IDS|MSG>".to_vec(), b"junk".to_vec()], 0)
         .unwrap();
     let queued = kernel.request(&kernel.shell, "execute_request", json!({"code": "echo no"}));
+    kernel.await_iopub(&failing, |m| printed(m, "waiting"));
+    kernel.interrupt();
     let first = kernel.reply(&kernel.shell);
     assert_eq!(first.parent_header["msg_id"], failing);
     assert_eq!(first.content["status"], "error");
     let second = kernel.reply(&kernel.shell);
     assert_eq!(second.parent_header["msg_id"], queued);
     assert_eq!(second.content["status"], "aborted");
+}
+
+#[test]
+fn exit_asks_the_frontend_to_close_as_ipykernel_does_and_the_kernel_goes_on() {
+    let kernel = Kernel::start();
+    for code in ["exit", "quit"] {
+        let (reply, iopub) = kernel.execute(code);
+        assert_eq!(reply.content["status"], "ok");
+        assert_eq!(
+            reply.content["payload"],
+            json!([{"source": "ask_exit", "keepkernel": false}]),
+            "{code}"
+        );
+        assert_eq!(types(&iopub), ["status", "execute_input", "status"]);
+    }
+    // Other cells ask nothing, and the kernel is still there: it is the
+    // frontend that closes (and, from a console, shuts it down).
+    let (reply, _) = kernel.execute("echo still here");
+    assert_eq!(reply.content["payload"], json!([]));
+    // Silent cells have no reply payload to carry it.
+    let (reply, _) = kernel.execute_with(json!({"code": "exit", "silent": true}));
+    assert_eq!(reply.content["payload"], json!([]));
 }

@@ -346,17 +346,9 @@ fn an_unsupported_signature_scheme_stops_the_kernel_before_it_listens() {
         let dir = tempfile::tempdir().unwrap();
         let tmp = dir.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
-        let port = common::free_port;
-        let file = dir.path().join("connection.json");
-        std::fs::write(
-            &file,
-            json!({"transport": "tcp", "ip": "127.0.0.1", "key": "k",
-                   "signature_scheme": scheme, "shell_port": port(),
-                   "iopub_port": port(), "stdin_port": port(), "control_port": port(),
-                   "hb_port": port()})
-            .to_string(),
-        )
-        .unwrap();
+        let (file, _) = common::connection_file(dir.path(), |c| {
+            c["signature_scheme"] = json!(scheme);
+        });
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sled-kernel"))
             .args(["kernel", "--connection-file"])
             .arg(&file)
@@ -401,31 +393,46 @@ fn a_kernel_whose_frontend_died_shuts_down_and_cleans_up() {
     let dir = tempfile::tempdir().unwrap();
     let kernel_tmp = dir.path().join("tmp");
     std::fs::create_dir(&kernel_tmp).unwrap();
-    let file = dir.path().join("connection.json");
-    let port = common::free_port;
-    std::fs::write(
-        &file,
-        json!({"transport": "tcp", "ip": "127.0.0.1", "key": "k",
-               "signature_scheme": "hmac-sha256", "shell_port": port(),
-               "iopub_port": port(), "stdin_port": port(), "control_port": port(),
-               "hb_port": port()})
-        .to_string(),
-    )
-    .unwrap();
+    let (file, connection) = common::connection_file(dir.path(), |_| {});
     // A parent shell starts the kernel as jupyter_client would (with
-    // JPY_PARENT_PID), prints its pid and dies.
-    let out = std::process::Command::new("sh")
+    // JPY_PARENT_PID), prints its pid, and dies when told to: once the
+    // kernel answers its heartbeat, it knows its parent.
+    let go = dir.path().join("go");
+    let mut parent = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "JPY_PARENT_PID=$$ TMPDIR='{}' JUPYTER_DATA_DIR='{}' '{}' kernel --connection-file '{}' >/dev/null 2>&1 & echo $!; sleep 0.5",
+            "JPY_PARENT_PID=$$ TMPDIR='{}' JUPYTER_DATA_DIR='{}' '{}' kernel --connection-file '{}' >/dev/null 2>&1 & echo $!; while [ ! -e '{}' ]; do sleep 0.01; done",
             kernel_tmp.display(),
             dir.path().join("data").display(),
             env!("CARGO_BIN_EXE_sled-kernel"),
-            file.display()
+            file.display(),
+            go.display()
         ))
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    let pid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(parent.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let pid: u32 = line.trim().parse().unwrap();
+    let ctx = zmq::Context::new();
+    let hb = ctx.socket(zmq::REQ).unwrap();
+    hb.set_linger(0).unwrap();
+    hb.connect(&format!("tcp://127.0.0.1:{}", connection["hb_port"]))
+        .unwrap();
+    hb.send("ping", 0).unwrap();
+    let mut items = [hb.as_poll_item(zmq::POLLIN)];
+    zmq::poll(&mut items, 10_000).unwrap();
+    assert!(
+        items[0].is_readable(),
+        "the kernel never answered its heartbeat"
+    );
+    std::fs::write(&go, "").unwrap();
+    assert!(parent.wait().unwrap().success());
+
     let alive = || std::path::Path::new(&format!("/proc/{pid}")).exists();
     let deadline = Instant::now() + Duration::from_secs(10);
     while alive() && Instant::now() < deadline {

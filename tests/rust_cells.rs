@@ -34,11 +34,10 @@ const FIRST_CELL: Duration = Duration::from_secs(600);
 /// Any later Rust cell compiles only itself.
 const RUST_CELL: Duration = Duration::from_secs(120);
 
-/// IOPub messages of one request, busy to idle, each with when it arrived.
+/// IOPub messages of one request, busy to idle, and its reply.
 struct Run {
     reply: Message,
     iopub: Vec<Message>,
-    arrived: Vec<Instant>,
 }
 
 impl Run {
@@ -129,35 +128,11 @@ fn send(kernel: &Kernel, code: &str) -> String {
 
 /// Collects the IOPub messages of `id` until its idle, then its reply.
 fn collect(kernel: &Kernel, id: &str, timeout: Duration) -> Run {
-    let deadline = Instant::now() + timeout;
-    let (mut iopub, mut arrived) = (Vec::new(), Vec::new());
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "no idle within {timeout:?}; so far: {:?}",
-            types(&iopub)
-        );
-        let Some(msg) = kernel.iopub_next(Duration::from_millis(100)) else {
-            continue;
-        };
-        if msg.parent_header["msg_id"] != id {
-            continue;
-        }
-        let idle = msg.header.msg_type == "status" && msg.content["execution_state"] == "idle";
-        iopub.push(msg);
-        arrived.push(Instant::now());
-        if idle {
-            break;
-        }
-    }
+    let iopub = kernel.iopub_until_idle_within(id, timeout);
     // The reply leaves before idle, so it is already here.
     let reply = kernel.reply(&kernel.shell);
     assert_eq!(reply.parent_header["msg_id"], id);
-    Run {
-        reply,
-        iopub,
-        arrived,
-    }
+    Run { reply, iopub }
 }
 
 fn run(kernel: &Kernel, code: &str, timeout: Duration) -> Run {
@@ -384,28 +359,26 @@ answer"#,
     assert_eq!(rust(kernel, "answer + 1").ok().plain(), "43");
 
     step("output streams while the cell is still running");
-    let cell = rust(
+    // The cell prints, then waits for a file that the test makes only once
+    // that first line has arrived.
+    let go = kernel.tmp.path().join("go");
+    let id = send(
         kernel,
-        r#"println!("before the nap");
-std::thread::sleep(std::time::Duration::from_millis(1500));
-println!("after the nap");"#,
-    )
-    .ok();
-    assert_eq!(cell.stdout(), "before the nap\nafter the nap\n");
-    let first_stream = cell
-        .iopub
-        .iter()
-        .position(|m| m.header.msg_type == "stream" && m.content["name"] == "stdout")
-        .unwrap();
-    let early = *cell.arrived.last().unwrap() - cell.arrived[first_stream];
-    assert!(
-        early >= Duration::from_millis(1000),
-        "the first line came only {early:?} before the end: it was held back"
+        &format!(
+            "%%rust\nprintln!(\"before the nap\");\nwhile !std::path::Path::new({go:?}).exists() {{ std::thread::sleep(std::time::Duration::from_millis(10)); }}\nprintln!(\"after the nap\");"
+        ),
     );
+    let early = kernel.await_iopub(&id, |m| {
+        m.header.msg_type == "stream" && m.content["name"] == "stdout"
+    });
     assert_eq!(
-        cell.iopub[first_stream].content["text"], "before the nap\n",
+        early.last().unwrap().content["text"],
+        "before the nap\n",
         "the first stream message should hold only the first line"
     );
+    std::fs::write(&go, "").unwrap();
+    let rest = collect(kernel, &id, RUST_CELL).ok();
+    assert_eq!(rest.stdout(), "after the nap\n");
 }
 
 fn a_compile_error_names_the_cell_line(kernel: &Kernel) {
@@ -542,10 +515,8 @@ fn interrupt_stops_a_loop_and_spares_the_kv_session(kernel: &Kernel) {
         }
         seen.push(msg.header.msg_type);
     }
-    std::thread::sleep(Duration::from_millis(300));
     let asked = Instant::now();
-    kernel.request(&kernel.control, "interrupt_request", json!({}));
-    assert_eq!(kernel.reply(&kernel.control).content["status"], "ok");
+    kernel.interrupt();
     let cell = collect(kernel, &id, Duration::from_secs(30));
     assert!(
         asked.elapsed() < Duration::from_secs(5),

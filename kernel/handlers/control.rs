@@ -2,9 +2,9 @@
 //! their own thread so they work while a cell is running.
 
 use super::shell::{unknown, SHUTDOWN_EVENT};
-use crate::interpreter::Interrupt;
+use crate::cell::Interrupt;
 use crate::message::{self as msg, Message};
-use crate::sockets::{Channel, Publisher};
+use crate::sockets::{Backoff, Channel, Publisher};
 use log::{info, warn};
 
 pub struct Control {
@@ -18,16 +18,19 @@ pub struct Control {
 impl Control {
     /// Serves until a shutdown request, or until the context is terminated.
     pub fn run(self) {
+        let mut backoff = Backoff::new();
         loop {
             match self.channel.recv() {
                 Ok(Some(request)) => {
+                    backoff.succeeded();
                     if self.dispatch(&request) {
                         return;
                     }
                 }
                 Ok(None) => {}
                 Err(zmq::Error::ETERM) => return,
-                Err(e) => warn!("control: {e}"),
+                Err(zmq::Error::EINTR) => {}
+                Err(e) => backoff.log_and_pause("control: receiving", e),
             }
         }
     }

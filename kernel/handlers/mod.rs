@@ -1,134 +1,15 @@
-//! Starts the kernel: binds the sockets, starts the heartbeat, IOPub and
-//! control threads and the signal watcher, serves the shell channel on the
-//! calling thread, and tears everything down in order at shutdown.
+//! The five channels and what each request does: `shell` (cells, completion,
+//! history, …) on the thread that owns the engines, `control` (interrupt,
+//! shutdown) on its own thread, and `lifecycle`, which starts them all and
+//! stops them in order.
 
 pub mod control;
 pub mod history;
+pub mod lifecycle;
 pub mod output;
 pub mod shell;
 
-use crate::connection::ConnectionInfo;
-use crate::interpreter::{Interpreter, Interrupt};
-use crate::kernelspec;
-use crate::message::KernelSession;
-use crate::sockets::{self, Channel, Publisher};
-use crate::wire::Signer;
-use anyhow::Context as _;
-use history::History;
-use log::{info, warn};
-use signal_hook::consts::{SIGINT, SIGTERM};
-use std::time::Duration;
-
-/// In-process endpoint on which the shell loop hears "shutdown".
-const SHELL_EVENTS: &str = "inproc://shell-events";
-
-/// Runs a kernel for one connection file until it is shut down.
-pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
-    // SIGINT interrupts the running cell (and is never fatal: jupyter_client
-    // may send it at any time, even while we start); SIGTERM shuts down
-    // cleanly. Registered before anything else so no signal finds the
-    // default handler.
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
-    let signal_handle = signals.handle();
-    let mut ctx = zmq::Context::new();
-    let signer = Signer::new(&info.key);
-    let session = KernelSession::new("kernel");
-    let bound = sockets::bind_all(&ctx, &info)?;
-    let interrupt = Interrupt::new();
-    let interpreter =
-        Interpreter::new(interrupt.clone()).context("cannot open the session database")?;
-    info!(
-        "kernel {} listening on {}; session database at {}",
-        session.id,
-        info.endpoint(info.shell_port),
-        interpreter.db_path().display()
-    );
-
-    let events = ctx.socket(zmq::PULL)?;
-    events.bind(SHELL_EVENTS)?;
-
-    let iopub_thread = sockets::spawn_iopub(
-        bound.iopub.clone(),
-        bound.iopub_queue,
-        signer.clone(),
-        session.clone(),
-    );
-    sockets::spawn_heartbeat(bound.heartbeat);
-
-    let control = control::Control {
-        channel: Channel::new(bound.control, signer.clone(), "control"),
-        iopub: Publisher::new(&ctx, signer.clone(), session.clone())?,
-        interrupt: interrupt.clone(),
-        shell_events: {
-            let push = ctx.socket(zmq::PUSH)?;
-            push.connect(SHELL_EVENTS)?;
-            push
-        },
-    };
-    let control_thread = std::thread::Builder::new()
-        .name("control".into())
-        .spawn(move || control.run())?;
-
-    {
-        let (ctx, interrupt) = (ctx.clone(), interrupt.clone());
-        std::thread::Builder::new()
-            .name("signals".into())
-            .spawn(move || {
-                for signal in signals.forever() {
-                    interrupt.raise();
-                    if signal == SIGTERM {
-                        info!("SIGTERM: shutting down");
-                        tell_shell_to_stop(&ctx);
-                    }
-                }
-            })?;
-    }
-
-    watch_parent(ctx.clone());
-
-    let publisher = Publisher::direct(bound.iopub.clone(), signer.clone(), session.clone());
-    let shell = shell::Shell::new(
-        Channel::new(bound.shell, signer, "shell"),
-        events,
-        publisher,
-        interpreter,
-        interrupt,
-        info,
-        open_history(),
-    );
-    let interpreter = shell.run();
-    // Closes the database and deletes its directory.
-    drop(interpreter);
-
-    // Let every queued broadcast (the last idle, the shutdown_reply) leave.
-    let stopper = Publisher::new(&ctx, Signer::new(""), session)?;
-    stopper.stop();
-    if iopub_thread.join().is_err() {
-        warn!("the iopub thread panicked");
-    }
-    drop(stopper);
-    // The last handle on the IOPub socket (the shell's publisher and the
-    // IOPub thread are gone): the context cannot end while it is open.
-    drop(bound.iopub);
-    drop(bound.stdin);
-    signal_handle.close();
-
-    // Terminating the context wakes the heartbeat and control threads with
-    // ETERM so they close their sockets; it returns once the lingering
-    // messages are out. Never wait on it forever.
-    let (done_tx, done_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = ctx.destroy();
-        let _ = control_thread.join();
-        // The context is gone: dropping this handle would terminate it twice.
-        std::mem::forget(ctx);
-        let _ = done_tx.send(());
-    });
-    if done_rx.recv_timeout(Duration::from_secs(2)).is_err() {
-        warn!("sockets did not close within 2 s; exiting anyway");
-    }
-    Ok(())
-}
+use crate::sockets::{Channel, Publisher};
 
 /// Sends `content` as the reply to `request`, when its type has one
 /// (`foo_request` → `foo_reply`); used by shell and control alike.
@@ -142,55 +23,5 @@ fn send_reply(
         (content, crate::message::reply_type(request.msg_type()))
     {
         channel.send(&iopub.session.reply(request, &reply_type, content));
-    }
-}
-
-/// History in the per-user Jupyter data dir; in memory if that cannot be had.
-fn open_history() -> History {
-    let opened = kernelspec::user_data_dir_now()
-        .map(|dir| dir.join("sled-kernel").join("history"))
-        .and_then(|dir| History::open(&dir).with_context(|| format!("{}", dir.display())));
-    match opened {
-        Ok(history) => history,
-        Err(e) => {
-            warn!("history will not outlive this kernel: {e:#}");
-            History::in_memory()
-        }
-    }
-}
-
-/// A kernel whose frontend process died (killed, crashed) would otherwise
-/// run on forever, orphaned: like ipykernel, when started by jupyter_client
-/// (which sets `JPY_PARENT_PID`), shut down once our parent process changes.
-fn watch_parent(ctx: zmq::Context) {
-    #[cfg(unix)]
-    if std::env::var_os("JPY_PARENT_PID").is_some() {
-        let parent = std::os::unix::process::parent_id();
-        let spawned = std::thread::Builder::new()
-            .name("parent-watch".into())
-            .spawn(move || loop {
-                std::thread::sleep(Duration::from_millis(500));
-                if std::os::unix::process::parent_id() != parent {
-                    warn!("parent process {parent} is gone: shutting down");
-                    tell_shell_to_stop(&ctx);
-                    return;
-                }
-            });
-        if let Err(e) = spawned {
-            warn!("cannot watch the parent process: {e}");
-        }
-    }
-    #[cfg(not(unix))]
-    drop(ctx);
-}
-
-fn tell_shell_to_stop(ctx: &zmq::Context) {
-    let sent = ctx.socket(zmq::PUSH).and_then(|push| {
-        push.set_linger(0)?;
-        push.connect(SHELL_EVENTS)?;
-        push.send(shell::SHUTDOWN_EVENT, 0)
-    });
-    if let Err(e) = sent {
-        warn!("could not tell the shell to stop: {e}");
     }
 }

@@ -1,6 +1,6 @@
 //! Streams a running cell's output to IOPub as it happens.
 
-use crate::interpreter::{MimeBundle, Output};
+use crate::cell::{MimeBundle, Output};
 use crate::message::{self as msg, Message};
 use crate::sockets::Publisher;
 use std::time::{Duration, Instant};
@@ -17,6 +17,8 @@ pub struct IopubOutput<'a> {
     parent: &'a Message,
     /// The stream being gathered ("stdout"/"stderr"), its text, and when it began.
     pending: Option<(&'static str, String, Instant)>,
+    /// What goes in the `execute_reply`'s payload.
+    payload: Vec<serde_json::Value>,
 }
 
 impl<'a> IopubOutput<'a> {
@@ -25,6 +27,7 @@ impl<'a> IopubOutput<'a> {
             iopub,
             parent,
             pending: None,
+            payload: Vec::new(),
         }
     }
 
@@ -52,9 +55,11 @@ impl<'a> IopubOutput<'a> {
         }
     }
 
-    /// Sends whatever is still gathered; call before the reply.
-    pub fn finish(mut self) {
+    /// Sends whatever is still gathered; call before the reply. Returns the
+    /// reply's payload.
+    pub fn finish(mut self) -> Vec<serde_json::Value> {
         self.send_pending();
+        self.payload
     }
 }
 
@@ -93,5 +98,12 @@ impl Output for IopubOutput<'_> {
 
     fn flush(&mut self) {
         self.send_pending();
+    }
+
+    fn ask_exit(&mut self) {
+        let ask = msg::ask_exit();
+        if !self.payload.contains(&ask) {
+            self.payload.push(ask);
+        }
     }
 }

@@ -1,14 +1,12 @@
 //! The shell channel: one method per request type, run on the thread that
-//! owns the interpreter. Every request is wrapped in `status: busy` / `idle`.
+//! owns the engines. Every request is wrapped in `status: busy` / `idle`.
 
 use super::history::History;
 use super::output::IopubOutput;
+use crate::cell::{CellError, Discard, Interrupt, IsComplete};
 use crate::connection::ConnectionInfo;
-use crate::interpreter::{
-    CellError, Discard, Interpreter, Interrupt, IsComplete, MimeBundle, Output,
-};
+use crate::engine::Engines;
 use crate::message::{self as msg, ErrorContent, Message};
-use crate::rust_cells::{Completeness, Magic, RustCells};
 use crate::sockets::{Channel, Publisher};
 use log::{info, warn};
 use serde_json::{json, Map, Value};
@@ -22,9 +20,9 @@ pub struct Shell {
     /// Wakes the loop for shutdown (from control or a SIGTERM).
     events: zmq::Socket,
     iopub: Publisher,
-    interpreter: Interpreter,
-    /// `%%rust` cells; hands the database back and forth with `interpreter`.
-    rust: RustCells,
+    /// The KV interpreter and the Rust cells; each request's code goes to
+    /// one of them.
+    engines: Engines,
     interrupt: Interrupt,
     connection: ConnectionInfo,
     execution_count: u64,
@@ -38,7 +36,7 @@ impl Shell {
         channel: Channel,
         events: zmq::Socket,
         iopub: Publisher,
-        interpreter: Interpreter,
+        engines: Engines,
         interrupt: Interrupt,
         connection: ConnectionInfo,
         history: History,
@@ -47,8 +45,7 @@ impl Shell {
             channel,
             events,
             iopub,
-            interpreter,
-            rust: RustCells::new(),
+            engines,
             interrupt,
             connection,
             execution_count: 0,
@@ -57,9 +54,9 @@ impl Shell {
         }
     }
 
-    /// Serves requests until told to shut down; returns the interpreter so
-    /// the caller decides when the session database goes away.
-    pub fn run(mut self) -> Interpreter {
+    /// Serves requests until told to shut down; returns the engines so the
+    /// caller decides when the session database goes away.
+    pub fn run(mut self) -> Engines {
         loop {
             if let Some(msg) = self.pending.pop_front() {
                 self.dispatch(msg);
@@ -97,10 +94,16 @@ impl Shell {
                 }
             }
         }
-        self.interpreter
+        self.engines
     }
 
     fn dispatch(&mut self, request: Message) {
+        // An interrupt that came while the kernel was idle must not stop
+        // this request. It is forgotten here, before `busy` goes out: an
+        // interrupt sent by a frontend that has seen this cell start (its
+        // `busy`, its `execute_input`) must stop it, so nothing may clear
+        // the flag after that.
+        self.interrupt.clear();
         self.iopub.status(&request, "busy");
         let mut to_abort = Vec::new();
         let reply = match request.msg_type() {
@@ -165,16 +168,13 @@ impl Shell {
                 msg::execute_input(&req.code, count),
             );
         }
-        // An interrupt that arrived while idle must not stop this cell.
-        self.interrupt.clear();
-        let (kv, rust, interrupt) = (&mut self.interpreter, &mut self.rust, &self.interrupt);
-        let result = if req.silent {
-            run_cell(kv, rust, interrupt, &req.code, &mut Discard)
+        let engine = self.engines.engine_for(&req.code);
+        let (result, payload) = if req.silent {
+            (engine.execute(&mut Discard), Vec::new())
         } else {
             let mut out = IopubOutput::new(&self.iopub, request);
-            let result = run_cell(kv, rust, interrupt, &req.code, &mut out);
-            out.finish();
-            result
+            let result = engine.execute(&mut out);
+            (result, out.finish())
         };
         let (reply, output, failed) = match result {
             Ok(value) => {
@@ -187,7 +187,11 @@ impl Shell {
                     );
                 }
                 let expressions = self.user_expressions(&req.user_expressions);
-                (msg::execute_reply_ok(count, expressions), text, false)
+                (
+                    msg::execute_reply_ok(count, expressions, payload),
+                    text,
+                    false,
+                )
             }
             Err(e) => {
                 let error = error_content(e);
@@ -210,7 +214,7 @@ impl Shell {
             .iter()
             .map(|(name, code)| {
                 let code = code.as_str().unwrap_or_default();
-                let value = match self.interpreter.execute(code, &mut Discard) {
+                let value = match self.engines.kv().execute(code, &mut Discard) {
                     Ok(data) => json!({
                         "status": "ok",
                         "data": data.unwrap_or_default(),
@@ -240,53 +244,33 @@ impl Shell {
 
     fn complete(&mut self, request: &Message) -> Value {
         match request.parse::<msg::CompleteRequest>() {
-            Ok(req) => match Magic::parse(&req.code) {
-                Some(Magic::Cell(code)) => {
-                    let c = self.rust.complete(code, &req.code, req.cursor_pos);
-                    msg::complete_reply(c.matches, c.cursor_start, c.cursor_end)
-                }
-                _ => {
-                    let c = self.interpreter.complete(&req.code, req.cursor_pos);
-                    msg::complete_reply(c.matches, c.cursor_start, c.cursor_end)
-                }
-            },
+            Ok(req) => {
+                let c = self.engines.engine_for(&req.code).complete(req.cursor_pos);
+                msg::complete_reply(c.matches, c.cursor_start, c.cursor_end)
+            }
             Err(why) => ErrorContent::new("BadRequest", why).reply(),
         }
     }
 
     fn inspect(&mut self, request: &Message) -> Value {
         match request.parse::<msg::InspectRequest>() {
-            Ok(req) => msg::inspect_reply(match Magic::parse(&req.code) {
-                Some(Magic::Cell(code)) => self.rust.inspect(code, &req.code, req.cursor_pos),
-                _ => self
-                    .interpreter
-                    .inspect(&req.code, req.cursor_pos, req.detail_level),
-            }),
+            Ok(req) => msg::inspect_reply(
+                self.engines
+                    .engine_for(&req.code)
+                    .inspect(req.cursor_pos, req.detail_level),
+            ),
             Err(why) => ErrorContent::new("BadRequest", why).reply(),
         }
     }
 
-    fn is_complete(&self, request: &Message) -> Value {
+    fn is_complete(&mut self, request: &Message) -> Value {
         match request.parse::<msg::IsCompleteRequest>() {
-            Ok(req) => match Magic::parse(&req.code) {
-                Some(Magic::Cell(code)) => match RustCells::is_complete(code) {
-                    Completeness::Complete => msg::is_complete_reply("complete", None),
-                    Completeness::Incomplete { indent } => {
-                        msg::is_complete_reply("incomplete", Some(&indent))
-                    }
-                    Completeness::Invalid => msg::is_complete_reply("invalid", None),
-                },
-                Some(Magic::Invalid(_)) => msg::is_complete_reply("invalid", None),
-                Some(Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start) => {
-                    msg::is_complete_reply("complete", None)
+            Ok(req) => match self.engines.engine_for(&req.code).is_complete() {
+                IsComplete::Complete => msg::is_complete_reply("complete", None),
+                IsComplete::Incomplete { indent } => {
+                    msg::is_complete_reply("incomplete", Some(&indent))
                 }
-                None => match self.interpreter.is_complete(&req.code) {
-                    IsComplete::Complete => msg::is_complete_reply("complete", None),
-                    IsComplete::Incomplete { indent } => {
-                        msg::is_complete_reply("incomplete", Some(&indent))
-                    }
-                    IsComplete::Invalid => msg::is_complete_reply("invalid", None),
-                },
+                IsComplete::Invalid => msg::is_complete_reply("invalid", None),
             },
             Err(why) => ErrorContent::new("BadRequest", why).reply(),
         }
@@ -332,21 +316,6 @@ impl Shell {
     }
 }
 
-/// A `%%rust` / `%rust ...` cell goes to the Rust side, anything else to
-/// the KV interpreter.
-fn run_cell(
-    kv: &mut Interpreter,
-    rust: &mut RustCells,
-    interrupt: &Interrupt,
-    code: &str,
-    out: &mut dyn Output,
-) -> Result<Option<MimeBundle>, CellError> {
-    match Magic::parse(code) {
-        Some(magic) => rust.run(magic, kv, out, interrupt),
-        None => kv.execute(code, out),
-    }
-}
-
 /// A request we do not know: an error reply if it expects one, else a log line.
 pub fn unknown(request: &Message) -> Option<Value> {
     let kind = request.msg_type();
@@ -372,4 +341,100 @@ fn plain_text(data: &Map<String, Value>) -> Option<String> {
     data.get("text/plain")
         .and_then(Value::as_str)
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interpreter::Interpreter;
+    use crate::message::KernelSession;
+    use crate::wire::{self, Signer};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    /// A frontend interrupts a cell once it has seen the cell start. The
+    /// shell forgets interrupts that came while it was idle, and must do so
+    /// before it announces the cell: here the IOPub socket is held while the
+    /// request is sent, so the shell stops at its first broadcast (`busy`);
+    /// the old interrupt must be gone by then, and the new one, raised
+    /// before `busy` leaves, must stop the cell.
+    #[test]
+    fn an_interrupt_sent_once_the_cell_is_announced_is_never_lost() {
+        let ctx = zmq::Context::new();
+        let signer = Signer::new("shell-test");
+        let router = ctx.socket(zmq::ROUTER).unwrap();
+        router.bind("inproc://shell-test").unwrap();
+        let events = ctx.socket(zmq::PULL).unwrap();
+        events.bind("inproc://shell-test-events").unwrap();
+        let xpub = ctx.socket(zmq::XPUB).unwrap();
+        xpub.bind("inproc://shell-test-iopub").unwrap();
+        let xpub = Arc::new(Mutex::new(xpub));
+        let interrupt = Interrupt::new();
+        let session = KernelSession::new("kernel");
+        let connection = ConnectionInfo::from_json(
+            r#"{"ip": "127.0.0.1", "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
+                "control_port": 4, "hb_port": 5, "key": "shell-test"}"#,
+        )
+        .unwrap();
+        let shell = Shell::new(
+            Channel::new(router, signer.clone(), "shell"),
+            events,
+            Publisher::direct(xpub.clone(), signer.clone(), session),
+            Engines::new(
+                Interpreter::new(interrupt.clone()).unwrap(),
+                interrupt.clone(),
+            ),
+            interrupt.clone(),
+            connection,
+            History::in_memory(),
+        );
+
+        let frontend = {
+            let (ctx, interrupt) = (ctx.clone(), interrupt.clone());
+            std::thread::spawn(move || -> Result<Message, String> {
+                let dealer = ctx.socket(zmq::DEALER).unwrap();
+                dealer.connect("inproc://shell-test").unwrap();
+                let client = KernelSession::new("frontend");
+                // Pressed while nothing ran: it must not stop the next cell.
+                interrupt.raise();
+                let held = xpub.lock().unwrap();
+                let request = client.request("execute_request", json!({"code": "%sleep 30"}));
+                dealer
+                    .send_multipart(wire::encode(&request, &signer), 0)
+                    .unwrap();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                let mut forgotten = true;
+                while interrupt.is_raised() {
+                    if Instant::now() > deadline {
+                        forgotten = false;
+                        break;
+                    }
+                    std::thread::yield_now();
+                }
+                // The frontend saw `busy` and pressed Interrupt.
+                interrupt.raise();
+                drop(held);
+                let mut items = [dealer.as_poll_item(zmq::POLLIN)];
+                zmq::poll(&mut items, 10_000).unwrap();
+                let reply = items[0]
+                    .is_readable()
+                    .then(|| wire::decode(dealer.recv_multipart(0).unwrap(), &signer).unwrap());
+                // Whatever happened, let the shell go.
+                interrupt.raise();
+                let push = ctx.socket(zmq::PUSH).unwrap();
+                push.connect("inproc://shell-test-events").unwrap();
+                push.send(SHUTDOWN_EVENT, 0).unwrap();
+                if !forgotten {
+                    return Err(
+                        "the shell announced the cell before it forgot the old interrupt".into(),
+                    );
+                }
+                reply.ok_or_else(|| "no execute_reply within 10 s".to_string())
+            })
+        };
+        drop(shell.run());
+        let reply = frontend.join().unwrap().unwrap();
+        assert_eq!(reply.content["status"], "error", "{}", reply.content);
+        assert_eq!(reply.content["ename"], "Interrupted");
+    }
 }

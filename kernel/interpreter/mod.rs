@@ -4,144 +4,50 @@
 //! The protocol side only talks to [`Interpreter`] and the [`Output`] sink; it
 //! knows nothing of commands or sled.
 //!
-//! The pieces, in the order a cell goes through them:
+//! The folders follow a cell through the interpreter:
 //!
-//! * `lexer`: words and their spans (code points), decoding quotes and escapes;
-//! * `command`: the table of commands (names, aliases, syntax, help);
-//! * `parser` and `args`: statements of words, then typed `parser::Command`s,
-//!   with `batch … end` / `transaction … end` gathered into blocks;
-//! * `eval`: running a command against the `session` database, with
-//!   `blocks`, `files` (`%load`/`%dump`) and `magics` (`%open`, `%info`, …);
-//! * `render`: printed lines, HTML tables and JSON; `help`: `%help` texts;
-//! * `draw`: `%draw`, the drawer as a picture; `expect`: graded checks;
-//! * `watch` and `progress`: displays that update in place (live tables of
-//!   `watch_prefix`, progress bars of long work);
-//! * `errors`: errors with line, column and a caret;
-//! * `complete` and `inspect`: Tab and Shift+Tab;
-//! * `owner`: pid files, sweeping dead kernels' directories, lock holders.
+//! * `language`: text to typed commands (lexer, errors, the command table,
+//!   arguments, parser); no sled here;
+//! * `running`: commands run against the session database, each giving an
+//!   `Effect` (the dispatcher, the KV operations, blocks, files, magics,
+//!   expect, watches, the session and its lock owner);
+//! * `showing`: effects as mime bundles (render, the `%draw` picture, help,
+//!   progress bars); no sled here either;
+//! * `assisting`: Tab and Shift+Tab (complete, inspect).
+//!
+//! This file ties them together: [`Interpreter::execute`] parses each item
+//! (`language`), runs it (`running`) and sends what it produced where
+//! IPython would (`deliver`, with `showing`). Imports go one way:
+//! `running` uses `language` and `showing`, `showing` uses `language`, and
+//! none of them uses this file's `Interpreter`.
 
-mod args;
-mod blocks;
-mod command;
-mod complete;
-mod draw;
-mod errors;
-mod eval;
-mod expect;
-mod files;
-mod help;
-mod inspect;
-mod lexer;
-mod magics;
-mod owner;
-mod parser;
-mod progress;
-mod render;
-mod session;
+mod assisting;
+mod language;
+mod running;
+mod showing;
 #[cfg(test)]
 mod tests;
-mod watch;
 
-use serde_json::{Map, Value};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use assisting::{complete, inspect};
+use language::{errors, parser, span};
+use running::context::{Ctx, Effect, EvalError, Live, Settings};
+use running::{dispatch, owner, session};
+use showing::render;
 
 /// Marks a temporary directory as this kernel's, like the session
 /// database's, so the next kernel sweeps it if this one is killed (the Rust
 /// cells' build directory uses it).
 pub use owner::write_pid_file as write_owner_file;
 
-/// A mime bundle: `{"text/plain": "...", "text/html": "...", ...}`.
-pub type MimeBundle = Map<String, Value>;
-
-/// Where a running cell sends what it prints, as it happens.
-pub trait Output {
-    /// Text for the `stdout` stream (already newline-terminated lines).
-    fn stdout(&mut self, text: &str);
-    /// Text for the `stderr` stream (warnings).
-    fn stderr(&mut self, text: &str);
-    /// A `display_data` bundle (rows from `scan_prefix`, `iter`, `keys`).
-    fn display(&mut self, data: MimeBundle);
-    /// A display that later updates replace in place (a progress bar, a
-    /// watched prefix): `display_data` with `transient.display_id`.
-    fn display_with_id(&mut self, data: MimeBundle, display_id: &str) {
-        let _ = display_id;
-        self.display(data);
-    }
-    /// Replaces what the display `display_id` shows, wherever it is
-    /// (`update_display_data`).
-    fn update_display(&mut self, data: MimeBundle, display_id: &str) {
-        let _ = (data, display_id);
-    }
-    /// Send whatever is gathered now: called before the cell waits (`%sleep`).
-    fn flush(&mut self) {}
-}
-
-/// An `Output` that drops everything: used for `silent` execution.
-pub struct Discard;
-
-impl Output for Discard {
-    fn stdout(&mut self, _: &str) {}
-    fn stderr(&mut self, _: &str) {}
-    fn display(&mut self, _: MimeBundle) {}
-}
-
-/// A failed cell, as Jupyter shows it: `ename`, `evalue`, and traceback lines.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CellError {
-    pub ename: String,
-    pub evalue: String,
-    pub traceback: Vec<String>,
-}
-
-/// Set from the control thread or a SIGINT; a running cell checks it between
-/// lines and inside long loops, and stops with an `Interrupted` error.
-#[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
-
-impl Interrupt {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn raise(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-    pub fn is_raised(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-    /// Forget an interrupt that arrived while nothing was running.
-    pub fn clear(&self) {
-        self.0.store(false, Ordering::SeqCst);
-    }
-    /// The flag itself, for `signal_hook::flag::register`.
-    pub fn flag(&self) -> Arc<AtomicBool> {
-        self.0.clone()
-    }
-}
-
-/// The answer to a `complete_request`. Positions are code points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Completion {
-    pub matches: Vec<String>,
-    pub cursor_start: usize,
-    pub cursor_end: usize,
-}
-
-/// The answer to an `is_complete_request`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IsComplete {
-    Complete,
-    Incomplete { indent: String },
-    Invalid,
-}
+use crate::cell::{CellError, Completion, Interrupt, IsComplete, MimeBundle, Output};
 
 /// Runs cells against one session database.
 pub struct Interpreter {
     // Dropped first: the watches hold handles into the session's database,
     // which must be closed before its directory is deleted.
-    live: eval::Live,
+    live: Live,
     session: session::Session,
-    settings: eval::Settings,
+    settings: Settings,
     interrupt: Interrupt,
 }
 
@@ -153,9 +59,9 @@ impl Interpreter {
     pub fn new(interrupt: Interrupt) -> anyhow::Result<Interpreter> {
         owner::sweep(&std::env::temp_dir());
         Ok(Interpreter {
-            live: eval::Live::default(),
+            live: Live::default(),
             session: session::Session::temporary()?,
-            settings: eval::Settings::default(),
+            settings: Settings::default(),
             interrupt,
         })
     }
@@ -204,7 +110,7 @@ impl Interpreter {
                     .map_err(|e| resume_failed(&item, e).into_cell_error(code))?;
                 self.live.watches.attach_all(&self.session);
             }
-            let mut ctx = eval::Ctx {
+            let mut ctx = Ctx {
                 session: &mut self.session,
                 settings: &mut self.settings,
                 interrupt: &self.interrupt,
@@ -212,8 +118,8 @@ impl Interpreter {
                 live: &mut self.live,
             };
             let effect = match &item {
-                parser::Item::Line(statement) => eval::run(&mut ctx, &statement.command),
-                parser::Item::Block(block) => eval::run_block(&mut ctx, block),
+                parser::Item::Line(statement) => dispatch::run(&mut ctx, &statement.command),
+                parser::Item::Block(block) => dispatch::run_block(&mut ctx, block),
             }
             .map_err(|e| failed(item.head(), item.name(), e).into_cell_error(code))?;
             result = deliver(effect, is_last, out);
@@ -272,8 +178,7 @@ pub fn parse_cell(code: &str) -> Result<usize, CellError> {
 /// Sends what a command produced where IPython would: writes and single
 /// reads print, row reads display, and a read that ends the cell becomes its
 /// result instead.
-fn deliver(effect: eval::Effect, is_last: bool, out: &mut dyn Output) -> Option<MimeBundle> {
-    use eval::Effect;
+fn deliver(effect: Effect, is_last: bool, out: &mut dyn Output) -> Option<MimeBundle> {
     match effect {
         Effect::Print(line) => out.stdout(&format!("{line}\n")),
         Effect::Warn(line) => out.stderr(&format!("{line}\n")),
@@ -303,6 +208,7 @@ fn deliver(effect: eval::Effect, is_last: bool, out: &mut dyn Output) -> Option<
             out.stdout(&line);
             return result;
         }
+        Effect::AskExit => out.ask_exit(),
         Effect::Nothing => {}
     }
     None
@@ -358,9 +264,8 @@ fn resume_failed(item: &parser::Item, error: session::SessionError) -> errors::P
     }
 }
 
-fn failed(head: lexer::Span, name: &str, error: eval::EvalError) -> errors::Problem {
+fn failed(head: span::Span, name: &str, error: EvalError) -> errors::Problem {
     use errors::{ErrorKind, Problem};
-    use eval::EvalError;
     match error {
         EvalError::Interrupted(None) => Problem::new(
             ErrorKind::Interrupted,

@@ -13,9 +13,10 @@
 
 use super::engine::Engine;
 use super::processes;
-use crate::interpreter::{CellError, Interrupt, MimeBundle, Output};
+use super::{CacheCommand, RustCode};
+use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
 use crossbeam_channel::{select, Receiver};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What `%rust start` says.
@@ -30,8 +31,13 @@ const KILL_AGAIN: Duration = Duration::from_millis(250);
 /// worked, and its notices about the Rust cache.
 type Started = (Engine, Result<(), CellError>, Vec<String>);
 
+/// The Rust side of a session (`rust_cells::RustCells`): the engine, or
+/// the thread that is starting it. Its methods are the ones `not_built.rs`
+/// stands in for; each waits for a start under way (see [`Ahead::wait`])
+/// and then asks the engine, except completion and inspection, which never
+/// wait.
 #[derive(Default)]
-pub(super) struct Ahead {
+pub struct Ahead {
     /// `None` while the engine is on the starting thread.
     engine: Option<Engine>,
     starting: Option<Receiver<Started>>,
@@ -106,7 +112,7 @@ impl Ahead {
     /// The engine, once any start in the background is over (everything
     /// but completion and inspection goes through here). An interrupt while
     /// waiting stops the start and fails the cell.
-    pub(super) fn wait(
+    fn wait(
         &mut self,
         out: &mut dyn Output,
         interrupt: &Interrupt,
@@ -148,7 +154,7 @@ impl Ahead {
 
     /// The engine if no start is under way (finished starts are
     /// collected): for completion and inspection, which never wait.
-    pub(super) fn ready(&mut self) -> Option<&mut Engine> {
+    fn ready(&mut self) -> Option<&mut Engine> {
         if let Some(starting) = &self.starting {
             let (engine, result, notices) = match starting.try_recv() {
                 Ok(started) => started,
@@ -165,6 +171,64 @@ impl Ahead {
             self.starting = None;
         }
         Some(self.engine.get_or_insert_with(Engine::default))
+    }
+
+    /// A `%%rust` cell: `take_db` hands the session database over once the
+    /// context is there (see `rust_cells::run`).
+    pub(super) fn execute(
+        &mut self,
+        code: RustCode<'_>,
+        take_db: &mut dyn FnMut() -> Result<PathBuf, CellError>,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        self.wait(out, interrupt)?
+            .execute(code, take_db, out, interrupt)
+    }
+
+    pub(super) fn reset(
+        &mut self,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        self.wait(out, interrupt)?.reset(out, interrupt)
+    }
+
+    pub(super) fn deps(
+        &mut self,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        self.wait(out, interrupt)?.deps(out, interrupt)
+    }
+
+    /// `%rust cache …`: waits for a start under way, whose compiles the
+    /// figures should count.
+    pub(super) fn cache(
+        &mut self,
+        command: CacheCommand,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        self.wait(out, interrupt)?.cache_command(command, out)
+    }
+
+    pub(super) fn complete(
+        &mut self,
+        code: RustCode<'_>,
+        cell: &str,
+        cursor_pos: usize,
+    ) -> Option<Completion> {
+        self.ready()?.complete(code, cell, cursor_pos)
+    }
+
+    pub(super) fn inspect(
+        &mut self,
+        code: RustCode<'_>,
+        cell: &str,
+        cursor_pos: usize,
+    ) -> Option<MimeBundle> {
+        self.ready()?.inspect(code, cell, cursor_pos)
     }
 }
 

@@ -3,7 +3,7 @@
 //! The first `%%rust` cell of a kernel needs sled and the twenty-odd crates
 //! sled depends on. Compiling them takes about a minute on a small machine;
 //! copying them out of this cache takes well under a second. The kernel
-//! makes its own binary cargo's `RUSTC_WRAPPER` (see [`super::wrapper`]),
+//! makes its own binary cargo's `RUSTC_WRAPPER` (see `wrapper.rs`),
 //! which answers each compile of a crates.io crate from here when it can and
 //! adds what it had to compile.
 //!

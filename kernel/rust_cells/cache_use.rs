@@ -10,7 +10,7 @@
 use super::cache::{self, human, Access, Settings, Store, Usage};
 use super::wrapper::{self, Mode};
 use super::CacheCommand;
-use crate::interpreter::{CellError, MimeBundle};
+use crate::cell::{CellError, MimeBundle};
 use serde_json::{json, Value};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};

@@ -16,8 +16,8 @@ use super::cache_use::CacheUse;
 use super::processes;
 use super::report::{self, WHAT_SURVIVES};
 use super::wrapper::{self, Mode};
-use super::{CacheCommand, RustCode, RustCompletion, SLED_DEP};
-use crate::interpreter::{CellError, Interrupt, MimeBundle, Output};
+use super::{CacheCommand, RustCode, SLED_DEP};
+use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
 use crossbeam_channel::{never, select, Receiver};
 use evcxr::{CommandContext, EvalOutputs};
 use serde_json::Value;
@@ -51,6 +51,8 @@ const QUIET: Duration = Duration::from_millis(30);
 /// may have started another rustc in the meantime).
 const KILL_AGAIN: Duration = Duration::from_millis(250);
 
+/// evcxr's context, once started, and how it uses the Rust cache
+/// (`ahead.rs` holds it for `rust_cells::RustCells`).
 pub(super) struct Engine {
     session: Option<Session>,
     cache: CacheUse,
@@ -131,14 +133,18 @@ enum Outcome {
 }
 
 impl Engine {
+    /// Evaluates a `%%rust` cell's code; starts the context on first use.
+    /// `take_db` hands the session database over (the KV interpreter lets
+    /// go of it) and says where it is: what `DB_PATH` names.
     pub(super) fn execute(
         &mut self,
         code: RustCode<'_>,
-        db_path: &Path,
+        take_db: &mut dyn FnMut() -> Result<PathBuf, CellError>,
         out: &mut dyn Output,
         interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
         refuse_commands_that_break_the_session(&code)?;
+        let db_path = &take_db()?;
         if self.session.is_none() {
             self.session = Some(Session::start(db_path, &mut self.cache, out)?);
         }
@@ -308,7 +314,7 @@ impl Engine {
         code: RustCode<'_>,
         cell: &str,
         cursor_pos: usize,
-    ) -> Option<RustCompletion> {
+    ) -> Option<Completion> {
         let session = self.session.as_mut()?;
         let position = char_to_byte(cell, cursor_pos).checked_sub(code.offset)?;
         let found = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -316,7 +322,7 @@ impl Engine {
         }))
         .ok()?
         .ok()?;
-        Some(RustCompletion {
+        Some(Completion {
             matches: found.completions.into_iter().map(|c| c.code).collect(),
             cursor_start: byte_to_char(cell, code.offset + found.start_offset),
             cursor_end: byte_to_char(cell, code.offset + found.end_offset),

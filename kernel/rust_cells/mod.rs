@@ -5,24 +5,29 @@
 //! * [`Magic::parse`] decides whether a cell belongs here: `%%rust` (Rust
 //!   code), `%rust reset`, `%rust deps`, `%rust cache` or `%rust start`.
 //! * [`RustCells`] owns the evcxr context, started by the first Rust cell
-//!   (or ahead of it, in the background, by `%rust start`: `ahead`).
-//!   With the `rust-cells` cargo feature off it still exists, and answers
-//!   every Rust cell with an error naming the feature.
+//!   or ahead of it, on a thread of its own, by `%rust start` (`ahead.rs`
+//!   holds it, `engine.rs` is the context). With the `rust-cells` cargo
+//!   feature off, a stand-in (`not_built.rs`) takes the place of both and
+//!   answers every Rust cell with an error naming the feature.
+//! * [`run`], [`complete`], [`inspect`] and [`is_complete`] answer what the
+//!   shell asks of a cell that [`Magic::parse`] gave to this side
+//!   (`engine.rs` at the top of the crate decides that, once per request).
 //!
 //! The hand-off: sled lets one process hold a database at a time, and evcxr
-//! runs Rust code in a child process. So before a Rust cell runs, the KV
-//! interpreter flushes and closes its handle ([`Interpreter::suspend`]); the
-//! next KV cell reopens it, or reports `DatabaseLocked` while Rust code still
-//! holds it.
+//! runs Rust code in a child process. So before Rust code runs, the KV
+//! interpreter flushes and closes its handle (the `take_db` that [`run`] is
+//! given does that); the next KV cell reopens it, or reports
+//! `DatabaseLocked` while Rust code still holds it.
 //!
 //! The Rust cache: crates the Rust cells compiled (sled above all) are kept
-//! between kernels, in a directory several kernels may share; `cache`
-//! stores them, `wrapper` is the rustc wrapper cargo runs, `cache_use` how
-//! a kernel uses and reports it, and `sled-kernel warm` ([`warm`]) fills it
-//! before class.
+//! between kernels, in a directory several kernels may share; `cache.rs`
+//! stores them, `wrapper.rs` is the rustc wrapper cargo runs, `cache_use.rs`
+//! how a kernel uses and reports it, and `sled-kernel warm` ([`warm`])
+//! fills it before class.
 
-use crate::interpreter::{CellError, Interpreter, Interrupt, MimeBundle, Output};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use crate::cell::{CellError, Completion, Interrupt, IsComplete, MimeBundle, Output};
 
 #[cfg(feature = "rust-cells")]
 mod ahead;
@@ -32,6 +37,8 @@ mod cache;
 mod cache_use;
 #[cfg(feature = "rust-cells")]
 mod engine;
+#[cfg(not(feature = "rust-cells"))]
+mod not_built;
 #[cfg(feature = "rust-cells")]
 mod processes;
 #[cfg(feature = "rust-cells")]
@@ -45,6 +52,16 @@ mod wrapper;
 pub use cache::{DIR_ENV as CACHE_DIR_ENV, LIMIT_ENV as CACHE_LIMIT_ENV};
 #[cfg(feature = "rust-cells")]
 pub use cache_use::CACHE_MIME;
+
+/// The Rust side of a session: evcxr's context (`engine.rs`), started by
+/// the first Rust cell or in the background by `%rust start` (`ahead.rs`).
+/// A build without the `rust-cells` feature has a stand-in with the same
+/// methods instead (`not_built.rs`), which answers every Rust cell with an
+/// error naming the feature.
+#[cfg(feature = "rust-cells")]
+pub use ahead::Ahead as RustCells;
+#[cfg(not(feature = "rust-cells"))]
+pub use not_built::NotBuilt as RustCells;
 
 /// The sled the Rust context gets without a `:dep` line: the kernel's own.
 pub const SLED_DEP: &str = "sled = \"0.34.7\"";
@@ -213,285 +230,172 @@ fn usage_error(line: usize, what: String, fix: &str) -> CellError {
     }
 }
 
-/// A completion inside a `%%rust` cell, in the protocol's units (Unicode
-/// code points from the start of the whole cell).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RustCompletion {
-    pub matches: Vec<String>,
-    pub cursor_start: usize,
-    pub cursor_end: usize,
-}
-
-/// How complete a `%%rust` cell looks, for `is_complete_request`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Completeness {
-    Complete,
-    Incomplete { indent: String },
-    Invalid,
-}
-
-/// The Rust side of a session.
-pub struct RustCells {
-    #[cfg(feature = "rust-cells")]
-    engine: ahead::Ahead,
-}
-
-impl Default for RustCells {
-    fn default() -> Self {
-        Self::new()
+/// Runs what [`Magic::parse`] found. For a `%%rust` cell, `take_db` is
+/// called before the Rust code runs: it makes the KV interpreter flush and
+/// close the session database, and says where the database is. `db_path`
+/// is where it is without taking it (what `%rust start` sets `DB_PATH` to
+/// while KV cells go on with the database).
+pub fn run(
+    rust: &mut RustCells,
+    magic: Magic<'_>,
+    db_path: &Path,
+    take_db: &mut dyn FnMut() -> Result<PathBuf, CellError>,
+    out: &mut dyn Output,
+    interrupt: &Interrupt,
+) -> Result<Option<MimeBundle>, CellError> {
+    match magic {
+        Magic::Invalid(error) => Err(error),
+        Magic::Cell(code) => rust.execute(code, take_db, out, interrupt),
+        // `%rust reset`: drops every variable, function, type and `:dep`
+        // the Rust cells made, and stops the process holding them (which
+        // releases the database); compiled crates are kept.
+        Magic::Reset => rust.reset(out, interrupt),
+        // `%rust deps`: the crates Rust cells can use.
+        Magic::Deps => rust.deps(out, interrupt),
+        // `%rust cache …`: the compiled-crate cache Rust cells share.
+        Magic::Cache(command) => rust.cache(command, out, interrupt),
+        // `%rust start`: the context starts on a thread of its own and this
+        // returns at once; KV cells go on, the first Rust cell waits for
+        // what is left of the start.
+        Magic::Start => rust.start(db_path, out),
     }
 }
 
-impl RustCells {
-    /// Nothing starts until the first Rust cell runs.
-    pub fn new() -> Self {
-        RustCells {
-            #[cfg(feature = "rust-cells")]
-            engine: ahead::Ahead::default(),
-        }
-    }
+/// Completions from evcxr (rust-analyzer) inside a `%%rust` cell;
+/// `cursor_pos` counts code points from the start of the cell. None until
+/// the context has started (starting it takes seconds with a warm Rust
+/// cache and a minute without, too long to hold a completion request), and
+/// none on a `%rust …` line.
+pub fn complete(
+    rust: &mut RustCells,
+    magic: &Magic<'_>,
+    cell: &str,
+    cursor_pos: usize,
+) -> Completion {
+    let found = match magic {
+        Magic::Cell(code) => rust.complete(*code, cell, cursor_pos),
+        Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start | Magic::Invalid(_) => None,
+    };
+    found.unwrap_or(Completion {
+        matches: Vec::new(),
+        cursor_start: cursor_pos,
+        cursor_end: cursor_pos,
+    })
+}
 
-    /// Whether this build has Rust cells (the `rust-cells` feature).
-    pub const fn available() -> bool {
-        cfg!(feature = "rust-cells")
-    }
-
-    /// Runs what [`Magic::parse`] found, handing the database over first:
-    /// before Rust code runs the KV interpreter flushes and closes its
-    /// handle, and its next cell reopens it.
-    pub fn run(
-        &mut self,
-        magic: Magic<'_>,
-        kv: &mut Interpreter,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        match magic {
-            Magic::Invalid(error) => Err(error),
-            Magic::Cell(code) => {
-                if !Self::available() {
-                    return Err(not_built("%%rust"));
-                }
-                kv.suspend().map_err(|e| CellError {
-                    ename: "DatabaseError".into(),
-                    evalue: format!("could not hand the database to the Rust cells: {e:#}"),
-                    traceback: vec![
-                        format!("could not flush and close the session database: {e:#}"),
-                        "The Rust cell did not run. Run a KV cell (e.g. `flush`) to see the database's state, then try again.".into(),
-                    ],
-                })?;
-                self.execute(code, kv.db_path(), out, interrupt)
-            }
-            Magic::Reset => self.reset(out, interrupt),
-            Magic::Deps => self.deps(out, interrupt),
-            Magic::Cache(command) => self.cache(command, out, interrupt),
-            Magic::Start => self.start(kv.db_path(), out),
-        }
-    }
-
-    /// `%rust cache …`: the compiled-crate cache Rust cells share.
-    #[allow(unused_variables)]
-    pub fn cache(
-        &mut self,
-        command: CacheCommand,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        #[cfg(feature = "rust-cells")]
-        return self
-            .engine
-            .wait(out, interrupt)
-            .and_then(|engine| engine.cache_command(command, out));
-        #[cfg(not(feature = "rust-cells"))]
-        Err(not_built("%rust cache"))
-    }
-
-    /// `%rust start`: starts the Rust context on a thread of its own and
-    /// returns at once; KV cells go on meanwhile, and the first Rust cell
-    /// waits for what is left of the start. `db_path` is what `DB_PATH`
-    /// names (a later cell corrects it if the session moves).
-    #[allow(unused_variables)]
-    pub fn start(
-        &mut self,
-        db_path: &Path,
-        out: &mut dyn Output,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        #[cfg(feature = "rust-cells")]
-        return self.engine.start(db_path, out);
-        #[cfg(not(feature = "rust-cells"))]
-        Err(not_built("%rust start"))
-    }
-
-    /// Evaluates a `%%rust` cell's code; starts the context on first use.
-    /// `db_path` is what `DB_PATH` names in the Rust code.
-    #[allow(unused_variables)]
-    pub fn execute(
-        &mut self,
-        code: RustCode<'_>,
-        db_path: &Path,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        #[cfg(feature = "rust-cells")]
-        return self
-            .engine
-            .wait(out, interrupt)
-            .and_then(|engine| engine.execute(code, db_path, out, interrupt));
-        #[cfg(not(feature = "rust-cells"))]
-        Err(not_built("%%rust"))
-    }
-
-    /// `%rust reset`: drops every variable, function, type and `:dep` the
-    /// Rust cells made, and stops the process holding them (which releases
-    /// the database). evcxr's compiled crates are kept, so the next cell
-    /// does not compile sled again.
-    #[allow(unused_variables)]
-    pub fn reset(
-        &mut self,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        #[cfg(feature = "rust-cells")]
-        return self
-            .engine
-            .wait(out, interrupt)
-            .and_then(|engine| engine.reset(out, interrupt));
-        #[cfg(not(feature = "rust-cells"))]
-        Err(not_built("%rust reset"))
-    }
-
-    /// `%rust deps`: the crates Rust cells can use.
-    #[allow(unused_variables)]
-    pub fn deps(
-        &mut self,
-        out: &mut dyn Output,
-        interrupt: &Interrupt,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        #[cfg(feature = "rust-cells")]
-        return self
-            .engine
-            .wait(out, interrupt)
-            .and_then(|engine| engine.deps(out, interrupt));
-        #[cfg(not(feature = "rust-cells"))]
-        Err(not_built("%rust deps"))
-    }
-
-    /// Completions from evcxr (rust-analyzer) for a `%%rust` cell;
-    /// `cursor_pos` counts code points from the start of the cell. Empty
-    /// until the context has started: starting it takes seconds to a
-    /// minute, too long to hold a completion request.
-    #[allow(unused_variables)]
-    pub fn complete(
-        &mut self,
-        code: RustCode<'_>,
-        cell: &str,
-        cursor_pos: usize,
-    ) -> RustCompletion {
-        #[cfg(feature = "rust-cells")]
-        if let Some(completion) = self
-            .engine
-            .ready()
-            .and_then(|engine| engine.complete(code, cell, cursor_pos))
-        {
-            return completion;
-        }
-        RustCompletion {
-            matches: Vec::new(),
-            cursor_start: cursor_pos,
-            cursor_end: cursor_pos,
-        }
-    }
-
-    /// Documentation of what ends at the cursor, from rust-analyzer.
-    #[allow(unused_variables)]
-    pub fn inspect(
-        &mut self,
-        code: RustCode<'_>,
-        cell: &str,
-        cursor_pos: usize,
-    ) -> Option<MimeBundle> {
-        #[cfg(feature = "rust-cells")]
-        return self
-            .engine
-            .ready()
-            .and_then(|engine| engine.inspect(code, cell, cursor_pos));
-        #[cfg(not(feature = "rust-cells"))]
-        None
-    }
-
-    /// Whether a `%%rust` cell looks finished: brackets balanced outside
-    /// strings and comments, and some code under the `%%rust` line.
-    pub fn is_complete(code: RustCode<'_>) -> Completeness {
-        if code.body.trim().is_empty() {
-            return Completeness::Incomplete {
-                indent: String::new(),
-            };
-        }
-        match bracket_depth(code.body) {
-            Some(0) => Completeness::Complete,
-            Some(depth) => Completeness::Incomplete {
-                indent: "    ".repeat(depth.min(8)),
-            },
-            None => Completeness::Invalid,
-        }
+/// Documentation, from rust-analyzer, of what ends at the cursor in a
+/// `%%rust` cell.
+pub fn inspect(
+    rust: &mut RustCells,
+    magic: &Magic<'_>,
+    cell: &str,
+    cursor_pos: usize,
+) -> Option<MimeBundle> {
+    match magic {
+        Magic::Cell(code) => rust.inspect(*code, cell, cursor_pos),
+        Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start | Magic::Invalid(_) => None,
     }
 }
 
-/// The error every Rust cell gets from a build without the feature.
-fn not_built(what: &str) -> CellError {
-    CellError {
-        ename: "RustCellsNotBuilt".into(),
-        evalue: format!(
-            "`{what}` needs Rust cells, and this sled-kernel was built without the `rust-cells` feature"
-        ),
-        traceback: vec![
-            format!("`{what}` needs Rust cells, and this sled-kernel was built without the `rust-cells` cargo feature."),
-            "Rebuild with it (it is on by default; --no-default-features turns it off):".into(),
-            "    cargo build --release --locked --features rust-cells".into(),
-            "then install the kernel again (./install.sh) and restart it.".into(),
-        ],
+/// Whether a cell for this side looks finished: a `%%rust` cell when its
+/// brackets are balanced outside strings and comments and there is code
+/// under the `%%rust` line; a `%rust` line when it is right.
+pub fn is_complete(magic: &Magic<'_>) -> IsComplete {
+    let code = match magic {
+        Magic::Cell(code) => code,
+        Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start => return IsComplete::Complete,
+        Magic::Invalid(_) => return IsComplete::Invalid,
+    };
+    if code.body.trim().is_empty() {
+        return IsComplete::Incomplete {
+            indent: String::new(),
+        };
+    }
+    match bracket_depth(code.body) {
+        Some(0) => IsComplete::Complete,
+        Some(depth) => IsComplete::Incomplete {
+            indent: "    ".repeat(depth.min(8)),
+        },
+        None => IsComplete::Invalid,
     }
 }
 
-/// Open `(`/`[`/`{` minus closed ones, skipping string and char literals
-/// and comments; `None` when a closer has no opener.
+/// Open `(`/`[`/`{` minus closed ones, outside comments and string and
+/// char literals; `None` when a closer has no opener. Code that stops inside
+/// a string or a block comment counts one level more: more lines are to
+/// come.
+///
+/// It reads Rust's tokens as far as brackets need: line comments, nested
+/// block comments, string literals with their escapes, raw strings
+/// (`r"…"`, `r#"…"#`, `br"…"`, `cr"…"`), char and byte literals (`'{'`,
+/// `b'\''`, `'\u{7b}'`) and lifetimes (`'a`, `'static`). Words (names,
+/// numbers, raw identifiers like `r#match`) are skipped whole, so a raw
+/// string is only one where a word could start.
 fn bracket_depth(code: &str) -> Option<usize> {
     let chars: Vec<char> = code.chars().collect();
+    let at = |i: usize| chars.get(i).copied();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
     let mut depth: usize = 0;
     let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '/' if chars.get(i + 1) == Some(&'/') => {
-                while i < chars.len() && chars[i] != '\n' {
+    while let Some(c) = at(i) {
+        match c {
+            '/' if at(i + 1) == Some('/') => {
+                while at(i).is_some_and(|c| c != '\n') {
                     i += 1;
                 }
             }
-            '/' if chars.get(i + 1) == Some(&'*') => {
+            '/' if at(i + 1) == Some('*') => {
+                // Block comments nest in Rust.
+                let mut open = 1;
                 i += 2;
-                while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                    i += 1;
+                while open > 0 {
+                    match (at(i), at(i + 1)) {
+                        (None, _) => return Some(depth + 1),
+                        (Some('/'), Some('*')) => {
+                            open += 1;
+                            i += 2;
+                        }
+                        (Some('*'), Some('/')) => {
+                            open -= 1;
+                            i += 2;
+                        }
+                        _ => i += 1,
+                    }
                 }
-                i += 1;
+                continue;
             }
-            '"' => {
-                i += 1;
-                while i < chars.len() && chars[i] != '"' {
-                    if chars[i] == '\\' {
+            '"' => match closing_quote(&chars, i + 1) {
+                Some(end) => i = end,
+                None => return Some(depth + 1),
+            },
+            '\'' => {
+                if at(i + 1) == Some('\\') {
+                    // An escaped char: '\n', '\'', '\u{7b}'. The character
+                    // after the backslash is never the closing quote.
+                    let mut j = i + 3;
+                    while at(j).is_some_and(|c| c != '\'' && c != '\n') {
+                        j += 1;
+                    }
+                    i = j;
+                } else if at(i + 2) == Some('\'') {
+                    // A char: 'x', '{'.
+                    i += 2;
+                }
+                // Otherwise a lifetime or a label ('a, 'outer): its name is
+                // a word, skipped next.
+            }
+            c if is_word(c) => {
+                if let Some(end) = raw_string(&chars, i) {
+                    match end {
+                        Some(end) => i = end,
+                        None => return Some(depth + 1),
+                    }
+                } else {
+                    // b"…" and b'…' end the word at their quote, which is
+                    // read as any other quote.
+                    while at(i + 1).is_some_and(is_word) {
                         i += 1;
                     }
-                    i += 1;
-                }
-                if i >= chars.len() {
-                    // An open string: more lines to come.
-                    return Some(depth + 1);
-                }
-            }
-            // A char literal ('x', '\n'), not a lifetime ('a).
-            '\'' if chars.get(i + 2) == Some(&'\'') => i += 2,
-            '\'' if chars.get(i + 1) == Some(&'\\') => {
-                i += 2;
-                while i < chars.len() && chars[i] != '\'' {
-                    i += 1;
                 }
             }
             '(' | '[' | '{' => depth += 1,
@@ -501,6 +405,49 @@ fn bracket_depth(code: &str) -> Option<usize> {
         i += 1;
     }
     Some(depth)
+}
+
+/// The index of the `"` that closes a string whose text starts at `from`
+/// (escapes skipped), if it is closed.
+fn closing_quote(chars: &[char], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '\\' => i += 2,
+            '"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Whether a raw string starts at `start` (`r"`, `r#"`, `br##"`, `cr"`):
+/// `None` if not; `Some(Some(end))` with the index of its last character,
+/// or `Some(None)` when it is never closed.
+fn raw_string(chars: &[char], start: usize) -> Option<Option<usize>> {
+    let mut i = start;
+    if matches!(chars.get(i), Some('b' | 'c')) {
+        i += 1;
+    }
+    if chars.get(i) != Some(&'r') {
+        return None;
+    }
+    i += 1;
+    let hashes = chars[i..].iter().take_while(|&&c| c == '#').count();
+    i += hashes;
+    if chars.get(i) != Some(&'"') {
+        // `r#match` and plain words.
+        return None;
+    }
+    let closing: Vec<char> = std::iter::once('"')
+        .chain(std::iter::repeat_n('#', hashes))
+        .collect();
+    let body = i + 1;
+    Some(
+        (body..=chars.len().saturating_sub(closing.len()))
+            .find(|&j| chars[j..].starts_with(&closing))
+            .map(|j| j + closing.len() - 1),
+    )
 }
 
 #[cfg(test)]
@@ -599,66 +546,109 @@ mod tests {
         assert!(e.evalue.contains("cache clear now"), "{e:?}");
     }
 
-    #[cfg(not(feature = "rust-cells"))]
-    #[test]
-    fn without_the_feature_the_cache_magic_says_so() {
-        let mut rust = RustCells::new();
-        let e = rust
-            .cache(
-                CacheCommand::Show,
-                &mut crate::interpreter::Discard,
-                &Interrupt::new(),
-            )
-            .unwrap_err();
-        assert_eq!(e.ename, "RustCellsNotBuilt");
-        assert!(e.evalue.contains("%rust cache"), "{e:?}");
-        assert!(warm().unwrap_err().to_string().contains("rust-cells"));
-    }
-
     #[test]
     fn completeness_follows_brackets_outside_strings_and_comments() {
-        let check = |text: &str| RustCells::is_complete(cell(Magic::parse(text)));
-        assert_eq!(check("%%rust\nlet x = 1;"), Completeness::Complete);
+        let check = |text: &str| is_complete(&Magic::parse(text).unwrap());
+        assert_eq!(check("%%rust\nlet x = 1;"), IsComplete::Complete);
         assert_eq!(
             check("%%rust\nfn f() {\n    if x {"),
-            Completeness::Incomplete {
+            IsComplete::Incomplete {
                 indent: "        ".into()
             }
         );
         assert_eq!(
             check("%%rust\nlet s = \"{(\"; // {\nlet c = '{'; /* ( */"),
-            Completeness::Complete
+            IsComplete::Complete
         );
         assert_eq!(
             check("%%rust\nfn f<'a>(x: &'a str) -> &'a str { x }"),
-            Completeness::Complete
+            IsComplete::Complete
         );
-        assert_eq!(check("%%rust\n}"), Completeness::Invalid);
-        assert!(matches!(check("%%rust\n"), Completeness::Incomplete { .. }));
+        assert_eq!(check("%%rust\n}"), IsComplete::Invalid);
+        assert!(matches!(check("%%rust\n"), IsComplete::Incomplete { .. }));
         assert!(matches!(
             check("%%rust\nlet s = \"open"),
-            Completeness::Incomplete { .. }
+            IsComplete::Incomplete { .. }
         ));
+    }
+
+    #[test]
+    fn brackets_inside_raw_strings_bytes_chars_and_comments_do_not_count() {
+        let check = |body: &str| is_complete(&Magic::parse(&format!("%%rust\n{body}")).unwrap());
+        for complete in [
+            r##"let s = r#"a"{"#;"##,
+            r#"let s = r"{(";"#,
+            r###"let s = br##"}"# still inside {"##;"###,
+            r#"let s = b"{";"#,
+            r#"let c = b'{';"#,
+            r#"let c = '{';"#,
+            r#"let c = '\'';"#,
+            r#"let c = '\u{7b}';"#,
+            r#"let pair = ['\'', '}', '\\', ']'];"#,
+            r#"let s = "a \" {";"#,
+            r#"let s = "\\"; let t = ();"#,
+            "fn f<'a>(x: &'a str) -> &'a str { x }",
+            "'outer: loop { break 'outer; }",
+            "let r#match = 1; let r2d2 = [r#match];",
+            "/* { /* nested { */ still a comment ( */ let x = 1;",
+            "// { only a comment\nlet x = (1);",
+            "let n = 0b1010 + 0xff_u8 as i32;",
+        ] {
+            assert_eq!(check(complete), IsComplete::Complete, "{complete}");
+        }
+        for open in [
+            r##"let s = r#"a"{""##,
+            "let s = r\"never closed",
+            "/* an open comment",
+            "/* /* */ still open",
+            "fn f() { let c = '}';",
+        ] {
+            assert!(
+                matches!(check(open), IsComplete::Incomplete { .. }),
+                "{open}"
+            );
+        }
+        assert_eq!(check("let c = '}'; }"), IsComplete::Invalid);
     }
 
     #[cfg(not(feature = "rust-cells"))]
     #[test]
     fn without_the_feature_rust_cells_name_it() {
-        use crate::interpreter::Discard;
+        use crate::cell::Discard;
         let interrupt = Interrupt::new();
-        let mut kv = Interpreter::new(interrupt.clone()).unwrap();
-        let mut rust = RustCells::new();
-        for text in ["%%rust\nprintln!(\"hi\");", "%rust reset", "%rust deps"] {
+        let mut rust = RustCells;
+        let mut asked_for_the_database = 0;
+        for text in [
+            "%%rust\nprintln!(\"hi\");",
+            "%rust reset",
+            "%rust deps",
+            "%rust cache",
+            "%rust cache clear",
+            "%rust start",
+        ] {
             let magic = Magic::parse(text).unwrap();
-            let error = rust
-                .run(magic, &mut kv, &mut Discard, &interrupt)
-                .unwrap_err();
+            let mut take_db = || {
+                asked_for_the_database += 1;
+                Ok(PathBuf::new())
+            };
+            let error = run(
+                &mut rust,
+                magic,
+                Path::new("db"),
+                &mut take_db,
+                &mut Discard,
+                &interrupt,
+            )
+            .unwrap_err();
             assert_eq!(error.ename, "RustCellsNotBuilt");
             let text = error.traceback.join("\n");
             assert!(text.contains("--features rust-cells"), "{text}");
             assert!(error.evalue.contains("`rust-cells` feature"), "{error:?}");
         }
-        // The KV side is untouched: nothing was suspended or broken.
-        assert!(kv.execute("echo still here", &mut Discard).is_ok());
+        // The KV side is untouched: the database was never asked for.
+        assert_eq!(asked_for_the_database, 0);
+        // Nor is there a Rust cache to warm.
+        let warm = warm().unwrap_err().to_string();
+        assert!(warm.contains("`rust-cells` feature"), "{warm}");
     }
 }

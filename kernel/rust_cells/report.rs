@@ -3,7 +3,7 @@
 //! `%%rust` line included, so they match what the notebook shows.
 
 use super::RustCode;
-use crate::interpreter::CellError;
+use crate::cell::CellError;
 use evcxr::{CompilationError, Error};
 
 /// Variables are what a restart of evcxr's process loses; the rest is

@@ -7,7 +7,7 @@
 use super::engine::Engine;
 use super::wrapper::Mode;
 use super::RustCode;
-use crate::interpreter::{Interrupt, MimeBundle, Output};
+use crate::cell::{Interrupt, MimeBundle, Output};
 use anyhow::{bail, Context};
 use std::path::Path;
 use std::time::Instant;
@@ -55,7 +55,8 @@ pub(super) fn warm() -> anyhow::Result<String> {
         offset: 0,
         first_line: 1,
     };
-    let result = engine.execute(code, db.path(), &mut Relay, &Interrupt::new());
+    let mut take_db = || Ok(db.path().to_path_buf());
+    let result = engine.execute(code, &mut take_db, &mut Relay, &Interrupt::new());
     let counts = engine.cache().counts();
     // Deletes the context's build directory.
     drop(engine);

@@ -36,6 +36,22 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Writes a connection file in `dir` for a kernel on 127.0.0.1 with free
+/// ports, signed with [`KEY`]; `edit` may change it first. Returns the
+/// file and what it holds.
+pub fn connection_file(dir: &Path, edit: impl FnOnce(&mut Value)) -> (PathBuf, Value) {
+    let mut connection = json!({
+        "transport": "tcp", "ip": "127.0.0.1", "key": KEY,
+        "signature_scheme": "hmac-sha256", "kernel_name": "sled",
+        "shell_port": free_port(), "iopub_port": free_port(), "stdin_port": free_port(),
+        "control_port": free_port(), "hb_port": free_port(),
+    });
+    edit(&mut connection);
+    let file = dir.join(format!("connection-{}.json", free_port()));
+    std::fs::write(&file, connection.to_string()).unwrap();
+    (file, connection)
+}
+
 impl Kernel {
     pub fn start() -> Kernel {
         Self::start_with(|_| {})
@@ -79,15 +95,7 @@ impl Kernel {
         vars: &[(&str, &std::ffi::OsStr)],
     ) -> Option<Kernel> {
         let tmp = tempfile::tempdir().unwrap();
-        let mut connection = json!({
-            "transport": "tcp", "ip": "127.0.0.1", "key": KEY,
-            "signature_scheme": "hmac-sha256", "kernel_name": "sled",
-            "shell_port": free_port(), "iopub_port": free_port(), "stdin_port": free_port(),
-            "control_port": free_port(), "hb_port": free_port(),
-        });
-        edit(&mut connection);
-        let file = tmp.path().join("connection.json");
-        std::fs::write(&file, connection.to_string()).unwrap();
+        let (file, connection) = connection_file(tmp.path(), edit);
         let kernel_tmp = tmp.path().join("kernel-tmp");
         std::fs::create_dir(&kernel_tmp).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_sled-kernel"))
@@ -197,6 +205,18 @@ impl Kernel {
 
     /// The same, for a cell that may run for up to `limit`.
     pub fn iopub_until_idle_within(&self, msg_id: &str, limit: Duration) -> Vec<Message> {
+        self.iopub_until(msg_id, limit, is_idle)
+    }
+
+    /// The IOPub messages of request `msg_id`, up to and including the first
+    /// that `until` picks; fails if the request goes idle first, or `limit`
+    /// passes.
+    fn iopub_until(
+        &self,
+        msg_id: &str,
+        limit: Duration,
+        until: impl Fn(&Message) -> bool,
+    ) -> Vec<Message> {
         let deadline = Instant::now() + limit;
         let mut got = Vec::new();
         while Instant::now() < deadline {
@@ -206,14 +226,15 @@ impl Kernel {
             if msg.parent_header["msg_id"] != msg_id {
                 continue;
             }
-            let idle = msg.header.msg_type == "status" && msg.content["execution_state"] == "idle";
+            let (found, idle) = (until(&msg), is_idle(&msg));
             got.push(msg);
-            if idle {
+            if found {
                 return got;
             }
+            assert!(!idle, "{msg_id} ended first: {:?}", types(&got));
         }
         panic!(
-            "no idle for {msg_id} within {limit:?}; got {:?}",
+            "nothing awaited for {msg_id} within {limit:?}; got {:?}",
             types(&got)
         );
     }
@@ -240,6 +261,40 @@ impl Kernel {
         let reply = self.reply(&self.shell);
         assert_eq!(reply.parent_header["msg_id"], id);
         (reply, self.iopub_until_idle(&id))
+    }
+
+    /// Sends an `execute_request` and reads IOPub until a message of it
+    /// that `until` picks arrives (see [`Kernel::await_iopub`]). Returns the
+    /// request's msg_id and its IOPub messages so far.
+    pub fn execute_until(
+        &self,
+        content: Value,
+        until: impl Fn(&Message) -> bool,
+    ) -> (String, Vec<Message>) {
+        let id = self.request(&self.shell, "execute_request", content);
+        let got = self.await_iopub(&id, until);
+        (id, got)
+    }
+
+    /// Reads the IOPub messages of request `id` until one that `until`
+    /// picks: an event that proves the cell is running (the stream of an
+    /// `echo` line, sent before `%sleep` waits or once a long loop is under
+    /// way; a progress bar). Fails if the cell goes idle first.
+    pub fn await_iopub(&self, id: &str, until: impl Fn(&Message) -> bool) -> Vec<Message> {
+        // Generous: a debug build checks a million-line file for a while.
+        self.iopub_until(id, Duration::from_secs(600), until)
+    }
+
+    /// Runs `code` until its output shows `text` (see [`Kernel::execute_until`]).
+    pub fn execute_until_printed(&self, code: &str, text: &str) -> String {
+        self.execute_until(json!({ "code": code }), |m| printed(m, text))
+            .0
+    }
+
+    /// Sends `interrupt_request` on control; its reply must be ok.
+    pub fn interrupt(&self) {
+        self.request(&self.control, "interrupt_request", json!({}));
+        assert_eq!(self.reply(&self.control).content["status"], "ok");
     }
 
     /// Sends shutdown on control and waits for the process to exit.
@@ -287,6 +342,19 @@ impl Drop for Kernel {
 
 pub fn types(msgs: &[Message]) -> Vec<&str> {
     msgs.iter().map(|m| m.header.msg_type.as_str()).collect()
+}
+
+/// Whether `msg` is the `status: idle` that ends a request.
+pub fn is_idle(msg: &Message) -> bool {
+    msg.header.msg_type == "status" && msg.content["execution_state"] == "idle"
+}
+
+/// Whether `msg` is a `stream` message whose text holds `text`.
+pub fn printed(msg: &Message, text: &str) -> bool {
+    msg.header.msg_type == "stream"
+        && msg.content["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(text))
 }
 
 /// The concatenated text of the stdout stream messages.

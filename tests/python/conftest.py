@@ -23,10 +23,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-KERNEL_BIN = ROOT / "target" / "release" / "sled-kernel"
 DIST = ROOT / "dist"
 
 sys.path.insert(0, str(ROOT / "scripts"))
+
+from cargo_executable import target_dir  # noqa: E402
+
+# This checkout's release build, in cargo's target directory (target/, or
+# CARGO_TARGET_DIR): ./install.sh built it there. Asking cargo builds nothing.
+KERNEL_BIN = target_dir() / "release" / "sled-kernel"
 
 # Kernels started by these tests keep their cell history (and Jupyter its
 # runtime files) in the per-user Jupyter data dir: point that at a scratch

@@ -80,15 +80,33 @@ def iopub_until_idle(kc, msg_id: str, timeout: float = TIMEOUT) -> list[dict]:
             return got
 
 
-def wait_until_running(kc, msg_id: str) -> None:
-    """Until the kernel has announced the cell (execute_input), plus a moment
-    so that it is inside the cell's first line."""
+def wait_until_printed(kc, msg_id: str, text: str) -> None:
+    """Until the cell's output shows `text`: proof that it runs. (The kernel
+    sends what a cell printed before the cell waits, e.g. at `%sleep`.)"""
     deadline = time.monotonic() + TIMEOUT
     while True:
         msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
-            break
-    time.sleep(0.5)
+        if (
+            msg["parent_header"].get("msg_id") == msg_id
+            and msg["msg_type"] == "stream"
+            and text in msg["content"]["text"]
+        ):
+            return
+
+
+def wait_until_delivered(pid: int, signum: int) -> None:
+    """Until `signum` is no longer pending for the process: its handler ran
+    (or it did what it does by default)."""
+    status = Path(f"/proc/{pid}/status")
+    deadline = time.monotonic() + TIMEOUT
+    while status.exists() and time.monotonic() < deadline:
+        pending = 0
+        for line in status.read_text().splitlines():
+            if line.startswith(("SigPnd:", "ShdPnd:")):
+                pending |= int(line.split()[1], 16)
+        if not pending & (1 << (signum - 1)):
+            return
+        time.sleep(0.01)
 
 
 def run_cell(kc, code: str, timeout: float = TIMEOUT) -> tuple[dict, list[dict]]:
@@ -256,8 +274,8 @@ def test_seed_lesson_cells(kernel) -> None:
 
 def test_interrupt_message_stops_a_sleeping_cell(kernel) -> None:
     km, kc = kernel
-    msg_id = kc.execute("%sleep 30")
-    wait_until_running(kc, msg_id)
+    msg_id = kc.execute("echo sleeping\n%sleep 30")
+    wait_until_printed(kc, msg_id, "sleeping")
     started = time.monotonic()
     km.interrupt_kernel()  # interrupt_mode "message": an interrupt_request on control
     reply = shell_reply(kc, msg_id, timeout=10)
@@ -277,14 +295,14 @@ def test_sigint_interrupts_and_never_kills(kernel) -> None:
     pid = km.provisioner.process.pid
     # While idle: jupyter_client sends SIGINT like this before shutting down.
     os.kill(pid, signal.SIGINT)
-    time.sleep(0.3)
+    wait_until_delivered(pid, signal.SIGINT)
     assert km.is_alive()
     reply, iopub = run_cell(kc, "echo alive")
     assert outputs(iopub) == [("stream", "stdout", "alive\n")]
 
     # While a cell runs: it stops with Interrupted.
-    msg_id = kc.execute("%sleep 30")
-    wait_until_running(kc, msg_id)
+    msg_id = kc.execute("echo sleeping\n%sleep 30")
+    wait_until_printed(kc, msg_id, "sleeping")
     os.kill(pid, signal.SIGINT)
     reply = shell_reply(kc, msg_id, timeout=10)
     assert reply["content"]["status"] == "error"

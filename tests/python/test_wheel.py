@@ -29,6 +29,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 import hub_class  # scripts/hub_class.py: the kernel websocket client
 import notebooks  # scripts/notebooks.py
 from conftest import (
+    KERNEL_BIN,
     ROOT,
     LoggedProcess,
     built_wheel,
@@ -348,12 +349,12 @@ def test_install_user_over_the_wheel_says_which_spec_jupyter_uses(
 
 def test_pip_install_of_the_checkout_builds_and_installs_the_same(tmp_path: Path) -> None:
     """`pip install .` in a clone, with cargo: maturin builds the wheel from
-    the release build already in target/ and installs it."""
+    the release build already in cargo's target directory and installs it."""
     venv = new_venv(tmp_path / "v", dict(os.environ))
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     pip_install(venv / "bin" / "python", ["--no-deps", str(ROOT)], env, timeout=900)
     built = venv / "bin" / "sled-kernel"
-    assert built.read_bytes() == (ROOT / "target" / "release" / "sled-kernel").read_bytes()
+    assert built.read_bytes() == KERNEL_BIN.read_bytes()
     spec = venv / "share" / "jupyter" / "kernels" / "sled"
     assert sorted(p.name for p in spec.iterdir()) == SPEC_FILES
     assert (spec / "kernel.json").read_bytes() == (COMMITTED_SPEC / "kernel.json").read_bytes()

@@ -156,15 +156,11 @@ fn big_block(kind: &str, n: usize) -> String {
     cell
 }
 
-/// Runs `cell`, raising the interrupt `delay` after it starts.
-fn interrupted(interp: &mut Interpreter, cell: &str, delay: Duration) -> CellError {
-    let flag = interp.interrupt.clone();
-    let raiser = std::thread::spawn(move || {
-        std::thread::sleep(delay);
-        flag.raise();
-    });
-    let (_, e) = fail(interp, cell);
-    raiser.join().unwrap();
+/// Runs `cell`, raising the interrupt once it is well inside its block: a
+/// block sends what the cell printed so far after its first thousand lines.
+fn interrupted(interp: &mut Interpreter, cell: &str) -> CellError {
+    let mut out = Collect::interrupting(&interp.interrupt, is_flush);
+    let e = interp.execute(cell, &mut out).unwrap_err();
     interp.interrupt.clear();
     e
 }
@@ -172,17 +168,20 @@ fn interrupted(interp: &mut Interpreter, cell: &str, delay: Duration) -> CellErr
 #[test]
 fn an_interrupted_batch_or_transaction_applies_nothing() {
     let mut interp = interpreter();
-    // Big enough that the interrupt, 30 ms in, always lands inside the
-    // block, even in an optimised build.
-    let lines = if cfg!(debug_assertions) {
-        50_000
-    } else {
-        400_000
-    };
-    for kind in ["batch", "transaction"] {
-        let cell = big_block(kind, lines) + "insert after x";
-        let e = interrupted(&mut interp, &cell, Duration::from_millis(30));
+    for (kind, why) in [
+        (
+            "batch",
+            "Interrupted before the batch was applied; none of its writes were made.",
+        ),
+        (
+            "transaction",
+            "Interrupted inside the transaction, which was rolled back: none of its writes were made.",
+        ),
+    ] {
+        let cell = big_block(kind, 20_000) + "insert after x";
+        let e = interrupted(&mut interp, &cell);
         assert_eq!(e.ename, "Interrupted", "{kind}");
+        assert_eq!(e.evalue, why, "{kind}");
         let (_, result) = run(&mut interp, "len");
         assert_eq!(plain(&result.unwrap()), "len -> 0", "{kind}: {}", e.evalue);
     }

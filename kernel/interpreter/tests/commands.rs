@@ -389,3 +389,38 @@ fn wrong_arity_shows_usage_for_new_commands() {
         );
     }
 }
+
+#[test]
+fn exit_and_quit_ask_the_frontend_to_close_and_change_nothing() {
+    let mut interp = seeded();
+    for cell in ["exit", "QUIT", "quit  # done", "%time exit"] {
+        let (out, result) = run(&mut interp, cell);
+        assert!(out.0.contains(&Event::AskExit), "{cell}: {:?}", out.0);
+        assert!(result.is_none(), "{cell}");
+    }
+    // The session goes on: a notebook ignores the request.
+    assert_eq!(out_of(&mut interp, "len"), "len -> 4");
+    let (_, e) = fail(&mut interp, "exit()");
+    assert_eq!(e.evalue, "`exit()` is not a command; did you mean `exit`?");
+    let (_, e) = fail(&mut interp, "exit now");
+    assert!(
+        e.evalue.contains("`exit` takes no arguments"),
+        "{}",
+        e.evalue
+    );
+    // `%help exit` says what it does in a notebook.
+    let (out, _) = run(&mut interp, "%help quit");
+    let Event::Display(help) = &out.0[0] else {
+        panic!("{:?}", out.0)
+    };
+    assert!(
+        plain(help).contains("a notebook ignores it"),
+        "{}",
+        plain(help)
+    );
+    assert!(
+        plain(help).contains("Kernel › Shut Down Kernel"),
+        "{}",
+        plain(help)
+    );
+}

@@ -1,6 +1,7 @@
 //! Throws tricky text at every entry point: none of it may panic.
 
 use super::*;
+use crate::cell::Discard;
 
 #[test]
 fn no_input_panics() {

@@ -1,6 +1,7 @@
 //! The magics: help, time, info, persistent databases, files.
 
 use super::*;
+use crate::cell::Discard;
 
 fn displayed(out: &Collect) -> Vec<&MimeBundle> {
     out.0
@@ -383,15 +384,15 @@ fn an_interrupted_load_stops_at_a_whole_chunk_and_an_interrupted_dump_deletes_it
     std::fs::write(&jsonl, text).unwrap();
     let interrupt = Interrupt::new();
     let mut interp = Interpreter::new(interrupt.clone()).unwrap();
-    let watcher = {
-        let flag = interrupt.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(200));
-            flag.raise();
-        })
-    };
-    let (_, e) = fail(&mut interp, &format!("%load {}", jsonl.display()));
-    watcher.join().unwrap();
+    // Interrupted as soon as its progress bar appears: every line has been
+    // checked, and the inserting has begun.
+    let mut out = Collect::interrupting(
+        &interrupt,
+        |event| matches!(event, Event::Live { id, update: false, .. } if id.contains("progress")),
+    );
+    let e = interp
+        .execute(&format!("%load {}", jsonl.display()), &mut out)
+        .unwrap_err();
     interrupt.clear();
     assert_eq!(e.ename, "Interrupted");
     let (_, result) = run(&mut interp, "len");
@@ -400,6 +401,7 @@ fn an_interrupted_load_stops_at_a_whole_chunk_and_an_interrupted_dump_deletes_it
         .parse()
         .unwrap();
     assert_eq!(n % 10_000, 0, "whole chunks only: {n}; {}", e.evalue);
+    assert_eq!(n, 10_000, "it stops at the first chunk after the interrupt");
     if n > 0 {
         assert!(
             e.evalue
@@ -414,14 +416,14 @@ fn an_interrupted_load_stops_at_a_whole_chunk_and_an_interrupted_dump_deletes_it
     run(&mut interp, "insert x 1");
     interrupt.raise();
     let dump = dir.path().join("out.jsonl");
-    let mut ctx = eval::Ctx {
+    let mut ctx = Ctx {
         session: &mut interp.session,
         settings: &mut interp.settings,
         interrupt: &interrupt,
         out: &mut Discard,
         live: &mut interp.live,
     };
-    let e = files::dump(&mut ctx, &dump.display().to_string()).unwrap_err();
+    let e = running::files::dump(&mut ctx, &dump.display().to_string()).unwrap_err();
     assert!(e.to_string() == "interrupted", "{e}");
     assert!(!dump.exists(), "the half-written file is gone");
 }

@@ -28,37 +28,63 @@ enum Event {
         data: MimeBundle,
     },
     Flush,
+    AskExit,
 }
 
+/// Records what a cell sent. It can also raise an interrupt when the cell
+/// sends an event that `.1` picks: the cell is then running (output is sent
+/// before a wait, as a long loop gets under way, when a progress bar
+/// appears), so the interrupt lands inside it, on every run.
 #[derive(Default)]
-struct Collect(Vec<Event>);
+struct Collect(Vec<Event>, Option<Raise>);
+
+/// The interrupt to raise, and which event raises it.
+type Raise = (Interrupt, fn(&Event) -> bool);
+
+impl Collect {
+    fn interrupting(interrupt: &Interrupt, when: fn(&Event) -> bool) -> Collect {
+        Collect(Vec::new(), Some((interrupt.clone(), when)))
+    }
+
+    fn push(&mut self, event: Event) {
+        if let Some((interrupt, when)) = &self.1 {
+            if when(&event) {
+                interrupt.raise();
+            }
+        }
+        self.0.push(event);
+    }
+}
 
 impl Output for Collect {
     fn stdout(&mut self, text: &str) {
-        self.0.push(Event::Stdout(text.to_string()));
+        self.push(Event::Stdout(text.to_string()));
     }
     fn stderr(&mut self, text: &str) {
-        self.0.push(Event::Stderr(text.to_string()));
+        self.push(Event::Stderr(text.to_string()));
     }
     fn display(&mut self, data: MimeBundle) {
-        self.0.push(Event::Display(data));
+        self.push(Event::Display(data));
     }
     fn display_with_id(&mut self, data: MimeBundle, display_id: &str) {
-        self.0.push(Event::Live {
+        self.push(Event::Live {
             id: display_id.to_string(),
             update: false,
             data,
         });
     }
     fn update_display(&mut self, data: MimeBundle, display_id: &str) {
-        self.0.push(Event::Live {
+        self.push(Event::Live {
             id: display_id.to_string(),
             update: true,
             data,
         });
     }
     fn flush(&mut self) {
-        self.0.push(Event::Flush);
+        self.push(Event::Flush);
+    }
+    fn ask_exit(&mut self) {
+        self.push(Event::AskExit);
     }
 }
 
@@ -72,6 +98,11 @@ impl Collect {
             })
             .collect()
     }
+}
+
+/// Whether an event is the output of a cell being sent now.
+fn is_flush(event: &Event) -> bool {
+    *event == Event::Flush
 }
 
 fn interpreter() -> Interpreter {
@@ -487,13 +518,12 @@ fn dropping_the_interpreter_deletes_its_directory() {
 fn interrupt_stops_a_long_sleep_after_flushing_output() {
     let interrupt = Interrupt::new();
     let mut interp = Interpreter::new(interrupt.clone()).unwrap();
-    let raiser = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        interrupt.raise();
-    });
+    // Interrupt sent once "waiting" is out, as a frontend would after seeing it.
+    let mut out = Collect::interrupting(&interrupt, is_flush);
     let started = Instant::now();
-    let (out, e) = fail(&mut interp, "echo waiting\n%sleep 30\necho never");
-    raiser.join().unwrap();
+    let e = interp
+        .execute("echo waiting\n%sleep 30\necho never", &mut out)
+        .unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",
@@ -530,28 +560,23 @@ fn interrupt_stops_a_long_scan() {
             .insert(format!("k{i:05}"), &b"value"[..])
             .unwrap();
     }
-    // Raise the flag while `iter` is running: retry with later and later
-    // raises until one lands mid-scan (a scan this size takes a few ms).
-    let mut interrupted = false;
-    for delay_us in [0u64, 200, 500, 1000, 2000, 4000] {
-        interrupt.clear();
-        let flag = interrupt.clone();
-        let raiser = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_micros(delay_us));
-            flag.raise();
-        });
-        let mut out = Collect::default();
-        let result = interp.execute("iter\niter\niter\niter\niter", &mut out);
-        raiser.join().unwrap();
-        if let Err(e) = result {
-            assert_eq!(e.ename, "Interrupted");
-            interrupted = true;
-            if e.evalue.contains("while `iter` ran") {
-                return;
-            }
-        }
-    }
-    assert!(interrupted, "some run must have been interrupted");
+    // A scan that has read a thousand rows sends what the cell printed
+    // before it: the interrupt raised then lands mid-scan.
+    let mut out = Collect::interrupting(&interrupt, is_flush);
+    let e = interp
+        .execute("echo scanning\niter\niter", &mut out)
+        .unwrap_err();
+    assert_eq!(e.ename, "Interrupted");
+    assert_eq!(
+        e.evalue,
+        "Interrupted while `iter` ran; the lines above it were applied."
+    );
+    assert!(strip_ansi(&e.traceback[1]).contains("line 2, column 1"));
+    assert_eq!(
+        out.0,
+        [Event::Stdout("scanning\n".into()), Event::Flush],
+        "the rows were never shown"
+    );
 }
 
 #[test]
@@ -562,7 +587,7 @@ fn storage_errors_are_reported_as_such() {
     let problem = failed(
         item.head(),
         item.name(),
-        eval::EvalError::from(sled::Error::Unsupported("no disk".into())),
+        EvalError::from(sled::Error::Unsupported("no disk".into())),
     );
     let e = problem.into_cell_error("flush");
     assert_eq!(e.ename, "StorageError");

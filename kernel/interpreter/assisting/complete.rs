@@ -7,13 +7,14 @@
 //! read as the word being typed rather than pairing with a quote further down.
 //! Positions are code points throughout, as Jupyter counts `cursor_pos`.
 
-use super::command::{self, Args, CommandSpec, Param};
-use super::files::resolve;
-use super::lexer::{self, Form, Pos, Word};
-use super::parser::raw_statements;
-use super::render;
-use super::session::{Session, DEFAULT_TREE};
-use super::Completion;
+use crate::cell::Completion;
+use crate::interpreter::language::command::{self, Args, CommandSpec, Param};
+use crate::interpreter::language::lexer::{self, Form, Word};
+use crate::interpreter::language::parser::raw_statements;
+use crate::interpreter::language::span::Pos;
+use crate::interpreter::running::files::resolve;
+use crate::interpreter::running::session::{Session, DEFAULT_TREE};
+use crate::interpreter::showing::render;
 
 /// At most this many keys, trees or paths are offered.
 const MAX_MATCHES: usize = 100;

@@ -1,19 +1,25 @@
 //! The magics that act on the session itself: `%reset`, `%open`, `%reopen`,
-//! `%info` and `%limit`. (`%help` and `%lsmagic` are in `help`, `%load` and
-//! `%dump` in `files`, `%time` and `%sleep` in `eval`.)
+//! `%info`, `%limit`, `%try_open` and `%sleep`. (`%help` and `%lsmagic` are
+//! texts in `showing::help`, `%load` and `%dump` are in `files`, `%time` is
+//! in `dispatch`.)
+
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-use super::errors::ErrorKind;
-use super::eval::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
+use super::context::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
 use super::files::resolve;
 use super::owner::Holder;
-use super::render::{self, Answer};
 use super::session::{Session, SessionError, DEFAULT_TREE};
+use crate::cell::Interrupt;
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::showing::render::{self, Answer};
 
 /// How often sled's background flusher runs for a persistent database
 /// (sled's default, which `%open` keeps).
 const FLUSH_EVERY_MS: u64 = 500;
+/// The longest `%sleep` goes without looking at the interrupt flag.
+const SLEEP_SLICE: Duration = Duration::from_millis(20);
 
 /// `%reset`: a fresh temporary database. The new one is opened first, so a
 /// failure leaves the session as it was.
@@ -167,7 +173,8 @@ pub fn reopen(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     ctx.live.watches.attach_all(ctx.session);
     reopened?;
     let recovered = ctx.db()?.was_recovered();
-    let keys = count(ctx.tree()?.iter(), &mut ctx.ticker())?;
+    let keys = ctx.tree()?.iter();
+    let keys = count(keys, &mut ctx.ticker())?;
     let tree = match ctx.session.tree_name() {
         Some(name) => format!("tree {}", render::tree_name(name)),
         None => "the default tree".to_string(),
@@ -185,7 +192,7 @@ pub fn reopen(ctx: &mut Ctx) -> Result<Effect, EvalError> {
 
 /// `%info`: where the database is, what kind, its trees, size and settings.
 pub fn info(ctx: &mut Ctx) -> Result<Effect, EvalError> {
-    let db = ctx.db()?;
+    let db = ctx.db()?.clone();
     let path = ctx.session.path().display().to_string();
     let temporary = ctx.session.is_temporary();
     let (kind, flushing) = if temporary {
@@ -207,7 +214,7 @@ pub fn info(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     let mut counts = Map::new();
     for name in &names {
         let tree = if name == DEFAULT_TREE {
-            sled::Tree::clone(db)
+            sled::Tree::clone(&db)
         } else {
             db.open_tree(name)?
         };
@@ -280,5 +287,54 @@ pub fn limit(ctx: &mut Ctx, rows: Option<usize>) -> Effect {
                 render::plural(n, "row")
             ))
         }
+    }
+}
+
+/// `%sleep SECONDS`: waits, or stops at once on Interrupt.
+pub fn sleep(ctx: &mut Ctx, duration: Duration) -> Result<Effect, EvalError> {
+    sleep_until_interrupted(duration, ctx.interrupt, std::thread::sleep)?;
+    Ok(Effect::Nothing)
+}
+
+/// Sleeps in short slices (`nap`s) so an interrupt ends the wait promptly.
+fn sleep_until_interrupted(
+    duration: Duration,
+    interrupt: &Interrupt,
+    mut nap: impl FnMut(Duration),
+) -> Result<(), EvalError> {
+    // A deadline too far away to represent means "until interrupted".
+    let deadline = Instant::now().checked_add(duration);
+    loop {
+        if interrupt.is_raised() {
+            return Err(EvalError::Interrupted(None));
+        }
+        let left = match deadline {
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+            None => SLEEP_SLICE,
+        };
+        if left.is_zero() {
+            return Ok(());
+        }
+        nap(left.min(SLEEP_SLICE));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurdly_long_sleep_is_still_interruptible() {
+        let interrupt = Interrupt::new();
+        let mut naps = Vec::new();
+        // The interrupt comes during the third nap.
+        let result = sleep_until_interrupted(Duration::MAX, &interrupt, |nap| {
+            naps.push(nap);
+            if naps.len() == 3 {
+                interrupt.raise();
+            }
+        });
+        assert!(matches!(result, Err(EvalError::Interrupted(None))));
+        assert_eq!(naps, [SLEEP_SLICE; 3], "short naps, however long the sleep");
     }
 }

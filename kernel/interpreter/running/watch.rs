@@ -27,11 +27,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::args::ReadOptions;
-use super::parser::Scan;
-use super::render::{self, Rows};
 use super::session::Session;
-use super::{MimeBundle, Output};
+use crate::cell::{MimeBundle, Output};
+use crate::interpreter::language::args::ReadOptions;
+use crate::interpreter::language::parser::Scan;
+use crate::interpreter::showing::render::{self, Rows};
 
 /// How long the cell's thread waits for a drain thread to settle before it
 /// redraws with what it has (only a stuck thread would take this long).

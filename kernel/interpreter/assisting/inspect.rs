@@ -5,15 +5,15 @@
 
 use serde_json::Value;
 
-use super::args::{self, Arg};
-use super::command::{self, Param};
 use super::complete::clamp_cursor;
-use super::help::{self, code_block, code_span};
-use super::lexer::{self, Form, Word};
-use super::parser::raw_statements;
-use super::render;
-use super::session::{Session, DEFAULT_TREE};
-use super::MimeBundle;
+use crate::cell::MimeBundle;
+use crate::interpreter::language::args::{self, Arg};
+use crate::interpreter::language::command::{self, Param};
+use crate::interpreter::language::lexer::{self, Form, Word};
+use crate::interpreter::language::parser::raw_statements;
+use crate::interpreter::running::session::{Session, DEFAULT_TREE};
+use crate::interpreter::showing::help::{self, code_block, code_span};
+use crate::interpreter::showing::render;
 
 /// How many characters of a value are shown at detail level 0 and above it.
 const SHORT_VALUE: usize = 200;

@@ -1,15 +1,66 @@
 //! The one table of commands. Parsing, help, completion, inspection and
-//! "did you mean" all read [`COMMANDS`], so a command is described in
-//! exactly one place: its name and aliases, its arguments, where it may
-//! stand, what it prints and which sled method it stands for.
+//! "did you mean" all read [`COMMANDS`], so everything that *describes* a
+//! command is in its row: its name and aliases, its arguments, where it may
+//! stand, what it needs of the session, what it prints and which sled
+//! method it stands for. What a command *does* is in two more places, and
+//! the compiler names both: the parser's `build` turns its words into a
+//! typed `Command`, and `running::dispatch::run` runs that `Command`.
 //!
 //! Commands are named after the sled methods they call, so the notebook
 //! teaches the Rust API as it goes; familiar names from other stores are
 //! aliases.
+//!
+//! # Adding a command
+//!
+//! Say, `get_or KEY DEFAULT`. Each step is a compile error until it is
+//! done, so `cargo build` walks you through them:
+//!
+//! 1. Add `GetOr` to the list in `command_ids!` below. `cargo build` now
+//!    stops twice:
+//!    * here: *every CommandId needs exactly one row in COMMANDS*. Add the
+//!      row (a `CommandSpec` literal: leaving out a field does not compile
+//!      either). Its `args` decide what the parser accepts; `allowed` says
+//!      whether it may stand in a `batch` or `transaction`; `needs` whether
+//!      a suspended database must be reopened first.
+//!    * in `language/parser.rs`, `build`: *non-exhaustive patterns:
+//!      `CommandId::GetOr` not covered*. Build its `Command` from the
+//!      decoded arguments there. When no existing `Command` fits, add a
+//!      variant (`Command::GetOr { key, default }`) to the `Command` enum
+//!      in the same file.
+//! 2. A new `Command` variant makes `cargo build` stop in
+//!    `running/dispatch.rs`, `run`: *`Command::GetOr { .. }` not covered*.
+//!    Add the arm; it calls a function that runs the command against the
+//!    context and returns an `Effect`: next to its kin (`running/kv.rs` for
+//!    a sled call), or in a file of its own under `running/` when it is more
+//!    than a few lines. Show new kinds of output with a function in
+//!    `showing/render.rs`.
+//! 3. Only if the row allows it inside `batch … end` or
+//!    `transaction … end`: add it to `BatchOp` or `TxOp` (parser.rs); the
+//!    compiler then names `running/blocks.rs`, where each block runs them.
+//!
+//! Then `cargo test`: the table's own tests check the new row's help text
+//! and that each of its examples parses to it. `%help`, completion,
+//! inspection and "did you mean" need nothing more.
 
-/// Which command a line names, once aliases are resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CommandId {
+/// Declares [`CommandId`] and [`CommandId::ALL`] from one list, so no id
+/// can be missing from `ALL` (and, through the check under [`COMMANDS`],
+/// from the table).
+macro_rules! command_ids {
+    ($($id:ident,)*) => {
+        /// Which command a line names, once aliases are resolved.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum CommandId {
+            $($id,)*
+        }
+
+        impl CommandId {
+            /// Every id, in declaration order.
+            pub const ALL: &'static [CommandId] = &[$(CommandId::$id,)*];
+        }
+    };
+}
+
+command_ids! {
     // Reads
     Get,
     ContainsKey,
@@ -63,6 +114,7 @@ pub enum CommandId {
     Sleep,
     Draw,
     TryOpen,
+    Exit,
     // Exercises
     Expect,
     // Printing
@@ -265,6 +317,21 @@ const IN_TX: Allowed = Allowed {
     transaction: true,
 };
 
+/// What running a command needs of the session besides its arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// The database open: a suspended one is reopened first.
+    Database,
+    /// Nothing: printing, help and settings (`%reset` and `%open` replace
+    /// the database anyway).
+    Nothing,
+    /// Nothing, but it waits, so what the cell printed so far is sent and
+    /// the watched tables redrawn first (`%sleep`).
+    Pause,
+    /// What the line it wraps needs (`%time LINE`, `expect LINE == VALUE`).
+    Line,
+}
+
 /// Everything there is to know about one command.
 #[derive(Debug)]
 pub struct CommandSpec {
@@ -276,6 +343,7 @@ pub struct CommandSpec {
     pub args: Args,
     pub kind: Kind,
     pub allowed: Allowed,
+    pub needs: Needs,
     /// One line for `%help` and completion.
     pub summary: &'static str,
     /// More for `%help COMMAND` and inspection: edge cases, output, limits.
@@ -368,6 +436,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Key]),
         kind: Kind::Read,
         allowed: TOP_AND_TX,
+        needs: Needs::Database,
         summary: "Look up the value stored under KEY; `<missing>` when there is none.",
         details: "A missing key is an ordinary answer in sled (`Ok(None)`), not an error.",
         maps_to: "sled::Tree::get(&self, key) -> sled::Result<Option<IVec>>",
@@ -381,6 +450,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Key]),
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Whether KEY is stored: `true` or `false`.",
         details: "",
         maps_to: "sled::Tree::contains_key(&self, key) -> sled::Result<bool>",
@@ -394,6 +464,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "How many keys the current tree holds.",
         details: "sled does not keep a count: `len` walks every key, so it takes a while on big trees (Interrupt stops it).",
         maps_to: "sled::Tree::len(&self) -> usize",
@@ -407,6 +478,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Whether the current tree holds no keys at all.",
         details: "Unlike `len` this is quick: it only looks for a first key.",
         maps_to: "sled::Tree::is_empty(&self) -> bool",
@@ -420,6 +492,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "The pair with the smallest key; `<none>` in an empty tree.",
         details: "",
         maps_to: "sled::Tree::first(&self) -> sled::Result<Option<(IVec, IVec)>>",
@@ -433,6 +506,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "The pair with the largest key; `<none>` in an empty tree.",
         details: "",
         maps_to: "sled::Tree::last(&self) -> sled::Result<Option<(IVec, IVec)>>",
@@ -446,6 +520,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Key]),
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "The pair just before KEY: the largest key smaller than KEY.",
         details: "KEY itself need not exist. `<none>` when nothing sorts before it.",
         maps_to: "sled::Tree::get_lt(&self, key) -> sled::Result<Option<(IVec, IVec)>>",
@@ -459,6 +534,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Key]),
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "The pair just after KEY: the smallest key larger than KEY.",
         details: "KEY itself need not exist. `<none>` when nothing sorts after it.",
         maps_to: "sled::Tree::get_gt(&self, key) -> sled::Result<Option<(IVec, IVec)>>",
@@ -472,6 +548,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: rows(&[Param::Prefix]),
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Every pair whose key starts with PREFIX, in key order.",
         details: "`limit N` stops after N pairs (sled's `.take(N)`); `rev` walks from the largest key down (`.rev()`). At most `%limit` rows are shown; the rest are counted as `… N more`.",
         maps_to: "sled::Tree::scan_prefix(&self, prefix) -> sled::Iter",
@@ -485,6 +562,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: rows(&[Param::Range]),
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Every pair whose key lies in A..B, in key order.",
         details: "The bounds are Rust's: `a..c` from a up to but not including c, `a..=c` including c, `a..` from a to the end, `..c` from the start up to c, `..` everything. Quote a bound with spaces: `\"a b\"..\"c d\"`. `limit N` and `rev` as for `scan_prefix`.",
         maps_to: "sled::Tree::range(&self, a..b) -> sled::Iter",
@@ -498,6 +576,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: rows(&[]),
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Every pair in the current tree, in key order.",
         details: "`limit N` and `rev` as for `scan_prefix`.",
         maps_to: "sled::Tree::iter(&self) -> sled::Iter",
@@ -511,6 +590,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: rows(&[]),
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Every key in the current tree, in sorted order.",
         details: "`limit N` and `rev` as for `scan_prefix`.",
         maps_to: "sled::Tree::iter(&self).keys()",
@@ -524,6 +604,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Prefix]),
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Show the pairs under PREFIX in a live table that updates itself whenever later cells change them.",
         details: "The table stays in the cell where the watch began and is redrawn after every cell that changed a key under PREFIX (and before `%sleep`), with a count of the changes sled reported and the last one. It stops at `unwatch PREFIX`, `unwatch`, `%reset` or `%open`. Watching the same prefix again moves the live table to the new cell. sled's subscriber makes writers wait once 1,024 events are unread, so the kernel reads them on a thread of its own.",
         maps_to: "sled::Tree::watch_prefix(&self, prefix) -> sled::Subscriber",
@@ -537,6 +618,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: optional(&[Param::Prefix]),
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Nothing,
         summary: "Stop the live table of `watch_prefix PREFIX` (of every watch, without PREFIX).",
         details: "The table keeps its last contents and says it stopped. Dropping the subscriber is all sled needs.",
         maps_to: "drop(subscriber)",
@@ -551,6 +633,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Key, Param::Value]),
         kind: Kind::Write,
         allowed: EVERYWHERE,
+        needs: Needs::Database,
         summary: "Store VALUE under KEY, replacing any old value, and show the old value if there was one.",
         details: "",
         maps_to: "sled::Tree::insert(&self, key, value) -> sled::Result<Option<IVec>>",
@@ -564,6 +647,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Key]),
         kind: Kind::Write,
         allowed: EVERYWHERE,
+        needs: Needs::Database,
         summary: "Delete KEY and show the value it held.",
         details: "Removing a key that is not there is not an error: it shows `(was missing)`.",
         maps_to: "sled::Tree::remove(&self, key) -> sled::Result<Option<IVec>>",
@@ -577,6 +661,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Write,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Remove the pair with the smallest key and show it (a queue's front).",
         details: "`<none>` when the tree is empty.",
         maps_to: "sled::Tree::pop_min(&self) -> sled::Result<Option<(IVec, IVec)>>",
@@ -590,6 +675,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Write,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Remove the pair with the largest key and show it (a stack's top).",
         details: "`<none>` when the tree is empty.",
         maps_to: "sled::Tree::pop_max(&self) -> sled::Result<Option<(IVec, IVec)>>",
@@ -603,6 +689,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Key, Param::Old, Param::New]),
         kind: Kind::Write,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Store NEW under KEY only if KEY currently holds OLD; otherwise show what it holds.",
         details: "Write `-` for \"absent\": OLD `-` means \"only if KEY is missing\", NEW `-` removes KEY. For the text \"-\" itself, quote it: `\"-\"`. A conflict is an answer, not an error: the line shows the current value and nothing changes.",
         maps_to: "sled::Tree::compare_and_swap(&self, key, old, new) -> sled::Result<Result<(), CompareAndSwapError>>",
@@ -616,6 +703,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Key, Param::Value]),
         kind: Kind::Write,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Add VALUE to the end of what KEY holds (or store it, if KEY is missing) and show the result.",
         details: "Runs as one atomic read-modify-write with sled's `update_and_fetch`.",
         maps_to: "sled::Tree::update_and_fetch(&self, key, |old| old + value)",
@@ -633,6 +721,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         },
         kind: Kind::Write,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Add N (default 1, may be negative) to the counter under KEY and show the new count.",
         details: "Counters are stored as decimal text, so `get` shows `\"42\"` and a missing key counts as 0. A value that is not a whole number is left alone and reported; so is a sum past the 64-bit range. (Rust code often stores counters as `u64::to_be_bytes` instead; this kernel keeps them readable.)",
         maps_to: "sled::Tree::update_and_fetch(&self, key, |old| old + n)",
@@ -646,6 +735,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Write,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Remove every key from the current tree and say how many went.",
         details: "Like sled's `clear`, it removes the keys one at a time: an Interrupt stops it part way, and the message says how many went.",
         maps_to: "sled::Tree::clear(&self) -> sled::Result<()>",
@@ -660,6 +750,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: Args::Block,
         kind: Kind::Block,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Gather the `insert` and `remove` lines up to `end` and apply them all at once, or none of them.",
         details: "Nothing is written until `end`: a mistake in any line, or an Interrupt, applies none of them. Only `insert` and `remove` fit in a batch, because a `sled::Batch` holds only those.",
         maps_to: "let mut b = sled::Batch::default(); b.insert(..); b.remove(..); tree.apply_batch(b)",
@@ -673,6 +764,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: Args::Block,
         kind: Kind::Block,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Run the `get`, `insert` and `remove` lines up to `end` in a sled transaction; any failure rolls all of them back.",
         details: "Inside a sled transaction only `get`, `insert` and `remove` exist; `abort [TEXT]` rolls back on purpose. The error names the line that failed. What the lines print appears once the transaction commits.",
         maps_to: "tree.transaction(|tx| { tx.get(..)?; tx.insert(..)?; tx.remove(..)?; Ok(()) })",
@@ -686,6 +778,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Block,
         allowed: IN_BLOCKS,
+        needs: Needs::Database,
         summary: "Close a `batch` or `transaction` and run it.",
         details: "",
         maps_to: "tree.apply_batch(batch) / the end of the transaction closure",
@@ -699,6 +792,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: Args::Text { required: false },
         kind: Kind::Block,
         allowed: IN_TX,
+        needs: Needs::Database,
         summary: "Inside a transaction: stop here and roll back every write of the transaction.",
         details: "The cell fails with `TransactionAborted` and TEXT as the reason.",
         maps_to: "sled::transaction::abort(reason)",
@@ -713,6 +807,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Tree]),
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Switch to the tree NAME (creating it if needed) for the following lines and cells.",
         details: "A tree is a separate keyspace in the same database. Output names the tree, like `[users] put …`, whenever it is not the default one. Go back with `open_tree __sled__default`, sled's name for the default tree.",
         maps_to: "sled::Db::open_tree(&self, name) -> sled::Result<Tree>",
@@ -726,6 +821,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "The names of all trees, sorted, the default one included.",
         details: "sled keeps trees in a hash map and returns them in no particular order; they are sorted here.",
         maps_to: "sled::Db::tree_names(&self) -> Vec<IVec>",
@@ -739,6 +835,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Tree]),
         kind: Kind::Write,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Delete the tree NAME and every key in it.",
         details: "sled refuses to drop the default tree. Dropping the current tree moves you back to the default one.",
         maps_to: "sled::Db::drop_tree(&self, name) -> sled::Result<bool>",
@@ -753,6 +850,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Write,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Write buffered changes to disk and show how many bytes that took.",
         details: "Writes are durable once `flush` returns. The session's temporary database has no background flusher, so the byte counts repeat from run to run; a database opened with `%open` also flushes by itself every 500 ms.",
         maps_to: "sled::Tree::flush(&self) -> sled::Result<usize>",
@@ -766,6 +864,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "How many bytes the database's files take on disk.",
         details: "",
         maps_to: "sled::Db::size_on_disk(&self) -> sled::Result<u64>",
@@ -779,6 +878,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "A CRC32 of every tree name, key and value: equal databases give equal numbers.",
         details: "Computed the way sled's `Db::checksum` does (trees in name order), but here Interrupt can stop it.",
         maps_to: "sled::Db::checksum(&self) -> sled::Result<u32>",
@@ -792,6 +892,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "A number never handed out before by this database, even across restarts.",
         details: "",
         maps_to: "sled::Db::generate_id(&self) -> sled::Result<u64>",
@@ -805,6 +906,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Whether the database was opened from existing files rather than created empty.",
         details: "",
         maps_to: "sled::Db::was_recovered(&self) -> bool",
@@ -823,6 +925,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         },
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Nothing,
         summary: "List every command, or show one command's syntax, examples, aliases and sled method.",
         details: "Shift+Tab on a command shows the same help.",
         maps_to: "(the kernel's own help)",
@@ -836,6 +939,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Nothing,
         summary: "List the magics (the commands that start with %).",
         details: "",
         maps_to: "(the kernel's own help)",
@@ -849,6 +953,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Nothing,
         summary: "Start over on a fresh, empty temporary database.",
         details: "A temporary database is deleted; one opened with `%open` is closed and left on disk.",
         maps_to: "drop(db); sled::Config::new().path(fresh_dir).open()",
@@ -862,6 +967,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Dir]),
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Nothing,
         summary: "Use the database in directory PATH (created if missing) for the rest of the session; it is never deleted.",
         details: "A relative PATH is relative to the notebook's directory; `~` is your home. sled flushes it in the background every 500 ms, so what you write survives a crash. If another process has it open, the error says which one where the system tells, and the session keeps its current database.",
         maps_to: "sled::open(path) -> sled::Result<Db>",
@@ -875,6 +981,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Close the database and open it again, to see what survived.",
         details: "Closing flushes, as dropping a `Db` does; opening again reads the files back as a restarted program would, so `was_recovered` is then true. You stay on the same tree. If something else grabs the directory in between, the error says so and the next cell tries again.",
         maps_to: "drop(db); let db = sled::open(path)?",
@@ -888,6 +995,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: NONE,
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Where the database is, whether it is temporary or persistent, its trees and key counts, its size on disk.",
         details: "Counting keys walks every tree; Interrupt stops it.",
         maps_to: "db.tree_names(), tree.len(), db.size_on_disk()",
@@ -901,6 +1009,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: Args::Line,
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Line,
         summary: "Run one line and print how long it took (wall time).",
         details: "The line's own output comes first; a read's answer still becomes Out[n].",
         maps_to: "let t = std::time::Instant::now(); …; t.elapsed()",
@@ -918,6 +1027,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         },
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Nothing,
         summary: "Show at most N rows per result (default 100); with no N, show the setting.",
         details: "The rows past the limit are still read and counted, and summarised as `… N more`. This is only about display: `limit N` on a read changes what is read.",
         maps_to: "(display setting)",
@@ -931,6 +1041,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::File]),
         kind: Kind::Write,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Insert the pairs from FILE: JSON lines as `%dump` writes them, or a CSV file of key,value rows.",
         details: "JSON lines: `{\"key\": \"k\", \"value\": \"v\", \"tree\": \"users\"}`, one per line; `tree` is optional (the current tree), bytes that are not UTF-8 are `{\"hex\": \"00ff\"}`. A file ending in .csv is read as two columns (a first row `key,value` is a header). The whole file is checked first, so a bad line loads nothing; then the rows are inserted, and an Interrupt stops only after a multiple of 10,000 rows (the message says how many went in).",
         maps_to: "for (key, value) in rows { tree.insert(key, value)?; }",
@@ -944,6 +1055,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::File]),
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Write every pair of every tree to FILE as JSON lines, which `%load` reads back.",
         details: "Each line is `{\"key\": …, \"value\": …, \"tree\": …}`; bytes that are not UTF-8 are written as `{\"hex\": \"…\"}`. FILE is replaced if it exists. Written by iterating, not with sled's `export` (which panics on I/O errors); an Interrupt deletes the half-written file.",
         maps_to: "for tree in db.tree_names() { for (k, v) in tree.iter() { … } }",
@@ -957,6 +1069,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: words(&[Param::Seconds]),
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Pause,
         summary: "Wait SECONDS seconds (fractions allowed); Interrupt stops the wait.",
         details: "",
         maps_to: "std::thread::sleep(Duration::from_secs_f64(seconds))",
@@ -970,6 +1083,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: optional(&[Param::Prefix]),
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Draw the sorted drawer: the keys as folders in order, banded by prefix, with what PREFIX or a range A..B selects highlighted.",
         details: "With a prefix or a range, the picture shows the one seek to the first selected folder, the walk over the rest, and the key where the walk stops; a few neighbours stand on either side. Keys removed earlier in the same cell show as tombstones. At most 40 folders are drawn; the rest are counted. The picture is an SVG, with a text version for plain frontends.",
         maps_to: "tree.scan_prefix(p) / tree.range(a..b), drawn",
@@ -983,10 +1097,25 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: optional(&[Param::Dir]),
         kind: Kind::Session,
         allowed: TOP,
+        needs: Needs::Database,
         summary: "Try to open PATH (default: this session's database) with a second, separate `sled::open`, as another program would, and show what sled answers.",
         details: "sled locks a database's files while a handle has them open, so a second open is refused for as long as the session holds it: the lesson of why only one process can use an embedded database at a time. The session's own handle is not touched. PATH must already hold a sled database.",
         maps_to: "sled::open(path) (a second handle)",
         examples: &["%try_open", "%try_open drawer"],
+    },
+    CommandSpec {
+        id: CommandId::Exit,
+        name: "exit",
+        aliases: &["quit"],
+        group: Group::Magics,
+        args: NONE,
+        kind: Kind::Session,
+        allowed: TOP,
+        needs: Needs::Nothing,
+        summary: "Ask the frontend to close: `jupyter console` ends (and stops the kernel it started); a notebook ignores it.",
+        details: "This is what `exit` and `quit` do in IPython: the reply asks the frontend to close, and the frontend decides. In a notebook nothing happens and the session goes on; to stop the kernel there, use Kernel › Shut Down Kernel (or close the notebook and shut it down).",
+        maps_to: "(the execute_reply payload {\"source\": \"ask_exit\", \"keepkernel\": false})",
+        examples: &["exit", "quit"],
     },
     // ------------------------------------------------------------ exercises
     CommandSpec {
@@ -997,6 +1126,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: Args::Line,
         kind: Kind::Read,
         allowed: TOP,
+        needs: Needs::Line,
         summary: "Check that a read gives the answer you expect: `expect get todo:002 == \"lift legs\"`. A tick when it does, an `ExpectationFailed` error when it does not.",
         details: "LINE is a read with one answer (`get`, `contains_key`, `len`, `is_empty`, `first`, `last`, `get_lt`, `get_gt`, `tree_names`, …); VALUE is written as a value is typed (`\"lift legs\"`, `3`, `false`, `<missing>` for an absent key) or as the answer prints (`todo:002 = \"lift legs\"`). A failed expectation is a real error, so graders such as nbgrader mark the cell as failed, and the cells after it are not run.",
         maps_to: "assert_eq!(tree.get(key)?, expected)",
@@ -1011,6 +1141,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: Args::Text { required: false },
         kind: Kind::Print,
         allowed: TOP,
+        needs: Needs::Nothing,
         summary: "Print the rest of the line as it is (headings between steps).",
         details: "The text is taken verbatim, quotes and `#` included.",
         maps_to: "println!(\"{text}\")",
@@ -1024,12 +1155,38 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: Args::Text { required: true },
         kind: Kind::Print,
         allowed: TOP,
+        needs: Needs::Nothing,
         summary: "Print `warning: TEXT` to stderr.",
         details: "",
         maps_to: "eprintln!(\"warning: {text}\")",
         examples: &["warn these keys are only for this session"],
     },
 ];
+
+// Checked while compiling: every `CommandId` has exactly one row, so a new
+// id cannot be forgotten in the table (nor listed twice).
+const _: () = {
+    let mut i = 0;
+    while i < CommandId::ALL.len() {
+        let mut rows = 0;
+        let mut j = 0;
+        while j < COMMANDS.len() {
+            if COMMANDS[j].id as usize == CommandId::ALL[i] as usize {
+                rows += 1;
+            }
+            j += 1;
+        }
+        assert!(
+            rows == 1,
+            "every CommandId needs exactly one row in COMMANDS"
+        );
+        i += 1;
+    }
+    assert!(
+        COMMANDS.len() == CommandId::ALL.len(),
+        "every row of COMMANDS needs its own CommandId"
+    );
+};
 
 /// The command a word names, ignoring case (`GET`, `Scan`, `%RESET`).
 pub fn lookup(word: &str) -> Option<&'static CommandSpec> {
@@ -1118,7 +1275,11 @@ mod tests {
                 );
             }
         }
-        assert_eq!(ids.len(), 50, "a new CommandId needs a row");
+        assert_eq!(
+            ids.len(),
+            CommandId::ALL.len(),
+            "a new CommandId needs a row"
+        );
     }
 
     #[test]

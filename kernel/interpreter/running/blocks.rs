@@ -2,52 +2,56 @@
 //! at all.
 //!
 //! The parser has already checked every line (so a typo anywhere in a block
-//! runs none of it) and admitted only what sled allows inside: `insert` and
-//! `remove` in a batch; `get`, `insert`, `remove` and `abort` in a
-//! transaction.
+//! runs none of it) and admitted only what sled allows inside, typed so that
+//! nothing else can be there: [`BatchOp`]s (`insert`, `remove`) in a batch;
+//! [`TxOp`]s (`get`, `insert`, `remove` and `abort`) in a transaction.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use sled::transaction::{abort, TransactionError};
 
-use super::errors::ErrorKind;
-use super::eval::{insert_line, remove_line, Ctx, Effect, EvalError};
-use super::parser::{Block, BlockKind, Command};
-use super::progress::Progress;
-use super::render::{self, Answer};
+use super::context::{Ctx, Effect, EvalError, INTERRUPT_CHECK_EVERY};
+use super::kv::{insert_line, remove_line};
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::language::parser::{BatchOp, Block, BlockBody, BlockLine, TxOp};
+use crate::interpreter::language::span::Span;
+use crate::interpreter::showing::progress::Progress;
+use crate::interpreter::showing::render::{self, Answer};
 
 pub fn run(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
-    match block.kind {
-        BlockKind::Batch => batch(ctx, block),
-        BlockKind::Transaction => transaction(ctx, block),
+    match &block.body {
+        BlockBody::Batch(lines) => batch(ctx, lines),
+        BlockBody::Transaction(lines) => transaction(ctx, block.head, lines),
     }
 }
 
 /// Gathers the writes into one `sled::Batch` and applies it. A big batch
 /// shows a progress bar: gathering, then the one atomic apply.
-fn batch(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
-    let total = block.body.len();
+fn batch(ctx: &mut Ctx, lines: &[BlockLine<BatchOp>]) -> Result<Effect, EvalError> {
+    let total = lines.len();
     let what = format!("{}batch", ctx.tag());
     let mut bar = Progress::start(ctx.out, &mut ctx.live.ids, what, "write", total);
     let mut batch = sled::Batch::default();
     let (mut inserts, mut removed) = (0usize, Vec::new());
-    for (i, statement) in block.body.iter().enumerate() {
+    for (i, line) in lines.iter().enumerate() {
+        if i == INTERRUPT_CHECK_EVERY {
+            // A long block: what the cell printed before it shows now.
+            ctx.out.flush();
+        }
         if ctx.interrupt.is_raised() {
             return Err(EvalError::Interrupted(Some(
                 "Interrupted before the batch was applied; none of its writes were made.".into(),
             )));
         }
-        match &statement.command {
-            Command::Insert { key, value } => {
+        match &line.op {
+            BatchOp::Insert { key, value } => {
                 batch.insert(key.as_slice(), value.as_slice());
                 inserts += 1;
             }
-            Command::Remove { key } => {
+            BatchOp::Remove { key } => {
                 batch.remove(key.as_slice());
                 removed.push(key);
             }
-            // The parser lets nothing else into a batch.
-            _ => {}
         }
         if let Some(bar) = &mut bar {
             bar.advance(ctx.out, i);
@@ -96,30 +100,37 @@ enum Stop {
 
 /// Runs the lines in a sled transaction. What they print is gathered and
 /// shown only once it commits (sled may run the closure more than once).
-fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
+fn transaction(ctx: &mut Ctx, head: Span, body: &[BlockLine<TxOp>]) -> Result<Effect, EvalError> {
     let tag = ctx.tag();
     let interrupt = ctx.interrupt;
     let running = Cell::new(0usize);
-    let result = ctx.tree()?.transaction(|tx| {
+    let tree = ctx.tree()?.clone();
+    let out = RefCell::new(&mut *ctx.out);
+    let result = tree.transaction(|tx| {
         let mut lines = Vec::new();
         let mut writes = 0usize;
         let mut removed = Vec::new();
-        for (index, statement) in block.body.iter().enumerate() {
+        for (index, line) in body.iter().enumerate() {
             running.set(index);
+            if index == INTERRUPT_CHECK_EVERY {
+                // A long transaction: what the cell printed before it
+                // shows now.
+                out.borrow_mut().flush();
+            }
             if interrupt.is_raised() {
                 return abort(Stop::Interrupted { index });
             }
-            match &statement.command {
-                Command::Get { key } => {
+            match &line.op {
+                TxOp::Get { key } => {
                     let value = tx.get(key)?;
                     lines.push(Answer::get(&tag, key, value.as_deref()).text);
                 }
-                Command::Insert { key, value } => {
+                TxOp::Insert { key, value } => {
                     let old = tx.insert(key.as_slice(), value.as_slice())?;
                     lines.push(insert_line(&tag, key, value, old.as_deref()));
                     writes += 1;
                 }
-                Command::Remove { key } => {
+                TxOp::Remove { key } => {
                     let old = tx.remove(key.as_slice())?;
                     if old.is_some() {
                         removed.push(key);
@@ -127,20 +138,18 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
                     lines.push(remove_line(&tag, key, old.as_deref()));
                     writes += 1;
                 }
-                Command::Abort { reason } => {
+                TxOp::Abort { reason } => {
                     return abort(Stop::Abort {
                         index,
                         reason: reason.clone(),
                     });
                 }
-                // The parser lets nothing else into a transaction.
-                _ => {}
             }
         }
         Ok((lines, writes, removed))
     });
-    let at = |index: usize| block.body.get(index).map_or(block.head, |s| s.head);
-    let name = |index: usize| block.body.get(index).map_or("transaction", |s| s.spec.name);
+    let at = |index: usize| body.get(index).map_or(head, |line| line.head);
+    let name = |index: usize| body.get(index).map_or("transaction", |line| line.spec.name);
     match result {
         Ok((lines, writes, removed)) => {
             for key in removed {
@@ -199,10 +208,10 @@ fn transaction(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::eval::{Live, Settings};
-    use crate::interpreter::parser::{items, Item};
-    use crate::interpreter::session::Session;
-    use crate::interpreter::Interrupt;
+    use crate::cell::Interrupt;
+    use crate::interpreter::language::parser::{items, Item};
+    use crate::interpreter::running::context::{Live, Settings};
+    use crate::interpreter::running::session::Session;
 
     fn block(src: &str) -> Block {
         match items(src).next() {
@@ -222,7 +231,7 @@ mod tests {
                 session: &mut session,
                 settings: &mut settings,
                 interrupt: &interrupt,
-                out: &mut crate::interpreter::Discard,
+                out: &mut crate::cell::Discard,
                 live: &mut Live::default(),
             };
             let e = run(&mut ctx, &block(src)).unwrap_err();

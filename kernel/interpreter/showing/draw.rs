@@ -1,69 +1,25 @@
-//! `%draw [PREFIX | A..B]`: a picture of the sorted drawer.
-//!
-//! The keys of the current tree stand as folders in key order, banded by
-//! their prefix (the part up to the first `:` or `/`). The folders that a
-//! prefix or a range selects are highlighted, with the one seek to the
-//! first of them, the forward walk over the rest, and the key where the walk
-//! stops, so a student sees that a prefix scan reads one unbroken stretch.
-//! Keys removed earlier in the same cell are drawn where they were, as
-//! tombstones.
+//! The picture `%draw` shows: the keys of a tree as folders in a drawer,
+//! in key order, banded by their prefix (the part up to the first `:` or
+//! `/`). The folders a prefix or a range selects are highlighted, with the
+//! one seek to the first of them, the forward walk over the rest, and the
+//! key where the walk stops, so a student sees that a prefix scan reads one
+//! unbroken stretch. Keys removed earlier in the same cell stand where they
+//! were, as tombstones.
 //!
 //! The drawing is an SVG (`image/svg+xml`), with the same picture in text
-//! for plain frontends and the folders as JSON.
+//! for plain frontends and the folders as JSON. Which folders are in it is
+//! decided where the command runs (`running::draw`).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::ops::Bound;
 
 use serde_json::{json, Value};
 
-use super::args::KeyRange;
-use super::eval::{Ctx, Effect, EvalError, Ticker};
-use super::parser::Scan;
-use super::render::{self, clip, escape_html as xml, JSON_MIME};
-use super::MimeBundle;
-
-/// Folders drawn at most for the selection (or, without one, the drawer).
-const MOST: usize = 40;
-/// Unselected neighbours drawn on each side of a selection.
-const CONTEXT: usize = 3;
-/// Removed keys remembered per cell; past this, no more tombstones.
-const TOMBSTONES_KEPT: usize = 10_000;
-
-/// Keys removed since the cell began, per tree (`None` = default tree).
-#[derive(Debug, Default)]
-pub struct Tombstones {
-    by_tree: BTreeMap<Option<Vec<u8>>, BTreeSet<Vec<u8>>>,
-    kept: usize,
-}
-
-impl Tombstones {
-    pub fn record(&mut self, tree: Option<&[u8]>, key: &[u8]) {
-        if self.kept >= TOMBSTONES_KEPT {
-            return;
-        }
-        let set = self.by_tree.entry(tree.map(<[u8]>::to_vec)).or_default();
-        if set.insert(key.to_vec()) {
-            self.kept += 1;
-        }
-    }
-
-    /// Forgets everything: a new cell begins.
-    pub fn clear(&mut self) {
-        self.by_tree.clear();
-        self.kept = 0;
-    }
-
-    fn of(&self, tree: Option<&[u8]>) -> impl Iterator<Item = &Vec<u8>> {
-        self.by_tree
-            .get(&tree.map(<[u8]>::to_vec))
-            .into_iter()
-            .flatten()
-    }
-}
+use crate::cell::MimeBundle;
+use crate::interpreter::language::parser::Scan;
+use crate::interpreter::showing::render::{self, clip, escape_html as xml, JSON_MIME};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+pub enum State {
     Plain,
     Selected,
     Tombstone,
@@ -71,213 +27,44 @@ enum State {
 
 /// One folder in the picture.
 #[derive(Debug, Clone)]
-struct Folder {
-    key: Vec<u8>,
+pub struct Folder {
+    pub key: Vec<u8>,
     /// The value's length; `None` for a tombstone.
-    len: Option<usize>,
-    state: State,
+    pub len: Option<usize>,
+    pub state: State,
 }
 
 /// What is drawn: folders in key order, with what was left out.
-struct Picture {
-    folders: Vec<Folder>,
+pub struct Picture {
+    pub folders: Vec<Folder>,
     /// Keys not drawn before the first folder / after the last one.
-    before: usize,
-    after: usize,
-    /// Selected keys that were not drawn (past [`MOST`]).
-    selected_more: usize,
+    pub before: usize,
+    pub after: usize,
+    /// Selected keys that were not drawn (past the most drawn).
+    pub selected_more: usize,
     /// The first key past the selection, where the walk stops.
-    stop: Option<Vec<u8>>,
+    pub stop: Option<Vec<u8>>,
 }
 
-/// `%draw`, `%draw todo:`, `%draw a..c`.
-pub fn draw(ctx: &mut Ctx, selection: Option<&Scan>) -> Result<Effect, EvalError> {
-    let tree = ctx.tree()?.clone();
-    let tree_name = ctx.session.tree_name().map(<[u8]>::to_vec);
-    let removed: Vec<Vec<u8>> = ctx
-        .live
-        .tombstones
-        .of(tree_name.as_deref())
-        .cloned()
-        .collect();
-    let mut ticker = ctx.ticker();
-    let picture = gather(&tree, selection, &removed, &mut ticker)?;
-    let title = title(selection, &tree_name);
-    let story = story(selection, &picture);
+/// The picture as a display: text, SVG and the folders as JSON.
+pub fn bundle(
+    selection: Option<&Scan>,
+    tree_name: &Option<Vec<u8>>,
+    picture: &Picture,
+) -> MimeBundle {
+    let title = title(selection, tree_name);
+    let story = story(selection, picture);
     let mut bundle = MimeBundle::new();
     bundle.insert(
         "text/plain".into(),
-        Value::String(text(&title, &story, &picture)),
+        Value::String(text(&title, &story, picture)),
     );
     bundle.insert(
         "image/svg+xml".into(),
-        Value::String(svg(&title, &story, &picture)),
+        Value::String(svg(&title, &story, picture)),
     );
-    bundle.insert(JSON_MIME.into(), json_form(&title, &picture));
-    Ok(Effect::Display(bundle))
-}
-
-fn selects(selection: Option<&Scan>, key: &[u8]) -> bool {
-    match selection {
-        Some(Scan::Prefix(prefix)) => key.starts_with(prefix),
-        Some(Scan::Range(range)) => in_range(range, key),
-        _ => false,
-    }
-}
-
-fn in_range(range: &KeyRange, key: &[u8]) -> bool {
-    let above = match &range.lo {
-        Bound::Included(lo) => key >= lo.as_slice(),
-        Bound::Excluded(lo) => key > lo.as_slice(),
-        Bound::Unbounded => true,
-    };
-    let below = match &range.hi {
-        Bound::Included(hi) => key <= hi.as_slice(),
-        Bound::Excluded(hi) => key < hi.as_slice(),
-        Bound::Unbounded => true,
-    };
-    above && below
-}
-
-/// Where the selection's seek lands: the smallest key it could select.
-fn seek_bound(selection: &Scan) -> Bound<Vec<u8>> {
-    match selection {
-        Scan::Prefix(prefix) => Bound::Included(prefix.clone()),
-        Scan::Range(range) => range.lo.clone(),
-        Scan::Iter | Scan::Keys => Bound::Unbounded,
-    }
-}
-
-fn gather(
-    tree: &sled::Tree,
-    selection: Option<&Scan>,
-    removed: &[Vec<u8>],
-    ticker: &mut Ticker,
-) -> Result<Picture, EvalError> {
-    let folder = |k: &[u8], v: &[u8], state| Folder {
-        key: k.to_vec(),
-        len: Some(v.len()),
-        state,
-    };
-    let mut picture = Picture {
-        folders: Vec::new(),
-        before: 0,
-        after: 0,
-        selected_more: 0,
-        stop: None,
-    };
-    match selection.filter(|s| matches!(s, Scan::Prefix(_) | Scan::Range(_))) {
-        None => {
-            for item in tree.iter() {
-                ticker.tick()?;
-                let (k, v) = item?;
-                if picture.folders.len() < MOST {
-                    picture.folders.push(folder(&k, &v, State::Plain));
-                } else {
-                    picture.after += 1;
-                }
-            }
-        }
-        Some(selection) => {
-            let start = seek_bound(selection);
-            // A few neighbours before the seek point, then the selection
-            // and what follows it.
-            let below = match &start {
-                Bound::Included(k) => Some(Bound::Excluded(k.clone())),
-                Bound::Excluded(k) => Some(Bound::Included(k.clone())),
-                Bound::Unbounded => None,
-            };
-            if let Some(below) = below {
-                let mut neighbours = Vec::new();
-                for item in tree.range::<Vec<u8>, _>((Bound::Unbounded, below)).rev() {
-                    ticker.tick()?;
-                    let (k, v) = item?;
-                    if neighbours.len() < CONTEXT {
-                        neighbours.push(folder(&k, &v, State::Plain));
-                    } else {
-                        picture.before += 1;
-                    }
-                }
-                neighbours.reverse();
-                picture.folders = neighbours;
-            }
-            let mut drawn_selected = 0usize;
-            let mut context_after = 0usize;
-            for item in tree.range::<Vec<u8>, _>((start, Bound::Unbounded)) {
-                ticker.tick()?;
-                let (k, v) = item?;
-                if selects(Some(selection), &k) {
-                    if drawn_selected < MOST {
-                        picture.folders.push(folder(&k, &v, State::Selected));
-                        drawn_selected += 1;
-                    } else {
-                        picture.selected_more += 1;
-                    }
-                    continue;
-                }
-                // The first key past the selection: the walk stops here.
-                if picture.stop.is_none() {
-                    picture.stop = Some(k.to_vec());
-                }
-                if context_after < CONTEXT {
-                    picture.folders.push(folder(&k, &v, State::Plain));
-                    context_after += 1;
-                } else {
-                    picture.after += 1;
-                }
-            }
-        }
-    }
-    add_tombstones(&mut picture, tree, removed, selection)?;
-    Ok(picture)
-}
-
-/// Puts the keys removed in this cell back in their places, as tombstones,
-/// where they fall among the folders drawn (and are not there again).
-fn add_tombstones(
-    picture: &mut Picture,
-    tree: &sled::Tree,
-    removed: &[Vec<u8>],
-    selection: Option<&Scan>,
-) -> Result<(), EvalError> {
-    if removed.is_empty() {
-        return Ok(());
-    }
-    let (Some(first), last) = (picture.folders.first(), picture.folders.last()) else {
-        // An empty drawer: show every tombstone (the selected ones, if any).
-        for key in removed {
-            if selection.is_none() || selects(selection, key) {
-                picture.folders.push(Folder {
-                    key: key.clone(),
-                    len: None,
-                    state: State::Tombstone,
-                });
-            }
-        }
-        return Ok(());
-    };
-    let lo = if picture.before == 0 {
-        None
-    } else {
-        Some(first.key.clone())
-    };
-    let hi = if picture.after == 0 && picture.selected_more == 0 {
-        None
-    } else {
-        last.map(|f| f.key.clone())
-    };
-    for key in removed {
-        let inside = lo.as_ref().is_none_or(|lo| key > lo) && hi.as_ref().is_none_or(|hi| key < hi);
-        if inside && !tree.contains_key(key)? {
-            picture.folders.push(Folder {
-                key: key.clone(),
-                len: None,
-                state: State::Tombstone,
-            });
-        }
-    }
-    picture.folders.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(())
+    bundle.insert(JSON_MIME.into(), json_form(&title, picture));
+    bundle
 }
 
 fn title(selection: Option<&Scan>, tree: &Option<Vec<u8>>) -> String {

@@ -7,7 +7,8 @@ of 100 round trips), so the ratios hold even on a noisy machine. Measured:
 - start-up: process start to the first kernel_info_reply (median of 10);
 - round trip: execute_request sent to status: idle for a trivial cell
   (`get k`, `1`), median and p99 of 1,000; the Rust zmq client's figure
-  (benches/roundtrip.rs, also pinned to one CPU) is read from target/bench-roundtrip*.json;
+  (benches/roundtrip.rs, also pinned to one CPU) is read from cargo's
+  scratch directory (target/tmp/bench-roundtrip*.json, or --scratch);
 - resident memory when idle, and after loading 1,000,000 keys (ipykernel:
   a dict of the same pairs);
 - `%load` of 1,000,000 pairs and a `batch` of 100,000 inserts in keys/s,
@@ -19,8 +20,8 @@ of 100 round trips), so the ratios hold even on a noisy machine. Measured:
 It prints a Markdown table and the targets of issue 7 read off it, and
 writes JSON; it asserts nothing and always exits 0 when it could measure.
 
-    bench/run            # builds, installs what is needed, runs this
-    .venv/bin/python bench/compare.py --quick   # fewer repetitions
+    benches/run            # builds, installs what is needed, runs this
+    .venv/bin/python benches/compare.py --quick   # fewer repetitions
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def subjects(spec_manager: KernelSpecManager) -> tuple[list[Subject], list[str]]
     notes = []
     for s in chosen:
         if s.spec not in found:
-            sys.exit(f"bench: kernelspec {s.spec!r} not found; run bench/run (it installs both)")
+            sys.exit(f"bench: kernelspec {s.spec!r} not found; run benches/run (it installs both)")
     evcxr = shutil.which("evcxr_jupyter")
     if evcxr and "rust" in found:
         chosen.append(Subject("evcxr_jupyter", "rust", trivial="1"))
@@ -191,11 +192,14 @@ def round_trips(sessions: list[Session], count: int, block: int = 100) -> dict[s
     return times
 
 
+# The built examples/sled_loop.rs (main() sets it; cargo says where it is).
+SLED_LOOP = Path("sled_loop")
+
+
 def sled_ceiling(n: int, with_batch: bool = True) -> dict:
     """A plain Rust loop of n sled inserts (and the same pairs as one
     sled::Batch), opened the way the kernel opens its database."""
-    exe = ROOT / "target" / "release" / "examples" / "sled_loop"
-    argv = [str(exe), str(n)] + ([] if with_batch else ["inserts"])
+    argv = [str(SLED_LOOP), str(n)] + ([] if with_batch else ["inserts"])
     out = subprocess.run(argv, check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -290,7 +294,7 @@ def python_dict_load(session: Session, keys: int) -> dict:
 # ---- report -------------------------------------------------------------------
 
 
-CACHE_MIB = 64  # the session database's page cache (kernel/interpreter/session.rs)
+CACHE_MIB = 64  # the session database's page cache (kernel/interpreter/running/session.rs)
 
 
 def table(result: dict) -> tuple[list[str], list[tuple[str, str, bool]]]:
@@ -384,8 +388,19 @@ def table(result: dict) -> tuple[list[str], list[tuple[str, str, bool]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, smaller data")
-    parser.add_argument("--out", default=str(ROOT / "target" / "bench-compare.json"))
+    parser.add_argument("--out", help="where the JSON goes (default: in cargo's target directory)")
+    parser.add_argument("--sled-loop", help="the built sled_loop example (default: build it)")
+    parser.add_argument("--scratch", help="where benches/roundtrip.rs wrote its figures "
+                        "(default: cargo's target/tmp)")
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from cargo_executable import build, target_dir
+
+    global SLED_LOOP
+    SLED_LOOP = Path(args.sled_loop or build(
+        "sled_loop", "--release", "--locked", "--example", "sled_loop"))
+    scratch = Path(args.scratch) if args.scratch else target_dir() / "tmp"
+    out = Path(args.out) if args.out else target_dir() / "bench-compare.json"
 
     starts = 3 if args.quick else 10
     trips = 200 if args.quick else 1000
@@ -435,11 +450,11 @@ def main() -> None:
             "idle_rss_mb": idle_rss[s.label],
             "starts": len(st), "roundtrips": len(rt),
         }
-    # Written by benches/roundtrip.rs just before (bench/run); an old file
+    # Written by benches/roundtrip.rs just before (benches/run); an old file
     # from an earlier run is left out rather than shown as this run's.
     for key, name in [("rust_client", "bench-roundtrip.json"),
                       ("rust_client_one_cpu", "bench-roundtrip-one-cpu.json")]:
-        path = ROOT / "target" / name
+        path = scratch / name
         if path.exists() and time.time() - path.stat().st_mtime < 3600:
             result[key] = json.loads(path.read_text())
 
@@ -454,8 +469,8 @@ def main() -> None:
         print(f"  {'met   ' if met else 'MISSED'}  {what}: {measured}")
     for note in notes:
         print(f"note: {note}")
-    Path(args.out).write_text(json.dumps(result, indent=2))
-    print(f"\nwrote {args.out}")
+    out.write_text(json.dumps(result, indent=2))
+    print(f"\nwrote {out}")
 
 
 def cpu_model() -> str:

@@ -1,448 +1,283 @@
-//! Running one command against the session database.
-//!
-//! `run` only computes what a command produced ([`Effect`]); where that goes
-//! (stdout, a display, or the cell's result) is decided by the caller, which
-//! knows whether this was the cell's last command. Blocks, files and the
-//! session magics have modules of their own; this one holds the reads,
-//! writes, trees and database commands and the loop helpers they share.
+//! The commands that are sled calls: reads, writes, trees and the
+//! database. Each takes the context and what the command names, and returns
+//! what it produced; `dispatch` picks which one runs.
 
 use std::cell::Cell;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::draw::Tombstones;
-use super::errors::ErrorKind;
-use super::lexer::Span;
-use super::parser::{Command, Scan};
-use super::progress::DisplayIds;
-use super::render::{self, Answer, Rows};
-use super::session::{Session, SessionError, DEFAULT_TREE};
-use super::watch::Watches;
-use super::{blocks, draw, expect, files, help, magics, Interrupt, MimeBundle, Output};
+use super::context::{count, Ctx, Effect, EvalError, INTERRUPT_CHECK_EVERY};
+use super::session::DEFAULT_TREE;
+use crate::interpreter::language::args::ReadOptions;
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::language::parser::Scan;
+use crate::interpreter::showing::render::{self, Answer, Rows};
 
-/// Rows read between two looks at the interrupt flag.
-pub const INTERRUPT_CHECK_EVERY: usize = 1000;
-/// The longest `%sleep` goes without looking at the interrupt flag.
-const SLEEP_SLICE: Duration = Duration::from_millis(20);
-/// Rows shown per result unless `%limit` says otherwise.
-pub const DEFAULT_LIMIT: usize = 100;
+// ------------------------------------------------------------------- reads
 
-/// Settings that outlive a cell (and a database).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// Rows shown per result (`%limit`).
-    pub limit: usize,
+pub fn get(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+    let value = ctx.tree()?.get(key)?;
+    Ok(Effect::Answer(Answer::get(
+        &ctx.tag(),
+        key,
+        value.as_deref(),
+    )))
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            limit: DEFAULT_LIMIT,
-        }
+pub fn contains_key(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+    let found = ctx.tree()?.contains_key(key)?;
+    let asked = format!("contains_key {}", render::key(key));
+    Ok(Effect::Answer(Answer::plain(
+        &ctx.tag(),
+        &asked,
+        found,
+        json!(found),
+    )))
+}
+
+pub fn len(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    let items = ctx.tree()?.iter();
+    let n = count(items, &mut ctx.ticker())?;
+    Ok(Effect::Answer(Answer::plain(
+        &ctx.tag(),
+        "len",
+        n,
+        json!(n),
+    )))
+}
+
+pub fn is_empty(ctx: &Ctx) -> Result<Effect, EvalError> {
+    let empty = ctx.tree()?.is_empty();
+    Ok(Effect::Answer(Answer::plain(
+        &ctx.tag(),
+        "is_empty",
+        empty,
+        json!(empty),
+    )))
+}
+
+pub fn first(ctx: &Ctx) -> Result<Effect, EvalError> {
+    Ok(pair_answer(&ctx.tag(), "first", ctx.tree()?.first()?))
+}
+
+pub fn last(ctx: &Ctx) -> Result<Effect, EvalError> {
+    Ok(pair_answer(&ctx.tag(), "last", ctx.tree()?.last()?))
+}
+
+pub fn get_lt(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+    let asked = format!("get_lt {}", render::key(key));
+    Ok(pair_answer(&ctx.tag(), &asked, ctx.tree()?.get_lt(key)?))
+}
+
+pub fn get_gt(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+    let asked = format!("get_gt {}", render::key(key));
+    Ok(pair_answer(&ctx.tag(), &asked, ctx.tree()?.get_gt(key)?))
+}
+
+/// `scan_prefix`, `range`, `iter` and `keys`.
+pub fn rows(ctx: &mut Ctx, scan: &Scan, options: ReadOptions) -> Result<Effect, EvalError> {
+    Ok(Effect::Rows(read_rows(ctx, scan, options)?))
+}
+
+// ------------------------------------------------------------------ writes
+
+pub fn insert(ctx: &Ctx, key: &[u8], value: &[u8]) -> Result<Effect, EvalError> {
+    let old = ctx.tree()?.insert(key, value)?;
+    Ok(Effect::Print(insert_line(
+        &ctx.tag(),
+        key,
+        value,
+        old.as_deref(),
+    )))
+}
+
+pub fn remove(ctx: &mut Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+    let old = ctx.tree()?.remove(key)?;
+    if old.is_some() {
+        ctx.removed(key);
     }
+    Ok(Effect::Print(remove_line(&ctx.tag(), key, old.as_deref())))
 }
 
-/// What outlives a command but is not a setting: live displays and what
-/// `%draw` remembers of the cell.
-#[derive(Default)]
-pub struct Live {
-    pub watches: Watches,
-    /// Keys removed since the cell began.
-    pub tombstones: Tombstones,
-    pub ids: DisplayIds,
+pub fn pop_min(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    let popped = ctx.tree()?.pop_min()?;
+    Ok(pop_line(ctx, "pop_min", popped))
 }
 
-/// What a command runs with.
-pub struct Ctx<'a> {
-    pub session: &'a mut Session,
-    pub settings: &'a mut Settings,
-    pub interrupt: &'a Interrupt,
-    /// Where live output goes while the command runs (progress bars, watch
-    /// tables); what the command produced is its [`Effect`].
-    pub out: &'a mut dyn Output,
-    pub live: &'a mut Live,
+pub fn pop_max(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    let popped = ctx.tree()?.pop_max()?;
+    Ok(pop_line(ctx, "pop_max", popped))
 }
 
-impl Ctx<'_> {
-    /// The current tree.
-    pub fn tree(&self) -> Result<&sled::Tree, EvalError> {
-        self.session.tree().ok_or(EvalError::Suspended)
-    }
-
-    pub fn db(&self) -> Result<&sled::Db, EvalError> {
-        self.session.db().ok_or(EvalError::Suspended)
-    }
-
-    /// `[users] ` when the current tree is not the default one.
-    pub fn tag(&self) -> String {
-        render::tree_tag(self.session.tree_name())
-    }
-
-    /// Remembers that `key` was removed from the current tree in this cell.
-    pub fn removed(&mut self, key: &[u8]) {
-        self.live.tombstones.record(self.session.tree_name(), key);
-    }
-
-    pub fn ticker(&self) -> Ticker<'_> {
-        Ticker {
-            interrupt: self.interrupt,
-            count: 0,
-        }
-    }
-}
-
-/// Counts steps of a long loop and looks at the interrupt flag every
-/// [`INTERRUPT_CHECK_EVERY`] of them, starting with the first.
-pub struct Ticker<'a> {
-    interrupt: &'a Interrupt,
-    count: usize,
-}
-
-impl Ticker<'_> {
-    pub fn tick(&mut self) -> Result<(), EvalError> {
-        let check = self.count % INTERRUPT_CHECK_EVERY == 0;
-        self.count += 1;
-        if check && self.interrupt.is_raised() {
-            return Err(EvalError::Interrupted(None));
-        }
-        Ok(())
-    }
-}
-
-/// What a command produced.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// A line for stdout (without its newline).
-    Print(String),
-    /// A line for stderr (without its newline).
-    Warn(String),
-    /// The one-line answer of a read.
-    Answer(Answer),
-    /// Rows read from the database.
-    Rows(Rows),
-    /// Rich output that is never a cell's result (help).
-    Display(MimeBundle),
-    /// Several effects, in order (the lines of a transaction).
-    Several(Vec<Effect>),
-    /// `%time`: what the line produced and how long it took.
-    Timed {
-        inner: Box<Effect>,
-        elapsed: Duration,
-    },
-    /// Nothing to show.
-    Nothing,
-}
-
-/// Why a command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum EvalError {
-    /// Interrupt was pressed; the text, when given, says what was applied.
-    #[error("interrupted")]
-    Interrupted(Option<String>),
-    #[error(transparent)]
-    Storage(#[from] sled::Error),
-    #[error(transparent)]
-    Session(#[from] SessionError),
-    /// The database is let go of (for the Rust cells) and was not reopened.
-    #[error("the database is suspended")]
-    Suspended,
-    /// The command ran but refused: a value that is not a number, the
-    /// default tree, a bad file line.
-    #[error("{message}")]
-    Refused {
-        kind: ErrorKind,
-        message: String,
-        notes: Vec<String>,
-    },
-    /// A failure inside a block, at the line `at`.
-    #[error("{error}")]
-    AtLine {
-        at: Span,
-        name: &'static str,
-        error: Box<EvalError>,
-    },
-}
-
-impl EvalError {
-    pub fn refused(kind: ErrorKind, message: impl Into<String>) -> EvalError {
-        EvalError::Refused {
-            kind,
-            message: message.into(),
-            notes: Vec::new(),
-        }
-    }
-
-    /// Adds a `help:` line to a refusal.
-    pub fn help(self, text: impl Into<String>) -> EvalError {
-        match self {
-            EvalError::Refused {
-                kind,
-                message,
-                mut notes,
-            } => {
-                notes.push(format!("help: {}", text.into()));
-                EvalError::Refused {
-                    kind,
-                    message,
-                    notes,
-                }
-            }
-            other => other,
-        }
-    }
-}
-
-pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
+pub fn compare_and_swap(
+    ctx: &mut Ctx,
+    key: &[u8],
+    old: Option<&[u8]>,
+    new: Option<&[u8]>,
+) -> Result<Effect, EvalError> {
     let tag = ctx.tag();
-    let effect = match command {
-        // ------------------------------------------------------------ reads
-        Command::Get { key } => {
-            let value = ctx.tree()?.get(key)?;
-            Effect::Answer(Answer::get(&tag, key, value.as_deref()))
-        }
-        Command::ContainsKey { key } => {
-            let found = ctx.tree()?.contains_key(key)?;
-            let asked = format!("contains_key {}", render::key(key));
-            Effect::Answer(Answer::plain(&tag, &asked, found, json!(found)))
-        }
-        Command::Len => {
-            let n = count(ctx.tree()?.iter(), &mut ctx.ticker())?;
-            Effect::Answer(Answer::plain(&tag, "len", n, json!(n)))
-        }
-        Command::IsEmpty => {
-            let empty = ctx.tree()?.is_empty();
-            Effect::Answer(Answer::plain(&tag, "is_empty", empty, json!(empty)))
-        }
-        Command::First => pair_answer(&tag, "first", ctx.tree()?.first()?),
-        Command::Last => pair_answer(&tag, "last", ctx.tree()?.last()?),
-        Command::GetLt { key } => {
-            let asked = format!("get_lt {}", render::key(key));
-            pair_answer(&tag, &asked, ctx.tree()?.get_lt(key)?)
-        }
-        Command::GetGt { key } => {
-            let asked = format!("get_gt {}", render::key(key));
-            pair_answer(&tag, &asked, ctx.tree()?.get_gt(key)?)
-        }
-        Command::Rows { scan, options } => Effect::Rows(read_rows(ctx, scan, *options)?),
-        // ----------------------------------------------------------- writes
-        Command::Insert { key, value } => {
-            let old = ctx.tree()?.insert(key.as_slice(), value.as_slice())?;
-            Effect::Print(insert_line(&tag, key, value, old.as_deref()))
-        }
-        Command::Remove { key } => {
-            let old = ctx.tree()?.remove(key.as_slice())?;
-            if old.is_some() {
-                ctx.removed(key);
-            }
-            Effect::Print(remove_line(&tag, key, old.as_deref()))
-        }
-        Command::PopMin => {
-            let popped = ctx.tree()?.pop_min()?;
-            pop_line(ctx, &tag, "pop_min", popped)
-        }
-        Command::PopMax => {
-            let popped = ctx.tree()?.pop_max()?;
-            pop_line(ctx, &tag, "pop_max", popped)
-        }
-        Command::CompareAndSwap { key, old, new } => {
-            let swapped =
-                ctx.tree()?
-                    .compare_and_swap(key.as_slice(), old.as_deref(), new.as_deref())?;
-            if swapped.is_ok() && old.is_some() && new.is_none() {
-                ctx.removed(key);
-            }
-            let shown = |v: Option<&[u8]>| v.map_or_else(|| "<missing>".to_string(), render::value);
-            let line = match swapped {
-                Ok(()) => format!(
-                    "{tag}cas {}: {} -> {} (swapped)",
-                    render::key(key),
-                    shown(old.as_deref()),
-                    shown(new.as_deref())
-                ),
-                Err(conflict) => format!(
-                    "{tag}cas {}: not swapped, it holds {} (expected {})",
-                    render::key(key),
-                    shown(conflict.current.as_deref()),
-                    shown(old.as_deref())
-                ),
-            };
-            Effect::Print(line)
-        }
-        Command::Append { key, value } => {
-            let new = ctx.tree()?.update_and_fetch(key.as_slice(), |old| {
-                let mut joined = old.map(<[u8]>::to_vec).unwrap_or_default();
-                joined.extend_from_slice(value);
-                Some(joined)
-            })?;
-            let shown = render::value(new.as_deref().unwrap_or_default());
-            Effect::Print(format!("{tag}append {} -> {shown}", render::key(key)))
-        }
-        Command::Incr { key, by } => Effect::Print(incr(ctx, &tag, key, *by)?),
-        Command::Clear => {
-            // One remove at a time, as sled's own `clear` does (a single
-            // batch of every key grows without bound on big trees).
-            let tree = ctx.tree()?.clone();
-            let mut n = 0usize;
-            for (i, k) in tree.iter().keys().enumerate() {
-                if i % INTERRUPT_CHECK_EVERY == 0 && ctx.interrupt.is_raised() {
-                    return Err(EvalError::Interrupted(Some(format!(
-                        "Interrupted: `clear` removed {} and stopped; the rest are still there.",
-                        render::plural(n, "key")
-                    ))));
-                }
-                let k = k?;
-                tree.remove(&k)?;
-                ctx.removed(&k);
-                n += 1;
-            }
-            Effect::Print(format!("{tag}clear: removed {}", render::plural(n, "key")))
-        }
-        // ----------------------------------------------------------- blocks
-        // Blocks arrive whole as `Item::Block`; these words only open and
-        // close them, and `abort` runs inside a transaction.
-        Command::Batch | Command::Transaction | Command::End | Command::Abort { .. } => {
-            Effect::Nothing
-        }
-        // ------------------------------------------------------------ trees
-        Command::OpenTree { name } => {
-            let existed = ctx.session.use_tree(name)?;
-            let line = if name == DEFAULT_TREE {
-                "using the default tree".to_string()
-            } else if existed {
-                format!("using tree {}", render::tree_name(name))
-            } else {
-                format!("using tree {} (new, empty)", render::tree_name(name))
-            };
-            Effect::Print(line)
-        }
-        Command::TreeNames => {
-            let mut names: Vec<Vec<u8>> =
-                ctx.db()?.tree_names().iter().map(|n| n.to_vec()).collect();
-            names.sort();
-            let shown: Vec<String> = names.iter().map(|n| render::tree_name(n)).collect();
-            let json: Vec<Value> = names.iter().map(|n| render::json_bytes(n)).collect();
-            Effect::Answer(Answer::plain(
-                "",
-                "tree_names",
-                shown.join(", "),
-                Value::Array(json),
-            ))
-        }
-        Command::DropTree { name } => {
-            if name == DEFAULT_TREE {
-                return Err(EvalError::refused(
-                    ErrorKind::Unsupported,
-                    "sled will not drop the default tree `__sled__default`: it holds the database's own structures (sled says \"cannot remove the core structures\").",
-                )
-                .help("to empty it, `open_tree __sled__default` and then `clear`"));
-            }
-            let was_current = ctx.session.tree_name() == Some(name.as_slice());
-            let dropped = ctx.session.drop_tree(name)?;
-            let shown = render::tree_name(name);
-            let line = match (dropped, was_current) {
-                (true, true) => format!(
-                    "drop_tree {shown} -> true (it was the current tree; now using the default tree)"
-                ),
-                (true, false) => format!("drop_tree {shown} -> true"),
-                (false, _) => format!("drop_tree {shown} -> false (there is no such tree)"),
-            };
-            Effect::Print(line)
-        }
-        // --------------------------------------------------------- database
-        Command::Flush => Effect::Print(format!("flushed {} bytes", ctx.db()?.flush()?)),
-        Command::SizeOnDisk => {
-            let bytes = ctx.db()?.size_on_disk()?;
-            Effect::Answer(Answer::plain(
-                "",
-                "size_on_disk",
-                format!("{bytes} bytes"),
-                json!(bytes),
-            ))
-        }
-        Command::Checksum => {
-            let sum = checksum(ctx)?;
-            Effect::Answer(Answer::plain("", "checksum", sum, json!(sum)))
-        }
-        Command::GenerateId => {
-            let id = ctx.db()?.generate_id()?;
-            Effect::Answer(Answer::plain("", "generate_id", id, json!(id)))
-        }
-        Command::WasRecovered => {
-            let recovered = ctx.db()?.was_recovered();
-            Effect::Answer(Answer::plain(
-                "",
-                "was_recovered",
-                recovered,
-                json!(recovered),
-            ))
-        }
-        // ----------------------------------------------------------- magics
-        Command::Help { topic } => Effect::Display(match topic {
-            Some(spec) => help::command(spec),
-            None => help::overview(),
-        }),
-        Command::LsMagic => Effect::Display(help::magics()),
-        Command::Reset => magics::reset(ctx)?,
-        Command::Open { path } => magics::open(ctx, path)?,
-        Command::Reopen => magics::reopen(ctx)?,
-        Command::Info => magics::info(ctx)?,
-        Command::Limit { rows } => magics::limit(ctx, *rows),
-        Command::Time(inner) => {
-            let started = Instant::now();
-            let effect = run(ctx, inner)?;
-            Effect::Timed {
-                inner: Box::new(effect),
-                elapsed: started.elapsed(),
-            }
-        }
-        Command::Load { file } => files::load(ctx, file)?,
-        Command::Dump { file } => files::dump(ctx, file)?,
-        Command::Sleep { duration } => {
-            sleep(*duration, ctx.interrupt)?;
-            Effect::Nothing
-        }
-        // --------------------------------------------------------- printing
-        Command::Echo { text } => Effect::Print(text.clone()),
-        Command::Warn { text } => Effect::Warn(format!("warning: {text}")),
-        // ------------------------------------------------ live and pictures
-        Command::WatchPrefix { prefix } => {
-            let id = ctx.live.ids.next("watch");
-            let limit = ctx.settings.limit;
-            let replaced = ctx
-                .live
-                .watches
-                .start(ctx.session, prefix, id, limit, ctx.out);
-            Effect::Print(format!(
-                "{tag}watching {}: the table above updates itself after each cell that changes a key under it{}",
-                render::value(prefix),
-                if replaced {
-                    " (the earlier table of this prefix stopped)"
-                } else {
-                    ""
-                }
-            ))
-        }
-        Command::Unwatch { prefix } => {
-            let limit = ctx.settings.limit;
-            let n = ctx.live.watches.stop(prefix.as_deref(), limit, ctx.out);
-            Effect::Print(match (prefix, n) {
-                (Some(p), 0) => format!("unwatch {}: it was not watched", render::value(p)),
-                (Some(p), _) => format!("unwatch {}: stopped", render::value(p)),
-                (None, n) => format!("unwatch: stopped {}", render::plural(n, "watch")),
-            })
-        }
-        Command::Draw { selection } => draw::draw(ctx, selection.as_ref())?,
-        Command::TryOpen { path } => magics::try_open(ctx, path.as_deref())?,
-        Command::Expect { check, expected } => expect::check(ctx, check, expected)?,
+    let swapped = ctx.tree()?.compare_and_swap(key, old, new)?;
+    if swapped.is_ok() && old.is_some() && new.is_none() {
+        ctx.removed(key);
+    }
+    let shown = |v: Option<&[u8]>| v.map_or_else(|| "<missing>".to_string(), render::value);
+    let line = match swapped {
+        Ok(()) => format!(
+            "{tag}cas {}: {} -> {} (swapped)",
+            render::key(key),
+            shown(old),
+            shown(new)
+        ),
+        Err(conflict) => format!(
+            "{tag}cas {}: not swapped, it holds {} (expected {})",
+            render::key(key),
+            shown(conflict.current.as_deref()),
+            shown(old)
+        ),
     };
-    Ok(effect)
+    Ok(Effect::Print(line))
 }
 
-/// Runs a `batch … end` or `transaction … end`.
-pub fn run_block(ctx: &mut Ctx, block: &super::parser::Block) -> Result<Effect, EvalError> {
-    blocks::run(ctx, block)
+pub fn append(ctx: &Ctx, key: &[u8], value: &[u8]) -> Result<Effect, EvalError> {
+    let new = ctx.tree()?.update_and_fetch(key, |old| {
+        let mut joined = old.map(<[u8]>::to_vec).unwrap_or_default();
+        joined.extend_from_slice(value);
+        Some(joined)
+    })?;
+    let shown = render::value(new.as_deref().unwrap_or_default());
+    Ok(Effect::Print(format!(
+        "{}append {} -> {shown}",
+        ctx.tag(),
+        render::key(key)
+    )))
 }
+
+pub fn incr(ctx: &Ctx, key: &[u8], by: i64) -> Result<Effect, EvalError> {
+    Ok(Effect::Print(add_to_counter(ctx, &ctx.tag(), key, by)?))
+}
+
+pub fn clear(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    // One remove at a time, as sled's own `clear` does (a single batch of
+    // every key grows without bound on big trees).
+    let tree = ctx.tree()?.clone();
+    let mut n = 0usize;
+    for (i, k) in tree.iter().keys().enumerate() {
+        if i % INTERRUPT_CHECK_EVERY == 0 && ctx.interrupt.is_raised() {
+            return Err(EvalError::Interrupted(Some(format!(
+                "Interrupted: `clear` removed {} and stopped; the rest are still there.",
+                render::plural(n, "key")
+            ))));
+        }
+        let k = k?;
+        tree.remove(&k)?;
+        ctx.removed(&k);
+        n += 1;
+    }
+    Ok(Effect::Print(format!(
+        "{}clear: removed {}",
+        ctx.tag(),
+        render::plural(n, "key")
+    )))
+}
+
+// ------------------------------------------------------------------- trees
+
+pub fn open_tree(ctx: &mut Ctx, name: &[u8]) -> Result<Effect, EvalError> {
+    let existed = ctx.session.use_tree(name)?;
+    let line = if name == DEFAULT_TREE {
+        "using the default tree".to_string()
+    } else if existed {
+        format!("using tree {}", render::tree_name(name))
+    } else {
+        format!("using tree {} (new, empty)", render::tree_name(name))
+    };
+    Ok(Effect::Print(line))
+}
+
+pub fn tree_names(ctx: &Ctx) -> Result<Effect, EvalError> {
+    let mut names: Vec<Vec<u8>> = ctx.db()?.tree_names().iter().map(|n| n.to_vec()).collect();
+    names.sort();
+    let shown: Vec<String> = names.iter().map(|n| render::tree_name(n)).collect();
+    let json: Vec<Value> = names.iter().map(|n| render::json_bytes(n)).collect();
+    Ok(Effect::Answer(Answer::plain(
+        "",
+        "tree_names",
+        shown.join(", "),
+        Value::Array(json),
+    )))
+}
+
+pub fn drop_tree(ctx: &mut Ctx, name: &[u8]) -> Result<Effect, EvalError> {
+    if name == DEFAULT_TREE {
+        return Err(EvalError::refused(
+            ErrorKind::Unsupported,
+            "sled will not drop the default tree `__sled__default`: it holds the database's own structures (sled says \"cannot remove the core structures\").",
+        )
+        .help("to empty it, `open_tree __sled__default` and then `clear`"));
+    }
+    let was_current = ctx.session.tree_name() == Some(name);
+    let dropped = ctx.session.drop_tree(name)?;
+    let shown = render::tree_name(name);
+    let line = match (dropped, was_current) {
+        (true, true) => format!(
+            "drop_tree {shown} -> true (it was the current tree; now using the default tree)"
+        ),
+        (true, false) => format!("drop_tree {shown} -> true"),
+        (false, _) => format!("drop_tree {shown} -> false (there is no such tree)"),
+    };
+    Ok(Effect::Print(line))
+}
+
+// ---------------------------------------------------------------- database
+
+pub fn flush(ctx: &Ctx) -> Result<Effect, EvalError> {
+    Ok(Effect::Print(format!(
+        "flushed {} bytes",
+        ctx.db()?.flush()?
+    )))
+}
+
+pub fn size_on_disk(ctx: &Ctx) -> Result<Effect, EvalError> {
+    let bytes = ctx.db()?.size_on_disk()?;
+    Ok(Effect::Answer(Answer::plain(
+        "",
+        "size_on_disk",
+        format!("{bytes} bytes"),
+        json!(bytes),
+    )))
+}
+
+pub fn checksum(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+    let sum = crc32_of_every_tree(ctx)?;
+    Ok(Effect::Answer(Answer::plain(
+        "",
+        "checksum",
+        sum,
+        json!(sum),
+    )))
+}
+
+pub fn generate_id(ctx: &Ctx) -> Result<Effect, EvalError> {
+    let id = ctx.db()?.generate_id()?;
+    Ok(Effect::Answer(Answer::plain(
+        "",
+        "generate_id",
+        id,
+        json!(id),
+    )))
+}
+
+pub fn was_recovered(ctx: &Ctx) -> Result<Effect, EvalError> {
+    let recovered = ctx.db()?.was_recovered();
+    Ok(Effect::Answer(Answer::plain(
+        "",
+        "was_recovered",
+        recovered,
+        json!(recovered),
+    )))
+}
+
+// ----------------------------------------------------------------- helpers
 
 /// `put k = "v"`, with ` (was "old")` when a value was replaced.
 pub fn insert_line(tag: &str, key: &[u8], value: &[u8], old: Option<&[u8]>) -> String {
@@ -467,12 +302,8 @@ fn pair_answer(tag: &str, asked: &str, found: Option<(sled::IVec, sled::IVec)>) 
     Effect::Answer(Answer::pair(tag, asked, found))
 }
 
-fn pop_line(
-    ctx: &mut Ctx,
-    tag: &str,
-    asked: &str,
-    popped: Option<(sled::IVec, sled::IVec)>,
-) -> Effect {
+fn pop_line(ctx: &mut Ctx, asked: &str, popped: Option<(sled::IVec, sled::IVec)>) -> Effect {
+    let tag = ctx.tag();
     Effect::Print(match popped {
         Some((k, v)) => {
             ctx.removed(&k);
@@ -490,7 +321,7 @@ enum CounterProblem {
 }
 
 /// `incr`: adds `by` to the decimal counter under `key`, atomically.
-fn incr(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> {
+fn add_to_counter(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> {
     let problem = Cell::new(None);
     let new = ctx.tree()?.update_and_fetch(key, |old| {
         let current = match old {
@@ -538,7 +369,7 @@ fn incr(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> 
 
 /// Reads the rows of a scan: keeps the first `%limit` of them and counts
 /// the rest without keeping them.
-fn read_rows(ctx: &Ctx, scan: &Scan, options: super::args::ReadOptions) -> Result<Rows, EvalError> {
+fn read_rows(ctx: &mut Ctx, scan: &Scan, options: ReadOptions) -> Result<Rows, EvalError> {
     let tree = ctx.tree()?;
     let iter = match scan {
         Scan::Prefix(prefix) => tree.scan_prefix(prefix),
@@ -575,24 +406,10 @@ fn read_rows(ctx: &Ctx, scan: &Scan, options: super::args::ReadOptions) -> Resul
     Ok(rows)
 }
 
-/// Counts the items of a sled iterator, interruptibly.
-pub fn count<T>(
-    items: impl Iterator<Item = sled::Result<T>>,
-    ticker: &mut Ticker,
-) -> Result<usize, EvalError> {
-    let mut n = 0;
-    for item in items {
-        ticker.tick()?;
-        item?;
-        n += 1;
-    }
-    Ok(n)
-}
-
 /// The CRC32 that `sled::Db::checksum` computes (every tree in name order:
 /// its name, then each key and value), in a loop Interrupt can stop.
-fn checksum(ctx: &Ctx) -> Result<u32, EvalError> {
-    let db = ctx.db()?;
+fn crc32_of_every_tree(ctx: &mut Ctx) -> Result<u32, EvalError> {
+    let db = ctx.db()?.clone();
     let mut names = db.tree_names();
     names.sort();
     let mut hasher = crc32fast::Hasher::new();
@@ -600,7 +417,7 @@ fn checksum(ctx: &Ctx) -> Result<u32, EvalError> {
     for name in names {
         hasher.update(&name);
         let tree = if name == DEFAULT_TREE {
-            sled::Tree::clone(db)
+            sled::Tree::clone(&db)
         } else {
             db.open_tree(&name)?
         };
@@ -614,29 +431,15 @@ fn checksum(ctx: &Ctx) -> Result<u32, EvalError> {
     Ok(hasher.finalize())
 }
 
-/// Sleeps in short slices so an interrupt ends the wait promptly.
-fn sleep(duration: Duration, interrupt: &Interrupt) -> Result<(), EvalError> {
-    // A deadline too far away to represent means "until interrupted".
-    let deadline = Instant::now().checked_add(duration);
-    loop {
-        if interrupt.is_raised() {
-            return Err(EvalError::Interrupted(None));
-        }
-        let left = match deadline {
-            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
-            None => SLEEP_SLICE,
-        };
-        if left.is_zero() {
-            return Ok(());
-        }
-        std::thread::sleep(left.min(SLEEP_SLICE));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::args::ReadOptions;
+    use crate::cell::Interrupt;
+    use crate::interpreter::language::parser::Command;
+    use crate::interpreter::running::context::{Live, Settings, Ticker};
+    use crate::interpreter::running::dispatch::run;
+    use crate::interpreter::running::session::Session;
+    use std::time::{Duration, Instant};
 
     fn b(s: &str) -> Vec<u8> {
         s.as_bytes().to_vec()
@@ -681,7 +484,7 @@ mod tests {
                 session: &mut self.session,
                 settings: &mut self.settings,
                 interrupt: &self.interrupt,
-                out: &mut super::super::Discard,
+                out: &mut crate::cell::Discard,
                 live: &mut self.live,
             };
             run(&mut ctx, &command)
@@ -810,7 +613,7 @@ mod tests {
 
     #[test]
     fn ranges_in_every_bound_form() {
-        use crate::interpreter::args::KeyRange;
+        use crate::interpreter::language::args::KeyRange;
         use std::ops::Bound::*;
         let mut f = Fixture::seeded();
         let mut range =
@@ -1120,25 +923,10 @@ mod tests {
                 flag.raise();
             }
         });
-        let mut ticker = Ticker {
-            interrupt: &f.interrupt,
-            count: 0,
-        };
+        let mut out = crate::cell::Discard;
+        let mut ticker = Ticker::new(&f.interrupt, &mut out);
         let result = count(rows, &mut ticker);
         assert!(matches!(result, Err(EvalError::Interrupted(None))));
         assert_eq!(seen.get(), 2001);
-    }
-
-    #[test]
-    fn absurdly_long_sleep_is_still_interruptible() {
-        let interrupt = Interrupt::new();
-        let flag = interrupt.clone();
-        let raiser = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            flag.raise();
-        });
-        let result = sleep(Duration::MAX, &interrupt);
-        raiser.join().unwrap();
-        assert!(matches!(result, Err(EvalError::Interrupted(None))));
     }
 }

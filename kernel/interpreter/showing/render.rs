@@ -11,9 +11,9 @@ use std::ops::Bound;
 
 use serde_json::{json, Value};
 
-use super::args::{KeyRange, ReadOptions};
-use super::parser::Scan;
-use super::MimeBundle;
+use crate::cell::MimeBundle;
+use crate::interpreter::language::args::{KeyRange, ReadOptions};
+use crate::interpreter::language::parser::Scan;
 
 /// The mime type of the machine-readable form of a result. Not plain
 /// `application/json`: JupyterLab ranks its JSON tree viewer above HTML and

@@ -5,8 +5,8 @@
 //! edge, with the cell's source at hand, is it turned into the protocol's
 //! [`CellError`].
 
-use super::lexer::Span;
-use super::CellError;
+use super::span::Span;
+use crate::cell::CellError;
 
 /// The short `ename` a frontend shows in red.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,7 +183,7 @@ impl Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::lexer::Pos;
+    use crate::interpreter::language::span::Pos;
 
     fn span(src: &str, from: usize, to: usize) -> Span {
         let pos_at = |n: usize| {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::render::{self, JSON_MIME};
-use super::{MimeBundle, Output};
+use crate::cell::{MimeBundle, Output};
 
 /// Work of fewer rows than this shows no bar.
 pub const SHOW_FROM: usize = 10_000;

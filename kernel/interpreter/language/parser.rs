@@ -12,10 +12,11 @@
 use std::time::Duration;
 
 use super::args::{self, Arg, KeyRange, ReadOptions};
-use super::command::{self, Args, CommandId, CommandSpec, Param};
+use super::command::{self, Args, CommandId, CommandSpec, Needs, Param};
 use super::errors::{ErrorKind, Problem};
-use super::lexer::{self, Form, Pos, Scanner, Span, Text, Word};
-use super::IsComplete;
+use super::lexer::{self, Form, Scanner, Text, Word};
+use super::span::{Pos, Span};
+use crate::cell::IsComplete;
 
 /// The rows a row read walks over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +133,8 @@ pub enum Command {
     TryOpen {
         path: Option<String>,
     },
+    /// `exit`, `quit`: the frontend is asked to close.
+    Exit,
     /// `expect LINE == VALUE`: `check` is the read.
     Expect {
         check: Box<Command>,
@@ -148,37 +151,6 @@ pub struct Expected {
     pub value: Option<Vec<u8>>,
     /// `KEY = VALUE`, decoded, for reads that answer with a pair.
     pub pair: Option<(Vec<u8>, Vec<u8>)>,
-}
-
-impl Command {
-    /// Whether running it means waiting, so output gathered so far should
-    /// be sent first.
-    pub fn waits(&self) -> bool {
-        match self {
-            Command::Sleep { .. } => true,
-            Command::Time(inner) | Command::Expect { check: inner, .. } => inner.waits(),
-            _ => false,
-        }
-    }
-
-    /// Whether it needs the database open (a suspended one is reopened
-    /// first). Printing, help and settings do not; `%reset` and `%open`
-    /// replace the database anyway.
-    pub fn needs_db(&self) -> bool {
-        match self {
-            Command::Echo { .. }
-            | Command::Warn { .. }
-            | Command::Sleep { .. }
-            | Command::Help { .. }
-            | Command::LsMagic
-            | Command::Limit { .. }
-            | Command::Reset
-            | Command::Open { .. }
-            | Command::Unwatch { .. } => false,
-            Command::Time(inner) | Command::Expect { check: inner, .. } => inner.needs_db(),
-            _ => true,
-        }
-    }
 }
 
 /// A parsed command and where it stands in the cell.
@@ -213,14 +185,82 @@ impl BlockKind {
     }
 }
 
+/// A line that may stand inside `batch … end`: a `sled::Batch` holds
+/// only these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchOp {
+    Insert { key: Vec<u8>, value: Vec<u8> },
+    Remove { key: Vec<u8> },
+}
+
+/// A line that may stand inside `transaction … end`: what sled's
+/// `TransactionalTree` offers, and `abort`, which rolls it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxOp {
+    Get { key: Vec<u8> },
+    Insert { key: Vec<u8>, value: Vec<u8> },
+    Remove { key: Vec<u8> },
+    Abort { reason: String },
+}
+
+impl BatchOp {
+    /// The batch line a command is, if it may be one; the command back
+    /// otherwise (the parser then says why it cannot stand there).
+    fn from_command(command: Command) -> Result<BatchOp, Command> {
+        match command {
+            Command::Insert { key, value } => Ok(BatchOp::Insert { key, value }),
+            Command::Remove { key } => Ok(BatchOp::Remove { key }),
+            other => Err(other),
+        }
+    }
+}
+
+impl TxOp {
+    /// The transaction line a command is, if it may be one.
+    fn from_command(command: Command) -> Result<TxOp, Command> {
+        match command {
+            Command::Get { key } => Ok(TxOp::Get { key }),
+            Command::Insert { key, value } => Ok(TxOp::Insert { key, value }),
+            Command::Remove { key } => Ok(TxOp::Remove { key }),
+            Command::Abort { reason } => Ok(TxOp::Abort { reason }),
+            other => Err(other),
+        }
+    }
+}
+
+/// One line of a block and where it stands.
+#[derive(Debug, Clone)]
+pub struct BlockLine<Op> {
+    pub op: Op,
+    /// The line's row in the table.
+    pub spec: &'static CommandSpec,
+    /// The command word, where runtime errors point.
+    pub head: Span,
+}
+
+/// The lines of a block, typed by what the block may hold.
+#[derive(Debug, Clone)]
+pub enum BlockBody {
+    Batch(Vec<BlockLine<BatchOp>>),
+    Transaction(Vec<BlockLine<TxOp>>),
+}
+
 /// `batch … end` or `transaction … end`, all of it parsed before any of it
 /// runs.
 #[derive(Debug, Clone)]
 pub struct Block {
-    pub kind: BlockKind,
     /// The `batch`/`transaction` word.
     pub head: Span,
-    pub body: Vec<Statement>,
+    pub body: BlockBody,
+}
+
+impl Block {
+    pub fn kind(&self) -> BlockKind {
+        match self.body {
+            BlockBody::Batch(_) => BlockKind::Batch,
+            BlockBody::Transaction(_) => BlockKind::Transaction,
+        }
+    }
 }
 
 /// What a cell is made of: single lines and blocks.
@@ -243,20 +283,30 @@ impl Item {
     pub fn name(&self) -> &'static str {
         match self {
             Item::Line(s) => s.spec.name,
-            Item::Block(b) => b.kind.name(),
+            Item::Block(b) => b.kind().name(),
         }
     }
 
+    /// Whether running it means waiting, so output gathered so far should
+    /// be sent first. (A statement's `spec` is the wrapped line's own row for
+    /// `%time` and `expect`.)
     pub fn waits(&self) -> bool {
         match self {
-            Item::Line(s) => s.command.waits(),
+            Item::Line(s) => s.spec.needs == Needs::Pause,
             Item::Block(_) => false,
         }
     }
 
+    /// Whether it needs the database open (a suspended one is reopened
+    /// first).
     pub fn needs_db(&self) -> bool {
         match self {
-            Item::Line(s) => s.command.needs_db(),
+            Item::Line(s) => match s.spec.needs {
+                // `Line` never shows here (see `waits`); were it to, opening
+                // the database is the safe side.
+                Needs::Database | Needs::Line => true,
+                Needs::Nothing | Needs::Pause => false,
+            },
             Item::Block(_) => true,
         }
     }
@@ -385,18 +435,37 @@ fn next_item<'a>(
             return Ok(Item::Line(statement));
         }
     };
-    let mut body = Vec::new();
+    let mut body = match kind {
+        BlockKind::Batch => BlockBody::Batch(Vec::new()),
+        BlockKind::Transaction => BlockBody::Transaction(Vec::new()),
+    };
     for raw in rest.by_ref() {
         let inner = parse(&raw)?;
         if inner.command == Command::End {
             return Ok(Item::Block(Block {
-                kind,
                 head: statement.head,
                 body,
             }));
         }
         check_in_block(&inner, kind, &statement)?;
-        body.push(inner);
+        let Statement {
+            command,
+            spec,
+            head,
+        } = inner;
+        let refused = |_| refused_in_block(spec, head, kind, &statement);
+        match &mut body {
+            BlockBody::Batch(lines) => lines.push(BlockLine {
+                op: BatchOp::from_command(command).map_err(refused)?,
+                spec,
+                head,
+            }),
+            BlockBody::Transaction(lines) => lines.push(BlockLine {
+                op: TxOp::from_command(command).map_err(refused)?,
+                spec,
+                head,
+            }),
+        }
     }
     Err(Problem::new(
         ErrorKind::Syntax,
@@ -436,6 +505,16 @@ fn check_in_block(inner: &Statement, kind: BlockKind, opener: &Statement) -> Res
     if allowed && !matches!(inner.command, Command::Time(_) | Command::Expect { .. }) {
         return Ok(());
     }
+    Err(refused_in_block(spec, inner.head, kind, opener))
+}
+
+/// Why a line cannot stand in a block of this kind.
+fn refused_in_block(
+    spec: &CommandSpec,
+    head: Span,
+    kind: BlockKind,
+    opener: &Statement,
+) -> Problem {
     let message = if spec.args == Args::Block {
         format!(
             "Blocks do not nest: this `{}` is inside the `{}` opened on line {}; close that one with `end` first.",
@@ -455,8 +534,8 @@ fn check_in_block(inner: &Statement, kind: BlockKind, opener: &Statement) -> Res
             ),
         }
     };
-    Err(Problem::new(ErrorKind::Syntax, inner.head, message)
-        .help(format!("run it before `{}` or after `end`", kind.name())))
+    Problem::new(ErrorKind::Syntax, head, message)
+        .help(format!("run it before `{}` or after `end`", kind.name()))
 }
 
 /// Checks one statement and decodes its arguments.
@@ -581,7 +660,8 @@ fn single(raw: &RawStatement, spec: &'static CommandSpec, head: &Word) -> Result
             }
             vec![Arg::Text(text.to_string())]
         }
-        Args::Line => return Err(missing(spec, "LINE", head.span.end)),
+        // The line it takes is parsed by `parse`; `build` says it is missing.
+        Args::Line => Vec::new(),
         Args::Block => {
             let words = raw.words.get(1..).unwrap_or(&[]);
             if !words.is_empty() {
@@ -616,7 +696,7 @@ fn single(raw: &RawStatement, spec: &'static CommandSpec, head: &Word) -> Result
             args
         }
     };
-    Ok(build(spec.id, args, options))
+    build(spec, head, args, options)
 }
 
 /// `%draw` takes a prefix or a range: a bare word holding `..` is a range.
@@ -635,8 +715,15 @@ fn selection_param(spec: &CommandSpec, param: Param, word: &Word) -> Param {
 }
 
 /// Builds the command from arguments already checked against the table,
-/// so each slot holds the kind of argument its command expects.
-fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
+/// so each slot holds the kind of argument its command expects. One arm per
+/// [`CommandId`] and no catch-all: a new id does not compile until it is
+/// built here.
+fn build(
+    spec: &CommandSpec,
+    head: &Word,
+    args: Vec<Arg>,
+    options: ReadOptions,
+) -> Result<Command, Problem> {
     let mut args = args.into_iter();
     let mut next = move || args.next();
     let mut bytes = || match next() {
@@ -644,7 +731,7 @@ fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
         _ => Vec::new(),
     };
     use CommandId as C;
-    match id {
+    let command = match spec.id {
         C::Get => Command::Get { key: bytes() },
         C::ContainsKey => Command::ContainsKey { key: bytes() },
         C::Len => Command::Len,
@@ -657,6 +744,16 @@ fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
             scan: Scan::Prefix(bytes()),
             options,
         },
+        C::Range => Command::Rows {
+            scan: Scan::Range(match next() {
+                Some(Arg::Range(r)) => r,
+                _ => KeyRange {
+                    lo: std::ops::Bound::Unbounded,
+                    hi: std::ops::Bound::Unbounded,
+                },
+            }),
+            options,
+        },
         C::Iter => Command::Rows {
             scan: Scan::Iter,
             options,
@@ -664,6 +761,13 @@ fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
         C::Keys => Command::Rows {
             scan: Scan::Keys,
             options,
+        },
+        C::WatchPrefix => Command::WatchPrefix { prefix: bytes() },
+        C::Unwatch => Command::Unwatch {
+            prefix: match next() {
+                Some(Arg::Bytes(b)) => Some(b),
+                _ => None,
+            },
         },
         C::Insert => {
             let key = bytes();
@@ -675,6 +779,15 @@ fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
         C::Remove => Command::Remove { key: bytes() },
         C::PopMin => Command::PopMin,
         C::PopMax => Command::PopMax,
+        C::CompareAndSwap => {
+            let key = bytes();
+            let old = maybe(next());
+            Command::CompareAndSwap {
+                key,
+                old,
+                new: maybe(next()),
+            }
+        }
         C::Append => {
             let key = bytes();
             Command::Append {
@@ -682,10 +795,21 @@ fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
                 value: bytes(),
             }
         }
+        C::Incr => {
+            let key = bytes();
+            let by = match next() {
+                Some(Arg::Int(n)) => n,
+                _ => 1,
+            };
+            Command::Incr { key, by }
+        }
         C::Clear => Command::Clear,
         C::Batch => Command::Batch,
         C::Transaction => Command::Transaction,
         C::End => Command::End,
+        C::Abort => Command::Abort {
+            reason: text(next()).trim().to_string(),
+        },
         C::OpenTree => Command::OpenTree { name: bytes() },
         C::TreeNames => Command::TreeNames,
         C::DropTree => Command::DropTree { name: bytes() },
@@ -694,73 +818,17 @@ fn build(id: CommandId, args: Vec<Arg>, options: ReadOptions) -> Command {
         C::Checksum => Command::Checksum,
         C::GenerateId => Command::GenerateId,
         C::WasRecovered => Command::WasRecovered,
-        C::LsMagic => Command::LsMagic,
-        C::Reset => Command::Reset,
-        C::Reopen => Command::Reopen,
-        C::Info => Command::Info,
-        // The rest take arguments that are not plain bytes.
-        other => build_typed(other, &mut next, options),
-    }
-}
-
-fn build_typed(
-    id: CommandId,
-    next: &mut impl FnMut() -> Option<Arg>,
-    options: ReadOptions,
-) -> Command {
-    use CommandId as C;
-    let text = |arg: Option<Arg>| match arg {
-        Some(Arg::Text(t)) => t,
-        _ => String::new(),
-    };
-    let maybe = |arg: Option<Arg>| match arg {
-        Some(Arg::Maybe(v)) => v,
-        _ => None,
-    };
-    match id {
-        C::Range => Command::Rows {
-            scan: Scan::Range(match next() {
-                Some(Arg::Range(r)) => r,
-                _ => KeyRange {
-                    lo: std::ops::Bound::Unbounded,
-                    hi: std::ops::Bound::Unbounded,
-                },
-            }),
-            options,
-        },
-        C::CompareAndSwap => {
-            let key = match next() {
-                Some(Arg::Bytes(b)) => b,
-                _ => Vec::new(),
-            };
-            let old = maybe(next());
-            Command::CompareAndSwap {
-                key,
-                old,
-                new: maybe(next()),
-            }
-        }
-        C::Incr => {
-            let key = match next() {
-                Some(Arg::Bytes(b)) => b,
-                _ => Vec::new(),
-            };
-            let by = match next() {
-                Some(Arg::Int(n)) => n,
-                _ => 1,
-            };
-            Command::Incr { key, by }
-        }
-        C::Abort => Command::Abort {
-            reason: text(next()).trim().to_string(),
-        },
         C::Help => Command::Help {
             topic: match next() {
                 Some(Arg::Topic(spec)) => Some(spec),
                 _ => None,
             },
         },
+        C::LsMagic => Command::LsMagic,
+        C::Reset => Command::Reset,
         C::Open => Command::Open { path: text(next()) },
+        C::Reopen => Command::Reopen,
+        C::Info => Command::Info,
         C::Limit => Command::Limit {
             rows: match next() {
                 Some(Arg::Count(n)) => Some(n),
@@ -775,20 +843,6 @@ fn build_typed(
                 _ => Duration::ZERO,
             },
         },
-        C::Echo => Command::Echo { text: text(next()) },
-        C::Warn => Command::Warn { text: text(next()) },
-        C::WatchPrefix => Command::WatchPrefix {
-            prefix: match next() {
-                Some(Arg::Bytes(b)) => b,
-                _ => Vec::new(),
-            },
-        },
-        C::Unwatch => Command::Unwatch {
-            prefix: match next() {
-                Some(Arg::Bytes(b)) => Some(b),
-                _ => None,
-            },
-        },
         C::Draw => Command::Draw {
             selection: match next() {
                 Some(Arg::Bytes(b)) => Some(Scan::Prefix(b)),
@@ -796,14 +850,35 @@ fn build_typed(
                 _ => None,
             },
         },
+        C::Exit => Command::Exit,
         C::TryOpen => Command::TryOpen {
             path: match next() {
                 Some(Arg::Text(t)) => Some(t),
                 _ => None,
             },
         },
-        // `%time` is built by `parse`; the plain-bytes commands by `build`.
-        _ => Command::LsMagic,
+        C::Echo => Command::Echo { text: text(next()) },
+        C::Warn => Command::Warn { text: text(next()) },
+        // `%time LINE` and `expect LINE == VALUE` are built by `parse` from
+        // the line after them; here, that line is missing.
+        C::Time | C::Expect => return Err(missing(spec, "LINE", head.span.end)),
+    };
+    Ok(command)
+}
+
+/// A text argument (`echo`, `%open`, …).
+fn text(arg: Option<Arg>) -> String {
+    match arg {
+        Some(Arg::Text(t)) => t,
+        _ => String::new(),
+    }
+}
+
+/// A value or `-` for "absent" (`compare_and_swap`).
+fn maybe(arg: Option<Arg>) -> Option<Vec<u8>> {
+    match arg {
+        Some(Arg::Maybe(v)) => v,
+        _ => None,
     }
 }
 
@@ -1210,6 +1285,52 @@ mod tests {
     }
 
     #[test]
+    fn every_row_builds_and_blocks_hold_exactly_what_the_table_allows() {
+        for spec in command::COMMANDS {
+            let example = spec.examples[0];
+            let line = example.lines().next().unwrap_or(example);
+            match spec.args {
+                // An example of a block is the whole block.
+                Args::Block => {
+                    let items = parse_all(example).unwrap_or_else(|p| panic!("{example:?}: {p:?}"));
+                    assert!(matches!(&items[0], Item::Block(b) if b.kind().name() == spec.name));
+                }
+                _ if spec.allowed.top => {
+                    let items = parse_all(line).unwrap_or_else(|p| panic!("{line:?}: {p:?}"));
+                    let Item::Line(statement) = &items[0] else {
+                        panic!("{line:?}: {items:?}")
+                    };
+                    if spec.args == Args::Line {
+                        // `%time LINE`, `expect LINE`: the row is the line's.
+                        assert!(
+                            matches!(statement.command, Command::Time(_) | Command::Expect { .. }),
+                            "{line:?}"
+                        );
+                    } else {
+                        assert_eq!(statement.spec.id, spec.id, "{line:?}");
+                    }
+                }
+                _ => assert!(parse_all(line).is_err(), "{line:?} outside a block"),
+            }
+            if spec.args == Args::Block || spec.id == CommandId::End {
+                continue;
+            }
+            for (kind, allowed) in [
+                ("batch", spec.allowed.batch),
+                ("transaction", spec.allowed.transaction),
+            ] {
+                let block = format!("{kind}\n{line}\nend");
+                assert_eq!(
+                    parse_all(&block).is_ok(),
+                    allowed,
+                    "{line:?} in a {kind}: {:?}",
+                    parse_all(&block).err()
+                );
+            }
+        }
+    }
+
+    #[test]
     fn blocks_gather_their_lines() {
         let items =
             parse_all("insert x 0\nbatch\n  insert a 1\n  remove b  # old\nend\nget a").unwrap();
@@ -1217,32 +1338,41 @@ mod tests {
         let Item::Block(block) = &items[1] else {
             panic!("{items:?}")
         };
-        assert_eq!(block.kind, BlockKind::Batch);
+        assert_eq!(block.kind(), BlockKind::Batch);
         assert_eq!(block.head.start.line, 1);
-        let body: Vec<_> = block.body.iter().map(|s| s.command.clone()).collect();
+        let BlockBody::Batch(lines) = &block.body else {
+            panic!("{block:?}")
+        };
+        let body: Vec<_> = lines.iter().map(|line| line.op.clone()).collect();
         assert_eq!(
             body,
             [
-                Command::Insert {
+                BatchOp::Insert {
                     key: b("a"),
                     value: b("1")
                 },
-                Command::Remove { key: b("b") }
+                BatchOp::Remove { key: b("b") }
             ]
         );
         let items = parse_all("TX\nget a\ninsert a 2\nabort  too poor \nEND").unwrap();
         let Item::Block(block) = &items[0] else {
             panic!()
         };
-        assert_eq!(block.kind, BlockKind::Transaction);
+        assert_eq!(block.kind(), BlockKind::Transaction);
+        let BlockBody::Transaction(lines) = &block.body else {
+            panic!("{block:?}")
+        };
         assert_eq!(
-            block.body[2].command,
-            Command::Abort {
+            lines[2].op,
+            TxOp::Abort {
                 reason: "too poor".into()
             }
         );
         let empty = parse_all("batch\nend").unwrap();
-        assert!(matches!(&empty[0], Item::Block(b) if b.body.is_empty()));
+        assert!(matches!(
+            &empty[0],
+            Item::Block(Block { body: BlockBody::Batch(lines), .. }) if lines.is_empty()
+        ));
     }
 
     #[test]
@@ -1323,7 +1453,7 @@ mod tests {
         let p = problem("%time gte a");
         assert_eq!(p.kind, ErrorKind::UnknownCommand);
         assert_eq!(p.span.start.col, 6);
-        assert!(one("%time %sleep 0").waits());
+        assert!(parse_all("%time %sleep 0").unwrap()[0].waits());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::command::{CommandSpec, Group, COMMANDS};
-use super::MimeBundle;
+use crate::cell::MimeBundle;
+use crate::interpreter::language::command::{CommandSpec, Group, COMMANDS};
 
 const WORDS: &str = "Keys and values are words: bare (todo:001), \"double quoted\" with Rust escapes (\\n \\t \\x00 \\u{e9}), 'single quoted' taken literally, b\"byte string\", or 0x00ff hex.";
 const LINES: &str = "One command per line; a # that starts a word begins a comment. A read on a cell's last line becomes its Out[n].";
@@ -167,7 +167,7 @@ fn longest_backtick_run(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::command::lookup;
+    use crate::interpreter::language::command::lookup;
 
     fn plain(b: &MimeBundle) -> &str {
         b["text/plain"].as_str().unwrap_or_default()

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::command::{self, CommandSpec, Param};
 use super::errors::{ErrorKind, Problem};
-use super::lexer::{self, Form, Span, Word};
+use super::lexer::{self, Form, Word};
+use super::span::Span;
 
 /// A decoded argument.
 #[derive(Debug, Clone, PartialEq)]
@@ -279,7 +280,7 @@ fn twice(spec: &CommandSpec, word: &Word, option: &str) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::lexer::Scanner;
+    use crate::interpreter::language::lexer::Scanner;
 
     fn word(src: &str) -> Word<'_> {
         let mut s = Scanner::new(src);

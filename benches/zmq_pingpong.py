@@ -2,7 +2,7 @@
 ping-pong over TCP on 127.0.0.1 between two Python processes, no Jupyter
 messages. Prints figures; asserts nothing.
 
-    .venv/bin/python bench/zmq_pingpong.py [COUNT]
+    .venv/bin/python benches/zmq_pingpong.py [COUNT]
 """
 
 from __future__ import annotations

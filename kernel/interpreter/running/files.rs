@@ -27,11 +27,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::errors::ErrorKind;
-use super::eval::{Ctx, Effect, EvalError};
-use super::progress::Progress;
-use super::render;
+use super::context::{Ctx, Effect, EvalError};
 use super::session::DEFAULT_TREE;
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::showing::progress::Progress;
+use crate::interpreter::showing::render;
 
 /// An Interrupt stops `%load` only after a multiple of this many rows.
 pub const LOAD_CHUNK: usize = 10_000;
@@ -414,7 +414,7 @@ pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
             ),
         ));
     }
-    let db = ctx.db()?;
+    let db = ctx.db()?.clone();
     let mut names = db.tree_names();
     names.sort();
     if path.exists() {
@@ -429,7 +429,7 @@ pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
     let written = (|| -> Result<(), EvalError> {
         for name in &names {
             let tree = if name == DEFAULT_TREE {
-                sled::Tree::clone(db)
+                sled::Tree::clone(&db)
             } else {
                 db.open_tree(name)?
             };

@@ -1,23 +1,25 @@
 //! `expect LINE == VALUE`: exercises a lesson can grade.
 //!
-//! The read runs as usual; its answer is compared with VALUE. A match
+//! The read runs as usual (the dispatcher runs it); its answer is compared
+//! with VALUE here. A match
 //! prints a tick; a mismatch is an `ExpectationFailed` error showing both,
 //! which is what graders look for (nbgrader fails a cell on error output).
 
 use serde_json::Value;
 
-use super::errors::ErrorKind;
-use super::eval::{self, Ctx, Effect, EvalError};
-use super::parser::{Command, Expected};
-use super::render::{clip, Answer};
+use super::context::{Effect, EvalError};
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::language::parser::Expected;
+use crate::interpreter::showing::render::{clip, Answer};
 
 /// Characters of a value that messages quote.
 const SHOWN: usize = 200;
 /// Words that stand for "no answer": a missing key, an empty tree.
 const ABSENT: &[&str] = &["<missing>", "<none>", "missing", "none"];
 
-pub fn check(ctx: &mut Ctx, check: &Command, expected: &Expected) -> Result<Effect, EvalError> {
-    let Effect::Answer(answer) = eval::run(ctx, check)? else {
+/// Compares what the checked read produced with what was expected.
+pub fn check(produced: Effect, expected: &Expected) -> Result<Effect, EvalError> {
+    let Effect::Answer(answer) = produced else {
         return Err(EvalError::refused(
             ErrorKind::Argument,
             "`expect` checks reads that give one answer, and this line gave none.",

@@ -1,0 +1,251 @@
+//! What every command runs with and what it gives back: the context
+//! ([`Ctx`]: the session, the settings, the interrupt flag, live output),
+//! the [`Effect`] a command produced, and the [`EvalError`] it failed with.
+//! The modules that run commands all take these from here; none of them
+//! imports another's.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use super::session::{Session, SessionError};
+use super::watch::Watches;
+use crate::cell::{Interrupt, MimeBundle, Output};
+use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::language::span::Span;
+use crate::interpreter::showing::progress::DisplayIds;
+use crate::interpreter::showing::render::{self, Answer, Rows};
+
+/// Rows read between two looks at the interrupt flag.
+pub const INTERRUPT_CHECK_EVERY: usize = 1000;
+/// Rows shown per result unless `%limit` says otherwise.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// Removed keys remembered per cell; past this, no more tombstones.
+const TOMBSTONES_KEPT: usize = 10_000;
+
+/// Settings that outlive a cell (and a database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Rows shown per result (`%limit`).
+    pub limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            limit: DEFAULT_LIMIT,
+        }
+    }
+}
+
+/// What outlives a command but is not a setting: live displays and what
+/// `%draw` remembers of the cell.
+#[derive(Default)]
+pub struct Live {
+    pub watches: Watches,
+    /// Keys removed since the cell began.
+    pub tombstones: Tombstones,
+    pub ids: DisplayIds,
+}
+
+/// What a command runs with.
+pub struct Ctx<'a> {
+    pub session: &'a mut Session,
+    pub settings: &'a mut Settings,
+    pub interrupt: &'a Interrupt,
+    /// Where live output goes while the command runs (progress bars, watch
+    /// tables); what the command produced is its [`Effect`].
+    pub out: &'a mut dyn Output,
+    pub live: &'a mut Live,
+}
+
+impl Ctx<'_> {
+    /// The current tree.
+    pub fn tree(&self) -> Result<&sled::Tree, EvalError> {
+        self.session.tree().ok_or(EvalError::Suspended)
+    }
+
+    pub fn db(&self) -> Result<&sled::Db, EvalError> {
+        self.session.db().ok_or(EvalError::Suspended)
+    }
+
+    /// `[users] ` when the current tree is not the default one.
+    pub fn tag(&self) -> String {
+        render::tree_tag(self.session.tree_name())
+    }
+
+    /// Remembers that `key` was removed from the current tree in this cell.
+    pub fn removed(&mut self, key: &[u8]) {
+        self.live.tombstones.record(self.session.tree_name(), key);
+    }
+
+    /// A ticker for a long loop over the database.
+    pub fn ticker(&mut self) -> Ticker<'_> {
+        Ticker::new(self.interrupt, &mut *self.out)
+    }
+}
+
+/// Counts steps of a long loop and looks at the interrupt flag every
+/// [`INTERRUPT_CHECK_EVERY`] of them, starting with the first. Once the
+/// loop has run that many steps it is a long one: the output gathered so
+/// far is sent then, so what the cell printed before it (`echo counting…`)
+/// shows while it runs, not after.
+pub struct Ticker<'a> {
+    interrupt: &'a Interrupt,
+    out: &'a mut dyn Output,
+    count: usize,
+}
+
+impl<'a> Ticker<'a> {
+    pub fn new(interrupt: &'a Interrupt, out: &'a mut dyn Output) -> Ticker<'a> {
+        Ticker {
+            interrupt,
+            out,
+            count: 0,
+        }
+    }
+
+    pub fn tick(&mut self) -> Result<(), EvalError> {
+        if self.count == INTERRUPT_CHECK_EVERY {
+            self.out.flush();
+        }
+        let check = self.count % INTERRUPT_CHECK_EVERY == 0;
+        self.count += 1;
+        if check && self.interrupt.is_raised() {
+            return Err(EvalError::Interrupted(None));
+        }
+        Ok(())
+    }
+}
+
+/// What a command produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// A line for stdout (without its newline).
+    Print(String),
+    /// A line for stderr (without its newline).
+    Warn(String),
+    /// The one-line answer of a read.
+    Answer(Answer),
+    /// Rows read from the database.
+    Rows(Rows),
+    /// Rich output that is never a cell's result (help).
+    Display(MimeBundle),
+    /// Several effects, in order (the lines of a transaction).
+    Several(Vec<Effect>),
+    /// `%time`: what the line produced and how long it took.
+    Timed {
+        inner: Box<Effect>,
+        elapsed: Duration,
+    },
+    /// `exit`, `quit`: ask the frontend to close.
+    AskExit,
+    /// Nothing to show.
+    Nothing,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// Interrupt was pressed; the text, when given, says what was applied.
+    #[error("interrupted")]
+    Interrupted(Option<String>),
+    #[error(transparent)]
+    Storage(#[from] sled::Error),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// The database is let go of (for the Rust cells) and was not reopened.
+    #[error("the database is suspended")]
+    Suspended,
+    /// The command ran but refused: a value that is not a number, the
+    /// default tree, a bad file line.
+    #[error("{message}")]
+    Refused {
+        kind: ErrorKind,
+        message: String,
+        notes: Vec<String>,
+    },
+    /// A failure inside a block, at the line `at`.
+    #[error("{error}")]
+    AtLine {
+        at: Span,
+        name: &'static str,
+        error: Box<EvalError>,
+    },
+}
+
+impl EvalError {
+    pub fn refused(kind: ErrorKind, message: impl Into<String>) -> EvalError {
+        EvalError::Refused {
+            kind,
+            message: message.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds a `help:` line to a refusal.
+    pub fn help(self, text: impl Into<String>) -> EvalError {
+        match self {
+            EvalError::Refused {
+                kind,
+                message,
+                mut notes,
+            } => {
+                notes.push(format!("help: {}", text.into()));
+                EvalError::Refused {
+                    kind,
+                    message,
+                    notes,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Keys removed since the cell began, per tree (`None` = default tree).
+#[derive(Debug, Default)]
+pub struct Tombstones {
+    by_tree: BTreeMap<Option<Vec<u8>>, BTreeSet<Vec<u8>>>,
+    kept: usize,
+}
+
+impl Tombstones {
+    pub fn record(&mut self, tree: Option<&[u8]>, key: &[u8]) {
+        if self.kept >= TOMBSTONES_KEPT {
+            return;
+        }
+        let set = self.by_tree.entry(tree.map(<[u8]>::to_vec)).or_default();
+        if set.insert(key.to_vec()) {
+            self.kept += 1;
+        }
+    }
+
+    /// Forgets everything: a new cell begins.
+    pub fn clear(&mut self) {
+        self.by_tree.clear();
+        self.kept = 0;
+    }
+
+    /// The keys removed from `tree` in this cell.
+    pub fn of(&self, tree: Option<&[u8]>) -> impl Iterator<Item = &Vec<u8>> {
+        self.by_tree
+            .get(&tree.map(<[u8]>::to_vec))
+            .into_iter()
+            .flatten()
+    }
+}
+
+/// Counts the items of a sled iterator, interruptibly.
+pub fn count<T>(
+    items: impl Iterator<Item = sled::Result<T>>,
+    ticker: &mut Ticker,
+) -> Result<usize, EvalError> {
+    let mut n = 0;
+    for item in items {
+        ticker.tick()?;
+        item?;
+        n += 1;
+    }
+    Ok(n)
+}

@@ -1,0 +1,129 @@
+//! Which code runs which command: one arm per [`Command`], no catch-all, so
+//! a new command does not compile until it has an arm here.
+//!
+//! `run` only computes what a command produced ([`Effect`]); where that goes
+//! (stdout, a display, or the cell's result) is decided by the caller, which
+//! knows whether this was the cell's last command.
+
+use std::time::Instant;
+
+use super::context::{Ctx, Effect, EvalError};
+use super::{blocks, draw, expect, files, kv, magics};
+use crate::interpreter::language::parser::{Block, Command};
+use crate::interpreter::showing::{help, render};
+
+/// Runs one line.
+pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
+    match command {
+        // ------------------------------------------------------------ reads
+        Command::Get { key } => kv::get(ctx, key),
+        Command::ContainsKey { key } => kv::contains_key(ctx, key),
+        Command::Len => kv::len(ctx),
+        Command::IsEmpty => kv::is_empty(ctx),
+        Command::First => kv::first(ctx),
+        Command::Last => kv::last(ctx),
+        Command::GetLt { key } => kv::get_lt(ctx, key),
+        Command::GetGt { key } => kv::get_gt(ctx, key),
+        Command::Rows { scan, options } => kv::rows(ctx, scan, *options),
+        // ----------------------------------------------------------- writes
+        Command::Insert { key, value } => kv::insert(ctx, key, value),
+        Command::Remove { key } => kv::remove(ctx, key),
+        Command::PopMin => kv::pop_min(ctx),
+        Command::PopMax => kv::pop_max(ctx),
+        Command::CompareAndSwap { key, old, new } => {
+            kv::compare_and_swap(ctx, key, old.as_deref(), new.as_deref())
+        }
+        Command::Append { key, value } => kv::append(ctx, key, value),
+        Command::Incr { key, by } => kv::incr(ctx, key, *by),
+        Command::Clear => kv::clear(ctx),
+        // ----------------------------------------------------------- blocks
+        // Blocks arrive whole as `Item::Block` (see [`run_block`]); these
+        // words only open and close them, and `abort` runs inside a
+        // transaction.
+        Command::Batch | Command::Transaction | Command::End | Command::Abort { .. } => {
+            Ok(Effect::Nothing)
+        }
+        // ------------------------------------------------------------ trees
+        Command::OpenTree { name } => kv::open_tree(ctx, name),
+        Command::TreeNames => kv::tree_names(ctx),
+        Command::DropTree { name } => kv::drop_tree(ctx, name),
+        // --------------------------------------------------------- database
+        Command::Flush => kv::flush(ctx),
+        Command::SizeOnDisk => kv::size_on_disk(ctx),
+        Command::Checksum => kv::checksum(ctx),
+        Command::GenerateId => kv::generate_id(ctx),
+        Command::WasRecovered => kv::was_recovered(ctx),
+        // ----------------------------------------------------------- magics
+        Command::Help { topic } => Ok(Effect::Display(match topic {
+            Some(spec) => help::command(spec),
+            None => help::overview(),
+        })),
+        Command::LsMagic => Ok(Effect::Display(help::magics())),
+        Command::Reset => magics::reset(ctx),
+        Command::Open { path } => magics::open(ctx, path),
+        Command::Reopen => magics::reopen(ctx),
+        Command::Info => magics::info(ctx),
+        Command::Limit { rows } => Ok(magics::limit(ctx, *rows)),
+        Command::Time(inner) => {
+            let started = Instant::now();
+            let effect = run(ctx, inner)?;
+            Ok(Effect::Timed {
+                inner: Box::new(effect),
+                elapsed: started.elapsed(),
+            })
+        }
+        Command::Load { file } => files::load(ctx, file),
+        Command::Dump { file } => files::dump(ctx, file),
+        Command::Sleep { duration } => magics::sleep(ctx, *duration),
+        Command::TryOpen { path } => magics::try_open(ctx, path.as_deref()),
+        Command::Exit => Ok(Effect::AskExit),
+        // --------------------------------------------------------- printing
+        Command::Echo { text } => Ok(Effect::Print(text.clone())),
+        Command::Warn { text } => Ok(Effect::Warn(format!("warning: {text}"))),
+        // ------------------------------------------------ live and pictures
+        Command::WatchPrefix { prefix } => watch_prefix(ctx, prefix),
+        Command::Unwatch { prefix } => unwatch(ctx, prefix.as_deref()),
+        Command::Draw { selection } => draw::draw(ctx, selection.as_ref()),
+        // -------------------------------------------------------- exercises
+        Command::Expect { check, expected } => {
+            let answer = run(ctx, check)?;
+            expect::check(answer, expected)
+        }
+    }
+}
+
+/// Runs a `batch … end` or `transaction … end`.
+pub fn run_block(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
+    blocks::run(ctx, block)
+}
+
+/// `watch_prefix P`: a live table of the keys under P.
+fn watch_prefix(ctx: &mut Ctx, prefix: &[u8]) -> Result<Effect, EvalError> {
+    let id = ctx.live.ids.next("watch");
+    let limit = ctx.settings.limit;
+    let replaced = ctx
+        .live
+        .watches
+        .start(ctx.session, prefix, id, limit, ctx.out);
+    Ok(Effect::Print(format!(
+        "{}watching {}: the table above updates itself after each cell that changes a key under it{}",
+        ctx.tag(),
+        render::value(prefix),
+        if replaced {
+            " (the earlier table of this prefix stopped)"
+        } else {
+            ""
+        }
+    )))
+}
+
+/// `unwatch [P]`: the table of P (or every table) stops updating.
+fn unwatch(ctx: &mut Ctx, prefix: Option<&[u8]>) -> Result<Effect, EvalError> {
+    let limit = ctx.settings.limit;
+    let n = ctx.live.watches.stop(prefix, limit, ctx.out);
+    Ok(Effect::Print(match (prefix, n) {
+        (Some(p), 0) => format!("unwatch {}: it was not watched", render::value(p)),
+        (Some(p), _) => format!("unwatch {}: stopped", render::value(p)),
+        (None, n) => format!("unwatch: stopped {}", render::plural(n, "watch")),
+    }))
+}

@@ -1,0 +1,96 @@
+//! Stands in for `ahead.rs` (and the evcxr engine behind it) in a build
+//! without the `rust-cells` cargo feature: the same methods, so the rest of
+//! the kernel is the same in both builds, each answering a Rust cell or
+//! `%rust` line with an error that names the feature and how to rebuild. It
+//! never asks for the database, so the KV side is left as it was.
+
+use std::path::{Path, PathBuf};
+
+use super::{CacheCommand, RustCode};
+use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
+
+/// The Rust side of a session in a build without Rust cells.
+#[derive(Default)]
+pub struct NotBuilt;
+
+impl NotBuilt {
+    pub(super) fn execute(
+        &mut self,
+        _code: RustCode<'_>,
+        _take_db: &mut dyn FnMut() -> Result<PathBuf, CellError>,
+        _out: &mut dyn Output,
+        _interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        Err(not_built("%%rust"))
+    }
+
+    pub(super) fn reset(
+        &mut self,
+        _out: &mut dyn Output,
+        _interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        Err(not_built("%rust reset"))
+    }
+
+    pub(super) fn deps(
+        &mut self,
+        _out: &mut dyn Output,
+        _interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        Err(not_built("%rust deps"))
+    }
+
+    /// No Rust cache either: this build compiles no Rust.
+    pub(super) fn cache(
+        &mut self,
+        _command: CacheCommand,
+        _out: &mut dyn Output,
+        _interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        Err(not_built("%rust cache"))
+    }
+
+    pub(super) fn start(
+        &mut self,
+        _db_path: &Path,
+        _out: &mut dyn Output,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        Err(not_built("%rust start"))
+    }
+
+    /// Nothing to complete: there is no Rust context.
+    pub(super) fn complete(
+        &mut self,
+        _code: RustCode<'_>,
+        _cell: &str,
+        _cursor_pos: usize,
+    ) -> Option<Completion> {
+        None
+    }
+
+    /// Nothing to inspect: there is no Rust context.
+    pub(super) fn inspect(
+        &mut self,
+        _code: RustCode<'_>,
+        _cell: &str,
+        _cursor_pos: usize,
+    ) -> Option<MimeBundle> {
+        None
+    }
+}
+
+/// The error every Rust cell gets from a build without the feature.
+pub(super) fn not_built(what: &str) -> CellError {
+    CellError {
+        ename: "RustCellsNotBuilt".into(),
+        evalue: format!(
+            "`{what}` needs Rust cells, and this sled-kernel was built without the `rust-cells` feature"
+        ),
+        traceback: vec![
+            format!("`{what}` needs Rust cells, and this sled-kernel was built without the `rust-cells` cargo feature."),
+            "Rebuild with it (it is on by default; --no-default-features turns it off):".into(),
+            "    cargo build --release --locked --features rust-cells".into(),
+            "then install the kernel again (./install.sh) and restart it.".into(),
+        ],
+    }
+}
