@@ -234,7 +234,12 @@ impl Ahead {
 
 impl Drop for Ahead {
     /// A kernel shutting down while its context starts: stop the start and
-    /// wait for it, so its build directory and processes go too.
+    /// wait for it, so its build directory and processes go too. Killing
+    /// cargo ends a compile at once, but evcxr's first evaluation also has
+    /// rust-analyzer load the standard library inside this process, which
+    /// nothing interrupts: a shutdown then waits for it (seconds; more on a
+    /// busy machine). A frontend that gives up first and kills the kernel
+    /// leaves the build directory to the next kernel, which sweeps it.
     fn drop(&mut self) {
         if let Some(starting) = self.starting.take() {
             loop {

@@ -299,13 +299,18 @@ impl Kernel {
 
     /// Sends shutdown on control and waits for the process to exit.
     pub fn shutdown(&mut self) -> Message {
+        self.shutdown_within(Duration::from_secs(10))
+    }
+
+    /// The same, for a kernel that may take up to `limit` to exit.
+    pub fn shutdown_within(&mut self, limit: Duration) -> Message {
         self.request(
             &self.control,
             "shutdown_request",
             json!({ "restart": false }),
         );
         let reply = self.reply(&self.control);
-        self.wait_exit(Duration::from_secs(10));
+        self.wait_exit(limit);
         reply
     }
 
