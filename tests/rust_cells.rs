@@ -29,10 +29,13 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Long enough for the first Rust cell (starting evcxr, compiling sled) on
-/// a loaded two-core CI machine.
-const FIRST_CELL: Duration = Duration::from_secs(600);
-/// Any later Rust cell compiles only itself.
-const RUST_CELL: Duration = Duration::from_secs(120);
+/// a loaded two-core CI machine, in a debug build too: there the kernel's
+/// own rust-analyzer runs unoptimised, and a first cell took 290 s with the
+/// machine's load at 7. Limits, not targets: the benchmark measures speed.
+const FIRST_CELL: Duration = Duration::from_secs(1200);
+/// Any later Rust cell compiles only itself, but still waits on that
+/// rust-analyzer (a debug build under load went past 120 s).
+const RUST_CELL: Duration = Duration::from_secs(600);
 
 /// IOPub messages of one request, busy to idle, and its reply.
 struct Run {
@@ -962,7 +965,9 @@ fn a_context_started_ahead_serves_the_first_rust_cell() {
     kernel.interrupt();
     let stopped = collect(&kernel, &id, FIRST_CELL);
     assert_eq!(stopped.error()["ename"], "Interrupted");
-    assert_eq!(rust(&kernel, "2 + 2").ok().plain(), "4");
+    // The start was stopped, so this cell starts the context again.
+    let again = run(&kernel, "%%rust\n2 + 2", FIRST_CELL).ok();
+    assert_eq!(again.plain(), "4");
     let tmp = kernel.kernel_tmp();
     kernel.shutdown();
     assert_eq!(entries(&tmp), Vec::<String>::new());

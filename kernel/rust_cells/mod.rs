@@ -89,17 +89,13 @@ pub fn work_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("sled-kernel-rust-{}", std::process::id()))
 }
 
+#[cfg(not(feature = "rust-cells"))]
+pub use not_built::warm;
 /// `sled-kernel warm`: starts a Rust context the way the first `%%rust`
 /// cell does, so that what it compiles lands in the Rust cache; returns
-/// what to tell the user.
-pub fn warm() -> anyhow::Result<String> {
-    #[cfg(feature = "rust-cells")]
-    return warm::warm();
-    #[cfg(not(feature = "rust-cells"))]
-    anyhow::bail!(
-        "this sled-kernel was built without the `rust-cells` feature, so it has no Rust cells and no Rust cache to warm; rebuild with `cargo build --release --locked --features rust-cells`"
-    )
-}
+/// what to tell the user (`warm.rs`, or the stand-in's refusal).
+#[cfg(feature = "rust-cells")]
+pub use warm::warm;
 
 /// What a cell asks of the Rust side.
 #[derive(Debug, Clone, PartialEq)]

@@ -79,8 +79,15 @@ impl NotBuilt {
     }
 }
 
+/// `sled-kernel warm` in a build without Rust cells: nothing to warm.
+pub fn warm() -> anyhow::Result<String> {
+    anyhow::bail!(
+        "this sled-kernel was built without the `rust-cells` feature, so it has no Rust cells and no Rust cache to warm; rebuild with `cargo build --release --locked --features rust-cells`"
+    )
+}
+
 /// The error every Rust cell gets from a build without the feature.
-pub(super) fn not_built(what: &str) -> CellError {
+fn not_built(what: &str) -> CellError {
     CellError {
         ename: "RustCellsNotBuilt".into(),
         evalue: format!(
