@@ -8,6 +8,10 @@
 #   ./install.sh                  all of the above
 #   ./install.sh --no-demo        skip running the notebook at the end
 #   ./install.sh --test-packages  also put the test tools in .venv (tests/run)
+#   ./install.sh --warm-rust      also fill the Rust cache (sled-kernel warm), so
+#                                 the first %%rust cell of each kernel takes
+#                                 seconds instead of a minute; asked when run
+#                                 in a terminal, skipped with --no-warm-rust
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -42,13 +46,16 @@ TEST_PACKAGES=(
 )
 
 demo=1
+warm=ask
 packages=("${NOTEBOOK_PACKAGES[@]}")
 for arg in "$@"; do
   case "$arg" in
     --no-demo) demo=0 ;;
     --test-packages) packages+=("${TEST_PACKAGES[@]}") ;;
+    --warm-rust) warm=yes ;;
+    --no-warm-rust) warm=no ;;
     -h | --help)
-      sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -165,6 +172,30 @@ if os.path.realpath(program) != os.path.realpath(sys.argv[1]):
              "`jupyter kernelspec remove sled` and run ./install.sh again")
 print(f"jupyter finds: sled -> {spec.resource_dir}")
 PYEOF
+
+# The Rust cache: what the first %%rust cell of every kernel would compile
+# (sled and its crates, about a minute), compiled once now. Offered, not
+# forced: it takes that minute here and ~25 MB in ~/.cache.
+if [ "$warm" = ask ]; then
+  if [ -t 0 ] && [ -t 1 ]; then
+    printf '\nWarm the Rust cache now? It compiles sled once (about a minute), so the\n'
+    printf 'first %%%%rust cell of every new kernel takes seconds. [y/N] '
+    read -r answer || answer=
+    case "$answer" in [yY]*) warm=yes ;; *) warm=no ;; esac
+  else
+    warm=no
+  fi
+fi
+if [ "$warm" = yes ]; then
+  step "Warming the Rust cache: sled-kernel warm"
+  # A failure costs the first Rust cell its minute, nothing more.
+  "$KERNEL_BIN" warm ||
+    echo "install.sh: warming the Rust cache failed (see above); Rust cells still work, the first one compiles sled" >&2
+else
+  echo
+  echo "The first %%rust cell of each kernel compiles sled (about a minute) until the"
+  echo "Rust cache is warm: run \`$KERNEL_BIN warm\` (or ./install.sh --warm-rust) before class."
+fi
 
 if [ "$demo" = 1 ]; then
   step "Running $DEMO_NOTEBOOK headless"

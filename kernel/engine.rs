@@ -103,7 +103,10 @@ impl Engine<'_> {
                 interrupt,
                 magic,
                 ..
-            } => rust_cells::run(rust, magic, &mut || hand_over(kv), out, interrupt),
+            } => {
+                let db_path = kv.db_path().to_path_buf();
+                rust_cells::run(rust, magic, &db_path, &mut || hand_over(kv), out, interrupt)
+            }
         }
     }
 
@@ -168,7 +171,13 @@ mod tests {
                 "{kv:?}"
             );
         }
-        for rust in ["%%rust\nlet x = 1;", "\n%rust deps", "%rust frobnicate"] {
+        for rust in [
+            "%%rust\nlet x = 1;",
+            "\n%rust deps",
+            "%rust cache clear",
+            "%rust start",
+            "%rust frobnicate",
+        ] {
             assert!(
                 matches!(engines.engine_for(rust), Engine::Rust { .. }),
                 "{rust:?}"
@@ -189,6 +198,8 @@ mod tests {
             }
         );
         assert_eq!(complete(&mut engines, "%rust reset"), IsComplete::Complete);
+        assert_eq!(complete(&mut engines, "%rust cache"), IsComplete::Complete);
+        assert_eq!(complete(&mut engines, "%rust start"), IsComplete::Complete);
         assert_eq!(complete(&mut engines, "%rust what"), IsComplete::Invalid);
         assert_eq!(
             complete(&mut engines, "%%rust\nfn f() {"),

@@ -1,5 +1,5 @@
-//! The `sled-kernel` command: run the kernel, or install / uninstall its
-//! kernelspec.
+//! The `sled-kernel` command: run the kernel, install / uninstall its
+//! kernelspec, or warm the Rust cache.
 
 use clap::{Args, Parser, Subcommand};
 use sled_kernel::{connection::ConnectionInfo, handlers, kernelspec};
@@ -30,6 +30,14 @@ enum Command {
     Install(Where),
     /// Remove the `sled` kernelspec from where `install` put it.
     Uninstall(Where),
+    /// Compile what the first `%%rust` cell needs (sled and its crates) into
+    /// the Rust cache, so that cell takes seconds in every new kernel.
+    ///
+    /// The cache is $XDG_CACHE_HOME/sled-kernel/rust-cells (~/.cache/...);
+    /// SLED_KERNEL_RUST_CACHE=DIR puts it elsewhere (a directory shared by a
+    /// class), =off turns it off; SLED_KERNEL_RUST_CACHE_MB limits its size.
+    /// Run it as the user (and with the environment) the kernels run with.
+    Warm,
 }
 
 /// Where the kernelspec lives; the default is the per-user Jupyter data dir.
@@ -88,6 +96,7 @@ fn main() -> ExitCode {
                 println!("{line}");
             }
         }),
+        Command::Warm => sled_kernel::rust_cells::warm().map(|done| println!("{done}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

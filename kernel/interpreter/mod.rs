@@ -34,6 +34,11 @@ use running::context::{Ctx, Effect, EvalError, Live, Settings};
 use running::{dispatch, owner, session};
 use showing::render;
 
+/// Marks a temporary directory as this kernel's, like the session
+/// database's, so the next kernel sweeps it if this one is killed (the Rust
+/// cells' build directory uses it).
+pub use owner::write_pid_file as write_owner_file;
+
 use crate::cell::{CellError, Completion, Interrupt, IsComplete, MimeBundle, Output};
 
 /// Runs cells against one session database.

@@ -7,10 +7,16 @@
 //! kernel's [`Output`] must stay on the shell thread, so evaluation runs on a
 //! scoped worker thread while this thread forwards those lines, flushes them
 //! when the program goes quiet, and watches for an interrupt.
+//!
+//! The context builds in a directory of the kernel's own (see
+//! [`super::work_dir`]), with this binary as cargo's rustc wrapper so that
+//! crates come from the Rust cache ([`super::cache_use`]).
 
+use super::cache_use::CacheUse;
 use super::processes;
 use super::report::{self, WHAT_SURVIVES};
-use super::{RustCode, SLED_DEP};
+use super::wrapper::{self, Mode};
+use super::{CacheCommand, RustCode, SLED_DEP};
 use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
 use crossbeam_channel::{never, select, Receiver};
 use evcxr::{CommandContext, EvalOutputs};
@@ -21,8 +27,19 @@ use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Printed (on stderr) while the first Rust cell starts evcxr and builds sled.
-pub(super) const STARTING: &str = "starting the Rust context (first cell compiles sled, ~1 min)…\n";
+/// Printed (on stderr) while the first Rust cell starts evcxr and builds
+/// sled. The same words whether sled is cached or not, so a stored
+/// notebook's output does not depend on the machine's cache.
+pub(super) const STARTING: &str =
+    "starting the Rust context (about a minute the first time, seconds once sled is in the Rust cache)…\n";
+/// Evaluated by `%rust start` once the context is set up. The first cell
+/// that defines a variable makes evcxr's rust-analyzer infer types for the
+/// first time, which takes seconds; this pays for it ahead (with a sled
+/// type, so sled's are loaded too). The variable is moved at once, so evcxr
+/// keeps nothing of it.
+const WARM_UP: &str = "let sled_kernel_warm_up = sled::Config::new();\ndrop(sled_kernel_warm_up);";
+/// The wrapper's log, in the context's build directory.
+const CACHE_LOG: &str = "sled-kernel-cache.log";
 
 /// How often the pump looks at the interrupt flag when nothing arrives;
 /// buffered output is sent at the same moments.
@@ -34,10 +51,20 @@ const QUIET: Duration = Duration::from_millis(30);
 /// may have started another rustc in the meantime).
 const KILL_AGAIN: Duration = Duration::from_millis(250);
 
-/// The Rust side of a session (`rust_cells::RustCells`).
-#[derive(Default)]
-pub struct Engine {
+/// evcxr's context, once started, and how it uses the Rust cache
+/// (`ahead.rs` holds it for `rust_cells::RustCells`).
+pub(super) struct Engine {
     session: Option<Session>,
+    cache: CacheUse,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine {
+            session: None,
+            cache: CacheUse::from_env(),
+        }
+    }
 }
 
 struct Session {
@@ -51,6 +78,38 @@ struct Session {
     set_up: bool,
     /// What `DB_PATH` says.
     db_path: PathBuf,
+    /// The wrapper mode cargo currently gets.
+    cache_mode: Option<Mode>,
+    /// Whether the crate directory started from the cache's `Cargo.lock`.
+    seeded: bool,
+    /// Last, so that it is deleted after the context has let go of it.
+    work: WorkDir,
+}
+
+/// The context's build directory, deleted with the session.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    /// Empties `dir` (a kernel killed earlier with the same pid may have
+    /// left it) and marks it as this process's, so that the next kernel
+    /// sweeps it if this one is killed.
+    fn create(dir: PathBuf) -> std::io::Result<WorkDir> {
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        std::fs::create_dir_all(&dir)?;
+        crate::interpreter::write_owner_file(&dir)?;
+        Ok(WorkDir(dir))
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0) {
+            log::warn!("could not remove {}: {e}", self.0.display());
+        }
+    }
 }
 
 impl Drop for Session {
@@ -87,7 +146,7 @@ impl Engine {
         refuse_commands_that_break_the_session(&code)?;
         let db_path = &take_db()?;
         if self.session.is_none() {
-            self.session = Some(Session::start(db_path, out)?);
+            self.session = Some(Session::start(db_path, &mut self.cache, out)?);
         }
         self.set_up(db_path, out, interrupt)?;
         let outcome = self.eval(code.body, out, interrupt);
@@ -172,6 +231,84 @@ impl Engine {
         }
         Ok(Some(text_bundle(&deps)))
     }
+
+    /// `%rust cache …`.
+    pub(super) fn cache_command(
+        &mut self,
+        command: CacheCommand,
+        out: &mut dyn Output,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        let (said, shown) = self.cache.command(command)?;
+        out.stdout(&said);
+        self.sync_cache_mode();
+        Ok(shown)
+    }
+
+    /// Whether a Rust context is running.
+    pub(super) fn is_running(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// What is wrong with the Rust cache, once per kernel (see
+    /// [`CacheUse::opening_lines`]).
+    pub(super) fn cache_opening_lines(&mut self) -> Vec<String> {
+        self.cache.prepare();
+        self.cache.opening_lines()
+    }
+
+    /// Starts the context and adds sled and `DB_PATH`, as the first Rust
+    /// cell does, then has evcxr work out a variable's type once (see
+    /// [`WARM_UP`]); runs no cell (`%rust start`, on its own thread).
+    pub(super) fn start_ahead(
+        &mut self,
+        db_path: &Path,
+        out: &mut dyn Output,
+    ) -> Result<(), CellError> {
+        let started = panic::catch_unwind(AssertUnwindSafe(|| {
+            let interrupt = Interrupt::new();
+            if self.session.is_none() {
+                self.session = Some(Session::start(db_path, &mut self.cache, out)?);
+            }
+            self.set_up(db_path, out, &interrupt)?;
+            if !matches!(
+                self.eval(WARM_UP, out, &interrupt),
+                Outcome::Finished(Ok(_))
+            ) {
+                log::info!("the Rust warm-up cell did not run; the first cell pays for it");
+            }
+            Ok(())
+        }));
+        started.unwrap_or_else(|panicked| Err(self.crashed(panic_message(&*panicked))))
+    }
+
+    /// How this kernel uses the Rust cache.
+    pub(super) fn cache(&self) -> &CacheUse {
+        &self.cache
+    }
+
+    pub(super) fn prepare_cache(&mut self) {
+        self.cache.prepare();
+    }
+
+    /// Gives cargo the wrapper mode the cache is in now (`%rust cache off`,
+    /// or read-only after a failed write).
+    fn sync_cache_mode(&mut self) {
+        let mode = self.cache.mode();
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if session.cache_mode.is_none_or(|applied| applied == mode) {
+            return;
+        }
+        let line = format!(":build_env {}={}", wrapper::MODE, mode.as_str());
+        let set = panic::catch_unwind(AssertUnwindSafe(|| session.context.execute(&line)));
+        if matches!(set, Ok(Ok(_))) {
+            session.cache_mode = Some(mode);
+        } else {
+            log::warn!("could not switch the Rust cache to {}", mode.as_str());
+        }
+    }
+
     pub(super) fn complete(
         &mut self,
         code: RustCode<'_>,
@@ -245,11 +382,24 @@ impl Engine {
         }
         // Debug formatting of a str is a valid Rust string literal.
         setup.push_str(&format!("const DB_PATH: &str = {path:?};\n"));
-        match self.eval(&setup, out, interrupt) {
+        let mut outcome = self.eval(&setup, out, interrupt);
+        if let (Outcome::Finished(Err(e)), Some(session)) = (&outcome, self.session.as_mut()) {
+            if std::mem::take(&mut session.seeded) {
+                // The remembered Cargo.lock may not suit this cargo: once
+                // more, resolving afresh.
+                log::info!(
+                    "Rust setup failed with the cache's Cargo.lock ({e}); trying without it"
+                );
+                let _ = std::fs::remove_file(session.work.0.join("Cargo.lock"));
+                outcome = self.eval(&setup, out, interrupt);
+            }
+        }
+        match outcome {
             Outcome::Finished(Ok(_)) => {
                 if let Some(session) = self.session.as_mut() {
                     session.set_up = true;
                     session.db_path = db_path.to_path_buf();
+                    self.cache.remember_lock(&session.work.0);
                 }
                 Ok(())
             }
@@ -276,6 +426,20 @@ impl Engine {
     /// Runs `code` on a worker thread; forwards its output to `out` as it
     /// comes and stops its processes when `interrupt` is raised.
     fn eval(&mut self, code: &str, out: &mut dyn Output, interrupt: &Interrupt) -> Outcome {
+        self.sync_cache_mode();
+        let outcome = self.eval_in_context(code, out, interrupt);
+        for notice in self.cache.absorb() {
+            out.stderr(&format!("{notice}\n"));
+        }
+        outcome
+    }
+
+    fn eval_in_context(
+        &mut self,
+        code: &str,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Outcome {
         let Some(session) = self.session.as_mut() else {
             return Outcome::Crashed("the Rust context is gone".into());
         };
@@ -399,10 +563,19 @@ fn text_bundle(lines: &[String]) -> MimeBundle {
 }
 
 impl Session {
-    /// Starts evcxr (it compiles an empty crate to check the toolchain).
-    fn start(db_path: &Path, out: &mut dyn Output) -> Result<Session, CellError> {
+    /// Starts evcxr (it compiles an empty crate to check the toolchain) in
+    /// the kernel's build directory, with the Rust cache set up for cargo.
+    fn start(
+        db_path: &Path,
+        cache: &mut CacheUse,
+        out: &mut dyn Output,
+    ) -> Result<Session, CellError> {
         check_toolchain()?;
         out.stderr(STARTING);
+        cache.prepare();
+        for line in cache.opening_lines() {
+            out.stderr(&format!("{line}\n"));
+        }
         out.flush();
         let failed = |why: String| {
             CellError {
@@ -416,18 +589,54 @@ impl Session {
                 .collect(),
         }
         };
-        match panic::catch_unwind(CommandContext::new) {
-            Ok(Ok((context, outputs))) => Ok(Session {
-                child: context.process_handle(),
-                context,
-                stdout: outputs.stdout,
-                stderr: outputs.stderr,
-                set_up: false,
-                db_path: db_path.to_path_buf(),
-            }),
-            Ok(Err(e)) => Err(failed(e.to_string())),
-            Err(panicked) => Err(failed(panic_message(&*panicked))),
+        let work = super::work_dir();
+        let work = WorkDir::create(work.clone()).map_err(|e| {
+            failed(format!(
+                "cannot prepare the build directory {}: {e}",
+                work.display()
+            ))
+        })?;
+        let (mut context, outputs) = match panic::catch_unwind(CommandContext::new) {
+            Ok(Ok(made)) => made,
+            Ok(Err(e)) => return Err(failed(e.to_string())),
+            Err(panicked) => return Err(failed(panic_message(&*panicked))),
+        };
+        let log = work.0.join(CACHE_LOG);
+        let mut cache_mode = None;
+        let settings = match std::env::current_exe() {
+            Ok(exe) => cache.wrapper_env(&exe, &work.0, &log),
+            Err(e) => {
+                log::warn!("cannot find this program ({e}), so cargo cannot use the Rust cache");
+                Vec::new()
+            }
+        };
+        if !settings.is_empty() {
+            let applied = settings.iter().all(|(key, value)| {
+                let line = format!(":build_env {key}={value}");
+                matches!(
+                    panic::catch_unwind(AssertUnwindSafe(|| context.execute(&line))),
+                    Ok(Ok(_))
+                )
+            });
+            if applied {
+                cache.begin(log);
+                cache_mode = Some(cache.mode());
+            } else {
+                log::warn!("could not hand the Rust cache to cargo; compiling without it");
+            }
         }
+        let seeded = cache_mode.is_some() && cache.seed(&work.0);
+        Ok(Session {
+            child: context.process_handle(),
+            context,
+            stdout: outputs.stdout,
+            stderr: outputs.stderr,
+            set_up: false,
+            db_path: db_path.to_path_buf(),
+            cache_mode,
+            seeded,
+            work,
+        })
     }
 }
 
@@ -469,6 +678,7 @@ fn refuse_commands_that_break_the_session(code: &RustCode<'_>) -> Result<(), Cel
         let why = match command {
             ":quit" => "`:quit` would end the whole kernel, KV cells included; use Kernel ▸ Shut Down instead",
             ":clear" => "`:clear` would also drop sled and DB_PATH; use `%rust reset`, which puts them back",
+            ":cache" | ":clear_cache" | ":sccache" => "the kernel keeps compiled crates itself, safely shared between kernels; evcxr's own cache would replace it: use `%rust cache` (`%rust cache clear`, `%rust cache off`)",
             _ => continue,
         };
         let line_number = code.first_line + index;

@@ -3,11 +3,12 @@
 //! against the same sled database on disk.
 //!
 //! * [`Magic::parse`] decides whether a cell belongs here: `%%rust` (Rust
-//!   code), `%rust reset` or `%rust deps`.
-//! * [`RustCells`] owns the evcxr context, started by the first Rust cell.
-//!   With the `rust-cells` cargo feature off, a stand-in module takes the
-//!   place of `engine.rs` and answers every Rust cell with an error naming
-//!   the feature.
+//!   code), `%rust reset`, `%rust deps`, `%rust cache` or `%rust start`.
+//! * [`RustCells`] owns the evcxr context, started by the first Rust cell
+//!   or ahead of it, on a thread of its own, by `%rust start` (`ahead.rs`
+//!   holds it, `engine.rs` is the context). With the `rust-cells` cargo
+//!   feature off, a stand-in (`not_built.rs`) takes the place of both and
+//!   answers every Rust cell with an error naming the feature.
 //! * [`run`], [`complete`], [`inspect`] and [`is_complete`] answer what the
 //!   shell asks of a cell that [`Magic::parse`] gave to this side
 //!   (`engine.rs` at the top of the crate decides that, once per request).
@@ -17,38 +18,84 @@
 //! interpreter flushes and closes its handle (the `take_db` that [`run`] is
 //! given does that); the next KV cell reopens it, or reports
 //! `DatabaseLocked` while Rust code still holds it.
+//!
+//! The Rust cache: crates the Rust cells compiled (sled above all) are kept
+//! between kernels, in a directory several kernels may share; `cache.rs`
+//! stores them, `wrapper.rs` is the rustc wrapper cargo runs, `cache_use.rs`
+//! how a kernel uses and reports it, and `sled-kernel warm` ([`warm`])
+//! fills it before class.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cell::{CellError, Completion, Interrupt, IsComplete, MimeBundle, Output};
 
 #[cfg(feature = "rust-cells")]
+mod ahead;
+#[cfg(feature = "rust-cells")]
+mod cache;
+#[cfg(feature = "rust-cells")]
+mod cache_use;
+#[cfg(feature = "rust-cells")]
 mod engine;
 #[cfg(not(feature = "rust-cells"))]
-#[path = "not_built.rs"]
-mod engine;
+mod not_built;
 #[cfg(feature = "rust-cells")]
 mod processes;
 #[cfg(feature = "rust-cells")]
 mod report;
+#[cfg(feature = "rust-cells")]
+mod warm;
+#[cfg(feature = "rust-cells")]
+mod wrapper;
 
-/// The Rust side of a session: evcxr's context, started by the first Rust
-/// cell (`engine.rs`). A build without the `rust-cells` feature has a
-/// stand-in with the same methods instead (`not_built.rs`), which answers
-/// every Rust cell with an error naming the feature.
-pub use engine::Engine as RustCells;
+#[cfg(feature = "rust-cells")]
+pub use cache::{DIR_ENV as CACHE_DIR_ENV, LIMIT_ENV as CACHE_LIMIT_ENV};
+#[cfg(feature = "rust-cells")]
+pub use cache_use::CACHE_MIME;
+
+/// The Rust side of a session: evcxr's context (`engine.rs`), started by
+/// the first Rust cell or in the background by `%rust start` (`ahead.rs`).
+/// A build without the `rust-cells` feature has a stand-in with the same
+/// methods instead (`not_built.rs`), which answers every Rust cell with an
+/// error naming the feature.
+#[cfg(feature = "rust-cells")]
+pub use ahead::Ahead as RustCells;
+#[cfg(not(feature = "rust-cells"))]
+pub use not_built::NotBuilt as RustCells;
 
 /// The sled the Rust context gets without a `:dep` line: the kernel's own.
 pub const SLED_DEP: &str = "sled = \"0.34.7\"";
 
-/// Must run first in `main`: evcxr starts our own binary again as the
-/// process that runs Rust cells (and, with its cache on, as a rustc
-/// wrapper); in those roles this call never returns. A no-op without the
-/// `rust-cells` feature.
+/// Must run first in `main`, before any thread starts: evcxr starts our
+/// own binary again as the process that runs Rust cells, and cargo starts
+/// it as its rustc wrapper (the Rust cache); in those roles this call never
+/// returns. Otherwise it points evcxr at this process's build directory
+/// ([`work_dir`]). A no-op without the `rust-cells` feature.
 pub fn runtime_hook() {
     #[cfg(feature = "rust-cells")]
-    evcxr::runtime_hook();
+    {
+        wrapper::hook();
+        evcxr::runtime_hook();
+        // evcxr reads its build directory from here. Still one thread, so
+        // setting the environment is safe.
+        std::env::set_var("EVCXR_TMPDIR", work_dir());
+    }
 }
+
+/// Where this process's Rust context builds: one directory per kernel in
+/// the temp dir, named like the session database's so that a killed
+/// kernel's is swept by the next one.
+pub fn work_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sled-kernel-rust-{}", std::process::id()))
+}
+
+#[cfg(not(feature = "rust-cells"))]
+pub use not_built::warm;
+/// `sled-kernel warm`: starts a Rust context the way the first `%%rust`
+/// cell does, so that what it compiles lands in the Rust cache; returns
+/// what to tell the user (`warm.rs`, or the stand-in's refusal).
+#[cfg(feature = "rust-cells")]
+pub use warm::warm;
 
 /// What a cell asks of the Rust side.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,8 +106,24 @@ pub enum Magic<'a> {
     Reset,
     /// `%rust deps`: list the Rust context's dependencies.
     Deps,
+    /// `%rust cache …`: the compiled-crate cache.
+    Cache(CacheCommand),
+    /// `%rust start`: start the Rust context now, in the background.
+    Start,
     /// A `%rust` / `%%rust` line that is wrong; says how.
     Invalid(CellError),
+}
+
+/// What `%rust cache` is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheCommand {
+    /// `%rust cache`: where it is, how big, what this kernel got from it.
+    Show,
+    /// `%rust cache clear`: delete every compiled crate in it.
+    Clear,
+    /// `%rust cache off` / `on`: stop or resume using it in this kernel.
+    Off,
+    On,
 }
 
 /// The body of a `%%rust` cell, with where it sits in the cell.
@@ -114,11 +177,28 @@ impl<'a> Magic<'a> {
         let magic = match rest.as_slice() {
             [word] if word.eq_ignore_ascii_case("reset") => Magic::Reset,
             [word] if word.eq_ignore_ascii_case("deps") => Magic::Deps,
+            [word] if word.eq_ignore_ascii_case("start") => Magic::Start,
+            [word, what @ ..] if word.eq_ignore_ascii_case("cache") && what.len() <= 1 => {
+                let what = what.first().map(|w| w.to_ascii_lowercase());
+                match what.as_deref() {
+                    None => Magic::Cache(CacheCommand::Show),
+                    Some("clear") => Magic::Cache(CacheCommand::Clear),
+                    Some("off") => Magic::Cache(CacheCommand::Off),
+                    Some("on") => Magic::Cache(CacheCommand::On),
+                    Some(other) => {
+                        return Some(Magic::Invalid(usage_error(
+                            line_number,
+                            format!("unknown `%rust cache` command `{other}`"),
+                            "Use `%rust cache` (where and how big), `%rust cache clear`, `%rust cache off` or `%rust cache on`.",
+                        )))
+                    }
+                }
+            }
             _ => {
                 return Some(Magic::Invalid(usage_error(
                     line_number,
                     format!("unknown `%rust` command `{}`", rest.join(" ")),
-                    "Use `%rust reset` or `%rust deps`; Rust code goes in a cell whose first line is `%%rust`.",
+                    "Use `%rust start`, `%rust reset`, `%rust deps` or `%rust cache`; Rust code goes in a cell whose first line is `%%rust`.",
                 )))
             }
         };
@@ -148,10 +228,13 @@ fn usage_error(line: usize, what: String, fix: &str) -> CellError {
 
 /// Runs what [`Magic::parse`] found. For a `%%rust` cell, `take_db` is
 /// called before the Rust code runs: it makes the KV interpreter flush and
-/// close the session database, and says where the database is.
+/// close the session database, and says where the database is. `db_path`
+/// is where it is without taking it (what `%rust start` sets `DB_PATH` to
+/// while KV cells go on with the database).
 pub fn run(
     rust: &mut RustCells,
     magic: Magic<'_>,
+    db_path: &Path,
     take_db: &mut dyn FnMut() -> Result<PathBuf, CellError>,
     out: &mut dyn Output,
     interrupt: &Interrupt,
@@ -165,13 +248,20 @@ pub fn run(
         Magic::Reset => rust.reset(out, interrupt),
         // `%rust deps`: the crates Rust cells can use.
         Magic::Deps => rust.deps(out, interrupt),
+        // `%rust cache …`: the compiled-crate cache Rust cells share.
+        Magic::Cache(command) => rust.cache(command, out, interrupt),
+        // `%rust start`: the context starts on a thread of its own and this
+        // returns at once; KV cells go on, the first Rust cell waits for
+        // what is left of the start.
+        Magic::Start => rust.start(db_path, out),
     }
 }
 
 /// Completions from evcxr (rust-analyzer) inside a `%%rust` cell;
 /// `cursor_pos` counts code points from the start of the cell. None until
-/// the context has started (starting it takes a minute, too long to hold a
-/// completion request), and none on a `%rust …` line.
+/// the context has started (starting it takes seconds with a warm Rust
+/// cache and a minute without, too long to hold a completion request), and
+/// none on a `%rust …` line.
 pub fn complete(
     rust: &mut RustCells,
     magic: &Magic<'_>,
@@ -180,7 +270,7 @@ pub fn complete(
 ) -> Completion {
     let found = match magic {
         Magic::Cell(code) => rust.complete(*code, cell, cursor_pos),
-        Magic::Reset | Magic::Deps | Magic::Invalid(_) => None,
+        Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start | Magic::Invalid(_) => None,
     };
     found.unwrap_or(Completion {
         matches: Vec::new(),
@@ -199,7 +289,7 @@ pub fn inspect(
 ) -> Option<MimeBundle> {
     match magic {
         Magic::Cell(code) => rust.inspect(*code, cell, cursor_pos),
-        Magic::Reset | Magic::Deps | Magic::Invalid(_) => None,
+        Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start | Magic::Invalid(_) => None,
     }
 }
 
@@ -209,7 +299,7 @@ pub fn inspect(
 pub fn is_complete(magic: &Magic<'_>) -> IsComplete {
     let code = match magic {
         Magic::Cell(code) => code,
-        Magic::Reset | Magic::Deps => return IsComplete::Complete,
+        Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start => return IsComplete::Complete,
         Magic::Invalid(_) => return IsComplete::Invalid,
     };
     if code.body.trim().is_empty() {
@@ -396,6 +486,7 @@ mod tests {
     #[test]
     fn line_magics_must_be_alone() {
         assert_eq!(Magic::parse("%rust reset"), Some(Magic::Reset));
+        assert_eq!(Magic::parse("%rust start"), Some(Magic::Start));
         assert_eq!(Magic::parse("%rust deps\n\n# comment\n"), Some(Magic::Deps));
         assert_eq!(Magic::parse("%Rust DEPS"), Some(Magic::Deps));
         let Some(Magic::Invalid(e)) = Magic::parse("%rust reset\nget k") else {
@@ -420,6 +511,35 @@ mod tests {
             panic!("arguments to %%rust accepted");
         };
         assert!(e.evalue.contains("no arguments"), "{e:?}");
+    }
+
+    #[test]
+    fn cache_magics_show_clear_and_switch() {
+        assert_eq!(
+            Magic::parse("%rust cache"),
+            Some(Magic::Cache(CacheCommand::Show))
+        );
+        assert_eq!(
+            Magic::parse("%rust cache Clear"),
+            Some(Magic::Cache(CacheCommand::Clear))
+        );
+        assert_eq!(
+            Magic::parse("%RUST CACHE off"),
+            Some(Magic::Cache(CacheCommand::Off))
+        );
+        assert_eq!(
+            Magic::parse("%rust cache on\n# back on"),
+            Some(Magic::Cache(CacheCommand::On))
+        );
+        let Some(Magic::Invalid(e)) = Magic::parse("%rust cache wipe") else {
+            panic!("unknown cache command accepted");
+        };
+        assert!(e.evalue.contains("wipe"), "{e:?}");
+        assert!(e.traceback[1].contains("%rust cache clear"), "{e:?}");
+        let Some(Magic::Invalid(e)) = Magic::parse("%rust cache clear now") else {
+            panic!("extra words accepted");
+        };
+        assert!(e.evalue.contains("cache clear now"), "{e:?}");
     }
 
     #[test]
@@ -494,13 +614,28 @@ mod tests {
         let interrupt = Interrupt::new();
         let mut rust = RustCells;
         let mut asked_for_the_database = 0;
-        for text in ["%%rust\nprintln!(\"hi\");", "%rust reset", "%rust deps"] {
+        for text in [
+            "%%rust\nprintln!(\"hi\");",
+            "%rust reset",
+            "%rust deps",
+            "%rust cache",
+            "%rust cache clear",
+            "%rust start",
+        ] {
             let magic = Magic::parse(text).unwrap();
             let mut take_db = || {
                 asked_for_the_database += 1;
                 Ok(PathBuf::new())
             };
-            let error = run(&mut rust, magic, &mut take_db, &mut Discard, &interrupt).unwrap_err();
+            let error = run(
+                &mut rust,
+                magic,
+                Path::new("db"),
+                &mut take_db,
+                &mut Discard,
+                &interrupt,
+            )
+            .unwrap_err();
             assert_eq!(error.ename, "RustCellsNotBuilt");
             let text = error.traceback.join("\n");
             assert!(text.contains("--features rust-cells"), "{text}");
@@ -508,5 +643,8 @@ mod tests {
         }
         // The KV side is untouched: the database was never asked for.
         assert_eq!(asked_for_the_database, 0);
+        // Nor is there a Rust cache to warm.
+        let warm = warm().unwrap_err().to_string();
+        assert!(warm.contains("`rust-cells` feature"), "{warm}");
     }
 }

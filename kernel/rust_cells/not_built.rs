@@ -1,19 +1,19 @@
-//! Stands in for `engine.rs` in a build without the `rust-cells` cargo
-//! feature: the same methods, so the rest of the kernel is the same in both
-//! builds, each answering a Rust cell with an error that names the feature
-//! and how to rebuild. It never asks for the database, so the KV side is
-//! left as it was.
+//! Stands in for `ahead.rs` (and the evcxr engine behind it) in a build
+//! without the `rust-cells` cargo feature: the same methods, so the rest of
+//! the kernel is the same in both builds, each answering a Rust cell or
+//! `%rust` line with an error that names the feature and how to rebuild. It
+//! never asks for the database, so the KV side is left as it was.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::RustCode;
+use super::{CacheCommand, RustCode};
 use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
 
 /// The Rust side of a session in a build without Rust cells.
 #[derive(Default)]
-pub struct Engine;
+pub struct NotBuilt;
 
-impl Engine {
+impl NotBuilt {
     pub(super) fn execute(
         &mut self,
         _code: RustCode<'_>,
@@ -40,6 +40,24 @@ impl Engine {
         Err(not_built("%rust deps"))
     }
 
+    /// No Rust cache either: this build compiles no Rust.
+    pub(super) fn cache(
+        &mut self,
+        _command: CacheCommand,
+        _out: &mut dyn Output,
+        _interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        Err(not_built("%rust cache"))
+    }
+
+    pub(super) fn start(
+        &mut self,
+        _db_path: &Path,
+        _out: &mut dyn Output,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        Err(not_built("%rust start"))
+    }
+
     /// Nothing to complete: there is no Rust context.
     pub(super) fn complete(
         &mut self,
@@ -59,6 +77,13 @@ impl Engine {
     ) -> Option<MimeBundle> {
         None
     }
+}
+
+/// `sled-kernel warm` in a build without Rust cells: nothing to warm.
+pub fn warm() -> anyhow::Result<String> {
+    anyhow::bail!(
+        "this sled-kernel was built without the `rust-cells` feature, so it has no Rust cells and no Rust cache to warm; rebuild with `cargo build --release --locked --features rust-cells`"
+    )
 }
 
 /// The error every Rust cell gets from a build without the feature.

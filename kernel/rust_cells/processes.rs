@@ -20,6 +20,13 @@ pub(super) fn stop_all(child: &Arc<Mutex<Child>>) {
     }
 }
 
+/// Kills every descendant process (on Linux; elsewhere nothing): what a
+/// Rust context that is still starting has running.
+pub(super) fn stop_descendants() {
+    #[cfg(target_os = "linux")]
+    kill_below(std::process::id());
+}
+
 /// SIGKILLs every process below `root`. They are stopped first, round by
 /// round until no new one appears, so none can start another (cargo its
 /// next rustc) between our look at /proc and the kill.

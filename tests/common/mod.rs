@@ -59,27 +59,41 @@ impl Kernel {
 
     /// Starts a kernel; `edit` may change the connection file first.
     pub fn start_with(edit: impl Fn(&mut Value)) -> Kernel {
-        Self::launch(edit, None)
+        Self::launch(edit, None, &[])
     }
 
     /// Starts a kernel whose Jupyter data dir (history) is `data_dir`,
     /// shared with other kernels; by default each test kernel has its own.
     pub fn start_with_data_dir(data_dir: &Path) -> Kernel {
-        Self::launch(|_| {}, Some(data_dir))
+        Self::launch(|_| {}, Some(data_dir), &[])
     }
 
-    fn launch(edit: impl Fn(&mut Value), data_dir: Option<&Path>) -> Kernel {
+    /// Starts a kernel with these environment variables set (on top of
+    /// this process's environment).
+    pub fn start_with_env(vars: &[(&str, &std::ffi::OsStr)]) -> Kernel {
+        Self::launch(|_| {}, None, vars)
+    }
+
+    fn launch(
+        edit: impl Fn(&mut Value),
+        data_dir: Option<&Path>,
+        vars: &[(&str, &std::ffi::OsStr)],
+    ) -> Kernel {
         // Free ports are picked by binding and releasing them, so another
         // test may grab one before the kernel binds it: then start again.
         for _ in 0..5 {
-            if let Some(kernel) = Self::try_launch(&edit, data_dir) {
+            if let Some(kernel) = Self::try_launch(&edit, data_dir, vars) {
                 return kernel;
             }
         }
         panic!("the kernel did not start in 5 tries");
     }
 
-    fn try_launch(edit: &impl Fn(&mut Value), data_dir: Option<&Path>) -> Option<Kernel> {
+    fn try_launch(
+        edit: &impl Fn(&mut Value),
+        data_dir: Option<&Path>,
+        vars: &[(&str, &std::ffi::OsStr)],
+    ) -> Option<Kernel> {
         let tmp = tempfile::tempdir().unwrap();
         let (file, connection) = connection_file(tmp.path(), edit);
         let kernel_tmp = tmp.path().join("kernel-tmp");
@@ -92,6 +106,7 @@ impl Kernel {
                 "JUPYTER_DATA_DIR",
                 data_dir.map_or_else(|| tmp.path().join("data"), Path::to_path_buf),
             )
+            .envs(vars.iter().copied())
             .stdin(Stdio::null())
             .spawn()
             .expect("starting sled-kernel");
@@ -284,13 +299,18 @@ impl Kernel {
 
     /// Sends shutdown on control and waits for the process to exit.
     pub fn shutdown(&mut self) -> Message {
+        self.shutdown_within(Duration::from_secs(10))
+    }
+
+    /// The same, for a kernel that may take up to `limit` to exit.
+    pub fn shutdown_within(&mut self, limit: Duration) -> Message {
         self.request(
             &self.control,
             "shutdown_request",
             json!({ "restart": false }),
         );
         let reply = self.reply(&self.control);
-        self.wait_exit(Duration::from_secs(10));
+        self.wait_exit(limit);
         reply
     }
 

@@ -1,0 +1,587 @@
+//! The rustc wrapper: this same binary, which cargo runs as
+//! `sled-kernel RUSTC ARGS...` while a Rust context builds, because the
+//! kernel sets `RUSTC_WRAPPER` for evcxr's cargo.
+//!
+//! For each compile of a crates.io (or git) crate it looks for an entry in
+//! the Rust cache ([`super::cache`]) under a key made of the compiler's
+//! arguments (with the kernel's build directory and cargo's home replaced
+//! by placeholders), the files a build script generated, and the compiler's
+//! size. Cargo's `-C metadata` argument already differs for every package
+//! version, feature set, profile and compiler version. A hit copies the
+//! files where cargo expects them and tells cargo about them as rustc
+//! would; a miss runs rustc and keeps what it made. Everything else (the
+//! cell's own crate, build-script probes, `rustc -vV`) goes straight to
+//! rustc.
+//!
+//! Each outcome is one line in the kernel's log file, which the kernel
+//! reads after each cell: that is how a kernel knows, and can say, that its
+//! crates came from the cache.
+
+use super::cache::{Places, Published, Store};
+use sha2::{Digest, Sha256};
+use std::ffi::{OsStr, OsString};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The cache directory; its presence makes this process the wrapper.
+pub(super) const DIR: &str = "SLED_KERNEL_RUSTC_WRAPPER";
+/// `read-write`, `read-only` or `off`.
+pub(super) const MODE: &str = "SLED_KERNEL_RUSTC_WRAPPER_MODE";
+/// The file the outcomes are appended to.
+pub(super) const LOG: &str = "SLED_KERNEL_RUSTC_WRAPPER_LOG";
+/// The kernel's build directory (evcxr's crate directory).
+pub(super) const BUILD: &str = "SLED_KERNEL_RUSTC_WRAPPER_BUILD";
+/// The cache's size limit in bytes.
+pub(super) const LIMIT: &str = "SLED_KERNEL_RUSTC_WRAPPER_LIMIT";
+
+/// What the wrapper may do with the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    ReadWrite,
+    ReadOnly,
+    Off,
+}
+
+impl Mode {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Mode::ReadWrite => "read-write",
+            Mode::ReadOnly => "read-only",
+            Mode::Off => "off",
+        }
+    }
+
+    fn parse(text: &str) -> Mode {
+        match text {
+            "read-write" => Mode::ReadWrite,
+            "read-only" => Mode::ReadOnly,
+            _ => Mode::Off,
+        }
+    }
+}
+
+/// Runs as the wrapper and exits, when cargo started this process as one.
+pub(super) fn hook() {
+    let Some(dir) = std::env::var_os(DIR) else {
+        return;
+    };
+    let mut args = std::env::args_os().skip(1);
+    let Some(rustc) = args.next() else {
+        return;
+    };
+    let args: Vec<OsString> = args.collect();
+    let env = Env::from_process(PathBuf::from(dir));
+    std::process::exit(run(&rustc, &args, &env));
+}
+
+/// The wrapper's settings, from its environment.
+#[derive(Debug, Clone)]
+pub(super) struct Env {
+    pub dir: PathBuf,
+    pub mode: Mode,
+    pub log: Option<PathBuf>,
+    pub places: Places,
+    pub limit: u64,
+}
+
+impl Env {
+    fn from_process(dir: PathBuf) -> Env {
+        let var = |name: &str| std::env::var(name).ok();
+        Env {
+            dir,
+            mode: Mode::parse(&var(MODE).unwrap_or_default()),
+            log: var(LOG).map(PathBuf::from),
+            places: Places {
+                build: var(BUILD).unwrap_or_default(),
+                cargo_home: cargo_home(),
+            },
+            limit: var(LIMIT).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// Cargo's home as cargo finds it: `CARGO_HOME`, else `~/.cargo`.
+pub(super) fn cargo_home() -> String {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|home| home.join(".cargo")))
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// One compile the cache can serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Unit {
+    name: String,
+    out_dir: PathBuf,
+}
+
+impl Unit {
+    /// A compile of a downloaded crate (its source under cargo's registry
+    /// or git checkouts, which never change) that cargo drives with JSON
+    /// messages and artifact notifications, without incremental state.
+    fn parse(args: &[String], places: &Places) -> Option<Unit> {
+        let mut name = None;
+        let mut out_dir = None;
+        let mut json = false;
+        let mut notifications = false;
+        let mut incremental = false;
+        let mut source = None;
+        let mut words = args.iter();
+        while let Some(word) = words.next() {
+            match word.as_str() {
+                "--crate-name" => name = words.next().cloned(),
+                "--out-dir" => out_dir = words.next().map(PathBuf::from),
+                "-C" => incremental |= words.next()?.starts_with("incremental="),
+                "--error-format=json" => json = true,
+                _ if word.starts_with("-Cincremental=") => incremental = true,
+                _ if word.starts_with("--json=") => {
+                    notifications |= word.split(['=', ',']).any(|w| w == "artifacts");
+                }
+                _ if !word.starts_with('-') && word.ends_with(".rs") && source.is_none() => {
+                    source = Some(word.clone());
+                }
+                _ => {}
+            }
+        }
+        if incremental {
+            return None;
+        }
+        let source = source?;
+        let home = places.cargo_home.trim_end_matches('/');
+        let downloaded = !home.is_empty()
+            && ["registry/src/", "git/checkouts/"]
+                .iter()
+                .any(|under| source.starts_with(&format!("{home}/{under}")));
+        let (name, out_dir) = (name?, out_dir?);
+        (downloaded && json && notifications && name != "ctx").then_some(Unit { name, out_dir })
+    }
+}
+
+/// The entry's key: what decides the compiler's output.
+fn key(rustc: &OsStr, args: &[String], places: &Places) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"sled-kernel rust cache, key 1\0");
+    let compiler_size = std::fs::metadata(rustc).map(|m| m.len()).unwrap_or(0);
+    hash.update(compiler_size.to_le_bytes());
+    for arg in args {
+        hash.update(places.hide(arg).as_bytes());
+        hash.update(b"\0");
+    }
+    for name in ["CARGO_PKG_NAME", "CARGO_PKG_VERSION", "RUSTC_BOOTSTRAP"] {
+        hash.update(name.as_bytes());
+        hash.update(b"=");
+        hash.update(std::env::var(name).unwrap_or_default().as_bytes());
+        hash.update(b"\0");
+    }
+    // Code a build script generated is part of the crate's source.
+    if let Some(out_dir) = std::env::var_os("OUT_DIR") {
+        hash_tree(&mut hash, Path::new(&out_dir), Path::new(&out_dir), places);
+    }
+    let digest = hash.finalize();
+    hex::encode(&digest[..16])
+}
+
+/// Feeds every file under `dir` (relative name, then contents with this
+/// kernel's paths hidden) to `hash`, in a fixed order.
+fn hash_tree(hash: &mut Sha256, root: &Path, dir: &Path, places: &Places) {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = listing.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            hash_tree(hash, root, &path, places);
+            continue;
+        }
+        let relative = path.strip_prefix(root).unwrap_or(&path);
+        hash.update(relative.to_string_lossy().as_bytes());
+        hash.update(b"\0");
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => hash.update(places.hide(&text).as_bytes()),
+                Err(raw) => hash.update(raw.as_bytes()),
+            },
+            Err(_) => hash.update(b"<unreadable>"),
+        }
+        hash.update(b"\0");
+    }
+}
+
+/// The environment variables a compile read, from its dep-info file
+/// (`# env-dep:NAME=VALUE` lines), values with this kernel's paths hidden.
+fn env_deps(dep_info: &str, places: &Places) -> Vec<(String, Option<String>)> {
+    dep_info
+        .lines()
+        .filter_map(|line| line.strip_prefix("# env-dep:"))
+        .map(|dep| match dep.split_once('=') {
+            Some((name, value)) => (name.to_string(), Some(places.hide(value))),
+            None => (dep.to_string(), None),
+        })
+        .collect()
+}
+
+/// Whether this process sees the values an entry was compiled with.
+fn same_env(recorded: &[(String, Option<String>)], places: &Places) -> bool {
+    recorded.iter().all(|(name, value)| {
+        let now = std::env::var(name)
+            .ok()
+            .map(|v| places.hide(&escape_env(&v)));
+        &now == value
+    })
+}
+
+/// How rustc writes an environment value into dep-info.
+fn escape_env(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+/// Compiles (or restores) and returns the exit code for cargo.
+pub(super) fn run(rustc: &OsStr, args: &[OsString], env: &Env) -> i32 {
+    let texts: Option<Vec<String>> = args.iter().map(|a| a.to_str().map(String::from)).collect();
+    let unit = match (&texts, env.mode) {
+        (Some(texts), Mode::ReadWrite | Mode::ReadOnly) => Unit::parse(texts, &env.places),
+        _ => None,
+    };
+    let (Some(unit), Some(texts)) = (unit, texts) else {
+        return pass_through(rustc, args);
+    };
+    let store = Store::new(&env.dir);
+    let key = key(rustc, &texts, &env.places);
+    if let Some(manifest) = store.lookup(&key) {
+        if same_env(&manifest.env, &env.places) {
+            match store.restore(&key, &manifest, &unit.out_dir, &env.places) {
+                Ok(restored) => {
+                    announce(&restored);
+                    store.touch(&key);
+                    report(env, "hit", &unit.name, "");
+                    return 0;
+                }
+                // Gone while we copied (another kernel evicted it): compile.
+                Err(e) => report(env, "restore-failed", &unit.name, &e.to_string()),
+            }
+        }
+    }
+    let (code, produced) = compile(rustc, args);
+    if code != 0 {
+        return code;
+    }
+    if env.mode != Mode::ReadWrite {
+        report(env, "compiled", &unit.name, "");
+        return code;
+    }
+    let env_read = produced
+        .iter()
+        .filter(|(_, emit)| emit == "dep-info")
+        .filter_map(|(path, _)| std::fs::read_to_string(path).ok())
+        .flat_map(|text| env_deps(&text, &env.places))
+        .collect();
+    match store.publish(
+        &key,
+        &unit.name,
+        &produced,
+        env_read,
+        &env.places,
+        env.limit,
+    ) {
+        Ok(Published::Stored { bytes }) => report(env, "stored", &unit.name, &bytes.to_string()),
+        Ok(Published::AlreadyThere) => report(env, "raced", &unit.name, ""),
+        Ok(Published::TooBig { bytes }) => report(env, "too-big", &unit.name, &bytes.to_string()),
+        Err(e) => report(env, "store-failed", &unit.name, &e.to_string()),
+    }
+    code
+}
+
+/// Tells cargo about restored files the way rustc does.
+fn announce(restored: &[(PathBuf, String)]) {
+    let mut stderr = io::stderr().lock();
+    for (path, emit) in restored {
+        let note = serde_json::json!({
+            "$message_type": "artifact",
+            "artifact": path.to_string_lossy(),
+            "emit": emit,
+        });
+        let _ = writeln!(stderr, "{note}");
+    }
+}
+
+/// Runs rustc, passing its messages on to cargo as they come (cargo starts
+/// dependent crates as soon as it sees the metadata file announced), and
+/// notes the files it announces.
+fn compile(rustc: &OsStr, args: &[OsString]) -> (i32, Vec<(PathBuf, String)>) {
+    let child = Command::new(rustc)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("sled-kernel (rustc wrapper): could not run {rustc:?}: {e}");
+            return (1, Vec::new());
+        }
+    };
+    let mut produced = Vec::new();
+    if let Some(messages) = child.stderr.take() {
+        let mut messages = BufReader::new(messages);
+        let mut stderr = io::stderr().lock();
+        let mut line = Vec::new();
+        while messages.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+            let _ = stderr.write_all(&line);
+            if let Some(artifact) = artifact(&line) {
+                produced.push(artifact);
+            }
+            line.clear();
+        }
+    }
+    let code = match child.wait() {
+        Ok(status) => status.code().unwrap_or(101),
+        Err(_) => 101,
+    };
+    (code, produced)
+}
+
+/// The file and kind of a rustc artifact notification.
+fn artifact(line: &[u8]) -> Option<(PathBuf, String)> {
+    if !line.starts_with(b"{\"$message_type\":\"artifact\"") {
+        return None;
+    }
+    let message: serde_json::Value = serde_json::from_slice(line).ok()?;
+    let path = PathBuf::from(message["artifact"].as_str()?);
+    let path = if path.is_relative() {
+        std::env::current_dir().ok()?.join(path)
+    } else {
+        path
+    };
+    Some((path, message["emit"].as_str()?.to_string()))
+}
+
+/// Runs rustc as if there were no wrapper.
+fn pass_through(rustc: &OsStr, args: &[OsString]) -> i32 {
+    let mut command = Command::new(rustc);
+    command.args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let e = command.exec();
+        eprintln!("sled-kernel (rustc wrapper): could not run {rustc:?}: {e}");
+        1
+    }
+    #[cfg(not(unix))]
+    match command.status() {
+        Ok(status) => status.code().unwrap_or(101),
+        Err(e) => {
+            eprintln!("sled-kernel (rustc wrapper): could not run {rustc:?}: {e}");
+            1
+        }
+    }
+}
+
+/// One outcome for the kernel: `EVENT<TAB>CRATE<TAB>DETAIL`.
+fn report(env: &Env, event: &str, name: &str, detail: &str) {
+    let Some(log) = &env.log else {
+        return;
+    };
+    let detail: String = detail
+        .chars()
+        .map(|c| if c == '\t' || c == '\n' { ' ' } else { c })
+        .collect();
+    let line = format!("{event}\t{name}\t{detail}\n");
+    // One write with O_APPEND: lines from parallel compiles do not mix.
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        eprintln!(
+            "sled-kernel (rustc wrapper): could not write {}: {e}",
+            log.display()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn places() -> Places {
+        Places {
+            build: "/tmp/k1/sled-kernel-rust-7".into(),
+            cargo_home: "/home/ann/.cargo".into(),
+        }
+    }
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    const SLED_COMPILE: &[&str] = &[
+        "--crate-name",
+        "sled",
+        "--edition=2018",
+        "/home/ann/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/sled-0.34.7/src/lib.rs",
+        "--error-format=json",
+        "--json=diagnostic-rendered-ansi,artifacts,future-incompat",
+        "--crate-type",
+        "lib",
+        "--emit=dep-info,metadata,link",
+        "-C",
+        "opt-level=2",
+        "-C",
+        "metadata=9d3e1f",
+        "-C",
+        "extra-filename=-9d3e1f",
+        "--out-dir",
+        "/tmp/k1/sled-kernel-rust-7/target/x86_64-unknown-linux-gnu/debug/deps",
+        "-L",
+        "dependency=/tmp/k1/sled-kernel-rust-7/target/x86_64-unknown-linux-gnu/debug/deps",
+        "--cap-lints",
+        "allow",
+    ];
+
+    #[test]
+    fn downloaded_crates_are_cached_and_the_rest_is_not() {
+        let unit = Unit::parse(&args(SLED_COMPILE), &places()).expect("sled is cacheable");
+        assert_eq!(unit.name, "sled");
+        assert!(unit.out_dir.ends_with("debug/deps"));
+
+        let mut incremental = args(SLED_COMPILE);
+        incremental.extend(args(&["-C", "incremental=/tmp/x"]));
+        assert_eq!(Unit::parse(&incremental, &places()), None);
+
+        let mut local = args(SLED_COMPILE);
+        local[3] = "src/lib.rs".into();
+        assert_eq!(Unit::parse(&local, &places()), None, "a local crate");
+        local[1] = "ctx".into();
+        assert_eq!(Unit::parse(&local, &places()), None, "the cell's crate");
+
+        let probe = args(&["--crate-name", "probe", "--out-dir", "/tmp/o", "-"]);
+        assert_eq!(Unit::parse(&probe, &places()), None, "a build-script probe");
+        assert_eq!(Unit::parse(&args(&["-vV"]), &places()), None);
+
+        let quiet: Vec<String> = args(SLED_COMPILE)
+            .into_iter()
+            .filter(|a| !a.starts_with("--json"))
+            .collect();
+        assert_eq!(
+            Unit::parse(&quiet, &places()),
+            None,
+            "no artifact notifications"
+        );
+    }
+
+    #[test]
+    fn keys_ignore_where_the_kernel_builds_and_not_what_it_builds() {
+        let rustc = OsStr::new("/nonexistent/rustc");
+        let here = key(rustc, &args(SLED_COMPILE), &places());
+        let elsewhere: Vec<String> = args(SLED_COMPILE)
+            .iter()
+            .map(|a| {
+                a.replace("/tmp/k1/sled-kernel-rust-7", "/tmp/k2/sled-kernel-rust-99")
+                    .replace("/home/ann/.cargo", "/home/bob/.cargo")
+            })
+            .collect();
+        let bob = Places {
+            build: "/tmp/k2/sled-kernel-rust-99".into(),
+            cargo_home: "/home/bob/.cargo".into(),
+        };
+        assert_eq!(key(rustc, &elsewhere, &bob), here);
+        let mut other = args(SLED_COMPILE);
+        other[12] = "metadata=aaaaaa".into();
+        assert_ne!(key(rustc, &other, &places()), here);
+        assert_eq!(here.len(), 32);
+    }
+
+    #[test]
+    fn env_deps_come_from_dep_info_and_must_match() {
+        let dep_info =
+            "x.d: a.rs\n\n# env-dep:CARGO_PKG_VERSION=0.34.7\n# env-dep:SLED_TEST_UNSET_VAR\n";
+        let deps = env_deps(dep_info, &places());
+        assert_eq!(
+            deps,
+            [
+                ("CARGO_PKG_VERSION".to_string(), Some("0.34.7".to_string())),
+                ("SLED_TEST_UNSET_VAR".to_string(), None)
+            ]
+        );
+        assert!(same_env(&deps[1..], &places()));
+        assert!(!same_env(
+            &[("PATH".to_string(), Some("not the path".to_string()))],
+            &places()
+        ));
+        assert_eq!(escape_env("a\\b\nc"), "a\\\\b\\nc");
+    }
+
+    /// The whole wrapper around the real rustc: a crate under a fake cargo
+    /// home compiles once, and a second build directory gets it from the
+    /// cache with the same files and the same notifications.
+    #[test]
+    fn the_second_build_directory_gets_the_crate_from_the_cache() {
+        let rustc = which::which("rustc").expect("rustc on PATH, as cargo test has it");
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("cargo-home");
+        let source = home.join("registry/src/index/demo-1.0.0/src/lib.rs");
+        std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+        std::fs::write(&source, "pub fn answer() -> u32 { 42 }\n").unwrap();
+        let log = tmp.path().join("log");
+        let mut outcomes = Vec::new();
+        for build in ["first", "second"] {
+            let build = tmp.path().join(build);
+            let out_dir = build.join("target/deps");
+            std::fs::create_dir_all(&out_dir).unwrap();
+            let env = Env {
+                dir: tmp.path().join("cache"),
+                mode: Mode::ReadWrite,
+                log: Some(log.clone()),
+                places: Places {
+                    build: build.to_string_lossy().into_owned(),
+                    cargo_home: home.to_string_lossy().into_owned(),
+                },
+                limit: u64::MAX,
+            };
+            let words: Vec<OsString> = [
+                "--crate-name",
+                "demo",
+                "--edition=2021",
+                source.to_str().unwrap(),
+                "--error-format=json",
+                "--json=artifacts",
+                "--crate-type",
+                "lib",
+                "--emit=dep-info,metadata,link",
+                "-C",
+                "metadata=0123abcd",
+                "-C",
+                "extra-filename=-0123abcd",
+                "--out-dir",
+                out_dir.to_str().unwrap(),
+            ]
+            .iter()
+            .map(OsString::from)
+            .collect();
+            assert_eq!(run(rustc.as_os_str(), &words, &env), 0);
+            let rlib = out_dir.join("libdemo-0123abcd.rlib");
+            let rmeta = out_dir.join("libdemo-0123abcd.rmeta");
+            let dep_info = std::fs::read_to_string(out_dir.join("demo-0123abcd.d")).unwrap();
+            assert!(rlib.is_file() && rmeta.is_file());
+            assert!(
+                dep_info.contains(&out_dir.display().to_string()),
+                "{dep_info}"
+            );
+            outcomes.push(std::fs::read(rlib).unwrap());
+        }
+        assert_eq!(outcomes[0], outcomes[1]);
+        let events: Vec<String> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|l| l.split('\t').take(2).collect::<Vec<_>>().join(" "))
+            .collect();
+        assert_eq!(events, ["stored demo", "hit demo"]);
+    }
+}
