@@ -56,6 +56,13 @@ KEPT_LANGUAGE_INFO = ("name", "file_extension", "mimetype", "pygments_lexer", "c
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
+# The session's temporary directory, as `%info` names it: a path whose last
+# part is the kernel's prefix and the random suffix of its temporary
+# directory. Stored outputs show a placeholder instead, so no run's path is
+# kept in a lesson.
+SESSION_DIR = re.compile(r"/(?:[^\s\"'<>/]+/)*sled-kernel-[A-Za-z0-9]{6}(?![A-Za-z0-9])")
+SESSION_DIR_SHOWN = "(the session's temporary directory)"
+
 # Cells whose output text changes from run to run (timings, sizes, the
 # session's temporary path): only the kinds of their outputs are compared.
 NONDETERMINISTIC = "nondeterministic-output"
@@ -255,7 +262,22 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             if out.get("output_type") in ("execute_result", "display_data"):
                 out.setdefault("metadata", {})
                 out.pop("transient", None)
+            for field in ("text", "data"):
+                if field in out:
+                    out[field] = _without_session_dir(out[field])
     return nb
+
+
+def _without_session_dir(value: Any) -> Any:
+    """`value` (an output's text or mime bundle) with the session's
+    temporary directory replaced by a placeholder, wherever it stands."""
+    if isinstance(value, str):
+        return SESSION_DIR.sub(SESSION_DIR_SHOWN, value)
+    if isinstance(value, list):
+        return [_without_session_dir(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_session_dir(v) for k, v in value.items()}
+    return value
 
 
 def as_text(nb: nbformat.NotebookNode) -> str:
