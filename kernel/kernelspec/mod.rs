@@ -411,6 +411,18 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
+    /// What an installed spec's directory holds, and nothing more.
+    const SPEC_FILES: [&str; 4] = [
+        "kernel.json",
+        "logo-32x32.png",
+        "logo-64x64.png",
+        "logo-svg.svg",
+    ];
+
+    fn read_spec(dir: &Path) -> serde_json::Value {
+        serde_json::from_slice(&fs::read(dir.join("kernel.json")).unwrap()).unwrap()
+    }
+
     fn names_in(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()
@@ -683,17 +695,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = install(&Target::Prefix(tmp.path().to_path_buf())).unwrap();
         assert_eq!(dir, tmp.path().join("share/jupyter/kernels/sled"));
-        assert_eq!(
-            names_in(&dir),
-            [
-                "kernel.json",
-                "logo-32x32.png",
-                "logo-64x64.png",
-                "logo-svg.svg"
-            ]
-        );
-        let spec: serde_json::Value =
-            serde_json::from_slice(&fs::read(dir.join("kernel.json")).unwrap()).unwrap();
+        assert_eq!(names_in(&dir), SPEC_FILES);
+        let spec = read_spec(&dir);
         let argv = argv_of(&spec);
         let program = PathBuf::from(program_in_argv(&argv).unwrap());
         assert!(program.is_absolute());
@@ -723,17 +726,8 @@ mod tests {
         fs::write(dir.join("kernel.json"), "{ broken").unwrap();
         let again = install(&target).unwrap();
         assert_eq!(again, dir);
-        assert_eq!(
-            names_in(&dir),
-            [
-                "kernel.json",
-                "logo-32x32.png",
-                "logo-64x64.png",
-                "logo-svg.svg"
-            ]
-        );
-        let spec: serde_json::Value =
-            serde_json::from_slice(&fs::read(dir.join("kernel.json")).unwrap()).unwrap();
+        assert_eq!(names_in(&dir), SPEC_FILES);
+        let spec = read_spec(&dir);
         assert_eq!(spec["display_name"], "sled KV");
         assert_eq!(names_in(dir.parent().unwrap()), ["sled"]);
     }
