@@ -84,6 +84,26 @@ PASSED_ON = re.compile(
 TIMINGS: dict[str, float] = {}
 
 
+def jupyter_server_argv(jupyter: Path, app: str, port: int, token: str, root_dir: Path) -> list[str]:
+    """`JUPYTER APP` (`lab` or `notebook`) serving ROOT_DIR on 127.0.0.1:PORT
+    with TOKEN, and no other port if that one is taken; JupyterLab without
+    its news and update checks (no network in the tests)."""
+    argv = [
+        str(jupyter),
+        app,
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root_dir}",
+    ]
+    if app == "lab":
+        argv += ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    return argv
+
+
 def cargo_version() -> str:
     match = re.search(r'^version = "([^"]+)"', (ROOT / "Cargo.toml").read_text(), re.M)
     assert match, "no version in Cargo.toml"

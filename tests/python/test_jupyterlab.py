@@ -32,7 +32,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -44,7 +43,8 @@ from typing import Any
 
 import pytest
 
-from conftest import KERNEL_BIN, ROOT
+import hub_class  # scripts/hub_class.py: free_port
+from conftest import KERNEL_BIN, ROOT, jupyter_server_argv
 
 NOTEBOOK = "01-embedded-kv-with-sled.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -255,12 +255,6 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ------------------------------------------------------------------- server
@@ -479,22 +473,10 @@ def serve_jupyterlab(
 def start_jupyterlab(
     jupyter: Path, root_dir: Path, tmp_dir: Path, env: dict[str, str], cwd: Path, log_path: Path
 ) -> JupyterLab:
-    port, token = free_port(), secrets.token_hex(16)
+    port, token = hub_class.free_port(), secrets.token_hex(16)
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [
-                str(jupyter),
-                "lab",
-                "--no-browser",
-                "--allow-root",
-                "--ip=127.0.0.1",
-                f"--port={port}",
-                "--ServerApp.port_retries=0",
-                f"--ServerApp.token={token}",
-                f"--ServerApp.root_dir={root_dir}",
-                "--LabApp.news_url=None",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            ],
+            jupyter_server_argv(jupyter, "lab", port, token, root_dir),
             env=env,
             cwd=cwd,
             stdin=subprocess.DEVNULL,

@@ -34,6 +34,7 @@ from conftest import (
     LoggedProcess,
     built_wheel,
     cargo_version,
+    jupyter_server_argv,
     new_venv,
     pip_install,
 )
@@ -185,22 +186,7 @@ def jupyter_server(venv: Path, app: str, env: dict[str, str], log: Path, root_di
     URL and token."""
     port, token = hub_class.free_port(), secrets.token_hex(16)
     server = LoggedProcess(
-        [
-            str(venv / "bin" / "jupyter"),
-            app,
-            "--no-browser",
-            "--allow-root",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--ServerApp.port_retries=0",
-            f"--ServerApp.token={token}",
-            f"--ServerApp.root_dir={root_dir}",
-            *(
-                ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-                if app == "lab"
-                else []
-            ),
-        ],
+        jupyter_server_argv(venv / "bin" / "jupyter", app, port, token, root_dir),
         env,
         log,
         cwd=root_dir,
