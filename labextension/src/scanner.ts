@@ -246,15 +246,26 @@ export class Scanner {
         });
         return;
       }
-      this.skipInlineSpace();
-      if (this.pos >= this.end || this.text[this.pos] === '\n') {
-        return;
-      }
-      if (this.text[this.pos] === '#') {
-        this.comment();
+      if (this.statementEnds()) {
         return;
       }
     }
+  }
+
+  /**
+   * Skips the spaces before the next word; true when the statement ends
+   * there: at the end of its line, or at a comment, which it colours.
+   */
+  private statementEnds(): boolean {
+    this.skipInlineSpace();
+    if (this.pos >= this.end || this.text[this.pos] === '\n') {
+      return true;
+    }
+    if (this.text[this.pos] === '#') {
+      this.comment();
+      return true;
+    }
+    return false;
   }
 
   /** `echo` text: everything to the end of the line, as it is. */
@@ -270,12 +281,7 @@ export class Scanner {
   /** The argument words up to the end of the statement's (last) line. */
   private args(state: IArgs): void {
     for (;;) {
-      this.skipInlineSpace();
-      if (this.pos >= this.end || this.text[this.pos] === '\n') {
-        return;
-      }
-      if (this.text[this.pos] === '#') {
-        this.comment();
+      if (this.statementEnds()) {
         return;
       }
       const from = this.pos;
