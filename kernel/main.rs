@@ -10,7 +10,8 @@ use std::process::ExitCode;
 ///
 /// To start learning: `sled-kernel lessons`, then `jupyter lab sled-lessons`.
 /// The wheel registers the kernel in its environment; elsewhere install it
-/// once with `sled-kernel install`, then pick "sled KV" in JupyterLab. Jupyter starts it as `sled-kernel kernel --connection-file FILE`.
+/// once with `sled-kernel install`, then pick "sled KV" in JupyterLab.
+/// Jupyter starts it as `sled-kernel kernel --connection-file FILE`.
 /// Set SLED_KERNEL_LOG=debug (or info, warn) to see what it does on stderr.
 #[derive(Parser)]
 #[command(version, about, long_about)]

@@ -31,7 +31,7 @@ const TEXT_STUB: &str = "YOUR ANSWER HERE";
 const BEGIN: &str = "BEGIN SOLUTION";
 const END: &str = "END SOLUTION";
 /// The cell tag of a "predict, then run" cell.
-pub const PREDICT: &str = "predict";
+const PREDICT: &str = "predict";
 /// What nbconvert's `ClearOutputPreprocessor` drops with the outputs.
 const OUTPUT_METADATA: &[&str] = &["collapsed", "scrolled"];
 
@@ -98,7 +98,7 @@ fn clear_cell(cell: &mut Value, code_stub: &str) -> Result<()> {
 
 /// The source with its solution region replaced by `stub`, or `None` when
 /// it has none: nbgrader's `_replace_solution_region`, line by line.
-pub fn clear_solution_region(source: &str, stub: &str) -> Result<Option<String>> {
+fn clear_solution_region(source: &str, stub: &str) -> Result<Option<String>> {
     let mut kept: Vec<String> = Vec::new();
     let (mut inside, mut replaced) = (false, false);
     for line in source.split('\n') {
