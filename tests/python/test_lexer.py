@@ -3,8 +3,10 @@ highlights sled-kv cells with it, found by the name the kernel advertises."""
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -86,19 +88,22 @@ def test_a_rust_cell_is_rust_after_its_first_line() -> None:
     assert tokens("echo %%rust\n")[1][0] in String.Doc
 
 
-def nbconvert_html(notebook: Path, tmp_path: Path) -> str:
-    out = tmp_path / "lesson.html"
-    subprocess.run(
-        [sys.executable, "-m", "nbconvert", "--to", "html", "--output", str(out), str(notebook)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return out.read_text()
+@functools.cache
+def nbconvert_html(notebook: Path) -> str:
+    """The lesson exported by `jupyter nbconvert --to html` (once per run)."""
+    with tempfile.TemporaryDirectory(prefix="sled-nbconvert-") as tmp:
+        out = Path(tmp) / "lesson.html"
+        subprocess.run(
+            [sys.executable, "-m", "nbconvert", "--to", "html", "--output", str(out), str(notebook)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        return out.read_text()
 
 
-def test_nbconvert_html_shows_rust_cells_as_rust(tmp_path: Path) -> None:
-    html = nbconvert_html(ROOT / "notebooks" / "06-rust-cells.ipynb", tmp_path)
+def test_nbconvert_html_shows_rust_cells_as_rust() -> None:
+    html = nbconvert_html(ROOT / "notebooks" / "06-rust-cells.ipynb")
     # `let` as Pygments' Rust lexer marks it (Keyword.Declaration), and the
     # cell marker as the sled-kv lexer does.
     assert '<span class="kd">let</span>' in html
@@ -106,8 +111,8 @@ def test_nbconvert_html_shows_rust_cells_as_rust(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
-def test_nbconvert_html_highlights_the_cells(notebook: Path, tmp_path: Path) -> None:
-    html = nbconvert_html(notebook, tmp_path)
+def test_nbconvert_html_highlights_the_cells(notebook: Path) -> None:
+    html = nbconvert_html(notebook)
     # Pygments wraps keywords in <span class="k">; plain text would have none.
     assert '<span class="k">' in html
     assert "No lexer found" not in html
