@@ -276,8 +276,8 @@ def test_lesson_01_as_a_student_gets_it_runs_and_checks_the_answer(
     answer = next(i for i, c in enumerate(code) if nbgrader_flag(c, "solution"))
     check = next(i for i, c in enumerate(code) if nbgrader_flag(c, "grade"))
     model = "\n".join(line for line in code[answer].source.split("\n") if "SOLUTION" not in line)
-    # Run in the wheel's environment: the copy as written (its check cell may
-    # fail there, as the lesson says, and the run goes on), then with the
+    # Run in the wheel's environment: the copy as written (its check cell is
+    # to fail, so it is tagged to let the run go on past it), then with the
     # model answer typed in.
     script = f"""
 import json, sys
