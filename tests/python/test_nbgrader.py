@@ -13,7 +13,9 @@ version; then `nbgrader autograde` grades three submissions, run in the
 - `noflush`: lesson 04 answered without the `flush` it is about: no marks,
   because its check looks at what a crash would keep.
 
-Scores are read from nbgrader's gradebook. The course lives in a temporary
+Scores are read from nbgrader's gradebook. The students' version is also
+held against `sled-kernel lessons`: its student copies must have the cells
+nbgrader made, answers cleared alike. The course lives in a temporary
 directory; nbgrader runs from .venv (its `alembic` must be on PATH), with
 scratch Jupyter config and data directories.
 """
@@ -32,6 +34,7 @@ import nbformat
 import pytest
 
 import notebooks  # scripts/notebooks.py, put on sys.path by conftest.py
+from conftest import KERNEL_BIN
 
 VENV_BIN = Path(sys.executable).parent
 ASSIGNMENT = "lessons"
@@ -186,3 +189,19 @@ def test_the_durability_exercise_fails_without_its_flush(graded: Course) -> None
     score, max_score = graded.scores["noflush"][DURABILITY]
     assert max_score > 0
     assert score == 0, f"an answer without `flush` scored {score} of {max_score}"
+
+
+def test_sled_kernel_lessons_clears_answers_as_nbgrader_does(graded: Course, tmp_path: Path) -> None:
+    subprocess.run(
+        [str(KERNEL_BIN), "lessons", str(tmp_path)], check=True, capture_output=True, timeout=60
+    )
+    for path in LESSONS:
+        ours, theirs = notebooks.read(tmp_path / path.name), graded.release[path.stem]
+        assert [c.cell_type for c in ours.cells] == [c.cell_type for c in theirs.cells], path.name
+        for index, (mine, made) in enumerate(zip(ours.cells, theirs.cells)):
+            # every cell's text, the answer cells' stubs included
+            assert mine.source == made.source, (path.name, index)
+            marked = mine.metadata.get("nbgrader", {})
+            if marked.get("solution") or marked.get("grade"):
+                assert mine.outputs == made.outputs == [], (path.name, index)
+                assert mine.execution_count is made.execution_count is None, (path.name, index)
