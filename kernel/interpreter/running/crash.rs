@@ -103,7 +103,7 @@ pub fn crash_copy(ctx: &mut Ctx, damage: Option<Damage>) -> Result<Effect, EvalE
             return Err(EvalError::refused(
                 ErrorKind::Storage,
                 format!(
-                    "sled refused to open the damaged copy: {e}. {} The session keeps its database.",
+                    "{}; then sled refused to open the copy: its `open` failed with \"{e}\" (sled's `Error::Corruption`). The session keeps its database.",
                     damaged.unwrap_or_default()
                 ),
             )

@@ -102,7 +102,7 @@ impl Record {
         };
         match &self.what {
             What::SegmentHeader { lsn } => {
-                format!("segment header: the segment holds LSN {lsn} on")
+                format!("segment header: this segment starts at LSN {lsn}")
             }
             What::Trees(trees) if trees.is_empty() => "the list of trees (empty)".to_string(),
             What::Trees(trees) => format!(
@@ -318,9 +318,9 @@ impl Log {
         let head = top - 6;
         let _ = writeln!(
             svg,
-            "<text x=\"{}\" y=\"{head}\" font-size=\"11\" fill=\"#607d8b\" text-anchor=\"end\">offset</text><text x=\"{}\" y=\"{head}\" font-size=\"11\" fill=\"#607d8b\">bytes</text><text x=\"{}\" y=\"{head}\" font-size=\"11\" fill=\"#607d8b\">record</text>",
+            "<text x=\"{}\" y=\"{head}\" font-size=\"11\" fill=\"#607d8b\" text-anchor=\"end\">offset</text><text x=\"{}\" y=\"{head}\" font-size=\"11\" fill=\"#607d8b\" text-anchor=\"end\">bytes</text><text x=\"{}\" y=\"{head}\" font-size=\"11\" fill=\"#607d8b\">record</text>",
             OFFSET_X,
-            BAR_X,
+            BYTES_X,
             LABEL_X
         );
         if self.earlier > 0 {
@@ -362,14 +362,16 @@ impl Log {
 }
 
 // The picture's geometry, in SVG user units.
-const WIDTH: usize = 760;
+const WIDTH: usize = 790;
 const ROW: usize = 22;
 const OFFSET_X: usize = 62;
 const BAR_X: usize = 72;
 const BAR_W: usize = 70;
-const LABEL_X: usize = 152;
+/// Where the byte counts end (they are right-aligned).
+const BYTES_X: usize = 176;
+const LABEL_X: usize = 186;
 const LABEL_CHARS: usize = 68;
-const BRACKET_X: usize = 664;
+const BRACKET_X: usize = 690;
 
 fn record_svg(svg: &mut String, r: &Record, y: usize, widest: u64) {
     let (fill, stroke) = match (r.crc_ok, r.past_damage, r.kind()) {
@@ -400,7 +402,7 @@ fn record_svg(svg: &mut String, r: &Record, y: usize, widest: u64) {
     }
     let _ = writeln!(
         svg,
-        "<g class=\"record {}{}{}\" data-offset=\"{}\"><text x=\"{OFFSET_X}\" y=\"{}\" text-anchor=\"end\" fill=\"#607d8b\">{}</text><rect x=\"{BAR_X}\" y=\"{}\" width=\"{width}\" height=\"{}\" rx=\"2\" fill=\"{fill}\" stroke=\"{stroke}\"{dash}/><text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"#607d8b\">{}</text><text x=\"{LABEL_X}\" y=\"{}\" fill=\"{text_fill}\">{}</text></g>",
+        "<g class=\"record {}{}{}\" data-offset=\"{}\"><text x=\"{OFFSET_X}\" y=\"{}\" text-anchor=\"end\" fill=\"#607d8b\">{}</text><rect x=\"{BAR_X}\" y=\"{}\" width=\"{width}\" height=\"{}\" rx=\"2\" fill=\"{fill}\" stroke=\"{stroke}\"{dash}/><text x=\"{BYTES_X}\" y=\"{}\" font-size=\"11\" fill=\"#607d8b\" text-anchor=\"end\">{}</text><text x=\"{LABEL_X}\" y=\"{}\" fill=\"{text_fill}\">{}</text></g>",
         r.kind(),
         if r.crc_ok { "" } else { " bad" },
         if r.past_damage { " past-damage" } else { "" },
@@ -409,8 +411,7 @@ fn record_svg(svg: &mut String, r: &Record, y: usize, widest: u64) {
         r.offset,
         y + 4,
         ROW - 8,
-        BAR_X + width + 4,
-        y + 14,
+        y + 15,
         r.len,
         y + 15,
         xml(&clip(&label, LABEL_CHARS))

@@ -94,7 +94,7 @@ fn draw_highlights_the_selection_and_shows_this_cells_tombstones() {
         "{text}"
     );
     assert!(
-        text.contains("  x  todo:001  (removed: a tombstone)"),
+        text.contains("  x  todo:001  (removed in this cell)"),
         "{text}"
     );
     assert!(text.contains("  >  todo:002  9 bytes  <- seek"), "{text}");
@@ -347,7 +347,7 @@ fn draw_takes_odd_selections_without_trouble() {
     let (out, _) = run(&mut interp, "remove a\nremove b\nremove 0xff00\n%draw");
     let text = text_of(&displays(&out)[0]);
     assert!(
-        text.contains("3 keys removed in this cell show as tombstones"),
+        text.contains("3 keys removed in this cell are drawn crossed out where they stood; sled's tree keeps nothing there."),
         "{text}"
     );
 }
