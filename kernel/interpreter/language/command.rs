@@ -1185,7 +1185,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         allowed: TOP,
         needs: Needs::Database,
         summary: "Try to open PATH (default: this session's database) with a second, separate `sled::open`, as another program would, and show what sled answers.",
-        details: "sled locks a database's files while a handle has them open, so a second open is refused for as long as the session holds it: the lesson of why only one process can use an embedded database at a time. The session's own handle is not touched. PATH must already hold a sled database.",
+        details: "sled takes an exclusive lock on a database's `db` file while it is open (`flock` on Linux and macOS, `LockFileEx` on Windows; an advisory lock: it stops whoever asks for it, as every `sled::open` does), so a second `sled::open` of the directory is refused for as long as the session holds it, in this process or any other: the lesson of why one program at a time can use an embedded database. Clones of a `Db` are more handles on the one open database. The session's own handle is not touched. PATH must already hold a sled database.",
         maps_to: "sled::open(path) (a second handle)",
         examples: &["%try_open", "%try_open drawer"],
     },

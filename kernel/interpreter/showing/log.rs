@@ -156,7 +156,7 @@ impl Record {
             What::Cap => "padding to the end of the segment".to_string(),
             What::Canceled => "a canceled write".to_string(),
             What::Unknown { kind } => format!("a record of kind {kind} whose body is not readable"),
-            What::Zeros => "zeros: nothing written here".to_string(),
+            What::Zeros => "zeros: no record here".to_string(),
             What::Garbage => "not a record: reading stops here".to_string(),
         }
     }

@@ -240,7 +240,7 @@ fn a_torn_tail_loses_the_last_records_and_a_flipped_byte_everything_after_it() {
     let (out, _) = run(&mut interp, "%log");
     let text = plain(displayed(&out)[0]).to_string();
     assert!(text.contains("    150"), "{text}");
-    assert!(text.contains("zeros: nothing written here"), "{text}");
+    assert!(text.contains("zeros: no record here"), "{text}");
     assert!(!text.contains("diary:004"), "{text}");
 }
 

@@ -255,7 +255,7 @@ fn try_open_shows_that_a_second_handle_is_refused() {
     let (out, _) = run(&mut interp, "%try_open");
     assert_eq!(
         out.stdout(),
-        "a second sled::open of this session's temporary database was refused: sled could not acquire the lock on its files, because this session holds it open. Only one handle, in one process, may open a sled database at a time.\n"
+        "a second sled::open of this session's temporary database was refused: sled could not acquire the lock on its `db` file, because this session holds it open. One `sled::open` of a directory at a time holds the database; clones of the `Db` it returns are more handles on that one open database.\n"
     );
     let dir = tempfile::tempdir().unwrap();
     let (_, e) = fail(&mut interp, &format!("%try_open {}", dir.path().display()));
