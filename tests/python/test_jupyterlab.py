@@ -885,6 +885,67 @@ def test_live_table_picture_and_failing_cells_in_jupyterlab(
     assert not browser.errors, f"uncaught JavaScript errors on the page: {browser.errors}"
 
 
+SHOT_ISOLATION = ARTIFACTS / "jupyterlab-isolation.png"
+SHOT_RECOVERY = ARTIFACTS / "jupyterlab-recovery.png"
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.parametrize("name", ["10-isolation.ipynb", "11-crash-recovery.ipynb"])
+def test_isolation_and_recovery_lessons_in_jupyterlab(
+    name: str, browser: Browser, jupyterlab: JupyterLab
+) -> None:
+    """Lessons 10 and 11 run whole on the real sled in JupyterLab. In 10, a
+    writer thread races the reads of the same cell: the sums made in
+    transactions all come out right, the cell says how many transfers it
+    committed, and the graded checks pass. In 11, `%log` renders as SVG,
+    the damaged copies keep what recovery keeps, the one cell sled refuses
+    fails without stopping Run All, and the graded checks pass."""
+    from playwright.sync_api import expect
+
+    page = browser.page
+    page.goto(jupyterlab.url(f"lab/tree/{name}"), timeout=PAGE_LOAD * 1000)
+    expect(page.locator(".jp-NotebookPanel .jp-Notebook")).to_be_visible(timeout=PAGE_LOAD * 1000)
+    expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName")).to_have_text(
+        "sled KV", timeout=KERNEL_READY * 1000
+    )
+    expect(
+        page.locator(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator")
+    ).to_have_attribute("data-status", "idle", timeout=KERNEL_READY * 1000)
+    cells = run_all(page, jupyterlab)
+    by_source = {c["source"]: c for c in cells}
+    failed = [c["source"] for c in cells if any("stderr" in o["mime"] for o in c["outputs"])]
+    if name.startswith("10"):
+        assert failed == [], [describe(c) for c in cells]
+        fixed = by_source["%transfers acct:\n%sum acct: 1000 transaction"]
+        text = output_text(fixed)
+        assert "%sum acct: 1000 transaction -> 10000 (all 1000 sums)" in text, describe(fixed)
+        assert re.search(r"%transfers \"acct:\": \d+ transfers? committed, then it stopped at the end of the cell", text), (
+            describe(fixed)
+        )
+        raced = by_source["%transfers acct:\n%sum acct: 1000"]
+        assert "%sum acct: 1000 -> " in output_text(raced), describe(raced)
+        checks = cells[-1]
+        shot = SHOT_ISOLATION
+    else:
+        assert failed == ["%crash_copy flip=160"], [describe(c) for c in cells]
+        refused = by_source["%crash_copy flip=160"]
+        assert "sled refused to open the damaged copy" in output_text(refused), describe(refused)
+        logs = [c for c in cells if c["source"] == "%log"]
+        assert logs and all(
+            any(o["mime"] in ("image/svg+xml", "jp-RenderedSVG") for o in c["outputs"]) for c in logs
+        ), [describe(c) for c in logs]
+        torn = by_source["%crash_copy tear=30\nkeys"]
+        text = output_text(torn)
+        assert "4 keys in the default tree" in text and "diary:005" not in text, describe(torn)
+        checks = cells[-1]
+        shot = SHOT_RECOVERY
+    ticks = [line for line in output_text(checks).splitlines() if line.startswith("✓")]
+    assert ticks and not any("stderr" in o["mime"] for o in checks["outputs"]), describe(checks)
+    shot.unlink(missing_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    assert not browser.errors, f"uncaught JavaScript errors on the page: {browser.errors}"
+
+
 @pytest.mark.timeout(150)
 def test_crash_restarts_the_kernel_in_jupyterlab(browser: Browser, jupyterlab: JupyterLab) -> None:
     """Lesson 04's `%crash` cell kills the kernel process during Run All:

@@ -24,7 +24,7 @@ use super::owner::PID_FILE;
 use super::session::Session;
 use crate::interpreter::language::args::Damage;
 use crate::interpreter::language::errors::ErrorKind;
-use crate::interpreter::showing::log::What;
+use crate::interpreter::showing::log::{Log, What};
 use crate::interpreter::showing::render;
 
 /// nbgrader sets this while it runs a notebook (`autograde`, `validate`).
@@ -97,19 +97,21 @@ pub fn crash_copy(ctx: &mut Ctx, damage: Option<Damage>) -> Result<Effect, EvalE
         Some(damage) => Some(harm(&dir.path().join("db"), damage)?),
         None => None,
     };
-    let mut copy = match Session::temporary_in(dir) {
-        Ok(copy) => copy,
-        Err(e) if damaged.is_some() => {
+    let mut copy = match (Session::temporary_in(dir), damaged.as_ref()) {
+        (Ok(copy), _) => copy,
+        (Err(e), Some((said, log))) => {
+            // What was done, and the damaged log, before sled's refusal.
+            ctx.out.stdout(&format!("{COPIED}\n{said}\n"));
+            ctx.out.display(log.bundle());
             return Err(EvalError::refused(
                 ErrorKind::Storage,
                 format!(
-                    "{}; then sled refused to open the copy: its `open` failed with \"{e}\" (sled's `Error::Corruption`). The session keeps its database.",
-                    damaged.unwrap_or_default()
+                    "sled refused to open the damaged copy: its `open` failed with \"{e}\" (sled's `Error::Corruption`). The session keeps its database."
                 ),
             )
-            .help("damage in the part of the log that sled's snapshot (`snap.*`) vouches for is reported; damage after it is not"))
+            .help("damage in the part of the log that sled's snapshot (`snap.*`) vouches for is reported; damage after it is not"));
         }
-        Err(e) => return Err(e.into()),
+        (Err(e), None) => return Err(e.into()),
     };
     if let Some(name) = ctx.session.tree_name().map(<[u8]>::to_vec) {
         let there = copy
@@ -137,11 +139,10 @@ pub fn crash_copy(ctx: &mut Ctx, damage: Option<Damage>) -> Result<Effect, EvalE
     } else {
         "the database opened with `%open` is closed normally (which flushes it) and stays on disk"
     };
-    let mut lines = vec![Effect::Print(
-        "%crash_copy: copied the database's files as they are on disk now, without a flush: what a crash at this instant would leave".to_string(),
-    )];
-    if let Some(damaged) = damaged {
-        lines.push(Effect::Print(damaged));
+    let mut lines = vec![Effect::Print(COPIED.to_string())];
+    if let Some((said, log)) = damaged {
+        lines.push(Effect::Print(said));
+        lines.push(Effect::Display(log.bundle()));
     }
     lines.push(Effect::Print(format!(
         "now using the copy: was_recovered = {recovered}, {} in {tree}",
@@ -156,8 +157,12 @@ pub fn crash_copy(ctx: &mut Ctx, damage: Option<Damage>) -> Result<Effect, EvalE
     Ok(Effect::Several(lines))
 }
 
-/// Damages the copy's log file and says what was hit.
-fn harm(file: &Path, damage: Damage) -> Result<String, EvalError> {
+/// The first line of `%crash_copy`'s answer.
+const COPIED: &str = "%crash_copy: copied the database's files as they are on disk now, without a flush: what a crash at this instant would leave";
+
+/// Damages the copy's log file; says what was hit, and gives the records
+/// of the damaged log, as recovery is about to meet them.
+fn harm(file: &Path, damage: Damage) -> Result<(String, Log), EvalError> {
     let mut bytes = fs::read(file).map_err(file_error)?;
     let log = log_file::parse(&bytes, segment_of(file));
     let said = match damage {
@@ -208,7 +213,8 @@ fn harm(file: &Path, damage: Damage) -> Result<String, EvalError> {
         }
     };
     fs::write(file, &bytes).map_err(file_error)?;
-    Ok(said)
+    let damaged = log_file::newest(log_file::parse(&bytes, segment_of(file)));
+    Ok((said, damaged))
 }
 
 /// The segment size of the database whose log is `file`.

@@ -81,9 +81,10 @@ pub fn parse(bytes: &[u8], segment: u64) -> Log {
     for (_, base) in &starts {
         read_segment(bytes, *base, segment, &mut pages, &mut records);
     }
+    // Zeros hold no record, so there is nothing in them recovery skips.
     let mut damaged = false;
     for r in &mut records {
-        r.past_damage = damaged;
+        r.past_damage = damaged && !matches!(r.what, What::Zeros);
         if !r.crc_ok || matches!(r.what, What::Garbage) {
             damaged = true;
         }
@@ -201,8 +202,8 @@ fn read_record(
     let what = if crc_ok {
         decode(kind, pid, body, pages)
     } else {
-        // A damaged body says nothing reliable; its kind, maybe.
-        What::Unknown { kind }
+        // A damaged record says nothing reliable; its header, maybe.
+        What::Damaged { kind, pid }
     };
     Some(Record {
         offset,

@@ -57,6 +57,8 @@ pub enum What {
     /// A record whose body could not be read (compressed, or not what its
     /// kind promises).
     Unknown { kind: u8 },
+    /// A record whose CRC fails: only its kind and page, from its header.
+    Damaged { kind: u8, pid: u64 },
     /// Bytes that hold nothing: zeros up to the end of the segment or file.
     Zeros,
     /// Bytes that are no record: the kind byte is not one sled writes, or
@@ -156,6 +158,7 @@ impl Record {
             What::Cap => "padding to the end of the segment".to_string(),
             What::Canceled => "a canceled write".to_string(),
             What::Unknown { kind } => format!("a record of kind {kind} whose body is not readable"),
+            What::Damaged { kind, pid } => format!("damaged: {}", kind_name(*kind, *pid)),
             What::Zeros => "zeros: no record here".to_string(),
             What::Garbage => "not a record: reading stops here".to_string(),
         }
@@ -170,7 +173,7 @@ impl Record {
             What::Page { .. } | What::Merge { .. } | What::Blob { .. } => "page",
             What::Set { .. } | What::Del { .. } => "change",
             What::BatchMarker { .. } => "batch",
-            What::Unknown { .. } | What::Garbage => "unknown",
+            What::Unknown { .. } | What::Damaged { .. } | What::Garbage => "unknown",
             What::Zeros => "zeros",
         }
     }
@@ -182,6 +185,21 @@ impl Record {
             (_, true) => "ok",
             (_, false) => "BAD",
         }
+    }
+}
+
+/// What a record of sled's `MessageKind` is, from its header alone.
+fn kind_name(kind: u8, pid: u64) -> String {
+    match kind {
+        1 => "a canceled write".to_string(),
+        2 => "padding to the end of the segment".to_string(),
+        3 => "a batch marker".to_string(),
+        4 => format!("page {pid} freed"),
+        5 => "the ID counter".to_string(),
+        6 | 7 => "the list of trees".to_string(),
+        8 | 9 => format!("page {pid} whole"),
+        10 | 11 => format!("a change to page {pid}"),
+        other => format!("a record of kind {other}"),
     }
 }
 
@@ -331,7 +349,16 @@ impl Log {
                 xml(&render::plural(self.earlier, "record"))
             );
         }
-        let widest = self.records.iter().map(|r| r.len).max().unwrap_or(1).max(1);
+        // Zeros can run to the end of a 512 KiB segment: they get the widest
+        // bar, and do not set the scale for the records.
+        let widest = self
+            .records
+            .iter()
+            .filter(|r| !matches!(r.what, What::Zeros))
+            .map(|r| r.len)
+            .max()
+            .unwrap_or(1)
+            .max(1);
         for (i, r) in self.records.iter().enumerate() {
             record_svg(&mut svg, r, top + (i + extra) * ROW, widest);
         }
@@ -387,7 +414,8 @@ fn record_svg(svg: &mut String, r: &Record, y: usize, widest: u64) {
     };
     // Bar widths grow with the square root of the size, so a 20-byte
     // header and a page of hundreds of bytes both stay visible.
-    let width = 6 + ((r.len as f64).sqrt() / (widest as f64).sqrt() * (BAR_W - 6) as f64) as usize;
+    let scaled = ((r.len as f64).sqrt() / (widest as f64).sqrt()).min(1.0);
+    let width = 6 + (scaled * (BAR_W - 6) as f64) as usize;
     let dash = if r.past_damage || r.kind() == "zeros" {
         " stroke-dasharray=\"3 2\""
     } else {
@@ -395,7 +423,9 @@ fn record_svg(svg: &mut String, r: &Record, y: usize, widest: u64) {
     };
     let text_fill = if r.past_damage { "#9e9e9e" } else { "#212121" };
     let mut label = r.describe();
-    if !r.crc_ok {
+    if let What::Damaged { kind, pid } = r.what {
+        label = format!("CRC fails: {}", kind_name(kind, pid));
+    } else if !r.crc_ok {
         label = format!("CRC fails: {label}");
     } else if r.past_damage {
         label = format!("not read: {label}");

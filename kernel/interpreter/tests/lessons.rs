@@ -236,6 +236,15 @@ fn a_torn_tail_loses_the_last_records_and_a_flipped_byte_everything_after_it() {
         "{stdout}"
     );
     assert!(stdout.contains("was_recovered = true, 2 keys"), "{stdout}");
+    // Before it opened the copy, it showed the damaged log: the record whose
+    // CRC fails, and the whole ones after it that recovery will not read.
+    let shown = plain(displayed(&out)[0]).to_string();
+    assert!(shown.contains("    150     27  BAD"), "{shown}");
+    assert!(
+        shown.contains("page 2: insert diary:006 = \"entry 6\"  (after the damage: not read)"),
+        "{shown}"
+    );
+    assert!(shown.contains("would not read the 3 records after it"), "{shown}");
     // Recovery wrote zeros over what followed the damage.
     let (out, _) = run(&mut interp, "%log");
     let text = plain(displayed(&out)[0]).to_string();
@@ -257,7 +266,7 @@ fn damage_the_snapshot_vouches_for_is_reported_and_the_session_keeps_its_databas
     assert_eq!(e.ename, "StorageError");
     assert!(
         e.evalue
-            .contains("then sled refused to open the copy: its `open` failed with"),
+            .starts_with("sled refused to open the damaged copy: its `open` failed with"),
         "{}",
         e.evalue
     );
