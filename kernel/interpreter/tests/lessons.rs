@@ -244,7 +244,10 @@ fn a_torn_tail_loses_the_last_records_and_a_flipped_byte_everything_after_it() {
         shown.contains("page 2: insert diary:006 = \"entry 6\"  (after the damage: not read)"),
         "{shown}"
     );
-    assert!(shown.contains("would not read the 3 records after it"), "{shown}");
+    assert!(
+        shown.contains("would not read the 3 records after it"),
+        "{shown}"
+    );
     // Recovery wrote zeros over what followed the damage.
     let (out, _) = run(&mut interp, "%log");
     let text = plain(displayed(&out)[0]).to_string();
