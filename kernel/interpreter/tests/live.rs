@@ -90,7 +90,7 @@ fn draw_highlights_the_selection_and_shows_this_cells_tombstones() {
     assert!(svg.contains("class=\"seek\"") && svg.contains("class=\"walk\""));
     let text = text_of(&shown[0]);
     assert!(
-        text.starts_with("%draw \"todo:\": scan_prefix \"todo:\" is one seek to todo:002, then a forward walk over 2 folders; it stops at the end of the drawer. 1 key removed in this cell shows as a tombstone."),
+        text.starts_with("%draw \"todo:\": scan_prefix \"todo:\" is one seek to todo:002, then a forward walk over 2 folders; it stops at the end of the drawer. 1 key removed in this cell is drawn crossed out where it stood; sled's tree keeps nothing there."),
         "{text}"
     );
     assert!(
