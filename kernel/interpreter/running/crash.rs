@@ -167,7 +167,8 @@ fn harm(file: &Path, damage: Damage) -> Result<(String, Log), EvalError> {
     let log = log_file::parse(&bytes, segment_of(file));
     let said = match damage {
         Damage::Tear(n) => {
-            let end = log_file::end_of_records(&log);
+            // A last record cut short claims bytes the file does not have.
+            let end = log_file::end_of_records(&log).min(bytes.len() as u64);
             let start = end.saturating_sub(n as u64);
             bytes[start as usize..end as usize].fill(0);
             // Only how many: the records of a batch are in no fixed order.

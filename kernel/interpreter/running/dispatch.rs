@@ -19,9 +19,9 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
             ctx.out.stdout(&format!("{line}\n"));
         }
     }
-    let effect = run_command(ctx, command)?;
-    forget_what_it_wrote(ctx, command);
-    Ok(effect)
+    let result = run_command(ctx, command);
+    forget_what_it_wrote(ctx, command, result.is_ok());
+    result
 }
 
 /// Why a command stops `%transfers` first: it closes or replaces the
@@ -41,19 +41,23 @@ fn closes_database(command: &Command) -> Option<&'static str> {
 /// `%written_by` answers only what is still true: a command that wrote
 /// keys outside a batch or transaction makes the kernel forget what it
 /// knew of them (`crash::crash_copy` forgets for itself, once the copy is
-/// open).
-fn forget_what_it_wrote(ctx: &mut Ctx, command: &Command) {
+/// open). A write of one key that failed wrote nothing; a command of many
+/// writes that failed (an interrupted `%load` or `clear`) may have made
+/// some, so its tree is forgotten all the same.
+fn forget_what_it_wrote(ctx: &mut Ctx, command: &Command, succeeded: bool) {
     let tree = ctx.session.tree_name().map(<[u8]>::to_vec);
     let record = &mut ctx.live.written_by;
     match command {
+        // Many writes, some of which may have been made before a failure.
+        Command::Clear | Command::Load { .. } => record.forget_tree(tree.as_deref()),
+        _ if !succeeded => {}
         Command::Insert { key, .. }
         | Command::Remove { key }
         | Command::CompareAndSwap { key, .. }
         | Command::Append { key, .. }
         | Command::Incr { key, .. } => record.forget_key(tree.as_deref(), key),
-        Command::PopMin | Command::PopMax | Command::Clear | Command::Load { .. } => {
-            record.forget_tree(tree.as_deref());
-        }
+        // One key, but which one the command does not name.
+        Command::PopMin | Command::PopMax => record.forget_tree(tree.as_deref()),
         Command::DropTree { name } => record.forget_tree(Some(name)),
         Command::Reset | Command::Open { .. } | Command::Crash => record.forget_all(),
         _ => {}

@@ -79,7 +79,15 @@ pub fn transfers(ctx: &mut Ctx, prefix: &[u8]) -> Result<Effect, EvalError> {
     let tag = ctx.tag();
     ctx.live
         .transfers
-        .start(tree, tag.clone(), prefix.to_vec(), keys);
+        .start(tree, tag.clone(), prefix.to_vec(), keys)
+        .map_err(|e| {
+            EvalError::refused(
+                ErrorKind::Storage,
+                format!(
+                    "`%transfers` could not start its writer thread ({e}); nothing was started."
+                ),
+            )
+        })?;
     said.push(Effect::Print(format!(
         "{tag}%transfers {}: a writer thread now moves money between the {n} accounts under it, one transaction per transfer, until this cell ends",
         render::value(prefix)

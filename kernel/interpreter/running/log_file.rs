@@ -502,6 +502,18 @@ mod tests {
                 assert!(r.offset + r.len <= bytes.len() as u64 || !r.crc_ok, "{r:?}");
             }
         }
+        // A last record cut short: its header claims more than the file has.
+        let dir = tempfile::tempdir().unwrap();
+        let db = diary(dir.path());
+        let whole = std::fs::read(dir.path().join("db")).unwrap();
+        drop(db);
+        let cut = &whole[..whole.len() - 5];
+        let log = parse(cut, DEFAULT_SEGMENT);
+        let last = log.records.last().unwrap();
+        assert!(
+            !last.crc_ok && last.offset + last.len > cut.len() as u64,
+            "{last:?}"
+        );
         let mut c = Cursor(&[250, 1, 2]);
         assert_eq!(c.varint(), None, "a varint cut short");
         assert_eq!(Cursor(&[241, 0]).varint(), Some(240));

@@ -46,14 +46,15 @@ pub struct Transfers {
 
 impl Transfers {
     /// Starts moving money between `keys` of `tree` (at least two, each
-    /// holding a whole number; the caller checked).
+    /// holding a whole number; the caller checked). Fails only when the
+    /// system cannot start a thread.
     pub fn start(
         &mut self,
         tree: sled::Tree,
         tree_tag: String,
         prefix: Vec<u8>,
         keys: Vec<Vec<u8>>,
-    ) {
+    ) -> std::io::Result<()> {
         debug_assert!(keys.len() >= 2);
         let stop = Arc::new(AtomicBool::new(false));
         let committed = Arc::new(AtomicU64::new(0));
@@ -61,8 +62,7 @@ impl Transfers {
             let (stop, committed) = (stop.clone(), committed.clone());
             std::thread::Builder::new()
                 .name("sled-kernel-transfers".into())
-                .spawn(move || move_money(&tree, &keys, &stop, &committed))
-                .expect("the system could not start a thread")
+                .spawn(move || move_money(&tree, &keys, &stop, &committed))?
         };
         self.running = Some(Running {
             stop,
@@ -71,6 +71,7 @@ impl Transfers {
             prefix,
             tree_tag,
         });
+        Ok(())
     }
 
     /// How many transfers the running thread has committed so far.
