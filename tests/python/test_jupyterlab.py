@@ -103,6 +103,8 @@ LESSON: list[dict[str, Any]] = [
             ["todo:003", '"call mom"'],
         ],
     },
+    # the scan as a picture: rendered as SVG
+    {"source": "%draw todo:", "svg": True},
     {
         "source": "remove todo:001\nflush",
         "lines": ['remove todo:001 (was "buy boots")', "flushed N bytes"],
@@ -621,6 +623,10 @@ def check_lesson(cells: list[dict]) -> list[str]:
                 )
             elif [row[:2] for row in tables[0]] != step["table"]:
                 problems.append(f"{where}: the table's rows are {tables[0]}, not {step['table']}")
+        if step.get("svg") and not any(
+            o["mime"] in ("image/svg+xml", "jp-RenderedSVG") for o in cell["outputs"]
+        ):
+            problems.append(f"{where}: no SVG picture; the output is {shown}")
         if "keys" in step:
             text = output_text(cell)
             at = [text.find(key) for key in step["keys"]]
