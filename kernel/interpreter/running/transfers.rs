@@ -151,8 +151,12 @@ fn move_money(
             if payer < amount {
                 return abort(Refused::TooLittle);
             }
+            // A balance too big to grow is no balance this bank keeps.
+            let Some(received) = payee.checked_add(amount) else {
+                return abort(Refused::NotABalance(to.clone()));
+            };
             tx.insert(from.as_slice(), (payer - amount).to_string().as_bytes())?;
-            tx.insert(to.as_slice(), (payee + amount).to_string().as_bytes())?;
+            tx.insert(to.as_slice(), received.to_string().as_bytes())?;
             Ok(())
         });
         match result {
