@@ -224,12 +224,14 @@ mod tests {
     fn transfers_move_money_and_keep_the_total() {
         let (db, keys) = bank(20);
         let mut transfers = Transfers::default();
-        transfers.start(
-            sled::Tree::clone(&db),
-            String::new(),
-            b"acct:".to_vec(),
-            keys,
-        );
+        transfers
+            .start(
+                sled::Tree::clone(&db),
+                String::new(),
+                b"acct:".to_vec(),
+                keys,
+            )
+            .unwrap();
         // Wait on the thread's own count, not on time.
         let running = |t: &Transfers| !t.running.as_ref().unwrap().thread.is_finished();
         while transfers.committed().unwrap() < 200 && running(&transfers) {
@@ -256,12 +258,14 @@ mod tests {
         let (db, keys) = bank(2);
         db.insert("acct:001", "lots").unwrap();
         let mut transfers = Transfers::default();
-        transfers.start(
-            sled::Tree::clone(&db),
-            "[bank] ".into(),
-            b"acct:".to_vec(),
-            keys,
-        );
+        transfers
+            .start(
+                sled::Tree::clone(&db),
+                "[bank] ".into(),
+                b"acct:".to_vec(),
+                keys,
+            )
+            .unwrap();
         // The thread ends on its own at the first transfer it tries.
         while !transfers.running.as_ref().unwrap().thread.is_finished() {
             std::thread::yield_now();
