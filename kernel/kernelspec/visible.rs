@@ -292,8 +292,6 @@ pub fn after_uninstall(views: &[View]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-    use std::ffi::OsString;
     use std::fs;
 
     fn spec(dir: &Path, program: &str) {
@@ -435,7 +433,6 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn candidates_start_with_this_binarys_environment_and_skip_repeats() {
-        use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let venv = tmp.path().join("venv");
         fs::create_dir_all(venv.join("bin")).unwrap();
@@ -443,8 +440,8 @@ mod tests {
         fs::write(&python, "").unwrap();
         let jupyter = venv.join("bin/jupyter");
         fs::write(&jupyter, format!("#!{}\nimport sys\n", python.display())).unwrap();
-        fs::set_permissions(&jupyter, fs::Permissions::from_mode(0o755)).unwrap();
-        let vars: HashMap<&str, OsString> = [
+        crate::platform::let_everyone_read(&jupyter).unwrap();
+        let vars: std::collections::HashMap<&str, std::ffi::OsString> = [
             ("VIRTUAL_ENV", venv.clone().into_os_string()),
             ("PATH", venv.join("bin").into_os_string()),
         ]
