@@ -562,6 +562,27 @@ mod tests {
         }
     }
 
+    /// On Windows the wheel's spec, filled in as jupyter_client fills it
+    /// in, starts the program in the environment's `Scripts` folder.
+    #[cfg(windows)]
+    #[test]
+    fn the_windows_wheel_spec_starts_the_program_in_scripts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec_dir = tmp.path().join(r"share\jupyter\kernels\sled");
+        fs::create_dir_all(&spec_dir).unwrap();
+        fs::create_dir_all(tmp.path().join("Scripts")).unwrap();
+        // A stand-in program: this test program, asked to list no tests.
+        let exe = std::env::current_exe().unwrap();
+        fs::copy(exe, tmp.path().join(r"Scripts\sled-kernel.exe")).unwrap();
+        let argv = argv_of(&kernel_json(Program::Wheel, System::Windows).unwrap());
+        let program = argv[0].replace("{resource_dir}", spec_dir.to_str().unwrap());
+        let out = Command::new(&program)
+            .args(["--list", "--exact", "no-such-test"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{program}: {out:?}");
+    }
+
     #[test]
     fn the_start_command_is_a_guard_in_front_of_the_program() {
         let argv =

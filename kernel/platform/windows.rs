@@ -86,7 +86,7 @@ pub fn watch_requests(on: Box<dyn Fn(Request) + Send + Sync>) -> io::Result<Requ
         .iter()
         .find_map(|name| Some((*name, std::env::var(name).ok()?)));
     if let Some((name, value)) = named {
-        requests.stop = Some(watch_interrupt_event(name, &value, on)?);
+        requests.stop = Some(watch_interrupt_event(name, &value, on)?.0);
     }
     Ok(requests)
 }
@@ -119,8 +119,12 @@ unsafe extern "system" fn console_event(kind: u32) -> BOOL {
 
 /// Waits on the interrupt event named by `value` (a handle this process
 /// inherited) on a thread of its own, and calls `on` each time it is set,
-/// until the returned stop event is set.
-fn watch_interrupt_event(name: &str, value: &str, on: OnRequest) -> io::Result<Arc<OwnedHandle>> {
+/// until the returned stop event is set; then the thread ends.
+fn watch_interrupt_event(
+    name: &str,
+    value: &str,
+    on: OnRequest,
+) -> io::Result<(Arc<OwnedHandle>, std::thread::JoinHandle<()>)> {
     let event = inherited_handle(name, value)?;
     // SAFETY: a new unnamed auto-reset event, unset; we own the handle.
     let stop = unsafe { CreateEventW(std::ptr::null(), FALSE, FALSE, std::ptr::null()) };
@@ -131,7 +135,7 @@ fn watch_interrupt_event(name: &str, value: &str, on: OnRequest) -> io::Result<A
     let stop = Arc::new(unsafe { OwnedHandle::from_raw_handle(stop) });
     let stopped = stop.clone();
     let name = name.to_string();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("interrupt-event".into())
         .spawn(move || loop {
             let handles: [HANDLE; 2] = [event as HANDLE, stopped.as_raw_handle()];
@@ -151,7 +155,7 @@ fn watch_interrupt_event(name: &str, value: &str, on: OnRequest) -> io::Result<A
                 }
             }
         })?;
-    Ok(stop)
+    Ok((stop, thread))
 }
 
 /// `JPY_PARENT_PID` on Windows is a handle on the frontend's process: wait
@@ -296,4 +300,152 @@ pub fn open_undeletable(file: &Path) -> io::Result<std::fs::File> {
         .read(true)
         .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE)
         .open(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    const PATIENCE: Duration = Duration::from_secs(30);
+
+    fn new_event() -> OwnedHandle {
+        // SAFETY: a new unnamed auto-reset event, unset, that we own.
+        let event = unsafe { CreateEventW(std::ptr::null(), FALSE, FALSE, std::ptr::null()) };
+        assert!(!event.is_null(), "{}", io::Error::last_os_error());
+        // SAFETY: just created, owned by nobody else.
+        unsafe { OwnedHandle::from_raw_handle(event) }
+    }
+
+    fn set(event: &OwnedHandle) {
+        // SAFETY: an event handle we own.
+        assert_ne!(unsafe { SetEvent(event.as_raw_handle()) }, FALSE);
+    }
+
+    /// The handle as jupyter_client writes it in the environment.
+    fn as_env(handle: &impl AsRawHandle) -> String {
+        (handle.as_raw_handle() as isize).to_string()
+    }
+
+    #[test]
+    fn the_interrupt_event_interrupts_each_time_it_is_set() {
+        let event = new_event();
+        let (tx, rx) = mpsc::channel();
+        let (stop, thread) = watch_interrupt_event(
+            "JPY_INTERRUPT_EVENT",
+            &as_env(&event),
+            Arc::new(move |request| {
+                let _ = tx.send(request);
+            }),
+        )
+        .unwrap();
+        for _ in 0..3 {
+            set(&event);
+            assert_eq!(rx.recv_timeout(PATIENCE), Ok(Request::Interrupt));
+        }
+        set(&stop);
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn a_value_that_is_no_handle_is_refused_by_name() {
+        let on: OnRequest = Arc::new(|_| {});
+        for value in ["", "zero", "0"] {
+            let e = watch_interrupt_event("JPY_INTERRUPT_EVENT", value, on.clone()).unwrap_err();
+            assert!(e.to_string().contains("JPY_INTERRUPT_EVENT="), "{e}");
+            let e = watch_parent(value, Box::new(|| {})).unwrap_err();
+            assert!(e.to_string().contains("JPY_PARENT_PID="), "{e}");
+        }
+        // A number that is no handle of this process (handles are small
+        // multiples of 4): not waited on, and the log says why.
+        let e = watch_parent("123456788", Box::new(|| {})).unwrap_err();
+        assert!(e.to_string().contains("not a process handle"), "{e}");
+    }
+
+    #[test]
+    fn console_events_interrupt_or_shut_down() {
+        let (tx, rx) = mpsc::channel();
+        let requests = watch_requests(Box::new(move |request| {
+            let _ = tx.send(request);
+        }))
+        .unwrap();
+        // What Windows does when Ctrl+C or Ctrl+Break reaches the console.
+        // SAFETY: the handler is a plain function of ours.
+        assert_eq!(unsafe { console_event(CTRL_C_EVENT) }, TRUE);
+        assert_eq!(rx.try_recv(), Ok(Request::Interrupt));
+        assert_eq!(unsafe { console_event(CTRL_BREAK_EVENT) }, TRUE);
+        assert_eq!(rx.try_recv(), Ok(Request::Shutdown));
+        drop(requests);
+        assert_eq!(
+            unsafe { console_event(CTRL_C_EVENT) },
+            FALSE,
+            "no longer ours: the next handler (the default) decides"
+        );
+    }
+
+    /// Run as a child process by the tests below: waits until its stdin
+    /// closes (or it is killed). Does nothing when run on its own.
+    #[test]
+    #[ignore = "a helper for the tests of process handles"]
+    fn wait_until_stdin_closes() {
+        if std::env::var_os("SLED_KERNEL_TEST_WAIT").is_some() {
+            let _ = io::Read::read(&mut io::stdin(), &mut [0u8; 1]);
+        }
+    }
+
+    fn waiting_child() -> std::process::Child {
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "platform::windows::tests::wait_until_stdin_closes",
+                "--ignored",
+            ])
+            .env("SLED_KERNEL_TEST_WAIT", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_parent_handle_that_ends_means_the_frontend_is_gone() {
+        let mut parent = waiting_child();
+        let (tx, rx) = mpsc::channel();
+        watch_parent(
+            &as_env(&parent),
+            Box::new(move || {
+                let _ = tx.send(());
+            }),
+        )
+        .unwrap();
+        parent.kill().unwrap();
+        assert_eq!(rx.recv_timeout(PATIENCE), Ok(()));
+        parent.wait().unwrap();
+    }
+
+    #[test]
+    fn processes_are_alive_until_they_end() {
+        assert_eq!(process_alive(std::process::id()), Some(true));
+        let mut child = waiting_child();
+        assert_eq!(process_alive(child.id()), Some(true));
+        drop(child.stdin.take());
+        child.wait().unwrap();
+        // Its handle is still open here, so the pid is not reused yet.
+        assert_eq!(process_alive(child.id()), Some(false));
+    }
+
+    #[test]
+    fn a_probe_sees_sleds_lock_until_sled_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("db");
+        assert!(!held_by_this_process(&file), "no file, no lock");
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        assert!(held_by_this_process(&file));
+        drop(db);
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while held_by_this_process(&file) {
+            assert!(std::time::Instant::now() < deadline, "sled never let go");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
