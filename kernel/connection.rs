@@ -107,7 +107,7 @@ mod tests {
         let text = SAMPLE
             .replace("\"tcp\"", "\"ipc\"")
             .replace("127.0.0.1", "/tmp/kernel-x");
-        let info = ConnectionInfo::from_json(&text).unwrap();
+        let info = ConnectionInfo::from_json_with(&text, true).unwrap();
         assert_eq!(info.endpoint(5), "ipc:///tmp/kernel-x-5");
     }
 

@@ -571,9 +571,19 @@ mod tests {
         let spec_dir = tmp.path().join(r"share\jupyter\kernels\sled");
         fs::create_dir_all(&spec_dir).unwrap();
         fs::create_dir_all(tmp.path().join("Scripts")).unwrap();
-        // A stand-in program: this test program, asked to list no tests.
+        // A stand-in program: this test program, asked to list no tests,
+        // with the DLLs beside it (the test runner may have put some there).
         let exe = std::env::current_exe().unwrap();
-        fs::copy(exe, tmp.path().join(r"Scripts\sled-kernel.exe")).unwrap();
+        fs::copy(&exe, tmp.path().join(r"Scripts\sled-kernel.exe")).unwrap();
+        for entry in fs::read_dir(exe.parent().unwrap()).unwrap().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "dll") {
+                fs::copy(
+                    entry.path(),
+                    tmp.path().join("Scripts").join(entry.file_name()),
+                )
+                .unwrap();
+            }
+        }
         let argv = argv_of(&kernel_json(Program::Wheel, System::Windows).unwrap());
         let program = argv[0].replace("{resource_dir}", spec_dir.to_str().unwrap());
         let out = Command::new(&program)
@@ -675,7 +685,7 @@ mod tests {
 
         // The wheel's spec names the program through {resource_dir}; the
         // message shows the path without the `..` steps.
-        let prefix = tmp.path().canonicalize().unwrap();
+        let prefix = platform::canonical(tmp.path()).unwrap();
         let spec_dir = prefix.join("share/jupyter/kernels/sled");
         fs::create_dir_all(&spec_dir).unwrap();
         fs::create_dir_all(prefix.join("bin")).unwrap();
@@ -817,10 +827,7 @@ mod tests {
         let argv = argv_of(&spec);
         let program = PathBuf::from(program_in_argv(&argv).unwrap());
         assert!(program.is_absolute());
-        assert_eq!(
-            program,
-            std::env::current_exe().unwrap().canonicalize().unwrap()
-        );
+        assert_eq!(program, platform::this_program().unwrap());
         assert_eq!(argv.last().unwrap(), "{connection_file}");
         assert_eq!(spec["language"], "sled-kv");
         assert_eq!(fs::read(dir.join("logo-64x64.png")).unwrap(), LOGO_64);

@@ -160,11 +160,20 @@ pub fn unix_mode(path: &Path) -> Option<u32> {
     os::unix_mode(path)
 }
 
-/// This program's path, for a kernelspec to start it by. On Unix with
-/// symlinks resolved; on Windows as the system gives it (a canonical path
-/// there starts with `\\?\`, which not every program starter accepts).
+/// This program's path, for a kernelspec to start it by, with symlinks
+/// resolved ([`canonical`]).
 pub fn this_program() -> io::Result<PathBuf> {
-    os::this_program()
+    let exe = std::env::current_exe()?;
+    Ok(canonical(&exe).unwrap_or(exe))
+}
+
+/// `path` made absolute, with symlinks and `..` resolved, in the form people
+/// read and programs accept: on Windows without the `\\?\` prefix that
+/// `canonicalize` puts in front, where the plain path names the same file
+/// (a `\\?\` path shows badly in a message, and `..` joined to it is not
+/// resolved).
+pub fn canonical(path: &Path) -> io::Result<PathBuf> {
+    os::canonical(path)
 }
 
 /// Runs `command` in place of this process, for a wrapper that has nothing

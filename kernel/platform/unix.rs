@@ -204,9 +204,8 @@ pub fn unix_mode(path: &Path) -> Option<u32> {
     Some(std::fs::metadata(path).ok()?.permissions().mode() & 0o777)
 }
 
-pub fn this_program() -> io::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    Ok(exe.canonicalize().unwrap_or(exe))
+pub fn canonical(path: &Path) -> io::Result<PathBuf> {
+    path.canonicalize()
 }
 
 pub fn run_in_place(command: &mut Command) -> io::Result<i32> {

@@ -282,8 +282,38 @@ pub fn unix_mode(_path: &Path) -> Option<u32> {
     None
 }
 
-pub fn this_program() -> io::Result<PathBuf> {
-    std::env::current_exe()
+/// `canonicalize` gives `\\?\C:\dir\file`; `C:\dir\file` names the same
+/// file when it is short enough for the plain form and no name in it is one
+/// the plain form reads otherwise (a device name such as `NUL`, a name
+/// ending in a dot or a space). Other paths (network shares too) keep the
+/// prefix.
+pub fn canonical(path: &Path) -> io::Result<PathBuf> {
+    let verbatim = path.canonicalize()?;
+    Ok(plain_form(&verbatim).unwrap_or(verbatim))
+}
+
+/// The plain form of a verbatim drive path, when it means the same.
+fn plain_form(verbatim: &Path) -> Option<PathBuf> {
+    /// The plain form's limit, MAX_PATH, less the final NUL.
+    const LONGEST: usize = 259;
+    const DEVICES: [&str; 22] = [
+        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+        "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+    ];
+    let text = verbatim.to_str()?;
+    let plain = text.strip_prefix(r"\\?\")?;
+    let drive = plain.as_bytes();
+    let is_drive = drive.len() >= 3 && drive[0].is_ascii_alphabetic() && &drive[1..3] == b":\\";
+    if !is_drive || plain.len() > LONGEST {
+        return None;
+    }
+    let reads_otherwise = plain[3..].split('\\').any(|name| {
+        let stem = name.split('.').next().unwrap_or(name).trim_end();
+        name.ends_with('.')
+            || name.ends_with(' ')
+            || DEVICES.iter().any(|d| d.eq_ignore_ascii_case(stem))
+    });
+    (!reads_otherwise).then(|| PathBuf::from(plain))
 }
 
 pub fn run_in_place(command: &mut Command) -> io::Result<i32> {
@@ -432,6 +462,29 @@ mod tests {
         child.wait().unwrap();
         // Its handle is still open here, so the pid is not reused yet.
         assert_eq!(process_alive(child.id()), Some(false));
+    }
+
+    #[test]
+    fn canonical_paths_lose_the_verbatim_prefix_where_they_may() {
+        let plain = |s: &str| plain_form(Path::new(s)).map(|p| p.display().to_string());
+        assert_eq!(
+            plain(r"\\?\C:\Users\ann\x.txt").as_deref(),
+            Some(r"C:\Users\ann\x.txt")
+        );
+        assert_eq!(plain(r"\\?\C:\").as_deref(), Some(r"C:\"));
+        assert_eq!(plain(r"\\?\UNC\server\share\x"), None, "a share keeps it");
+        assert_eq!(plain(r"\\?\C:\dir\nul.txt"), None, "a device name");
+        assert_eq!(plain(r"\\?\C:\dir\trailing."), None);
+        assert_eq!(plain(r"C:\already\plain"), None);
+        let long = format!(r"\\?\C:\{}", "a".repeat(300));
+        assert_eq!(plain(&long), None, "too long for the plain form");
+        let dir = tempfile::tempdir().unwrap();
+        let found = canonical(dir.path()).unwrap();
+        assert!(!found.to_string_lossy().starts_with(r"\\?\"), "{found:?}");
+        // `..` joined to it is resolved again.
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        let up = canonical(&found.join("a").join("..")).unwrap();
+        assert_eq!(up, found);
     }
 
     #[test]

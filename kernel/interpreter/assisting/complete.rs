@@ -640,10 +640,12 @@ mod tests {
         std::fs::write(dir.path().join(".hidden"), "").unwrap();
         let base = dir.path().display().to_string();
         let c = at(&s, &format!("%load {base}/d|"));
+        // Inside quotes a backslash (Windows paths) is written twice.
+        let quoted = base.replace('\\', "\\\\");
         assert_eq!(
             c.matches,
             [
-                format!("\"{base}/data dir/"),
+                format!("\"{quoted}/data dir/"),
                 format!("{base}/data.jsonl"),
                 format!("{base}/dbs/"),
             ]
