@@ -654,13 +654,16 @@ mod tests {
         let c = at(&s, &format!("%open {base}/|"));
         assert_eq!(
             c.matches,
-            [format!("\"{base}/data dir/"), format!("{base}/dbs/")],
+            [format!("\"{quoted}/data dir/"), format!("{base}/dbs/")],
             "directories only, no hidden files"
         );
-        let c = at(&s, &format!("%dump \"{base}/data|"));
+        let c = at(&s, &format!("%dump \"{quoted}/data|"));
         assert_eq!(
             c.matches,
-            [format!("{base}/data dir/"), format!("{base}/data.jsonl\"")]
+            [
+                format!("{quoted}/data dir/"),
+                format!("{quoted}/data.jsonl\"")
+            ]
         );
         assert_eq!(c.cursor_start, 7);
         let c = at(&s, &format!("%load {base}/.h|"));
