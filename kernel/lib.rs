@@ -14,6 +14,8 @@
 //!   show the result as a mime bundle.
 //! * [`rust_cells`]: `%%rust` cells, evaluated by evcxr on the same database.
 //! * [`kernelspec`]: `sled-kernel install` / `uninstall`.
+//! * [`platform`]: everything that depends on the operating system (signals,
+//!   processes, locks, file modes), for all of the above.
 
 pub mod cell;
 pub mod connection;
@@ -22,6 +24,7 @@ pub mod handlers;
 pub mod interpreter;
 pub mod kernelspec;
 pub mod message;
+pub mod platform;
 pub mod rust_cells;
 pub mod sockets;
 pub mod wire;

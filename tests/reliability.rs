@@ -433,7 +433,7 @@ fn a_kernel_whose_frontend_died_shuts_down_and_cleans_up() {
     std::fs::write(&go, "").unwrap();
     assert!(parent.wait().unwrap().success());
 
-    let alive = || std::path::Path::new(&format!("/proc/{pid}")).exists();
+    let alive = || sled_kernel::platform::process_alive(pid) == Some(true);
     let deadline = Instant::now() + Duration::from_secs(10);
     while alive() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));

@@ -101,7 +101,9 @@ impl Kernel {
         let child = Command::new(env!("CARGO_BIN_EXE_sled-kernel"))
             .args(["kernel", "--connection-file"])
             .arg(&file)
+            // The system temp dir: TMPDIR on Unix, TMP on Windows.
             .env("TMPDIR", &kernel_tmp)
+            .env("TMP", &kernel_tmp)
             .env(
                 "JUPYTER_DATA_DIR",
                 data_dir.map_or_else(|| tmp.path().join("data"), Path::to_path_buf),

@@ -19,6 +19,7 @@ use super::owner::PID_FILE;
 use super::session::Session;
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::showing::render;
+use crate::platform;
 
 /// nbgrader sets this while it runs a notebook (`autograde`, `validate`).
 const GRADER: &str = "NBGRADER_EXECUTION";
@@ -35,26 +36,19 @@ pub fn crash(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     if let Some(how) = std::env::var_os(GRADER).filter(|v| !v.is_empty()) {
         return crash_under_grader(ctx, &how.to_string_lossy());
     }
-    ctx.out
-        .stdout("%crash: killing this kernel's process now (SIGKILL): no flush, no clean close\n");
+    ctx.out.stdout(&format!(
+        "%crash: killing this kernel's process now ({}): no flush, no clean close\n",
+        platform::HARD_KILL
+    ));
     ctx.out.flush();
     log::warn!(
         "%crash: killing the kernel (pid {}) with the database at {} open",
         std::process::id(),
         ctx.session.path().display()
     );
-    kill_this_process()
-}
-
-/// Ends the process the way `kill -9` does: no destructor runs, so sled's
-/// `Db` is never dropped and never flushes.
-fn kill_this_process() -> ! {
-    #[cfg(unix)]
-    {
-        // Returns only if the signal could not be sent.
-        let _ = signal_hook::low_level::raise(signal_hook::consts::SIGKILL);
-    }
-    std::process::abort()
+    // Ends the process the way `kill -9` does: no destructor runs, so
+    // sled's `Db` is never dropped and never flushes.
+    platform::kill_this_process()
 }
 
 /// Under nbgrader a dead kernel would stop the grading, so the kernel stays
