@@ -181,8 +181,11 @@ def rust_std_installed(triple: str) -> bool:
 
 def zig_tools() -> tuple[Path, str]:
     """cargo-zigbuild and the version of zig, from the Python environment
-    running this script."""
+    running this script (or, in pip's isolated build environment, from the
+    build requirements pip put on PATH and on Python's path)."""
     driver = Path(sysconfig.get_path("scripts")) / "cargo-zigbuild"
+    if not driver.is_file():
+        driver = Path(shutil.which("cargo-zigbuild") or driver)
     zig = subprocess.run([sys.executable, "-m", "ziglang", "version"], capture_output=True, text=True)
     if not driver.is_file() or zig.returncode != 0:
         raise SetupError(
