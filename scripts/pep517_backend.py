@@ -32,8 +32,15 @@ import wheels
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    host = targets.host_triple()
+    if host not in targets.TARGETS:
+        raise SystemExit(
+            f"sled-kernel: `pip install .` builds the wheel of this machine's target, and "
+            f"{host} is not one of the wheels' ({', '.join(targets.TARGETS)}). On Windows, "
+            "install the win_amd64 wheel (built on Linux with mingw-w64: docs/developers/wheels.md)."
+        )
     try:
-        t = targets.target(targets.host_triple())
+        t = targets.TARGETS[host]
         wheels.prepare()
         os.environ.update(targets.build_env(t.triple))
     except targets.SetupError as error:
