@@ -98,7 +98,7 @@ TARGETS: dict[str, Target] = {
     for t in [
         Target(
             "x86_64-unknown-linux-gnu",
-            "manylinux_2_17_x86_64.manylinux2014_x86_64",
+            "manylinux2014_x86_64.manylinux_2_17_x86_64",
             "64-bit Intel/AMD Linux with glibc 2.17 or newer",
             zig="x86_64-linux-gnu.2.17",
             rust_cells=True,
@@ -107,7 +107,7 @@ TARGETS: dict[str, Target] = {
         ),
         Target(
             "aarch64-unknown-linux-gnu",
-            "manylinux_2_17_aarch64.manylinux2014_aarch64",
+            "manylinux2014_aarch64.manylinux_2_17_aarch64",
             "64-bit ARM Linux with glibc 2.17 or newer",
             zig="aarch64-linux-gnu.2.17",
             rust_cells=True,

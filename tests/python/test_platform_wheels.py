@@ -56,6 +56,8 @@ WINESERVER = "/usr/lib/wine/wineserver"
 # The DLLs every Windows 10 has; the program may import these and no other.
 WINDOWS_DLLS = {
     "advapi32.dll",
+    "ole32.dll",
+    "shell32.dll",
     "api-ms-win-core-synch-l1-2-0.dll",
     "bcryptprimitives.dll",
     "iphlpapi.dll",

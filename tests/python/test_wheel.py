@@ -81,7 +81,7 @@ def test_the_wheel_holds_the_binary_the_spec_the_lexer_and_the_extension() -> No
     wheel = built_wheel()
     version = cargo_version()
     tag = re.fullmatch(
-        rf"sled_kernel-{re.escape(version)}-py3-none-(manylinux_2_(\d+)_x86_64)(\.manylinux2014_x86_64)?\.whl",
+        rf"sled_kernel-{re.escape(version)}-py3-none-(?:manylinux2014_x86_64\.)?(manylinux_2_(\d+)_x86_64)\.whl",
         wheel.name,
     )
     assert tag, f"{wheel.name}: expected a py3-none-manylinux wheel"
