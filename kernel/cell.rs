@@ -6,6 +6,7 @@
 //! [`Completion`] and an [`IsComplete`]. The engine module (`engine.rs`)
 //! decides which of them a request goes to.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -49,12 +50,26 @@ impl Output for Discard {
     fn display(&mut self, _: MimeBundle) {}
 }
 
-/// A failed cell, as Jupyter shows it: `ename`, `evalue`, and traceback lines.
-#[derive(Debug, Clone, PartialEq)]
+/// A failed cell, as Jupyter shows it: `ename`, `evalue`, and traceback
+/// lines. It is also the content of the `error` broadcast and the error
+/// fields of every failed reply (see `message.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellError {
     pub ename: String,
     pub evalue: String,
     pub traceback: Vec<String>,
+}
+
+impl CellError {
+    /// An error whose traceback is the one line `ENAME: EVALUE`.
+    pub fn new(ename: &str, evalue: impl Into<String>) -> Self {
+        let evalue = evalue.into();
+        CellError {
+            ename: ename.to_string(),
+            traceback: vec![format!("{ename}: {evalue}")],
+            evalue,
+        }
+    }
 }
 
 /// Set from the control thread or by the system (SIGINT; on Windows the

@@ -188,7 +188,9 @@ impl Kernel {
             return None;
         }
         let frames = socket.recv_multipart(0).unwrap();
-        Some(wire::decode(frames, &self.signer).expect("the kernel sends valid messages"))
+        let msg = wire::decode(frames, &self.signer).expect("the kernel sends valid messages");
+        strict(&msg);
+        Some(msg)
     }
 
     pub fn reply(&self, socket: &zmq::Socket) -> Message {
@@ -345,6 +347,25 @@ impl Drop for Kernel {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `msg` as a strict client reads it: runtimed's `jupyter-protocol` types,
+/// what nteract's desktop app and runtimed's tools are built on. Every
+/// message any integration test receives goes through here, so a reply or
+/// broadcast those clients cannot read fails the test that caused it.
+pub fn strict(msg: &Message) -> jupyter_protocol::JupyterMessage {
+    let whole = json!({
+        "header": msg.header,
+        "parent_header": msg.parent_header,
+        "metadata": msg.metadata,
+        "content": msg.content,
+    });
+    serde_json::from_value(whole).unwrap_or_else(|e| {
+        panic!(
+            "a strict client (jupyter-protocol) cannot read this {}: {e}\n{:#}",
+            msg.header.msg_type, msg.content
+        )
+    })
 }
 
 pub fn types(msgs: &[Message]) -> Vec<&str> {

@@ -50,8 +50,12 @@ COMMITTED_SPEC = ROOT / "python" / "data" / "share" / "jupyter" / "kernels" / "s
 SERVER_START = 180  # seconds for a Jupyter server to say it is running, on 2 busy cores
 
 
-def run(argv: list, env: dict[str, str], timeout: float = 120, ok: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(a) for a in argv], env=env, capture_output=True, text=True, timeout=timeout)
+def run(
+    argv: list, env: dict[str, str], timeout: float = 120, ok: bool = True, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [str(a) for a in argv], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
     if ok:
         assert done.returncode == 0, f"{' '.join(map(str, argv))}:\n{done.stdout}\n{done.stderr}"
     return done
@@ -231,6 +235,132 @@ print(json.dumps([reply["content"], after["content"]["status"]]))
     assert content["ename"] == "RustToolchainMissing", content
     assert "`cargo` and `rustc` are not on PATH" in content["evalue"], content
     assert after == "ok"
+
+
+# ------------------------------------------------ the lessons, for students
+
+
+def nbgrader_flag(cell: dict, key: str) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get(key))
+
+
+def cell_texts(nb: dict, skip=lambda cell: False) -> list[str]:
+    """Every source and every output text of the cells `skip` leaves, one
+    string per line, as a student reads them."""
+    def as_text(value) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return "".join(value)
+        return json.dumps(value, ensure_ascii=False)
+
+    texts = []
+    for cell in nb["cells"]:
+        if skip(cell):
+            continue
+        texts.append(as_text(cell["source"]))
+        for out in cell.get("outputs", []):
+            texts.append(as_text(out.get("text", "")))
+            texts += [as_text(value) for value in out.get("data", {}).values()]
+            texts += out.get("traceback", [])
+    return [line.strip() for text in texts for line in text.splitlines()]
+
+
+def model_answer_lines(nb: dict) -> list[str]:
+    """The lines of the model answers that appear nowhere else in the lesson
+    a student gets: what a copy must not contain."""
+    answered = [c for c in nb["cells"] if nbgrader_flag(c, "solution")]
+    elsewhere = set(
+        cell_texts(nb, skip=lambda c: nbgrader_flag(c, "solution") or nbgrader_flag(c, "grade"))
+    )
+    lines = []
+    for cell in answered:
+        inside = False
+        for line in "".join(cell["source"]).splitlines():
+            if "SOLUTION" in line:
+                inside = "BEGIN" in line
+            elif inside and line.strip() and line.strip() not in elsewhere:
+                lines.append(line.strip())
+    return lines
+
+
+def test_sled_kernel_lessons_writes_every_lesson_without_the_answers(
+    wheel_env: Path, bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    stored = {p.name: p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
+    said = run([wheel_env / "bin" / "sled-kernel", "lessons"], bare_env, cwd=tmp_path).stdout
+    written = tmp_path / "sled-lessons"
+    assert sorted(p.name for p in written.iterdir()) == sorted(stored), said
+    for name in stored:
+        assert f"wrote sled-lessons/{name}\n" in said, said
+    assert said.rstrip().endswith("Open them with: jupyter lab sled-lessons"), said
+
+    exercises = 0
+    for name, path in stored.items():
+        teacher = json.loads(path.read_text())
+        copy = (written / name).read_text()
+        assert "BEGIN SOLUTION" not in copy and "END SOLUTION" not in copy, name
+        student = set(cell_texts(json.loads(copy)))
+        answers = model_answer_lines(teacher)
+        if any(nbgrader_flag(c, "solution") for c in teacher["cells"]):
+            exercises += 1
+            assert answers, f"{name}: no line of its model answer is its own; nothing to look for"
+        leaked = [line for line in answers if line in student]
+        assert not leaked, f"{name}: the student copy shows its model answer: {leaked}"
+    assert exercises >= 9, exercises
+
+    # A student's work is never written over; the teacher's copies are the
+    # lessons as stored.
+    lesson_01 = written / LESSON_01.name
+    lesson_01.write_text(lesson_01.read_text().replace("YOUR ANSWER HERE", "my answer"))
+    worked_on = lesson_01.read_bytes()
+    again = run([wheel_env / "bin" / "sled-kernel", "lessons"], bare_env, cwd=tmp_path).stdout
+    assert f"kept sled-lessons/{LESSON_01.name}" in again, again
+    assert lesson_01.read_bytes() == worked_on
+    run([wheel_env / "bin" / "sled-kernel", "lessons", "--with-answers", "teacher"], bare_env, cwd=tmp_path)
+    for name, path in stored.items():
+        assert (tmp_path / "teacher" / name).read_bytes() == path.read_bytes(), name
+
+
+def test_lesson_01_as_a_student_gets_it_runs_and_checks_the_answer(
+    wheel_env: Path, bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    run([wheel_env / "bin" / "sled-kernel", "lessons"], bare_env, cwd=tmp_path)
+    copy = tmp_path / "sled-lessons" / LESSON_01.name
+    teacher = notebooks.read(LESSON_01)
+    code = [c for c in teacher.cells if c.cell_type == "code"]
+    answer = next(i for i, c in enumerate(code) if nbgrader_flag(c, "solution"))
+    check = next(i for i, c in enumerate(code) if nbgrader_flag(c, "grade"))
+    model = "\n".join(line for line in code[answer].source.split("\n") if "SOLUTION" not in line)
+    # Run in the wheel's environment: the copy as written (its check cell is
+    # to fail, so it is tagged to let the run go on past it), then with the
+    # model answer typed in.
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT / 'scripts')!r})
+import notebooks
+nb = notebooks.read(notebooks.Path({str(copy)!r}))
+code = [c for c in nb.cells if c.cell_type == "code"]
+code[{check}].metadata.setdefault("tags", []).append("raises-exception")
+as_written = notebooks.execute(nb, cell_timeout=60)
+code[{answer}].source = {model!r}
+answered = notebooks.execute(nb, cell_timeout=60)
+print(json.dumps([notebooks.comparable(as_written), notebooks.comparable(answered)]))
+"""
+    done = run([wheel_env / "bin" / "python", "-c", script], bare_env, timeout=300)
+    as_written, answered = json.loads(done.stdout.splitlines()[-1])
+    stored = notebooks.comparable(teacher)
+    # Up to the exercise, every cell shows what the lesson stores, the
+    # "predict, then run" cells included.
+    assert as_written[:answer] == stored[:answer]
+    stub = as_written[answer]
+    assert stub["source"] == "# YOUR ANSWER HERE" and stub["outputs"] == [], stub
+    [failure] = as_written[check]["outputs"]
+    assert failure["output_type"] == "error" and failure["ename"] == "ExpectationFailed", failure
+    # With the model answer, the checks pass as they do in the stored lesson.
+    assert answered[answer]["outputs"] == stored[answer]["outputs"]
+    assert answered[check]["outputs"] == stored[check]["outputs"]
+    assert "✓" in json.dumps(answered[check]["outputs"], ensure_ascii=False)
 
 
 # ------------------------------------------------------- Jupyter servers
@@ -461,7 +591,7 @@ def test_pip_uninstall_removes_all_of_it(bare_env: dict[str, str], tmp_path: Pat
     assert not list(site.glob("sled_kernel*"))
 
 
-def test_a_wheel_for_another_platform_is_refused_and_the_readme_says_what_to_do(
+def test_a_wheel_for_another_platform_is_refused_and_the_docs_say_what_to_do(
     bare_env: dict[str, str], tmp_path: Path
 ) -> None:
     wheel = built_wheel()
@@ -472,8 +602,7 @@ def test_a_wheel_for_another_platform_is_refused_and_the_readme_says_what_to_do(
     assert done.returncode != 0
     refusal = f"{other.name} is not a supported wheel on this platform."
     assert refusal in done.stdout + done.stderr
-    readme = (ROOT / "README.md").read_text()
-    troubleshooting = readme[readme.index("## Troubleshooting") :]
+    troubleshooting = (ROOT / "docs" / "students" / "troubleshooting.md").read_text()
     assert "is not a supported wheel on this platform" in troubleshooting
     assert not (venv / "bin" / "sled-kernel").exists()
 

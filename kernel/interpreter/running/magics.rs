@@ -162,7 +162,7 @@ pub fn try_open(ctx: &mut Ctx, typed: Option<&str>) -> Result<Effect, EvalError>
                 }
             };
             Ok(Effect::Print(format!(
-                "a second sled::open of {shown} was refused: sled could not acquire the lock on its files, because {who}. Only one handle, in one process, may open a sled database at a time."
+                "a second sled::open of {shown} was refused: sled could not acquire the lock on its `db` file, because {who}. One `sled::open` of a directory at a time holds the database; clones of the `Db` it returns are more handles on that one open database."
             )))
         }
         Err(e) => Ok(Effect::Print(format!(
