@@ -268,6 +268,9 @@ pub fn held_by_this_process(file: &Path) -> bool {
     io::Error::last_os_error().raw_os_error() == Some(ERROR_LOCK_VIOLATION as i32)
 }
 
+/// `ERROR_LOCK_VIOLATION`: a region another handle locked was read or written.
+pub const LOCK_VIOLATION: Option<i32> = Some(ERROR_LOCK_VIOLATION as i32);
+
 pub fn kill_this_process() -> ! {
     // SAFETY: ends this process; the pseudo handle needs no closing.
     unsafe { TerminateProcess(GetCurrentProcess(), KILLED_EXIT_CODE) };
