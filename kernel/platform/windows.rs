@@ -169,7 +169,7 @@ pub fn watch_parent(value: &str, gone: Box<dyn FnOnce() + Send>) -> io::Result<(
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
-                "JPY_PARENT_PID={value} is not a process handle this kernel inherited ({}); jupyter_client passes one, other frontends may pass a process id, which Windows cannot wait on safely",
+                "JPY_PARENT_PID={value} is not a process handle this kernel inherited ({}): jupyter_client on Windows passes one; a frontend that passes a process id instead (a Unix jupyter_client running this program under wine does) is not watched",
                 io::Error::last_os_error()
             ),
         ));
