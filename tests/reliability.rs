@@ -388,7 +388,9 @@ fn an_unsupported_signature_scheme_stops_the_kernel_before_it_listens() {
     }
 }
 
+/// On Unix; `windows.rs` has the Windows form (a handle, not a pid).
 #[test]
+#[cfg(unix)]
 fn a_kernel_whose_frontend_died_shuts_down_and_cleans_up() {
     let dir = tempfile::tempdir().unwrap();
     let kernel_tmp = dir.path().join("tmp");

@@ -176,6 +176,20 @@ pub fn canonical(path: &Path) -> io::Result<PathBuf> {
     os::canonical(path)
 }
 
+/// Whether `error` says that another handle's lock on a file stopped a
+/// read or a write: Windows' `ERROR_LOCK_VIOLATION`, which sled's lock on an
+/// open database's `db` file causes for every other reader. Unix locks are
+/// advisory and never do.
+pub fn is_lock_violation(error: &io::Error) -> bool {
+    os::LOCK_VIOLATION.is_some() && error.raw_os_error() == os::LOCK_VIOLATION
+}
+
+/// The error a lock violation gives on this system, if it has them.
+#[cfg(test)]
+pub fn lock_violation() -> Option<io::Error> {
+    os::LOCK_VIOLATION.map(io::Error::from_raw_os_error)
+}
+
 /// Runs `command` in place of this process, for a wrapper that has nothing
 /// to add: `exec` on Unix (returns only the error if that fails); on
 /// Windows, which has no `exec`, runs it and returns its exit code.

@@ -169,7 +169,7 @@ pub fn watch_parent(value: &str, gone: Box<dyn FnOnce() + Send>) -> io::Result<(
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
-                "JPY_PARENT_PID={value} is not a process handle this kernel inherited ({}); jupyter_client passes one, other frontends may pass a process id, which Windows cannot wait on safely",
+                "JPY_PARENT_PID={value} is not a process handle this kernel inherited ({}): jupyter_client on Windows passes one; a frontend that passes a process id instead (a Unix jupyter_client running this program under wine does) is not watched",
                 io::Error::last_os_error()
             ),
         ));
@@ -267,6 +267,9 @@ pub fn held_by_this_process(file: &Path) -> bool {
     }
     io::Error::last_os_error().raw_os_error() == Some(ERROR_LOCK_VIOLATION as i32)
 }
+
+/// `ERROR_LOCK_VIOLATION`: a region another handle locked was read or written.
+pub const LOCK_VIOLATION: Option<i32> = Some(ERROR_LOCK_VIOLATION as i32);
 
 pub fn kill_this_process() -> ! {
     // SAFETY: ends this process; the pseudo handle needs no closing.

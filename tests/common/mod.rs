@@ -332,6 +332,14 @@ impl Kernel {
         }
     }
 
+    /// Kills the kernel's process the hard way (SIGKILL on Unix,
+    /// TerminateProcess on Windows): no cleanup runs.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("killing the kernel");
+    }
+
+    /// Sends a Unix signal with `kill -SIGNAL`.
+    #[cfg(unix)]
     pub fn signal(&self, signal: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{signal}"), &self.child.id().to_string()])

@@ -232,6 +232,17 @@ pub fn log(ctx: &Ctx) -> Result<Effect, EvalError> {
 }
 
 fn file_error(e: io::Error) -> EvalError {
+    if platform::is_lock_violation(&e) {
+        // Windows: sled's lock on its `db` file (LockFileEx) keeps every
+        // other handle from reading it while the database is open.
+        return EvalError::refused(
+            ErrorKind::File,
+            format!(
+                "Copying the database's files failed: on Windows, sled's lock on an open database keeps every other reader out of its files ({e}). The session keeps its database as it was."
+            ),
+        )
+        .help("`%crash` on a database opened with `%open` shows what a crash keeps, on every system");
+    }
     EvalError::refused(
         ErrorKind::File,
         format!(
@@ -370,6 +381,18 @@ mod tests {
                 "the write before the batch never reached the files"
             );
         }
+    }
+
+    #[test]
+    fn a_file_locked_against_reading_says_why_and_what_else_to_do() {
+        let Some(locked) = platform::lock_violation() else {
+            return; // Unix locks never stop a read
+        };
+        let EvalError::Refused { message, notes, .. } = file_error(locked) else {
+            panic!("a refusal")
+        };
+        assert!(message.contains("on Windows, sled's lock"), "{message}");
+        assert!(notes.iter().any(|n| n.contains("`%crash`")), "{notes:?}");
     }
 
     #[test]

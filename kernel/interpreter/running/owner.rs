@@ -91,9 +91,10 @@ pub fn remove_owned_dir(dir: &Path) -> std::io::Result<()> {
             std::fs::remove_file(entry.path())?;
         }
     }
-    match std::fs::remove_file(dir.join(PID_FILE)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
+    if let Err(e) = std::fs::remove_file(dir.join(PID_FILE)) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(e);
+        }
     }
     std::fs::remove_dir(dir)
 }
