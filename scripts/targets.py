@@ -291,6 +291,9 @@ def build_env(triple: str) -> dict[str, str]:
         # Windows' own DLLs.
         env[f"CXXSTDLIB_{under}"] = "static:-bundle=stdc++"
         rustflags += ["-C", f"linker={gcc}", "-C", "link-arg=-static"]
+        # `cargo test` (and `cargo run`) for Windows start the programs under
+        # wine; the runner plays no part in what is built.
+        env[f"CARGO_TARGET_{under.upper()}_RUNNER"] = str(ROOT / "tests" / "wine" / "run")
     env[f"CARGO_TARGET_{under.upper()}_RUSTFLAGS"] = " ".join(rustflags)
     return env
 

@@ -53,6 +53,7 @@ MACS = [targets.TARGETS["x86_64-apple-darwin"], targets.TARGETS["aarch64-apple-d
 QEMU = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]
 WINE = "/usr/lib/wine/wine64"
 WINESERVER = "/usr/lib/wine/wineserver"
+WINE_RUN = ROOT / "tests" / "wine" / "run"  # builds the test-only stand-in DLL
 # The DLLs every Windows 10 has; the program may import these and no other.
 WINDOWS_DLLS = {
     "advapi32.dll",
@@ -144,11 +145,7 @@ def windows_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     prefix = pip_install_for(WINDOWS, root / "env")
     (prefix / "bin").rename(prefix / "Scripts")
     scripts = prefix / "Scripts"
-    subprocess.run(
-        [f"{targets.MINGW}-gcc", "-shared", "-O2", "-o", str(scripts / "bcryptprimitives.dll"),
-         str(ROOT / "tests" / "wine" / "bcryptprimitives.c"), "-ladvapi32"],
-        check=True, timeout=120,
-    )
+    subprocess.run([str(WINE_RUN), "--stand-in", str(scripts)], check=True, timeout=120)
     env = {"WINEPREFIX": str(root / "wineprefix"), "WINEDEBUG": "-all"}
     # The first program started in a new prefix makes the prefix (seconds).
     version = subprocess.run(
