@@ -72,8 +72,9 @@ impl CellError {
     }
 }
 
-/// Set from the control thread or a SIGINT; a running cell checks it between
-/// lines and inside long loops, and stops with an `Interrupted` error.
+/// Set from the control thread or by the system (SIGINT; on Windows the
+/// interrupt event or Ctrl+C); a running cell checks it between lines and
+/// inside long loops, and stops with an `Interrupted` error.
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt(Arc<AtomicBool>);
 
@@ -90,10 +91,6 @@ impl Interrupt {
     /// Forget an interrupt that arrived while nothing was running.
     pub fn clear(&self) {
         self.0.store(false, Ordering::SeqCst);
-    }
-    /// The flag itself, for `signal_hook::flag::register`.
-    pub fn flag(&self) -> Arc<AtomicBool> {
-        self.0.clone()
     }
 }
 

@@ -101,7 +101,9 @@ impl Kernel {
         let child = Command::new(env!("CARGO_BIN_EXE_sled-kernel"))
             .args(["kernel", "--connection-file"])
             .arg(&file)
+            // The system temp dir: TMPDIR on Unix, TMP on Windows.
             .env("TMPDIR", &kernel_tmp)
+            .env("TMP", &kernel_tmp)
             .env(
                 "JUPYTER_DATA_DIR",
                 data_dir.map_or_else(|| tmp.path().join("data"), Path::to_path_buf),
@@ -330,6 +332,14 @@ impl Kernel {
         }
     }
 
+    /// Kills the kernel's process the hard way (SIGKILL on Unix,
+    /// TerminateProcess on Windows): no cleanup runs.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("killing the kernel");
+    }
+
+    /// Sends a Unix signal with `kill -SIGNAL`.
+    #[cfg(unix)]
     pub fn signal(&self, signal: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{signal}"), &self.child.id().to_string()])

@@ -5,9 +5,8 @@ accept new outputs on purpose, run `.venv/bin/python scripts/notebooks.py refres
 
 from __future__ import annotations
 
-import difflib
-import re
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -33,10 +32,6 @@ FRESH_RUNS = [
 ]
 
 
-def render(cells: list[dict]) -> list[str]:
-    return json.dumps(cells, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-
-
 def test_there_are_notebooks() -> None:
     assert PATHS, f"no notebooks in {notebooks.NOTEBOOK_DIR}"
 
@@ -47,18 +42,13 @@ def test_fresh_run_matches_stored_outputs(path: Path) -> None:
     stored = notebooks.read(path)
     assert stored.metadata.get("kernelspec", {}).get("name") == "sled"
 
-    expected = notebooks.comparable(stored)
-    assert any(cell["outputs"] for cell in expected), f"{path.name} has no stored outputs"
-    actual = notebooks.comparable(notebooks.execute(stored, cell_timeout=30))
-
-    if actual != expected:
-        diff = difflib.unified_diff(
-            render(expected), render(actual), "stored outputs", "fresh run", lineterm="", n=4
-        )
+    assert any(cell["outputs"] for cell in notebooks.comparable(stored)), f"{path.name} has no stored outputs"
+    diff = notebooks.differences(stored, notebooks.execute(stored, cell_timeout=30))
+    if diff:
         pytest.fail(
             f"{path.name}: a fresh run differs from the stored outputs "
             "(refresh with `.venv/bin/python scripts/notebooks.py refresh` if the change "
-            "is intended)\n" + "\n".join(diff),
+            "is intended)\n" + diff,
             pytrace=False,
         )
     assert path.read_bytes() == before, "the test must not write to the notebook"

@@ -29,6 +29,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 import hub_class  # scripts/hub_class.py: the kernel websocket client
 import notebooks  # scripts/notebooks.py
 from conftest import (
+    HOST,
     KERNEL_BIN,
     ROOT,
     LoggedProcess,
@@ -75,11 +76,20 @@ def entry_points(text: str) -> dict[str, str]:
 # --------------------------------------------------------------- the file
 
 
-def test_the_wheel_holds_the_binary_the_spec_and_the_lexer() -> None:
+def auditwheel_show(wheel: Path) -> str:
+    shown = run([Path(sys.prefix) / "bin" / "auditwheel", "show", wheel], dict(os.environ)).stdout
+    return " ".join(shown.split())
+
+
+def test_the_wheel_holds_the_binary_the_spec_the_lexer_and_the_extension() -> None:
     wheel = built_wheel()
     version = cargo_version()
-    tag = re.fullmatch(rf"sled_kernel-{re.escape(version)}-py3-none-(manylinux_\d+_\d+_x86_64)\.whl", wheel.name)
+    tag = re.fullmatch(
+        rf"sled_kernel-{re.escape(version)}-py3-none-(?:manylinux2014_x86_64\.)?(manylinux_2_(\d+)_x86_64)\.whl",
+        wheel.name,
+    )
     assert tag, f"{wheel.name}: expected a py3-none-manylinux wheel"
+    assert int(tag.group(2)) <= 28, f"{wheel.name}: RHEL 8 (glibc 2.28) could not install it"
     data = f"sled_kernel-{version}.data"
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
@@ -89,6 +99,9 @@ def test_the_wheel_holds_the_binary_the_spec_and_the_lexer() -> None:
             packed = zf.read(f"{data}/data/share/jupyter/kernels/sled/{name}")
             assert packed == (COMMITTED_SPEC / name).read_bytes(), name
         assert {"sled_kernel/__init__.py", "sled_kernel/lexer.py"} <= names
+        extension = f"{data}/data/share/jupyter/labextensions/jupyterlab-sled-kv/"
+        assert {f"{extension}package.json", f"{extension}install.json"} <= names
+        assert any(n.startswith(f"{extension}static/remoteEntry.") for n in names), "no built extension"
         meta = zf.read(f"sled_kernel-{version}.dist-info/METADATA").decode()
         points = entry_points(zf.read(f"sled_kernel-{version}.dist-info/entry_points.txt").decode())
     assert points == {"sled-kv": "sled_kernel.lexer:SledKvLexer"}
@@ -98,9 +111,52 @@ def test_the_wheel_holds_the_binary_the_spec_and_the_lexer() -> None:
     assert dev["project"]["entry-points"]["pygments.lexers"] == points
     assert dev["project"]["name"] == "sled-kernel"
 
-    shown = run([Path(sys.prefix) / "bin" / "auditwheel", "show", wheel], dict(os.environ)).stdout
-    flat = " ".join(shown.split())
-    assert f'is consistent with the following platform tag: "{tag.group(1)}"' in flat, shown
+    flat = auditwheel_show(wheel)
+    assert f'is consistent with the following platform tag: "{tag.group(1)}"' in flat, flat
+
+
+def platforms_of_glibc(minor: int) -> list[str]:
+    """The platform tags pip accepts on an x86_64 Linux with glibc 2.MINOR
+    (what `packaging.tags` gives there: every manylinux_2_X up to it, and the
+    old names manylinux2014, manylinux2010 and manylinux1 for 2.17, 2.12 and
+    2.5). pip's --platform takes them one by one: it does not widen a
+    manylinux_2_X to the older ones by itself."""
+    legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+    tags = []
+    for x in range(minor, 4, -1):
+        tags.append(f"manylinux_2_{x}_x86_64")
+        if x in legacy:
+            tags.append(f"{legacy[x]}_x86_64")
+    return tags
+
+
+def test_the_linux_wheel_installs_where_glibc_is_2_28_and_needs_no_newer_symbol() -> None:
+    """As far as this machine (glibc 2.36) can show it: pip on a glibc 2.28
+    system (RHEL 8) takes the wheel, pip on a glibc 2.16 one does not, and
+    the program asks for no glibc symbol newer than 2.17 and for no shared
+    library but glibc's own (auditwheel reads its ELF version needs). There
+    is no older glibc here to start the program under."""
+    wheel = built_wheel()
+
+    def pip_on(minor: int) -> subprocess.CompletedProcess:
+        platforms = [arg for tag in platforms_of_glibc(minor) for arg in ("--platform", tag)]
+        return run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
+                    "--only-binary=:all:", "--dry-run", "--target", "/nonexistent", *platforms, wheel],
+                   dict(os.environ), ok=False)
+
+    taken = pip_on(28)
+    assert taken.returncode == 0, f"pip on glibc 2.28 refused it:\n{taken.stderr}"
+    refused = pip_on(16)
+    assert refused.returncode != 0 and "is not a supported wheel on this platform" in refused.stderr
+
+    flat = auditwheel_show(wheel)
+    needs = re.search(r"libc\.so\.6 with versions \{([^}]*)\}", flat)
+    assert needs, flat
+    versions = [tuple(int(p) for p in v.strip(" '").removeprefix("GLIBC_").split(".")) for v in needs.group(1).split(",")]
+    assert max(versions) <= (2, 17), f"asks for glibc {max(versions)}"
+    libraries = set(re.findall(r"(\S+\.so\.\d+) with versions", flat))
+    assert libraries <= {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
+                         "ld-linux-x86-64.so.2"}, libraries
 
 
 # --------------------------------------------------- a fresh environment
@@ -463,17 +519,56 @@ def test_install_user_over_the_wheel_says_which_spec_jupyter_uses(
     assert not user_spec.exists()
 
 
-def test_pip_install_of_the_checkout_builds_and_installs_the_same(tmp_path: Path) -> None:
-    """`pip install .` in a clone, with cargo: maturin builds the wheel from
-    the release build already in cargo's target directory and installs it."""
-    venv = new_venv(tmp_path / "v", dict(os.environ))
+def same_content(name: str, data: bytes) -> object:
+    """What of a wheel's file must be the same in two builds of the same
+    program: everything but the software bill of materials' serial number
+    and time stamp, which maturin makes anew for every wheel, and so the
+    line of RECORD that holds the bill's hash."""
+    if name.endswith(".cyclonedx.json"):
+        sbom = json.loads(data)
+        sbom.pop("serialNumber", None)
+        sbom.get("metadata", {}).pop("timestamp", None)
+        return sbom
+    if name.endswith(".dist-info/RECORD"):
+        return [line for line in data.decode().splitlines() if ".cyclonedx.json," not in line]
+    return data
+
+
+def test_pip_install_of_the_checkout_builds_the_same_wheel(tmp_path: Path) -> None:
+    """`pip wheel .` (what `pip install .` builds) in the checkout, with
+    cargo: the project's build backend (scripts/pep517_backend.py) runs what
+    scripts/build-wheel runs around maturin, so the wheel is the same, file
+    for file: the release build already in cargo's target directory, the
+    JupyterLab extension, the kernelspec, the lexer. Then it installs."""
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    pip_install(venv / "bin" / "python", ["--no-deps", str(ROOT)], env, timeout=900)
-    built = venv / "bin" / "sled-kernel"
-    assert built.read_bytes() == KERNEL_BIN.read_bytes()
+    out = tmp_path / "out"
+    run([sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "--no-deps", "-w", out, ROOT],
+        env, timeout=900)
+    (made,) = out.glob("*.whl")
+    expected = built_wheel()
+    assert made.name == expected.name
+    with zipfile.ZipFile(made) as a, zipfile.ZipFile(expected) as b:
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        different = [n for n in a.namelist() if same_content(n, a.read(n)) != same_content(n, b.read(n))]
+    assert different == [], f"pip's wheel differs from scripts/build-wheel's in {different}"
+
+    venv = new_venv(tmp_path / "v", dict(os.environ))
+    pip_install(venv / "bin" / "python", ["--no-deps", str(made)], env)
+    assert (venv / "bin" / "sled-kernel").read_bytes() == KERNEL_BIN.read_bytes()
     spec = venv / "share" / "jupyter" / "kernels" / "sled"
     assert sorted(p.name for p in spec.iterdir()) == SPEC_FILES
-    assert (spec / "kernel.json").read_bytes() == (COMMITTED_SPEC / "kernel.json").read_bytes()
+    assert (venv / "share" / "jupyter" / "labextensions" / "jupyterlab-sled-kv" / "package.json").is_file()
+
+
+def test_the_build_backend_asks_pip_for_the_same_zig_as_the_scripts() -> None:
+    """pyproject.toml's build requirements (what `pip install .` gets) and
+    scripts/targets.py's (what scripts/setup-toolchains installs) name the
+    same zig and cargo-zigbuild."""
+    import targets
+
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    linux_only = sorted(r.split(";")[0].strip() for r in requires if "sys_platform == 'linux'" in r)
+    assert linux_only == sorted(targets.ZIG_PACKAGES)
 
 
 # ------------------------------------------------------------ bad input
@@ -500,7 +595,7 @@ def test_a_wheel_for_another_platform_is_refused_and_the_docs_say_what_to_do(
     bare_env: dict[str, str], tmp_path: Path
 ) -> None:
     wheel = built_wheel()
-    other = tmp_path / wheel.name.replace(re.search(r"manylinux_\w+", wheel.name).group(0), "macosx_11_0_arm64")
+    other = tmp_path / wheel.name.replace(HOST.platform_tag, "macosx_11_0_arm64")
     shutil.copy(wheel, other)
     venv = new_venv(tmp_path / "v", bare_env)
     done = run([venv / "bin" / "python", "-m", "pip", "install", "--no-deps", other], bare_env, ok=False)

@@ -645,10 +645,12 @@ mod tests {
         std::fs::write(dir.path().join(".hidden"), "").unwrap();
         let base = dir.path().display().to_string();
         let c = at(&s, &format!("%load {base}/d|"));
+        // Inside quotes a backslash (Windows paths) is written twice.
+        let quoted = base.replace('\\', "\\\\");
         assert_eq!(
             c.matches,
             [
-                format!("\"{base}/data dir/"),
+                format!("\"{quoted}/data dir/"),
                 format!("{base}/data.jsonl"),
                 format!("{base}/dbs/"),
             ]
@@ -657,13 +659,16 @@ mod tests {
         let c = at(&s, &format!("%open {base}/|"));
         assert_eq!(
             c.matches,
-            [format!("\"{base}/data dir/"), format!("{base}/dbs/")],
+            [format!("\"{quoted}/data dir/"), format!("{base}/dbs/")],
             "directories only, no hidden files"
         );
-        let c = at(&s, &format!("%dump \"{base}/data|"));
+        let c = at(&s, &format!("%dump \"{quoted}/data|"));
         assert_eq!(
             c.matches,
-            [format!("{base}/data dir/"), format!("{base}/data.jsonl\"")]
+            [
+                format!("{quoted}/data dir/"),
+                format!("{quoted}/data.jsonl\"")
+            ]
         );
         assert_eq!(c.cursor_start, 7);
         let c = at(&s, &format!("%load {base}/.h|"));

@@ -1198,9 +1198,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         kind: Kind::Session,
         allowed: TOP,
         needs: Needs::Database,
-        summary: "Kill this kernel's process on the spot (SIGKILL), with no flush and no clean close, to see afterwards what a crash kept of a database opened with `%open`.",
+        summary: "Kill this kernel's process on the spot (SIGKILL; TerminateProcess on Windows), with no flush and no clean close, to see afterwards what a crash kept of a database opened with `%open`.",
         details: "Only for a database opened with `%open`: the session's temporary database would die with the kernel, so on it `%crash` refuses and says why. JupyterLab restarts the kernel; `%open` the same PATH again and look. Writes that a `flush` covered are there; later ones may or may not be (sled's background flusher may have written them), and sled promises nothing about them. A killed process still leaves what it had handed to the operating system; a power cut can lose more. While nbgrader runs the notebook (NBGRADER_EXECUTION is set) the kernel is not killed: the database's files are left as a kill would have left them and the session starts over on a fresh temporary database, as after a restart.",
-        maps_to: "kill(getpid(), SIGKILL): the process ends without running any destructor, so `Db` is never dropped",
+        maps_to: "kill(getpid(), SIGKILL), on Windows TerminateProcess: the process ends without running any destructor, so `Db` is never dropped",
         examples: &["%crash"],
     },
     CommandSpec {

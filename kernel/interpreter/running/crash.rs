@@ -26,6 +26,7 @@ use crate::interpreter::language::args::Damage;
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::showing::log::{Log, What};
 use crate::interpreter::showing::render;
+use crate::platform;
 
 /// nbgrader sets this while it runs a notebook (`autograde`, `validate`).
 const GRADER: &str = "NBGRADER_EXECUTION";
@@ -42,26 +43,19 @@ pub fn crash(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     if let Some(how) = std::env::var_os(GRADER).filter(|v| !v.is_empty()) {
         return crash_under_grader(ctx, &how.to_string_lossy());
     }
-    ctx.out
-        .stdout("%crash: killing this kernel's process now (SIGKILL): no flush, no clean close\n");
+    ctx.out.stdout(&format!(
+        "%crash: killing this kernel's process now ({}): no flush, no clean close\n",
+        platform::HARD_KILL
+    ));
     ctx.out.flush();
     log::warn!(
         "%crash: killing the kernel (pid {}) with the database at {} open",
         std::process::id(),
         ctx.session.path().display()
     );
-    kill_this_process()
-}
-
-/// Ends the process the way `kill -9` does: no destructor runs, so sled's
-/// `Db` is never dropped and never flushes.
-fn kill_this_process() -> ! {
-    #[cfg(unix)]
-    {
-        // Returns only if the signal could not be sent.
-        let _ = signal_hook::low_level::raise(signal_hook::consts::SIGKILL);
-    }
-    std::process::abort()
+    // Ends the process the way `kill -9` does: no destructor runs, so
+    // sled's `Db` is never dropped and never flushes.
+    platform::kill_this_process()
 }
 
 /// Under nbgrader a dead kernel would stop the grading, so the kernel stays
@@ -238,6 +232,17 @@ pub fn log(ctx: &Ctx) -> Result<Effect, EvalError> {
 }
 
 fn file_error(e: io::Error) -> EvalError {
+    if platform::is_lock_violation(&e) {
+        // Windows: sled's lock on its `db` file (LockFileEx) keeps every
+        // other handle from reading it while the database is open.
+        return EvalError::refused(
+            ErrorKind::File,
+            format!(
+                "Copying the database's files failed: on Windows, sled's lock on an open database keeps every other reader out of its files ({e}). The session keeps its database as it was."
+            ),
+        )
+        .help("`%crash` on a database opened with `%open` shows what a crash keeps, on every system");
+    }
     EvalError::refused(
         ErrorKind::File,
         format!(
@@ -376,6 +381,18 @@ mod tests {
                 "the write before the batch never reached the files"
             );
         }
+    }
+
+    #[test]
+    fn a_file_locked_against_reading_says_why_and_what_else_to_do() {
+        let Some(locked) = platform::lock_violation() else {
+            return; // Unix locks never stop a read
+        };
+        let EvalError::Refused { message, notes, .. } = file_error(locked) else {
+            panic!("a refusal")
+        };
+        assert!(message.contains("on Windows, sled's lock"), "{message}");
+        assert!(notes.iter().any(|n| n.contains("`%crash`")), "{notes:?}");
     }
 
     #[test]

@@ -106,7 +106,12 @@ fn locked_by_other(typed: &str, holder: Option<&Holder>) -> EvalError {
             "this kernel itself (its Rust cells, or another handle it opened)".to_string()
         }
         Some(h) => format!("another process ({})", h.describe()),
-        None => "another process (the system does not say which)".to_string(),
+        // Only Linux names the holder.
+        None if cfg!(feature = "rust-cells") => {
+            "another process or this kernel's own Rust cells (this system does not say which)"
+                .to_string()
+        }
+        None => "another process (this system does not say which)".to_string(),
     };
     EvalError::refused(
         ErrorKind::Locked,
