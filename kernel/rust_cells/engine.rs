@@ -13,6 +13,7 @@
 //! crates come from the Rust cache ([`super::cache_use`]).
 
 use super::cache_use::CacheUse;
+use super::memory;
 use super::processes;
 use super::report::{self, WHAT_SURVIVES};
 use super::wrapper::{self, Mode};
@@ -180,7 +181,7 @@ impl Engine {
         let cleared = panic::catch_unwind(AssertUnwindSafe(|| session.context.execute(":clear")));
         if !matches!(cleared, Ok(Ok(_))) {
             // Whatever state it is in, a fresh context is the sure way out.
-            self.session = None;
+            self.drop_session();
             out.stdout(
                 "Rust context dropped: the next %%rust cell starts a new one (and compiles sled again)\n",
             );
@@ -317,9 +318,11 @@ impl Engine {
     ) -> Option<Completion> {
         let session = self.session.as_mut()?;
         let position = char_to_byte(cell, cursor_pos).checked_sub(code.offset)?;
-        let found = panic::catch_unwind(AssertUnwindSafe(|| {
-            session.context.completions(code.body, position)
-        }))
+        let found = memory::in_arena(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                session.context.completions(code.body, position)
+            }))
+        })
         .ok()?
         .ok()?;
         Some(Completion {
@@ -337,9 +340,11 @@ impl Engine {
     ) -> Option<MimeBundle> {
         let session = self.session.as_mut()?;
         let position = char_to_byte(cell, cursor_pos).checked_sub(code.offset)?;
-        let (plain, html) = panic::catch_unwind(AssertUnwindSafe(|| {
-            session.context.hover_at(code.body, position)
-        }))
+        let (plain, html) = memory::in_arena(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                session.context.hover_at(code.body, position)
+            }))
+        })
         .ok()?
         .ok()?;
         // evcxr's way of saying it found nothing.
@@ -428,6 +433,7 @@ impl Engine {
     fn eval(&mut self, code: &str, out: &mut dyn Output, interrupt: &Interrupt) -> Outcome {
         self.sync_cache_mode();
         let outcome = self.eval_in_context(code, out, interrupt);
+        memory::give_back();
         for notice in self.cache.absorb() {
             out.stderr(&format!("{notice}\n"));
         }
@@ -464,6 +470,7 @@ impl Engine {
                 .name("rust-cell".into())
                 .spawn_scoped(scope, move || {
                     let _done = done_tx;
+                    memory::enter();
                     panic::catch_unwind(AssertUnwindSafe(|| context.execute(code)))
                 });
             let worker = match worker {
@@ -510,9 +517,16 @@ impl Engine {
         }
     }
 
+    /// Ends the context (its process, rust-analyzer's analysis, the build
+    /// directory) and gives its memory back.
+    fn drop_session(&mut self) {
+        self.session = None;
+        memory::give_back();
+    }
+
     /// Drops a context that failed inside evcxr and says so.
     fn crashed(&mut self, why: String) -> CellError {
-        self.session = None;
+        self.drop_session();
         CellError {
             ename: "RustContextCrashed".into(),
             evalue: format!("evcxr failed inside the kernel: {why}"),
@@ -596,7 +610,8 @@ impl Session {
                 work.display()
             ))
         })?;
-        let (mut context, outputs) = match panic::catch_unwind(CommandContext::new) {
+        let started = memory::in_arena(|| panic::catch_unwind(CommandContext::new));
+        let (mut context, outputs) = match started {
             Ok(Ok(made)) => made,
             Ok(Err(e)) => return Err(failed(e.to_string())),
             Err(panicked) => return Err(failed(panic_message(&*panicked))),

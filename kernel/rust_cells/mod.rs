@@ -37,6 +37,8 @@ mod cache;
 mod cache_use;
 #[cfg(feature = "rust-cells")]
 mod engine;
+#[cfg(feature = "rust-cells")]
+mod memory;
 #[cfg(not(feature = "rust-cells"))]
 mod not_built;
 #[cfg(feature = "rust-cells")]
