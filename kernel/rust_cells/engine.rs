@@ -38,7 +38,28 @@ pub(super) const STARTING: &str =
 /// first time, which takes seconds; this pays for it ahead (with a sled
 /// type, so sled's are loaded too). The variable is moved at once, so evcxr
 /// keeps nothing of it.
-const WARM_UP: &str = "let sled_kernel_warm_up = sled::Config::new();\ndrop(sled_kernel_warm_up);";
+/// Its `?` has evcxr wrap cells for `?` now, which it otherwise learns from
+/// a failed compile of the first cell that uses one.
+const WARM_UP: &str = "let sled_kernel_warm_up = sled::Config::new();\ndrop(sled_kernel_warm_up);\nOk::<(), std::fmt::Error>(())?;";
+/// Put in every context with sled and `DB_PATH`. A cell that ends in a
+/// value is compiled calling the value's `evcxr_display` method (how a type
+/// shows itself as HTML or an image), and when it has none evcxr compiles
+/// the cell a second time to show it with `{:?}`. This method gives every
+/// `Debug` value one that prints what that second compile would, so one
+/// compile does. A type's own `evcxr_display` method still wins (Rust picks
+/// an inherent method before a trait's). One from another trait would
+/// clash with this one, so a cell that names `evcxr_display` or adds a
+/// crate with `:dep` takes it away first (see
+/// [`Engine::follow_evcxr_settings`]).
+const SHOW_DEBUG: &str = "trait SledKernelShowDebug { fn evcxr_display(&self); }\nimpl<T: std::fmt::Debug + ?Sized> SledKernelShowDebug for T {\n    fn evcxr_display(&self) {\n        println!(\"EVCXR_BEGIN_CONTENT text/plain\\n{:?}\\nEVCXR_END_CONTENT\", self);\n    }\n}\n";
+/// What takes [`SHOW_DEBUG`]'s method away again, leaving values to
+/// evcxr's own two compiles.
+const SHOW_DEBUG_OFF: &str = "trait SledKernelShowDebug {}";
+/// The optimisation level of a cell's own crate (the wrapper's
+/// [`wrapper::CELL_OPT`]) until a cell chooses one with `:opt`: compiling
+/// a cell that calls into sled takes a third of the time at 0, and sled
+/// itself stays optimised.
+const CELL_OPT_LEVEL: &str = "0";
 /// The wrapper's log, in the context's build directory.
 const CACHE_LOG: &str = "sled-kernel-cache.log";
 
@@ -83,6 +104,12 @@ struct Session {
     cache_mode: Option<Mode>,
     /// Whether the crate directory started from the cache's `Cargo.lock`.
     seeded: bool,
+    /// Whether the cell's crate is compiled at [`CELL_OPT_LEVEL`] (until a
+    /// cell says `:opt`).
+    cell_opt: bool,
+    /// Whether [`SHOW_DEBUG`] shows a cell's value (until a cell changes
+    /// how values are shown, with `:fmt` or `:types`).
+    show_debug: bool,
     /// Last, so that it is deleted after the context has let go of it.
     work: WorkDir,
 }
@@ -149,6 +176,7 @@ impl Engine {
         if self.session.is_none() {
             self.session = Some(Session::start(db_path, &mut self.cache, out)?);
         }
+        self.follow_evcxr_settings(code.body);
         self.set_up(db_path, out, interrupt)?;
         let outcome = self.eval(code.body, out, interrupt);
         match outcome {
@@ -250,6 +278,14 @@ impl Engine {
         self.session.is_some()
     }
 
+    /// Ends the Rust context, if one runs (`%rust stop`, or idle); whether
+    /// one did. The next cell starts a new one.
+    pub(super) fn stop(&mut self) -> bool {
+        let running = self.is_running();
+        self.drop_session();
+        running
+    }
+
     /// What is wrong with the Rust cache, once per kernel (see
     /// [`CacheUse::opening_lines`]).
     pub(super) fn cache_opening_lines(&mut self) -> Vec<String> {
@@ -326,7 +362,13 @@ impl Engine {
         .ok()?
         .ok()?;
         Some(Completion {
-            matches: found.completions.into_iter().map(|c| c.code).collect(),
+            matches: found
+                .completions
+                .into_iter()
+                .map(|c| c.code)
+                // How evcxr shows values (SHOW_DEBUG), not for students.
+                .filter(|code| code != "evcxr_display")
+                .collect(),
             cursor_start: byte_to_char(cell, code.offset + found.start_offset),
             cursor_end: byte_to_char(cell, code.offset + found.end_offset),
         })
@@ -384,6 +426,9 @@ impl Engine {
         let mut setup = String::new();
         if !session.set_up {
             setup.push_str(&format!(":dep {SLED_DEP}\n"));
+            if session.show_debug {
+                setup.push_str(SHOW_DEBUG);
+            }
         }
         // Debug formatting of a str is a valid Rust string literal.
         setup.push_str(&format!("const DB_PATH: &str = {path:?};\n"));
@@ -517,6 +562,45 @@ impl Engine {
         }
     }
 
+    /// Before a cell that changes evcxr's optimisation level (`:opt`) or
+    /// how it shows values (`:fmt`, `:types`), adds a crate (`:dep`, whose
+    /// traits may have an `evcxr_display` of their own) or names
+    /// `evcxr_display` itself: stop doing those our way, for the rest of
+    /// the context ([`CELL_OPT_LEVEL`], [`SHOW_DEBUG`]).
+    fn follow_evcxr_settings(&mut self, body: &str) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let commands: Vec<&str> = body
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .collect();
+        let mut undo = Vec::new();
+        if session.cell_opt && commands.contains(&":opt") {
+            session.cell_opt = false;
+            undo.push(format!(":build_env {}=", wrapper::CELL_OPT));
+        }
+        let shown_otherwise = commands
+            .iter()
+            .any(|c| [":fmt", ":types", ":dep"].contains(c))
+            || body.contains("evcxr_display");
+        if session.show_debug && shown_otherwise {
+            session.show_debug = false;
+            // Until sled and DB_PATH are in, neither is the method.
+            if session.set_up {
+                undo.push(SHOW_DEBUG_OFF.to_string());
+            }
+        }
+        for line in undo {
+            let done = memory::in_arena(|| {
+                panic::catch_unwind(AssertUnwindSafe(|| session.context.execute(&line)))
+            });
+            if !matches!(done, Ok(Ok(_))) {
+                log::warn!("could not hand {line:?} back to evcxr");
+            }
+        }
+    }
+
     /// Ends the context (its process, rust-analyzer's analysis, the build
     /// directory) and gives its memory back.
     fn drop_session(&mut self) {
@@ -619,7 +703,11 @@ impl Session {
         let log = work.0.join(CACHE_LOG);
         let mut cache_mode = None;
         let settings = match std::env::current_exe() {
-            Ok(exe) => cache.wrapper_env(&exe, &work.0, &log),
+            Ok(exe) => {
+                let mut settings = cache.wrapper_env(&exe, &work.0, &log);
+                settings.push((wrapper::CELL_OPT.into(), CELL_OPT_LEVEL.into()));
+                settings
+            }
             Err(e) => {
                 log::warn!("cannot find this program ({e}), so cargo cannot use the Rust cache");
                 Vec::new()
@@ -650,6 +738,8 @@ impl Session {
             db_path: db_path.to_path_buf(),
             cache_mode,
             seeded,
+            cell_opt: true,
+            show_debug: true,
             work,
         })
     }
