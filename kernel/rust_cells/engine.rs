@@ -24,7 +24,7 @@ use evcxr::{CommandContext, EvalOutputs};
 use serde_json::Value;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -694,7 +694,7 @@ impl Session {
                 work.display()
             ))
         })?;
-        let started = memory::in_arena(|| panic::catch_unwind(CommandContext::new));
+        let started = memory::in_arena(|| panic::catch_unwind(new_context));
         let (mut context, outputs) = match started {
             Ok(Ok(made)) => made,
             Ok(Err(e)) => return Err(failed(e.to_string())),
@@ -743,6 +743,47 @@ impl Session {
             work,
         })
     }
+}
+
+/// evcxr's context, with the process that runs cells given the standard
+/// library's directory on Linux (see [`runner`]).
+fn new_context() -> Result<(CommandContext, evcxr::EvalContextOutputs), evcxr::Error> {
+    let exe = std::env::current_exe()?;
+    let (context, outputs) = evcxr::EvalContext::with_subprocess_command(runner(exe))?;
+    Ok((CommandContext::with_eval_context(context), outputs))
+}
+
+/// The command for the process that runs the cells: this program again
+/// (see [`super::runtime_hook`]). Every cell is a shared library that needs
+/// the standard library's, which cargo's `-C rpath` finds by a path
+/// relative to where cargo wrote the cell's library; evcxr then moves it one
+/// directory up, and that path breaks when the build directory and the
+/// toolchain share a parent below `/` (a TMPDIR and a rustup both in one
+/// home): "dlopen failed" on the first cell. So on Linux the process gets
+/// the directory (`rustc --print target-libdir`) in `LD_LIBRARY_PATH`,
+/// which the loader searches first.
+fn runner(exe: PathBuf) -> Command {
+    let mut command = Command::new(exe);
+    if cfg!(target_os = "linux") {
+        let printed = Command::new("rustc")
+            .args(["--print", "target-libdir"])
+            .output()
+            .ok()
+            .filter(|done| done.status.success())
+            .and_then(|done| String::from_utf8(done.stdout).ok());
+        if let Some(dir) = printed
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty())
+        {
+            let mut path = std::ffi::OsString::from(dir);
+            if let Some(more) = std::env::var_os("LD_LIBRARY_PATH").filter(|p| !p.is_empty()) {
+                path.push(":");
+                path.push(more);
+            }
+            command.env("LD_LIBRARY_PATH", path);
+        }
+    }
+    command
 }
 
 /// Rust cells compile with cargo and rustc when they run: say plainly when
