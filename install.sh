@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build sled-kernel, give it a Jupyter environment in .venv, register the
 # kernel there and run the first lesson notebook, so you can see it work.
-# Needs the Rust toolchain (cargo) and python3, and node/npm to build the
+# Needs the Rust toolchain (cargo) and python3 (zig, which links the kernel
+# on Linux, comes into .venv from PyPI), and node/npm to build the
 # JupyterLab highlighting extension (skipped with a note when they are
 # missing). Safe to run again: a second run skips whatever is already done.
 #
@@ -74,13 +75,6 @@ die() {
 command -v cargo >/dev/null || die "cargo was not found: install the Rust toolchain (rustup) first"
 command -v python3 >/dev/null || die "python3 was not found: install Python 3.10 or newer first"
 
-step "Building the kernel: cargo build --release --locked"
-# Cargo says where it put the binary (target/release, or CARGO_TARGET_DIR).
-KERNEL_BIN="$(python3 scripts/cargo_executable.py sled-kernel --release --locked)" ||
-  die "the build failed (see above)"
-[ -x "$KERNEL_BIN" ] || die "cargo reported $KERNEL_BIN, but it is not an executable file"
-echo "built $KERNEL_BIN"
-
 step "Python environment: .venv"
 if [ ! -x "$PY" ]; then
   rm -rf "$VENV"
@@ -88,6 +82,21 @@ if [ ! -x "$PY" ]; then
     die "python3 -m venv failed (on Debian or Ubuntu: apt-get install python3-venv)"
   echo "created $VENV"
 fi
+
+# The build's tools for this machine's target: on Linux, zig (ziglang and
+# cargo-zigbuild from PyPI, into .venv), which links the kernel for glibc
+# 2.17, so that this build is also the manylinux wheel's (scripts/targets.py).
+HOST="$(python3 scripts/targets.py host)" || die "rustc could not name this machine's target"
+scripts/setup-toolchains --build "$HOST" || die "the build tools for $HOST are missing (see above)"
+
+step "Building the kernel: cargo build --release --locked --target $HOST"
+# Cargo says where it put the binary (target/$HOST/release, or under
+# CARGO_TARGET_DIR); scripts/targets.py gives cargo the target's settings.
+KERNEL_BIN="$("$PY" scripts/targets.py run "$HOST" -- \
+  python3 scripts/cargo_executable.py sled-kernel --release --locked --target "$HOST")" ||
+  die "the build failed (see above)"
+[ -x "$KERNEL_BIN" ] || die "cargo reported $KERNEL_BIN, but it is not an executable file"
+echo "built $KERNEL_BIN"
 
 # A stamp file lists the requirements last installed; when it already holds
 # every one asked for now, and they import, pip is not run at all.

@@ -2,8 +2,8 @@
 
 This is the configuration that tests/python/test_jupyterhub.py runs (a class
 of 5) and benches/jupyterhub_class.py (30). Run it with the jupyterhub of the
-environment where the sled-kernel wheel is installed (see the README, "A
-class on JupyterHub"):
+environment where the sled-kernel wheel is installed (see
+docs/teachers/jupyterhub.md, "A class on JupyterHub"):
 
     pip install sled_kernel-*.whl 'jupyterhub>=6.1,<7'
     npm ci --prefix deploy        # configurable-http-proxy, pinned in deploy/package-lock.json

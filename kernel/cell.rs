@@ -6,6 +6,7 @@
 //! [`Completion`] and an [`IsComplete`]. The engine module (`engine.rs`)
 //! decides which of them a request goes to.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -49,16 +50,31 @@ impl Output for Discard {
     fn display(&mut self, _: MimeBundle) {}
 }
 
-/// A failed cell, as Jupyter shows it: `ename`, `evalue`, and traceback lines.
-#[derive(Debug, Clone, PartialEq)]
+/// A failed cell, as Jupyter shows it: `ename`, `evalue`, and traceback
+/// lines. It is also the content of the `error` broadcast and the error
+/// fields of every failed reply (see `message.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellError {
     pub ename: String,
     pub evalue: String,
     pub traceback: Vec<String>,
 }
 
-/// Set from the control thread or a SIGINT; a running cell checks it between
-/// lines and inside long loops, and stops with an `Interrupted` error.
+impl CellError {
+    /// An error whose traceback is the one line `ENAME: EVALUE`.
+    pub fn new(ename: &str, evalue: impl Into<String>) -> Self {
+        let evalue = evalue.into();
+        CellError {
+            ename: ename.to_string(),
+            traceback: vec![format!("{ename}: {evalue}")],
+            evalue,
+        }
+    }
+}
+
+/// Set from the control thread or by the system (SIGINT; on Windows the
+/// interrupt event or Ctrl+C); a running cell checks it between lines and
+/// inside long loops, and stops with an `Interrupted` error.
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt(Arc<AtomicBool>);
 
@@ -75,10 +91,6 @@ impl Interrupt {
     /// Forget an interrupt that arrived while nothing was running.
     pub fn clear(&self) {
         self.0.store(false, Ordering::SeqCst);
-    }
-    /// The flag itself, for `signal_hook::flag::register`.
-    pub fn flag(&self) -> Arc<AtomicBool> {
-        self.0.clone()
     }
 }
 

@@ -41,6 +41,11 @@ impl ConnectionInfo {
     }
 
     pub fn from_json(text: &str) -> anyhow::Result<Self> {
+        Self::from_json_with(text, zmq::has("ipc") == Some(true))
+    }
+
+    /// [`Self::from_json`] for a ZeroMQ that has the `ipc` transport or not.
+    fn from_json_with(text: &str, ipc_available: bool) -> anyhow::Result<Self> {
         let info: ConnectionInfo =
             serde_json::from_str(text).context("not a Jupyter connection file")?;
         if info.signature_scheme != SIGNATURE_SCHEME {
@@ -56,6 +61,13 @@ impl ConnectionInfo {
             bail!(
                 "transport {:?} is not supported; use \"tcp\" or \"ipc\"",
                 info.transport
+            );
+        }
+        if info.transport == "ipc" && !ipc_available {
+            bail!(
+                "transport \"ipc\" (Unix domain sockets) is not available in this build of \
+                 sled-kernel (Windows builds have only tcp); use \"transport\": \"tcp\" \
+                 (the default: jupyter_client uses it unless told `--transport ipc`)"
             );
         }
         Ok(info)
@@ -95,7 +107,7 @@ mod tests {
         let text = SAMPLE
             .replace("\"tcp\"", "\"ipc\"")
             .replace("127.0.0.1", "/tmp/kernel-x");
-        let info = ConnectionInfo::from_json(&text).unwrap();
+        let info = ConnectionInfo::from_json_with(&text, true).unwrap();
         assert_eq!(info.endpoint(5), "ipc:///tmp/kernel-x-5");
     }
 
@@ -111,6 +123,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("hmac-md5"), "{err}");
+    }
+
+    #[test]
+    fn ipc_without_ipc_says_to_use_tcp() {
+        let text = SAMPLE.replace("\"tcp\"", "\"ipc\"");
+        let err = ConnectionInfo::from_json_with(&text, false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"ipc\""), "{err}");
+        assert!(err.contains("\"transport\": \"tcp\""), "{err}");
+        assert!(ConnectionInfo::from_json_with(SAMPLE, false).is_ok());
+        // This build's ZeroMQ decides: Linux and macOS builds have ipc,
+        // Windows builds do not.
+        assert_eq!(
+            ConnectionInfo::from_json(&text).is_ok(),
+            zmq::has("ipc") == Some(true)
+        );
+    }
+
+    /// The error names the file, so whoever wrote it knows which to fix.
+    #[test]
+    fn a_bad_connection_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kernel-1.json");
+        std::fs::write(&path, SAMPLE.replace("\"tcp\"", "\"udp\"")).unwrap();
+        let err = format!("{:#}", ConnectionInfo::from_file(&path).unwrap_err());
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("\"udp\""), "{err}");
     }
 
     #[test]

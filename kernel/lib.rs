@@ -14,6 +14,10 @@
 //!   show the result as a mime bundle.
 //! * [`rust_cells`]: `%%rust` cells, evaluated by evcxr on the same database.
 //! * [`kernelspec`]: `sled-kernel install` / `uninstall`.
+//! * [`lessons`]: `sled-kernel lessons`, the lessons built into the program,
+//!   written out for a student or a teacher.
+//! * [`platform`]: everything that depends on the operating system (signals,
+//!   processes, locks, file modes), for all of the above.
 
 pub mod cell;
 pub mod connection;
@@ -21,7 +25,9 @@ pub mod engine;
 pub mod handlers;
 pub mod interpreter;
 pub mod kernelspec;
+pub mod lessons;
 pub mod message;
+pub mod platform;
 pub mod rust_cells;
 pub mod sockets;
 pub mod wire;

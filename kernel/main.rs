@@ -1,15 +1,17 @@
 //! The `sled-kernel` command: run the kernel, install / uninstall its
-//! kernelspec, or warm the Rust cache.
+//! kernelspec, warm the Rust cache, or write out the lessons.
 
 use clap::{Args, Parser, Subcommand};
-use sled_kernel::{connection::ConnectionInfo, handlers, kernelspec};
+use sled_kernel::{connection::ConnectionInfo, handlers, kernelspec, lessons};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// A Jupyter kernel whose cells are commands against an embedded sled database.
 ///
-/// Install it once with `sled-kernel install`, then pick "sled KV" in
-/// JupyterLab. Jupyter starts it as `sled-kernel kernel --connection-file FILE`.
+/// To start learning: `sled-kernel lessons`, then `jupyter lab sled-lessons`.
+/// The wheel registers the kernel in its environment; elsewhere install it
+/// once with `sled-kernel install`, then pick "sled KV" in JupyterLab.
+/// Jupyter starts it as `sled-kernel kernel --connection-file FILE`.
 /// Set SLED_KERNEL_LOG=debug (or info, warn) to see what it does on stderr.
 #[derive(Parser)]
 #[command(version, about, long_about)]
@@ -38,6 +40,24 @@ enum Command {
     /// class), =off turns it off; SLED_KERNEL_RUST_CACHE_MB limits its size.
     /// Run it as the user (and with the environment) the kernels run with.
     Warm,
+    /// Write the lessons into DIR for a student, without the answers.
+    ///
+    /// A student's copy has the exercises' model answers replaced by
+    /// `# YOUR ANSWER HERE` and the outputs of the exercises and of the
+    /// "predict, then run" cells cleared; everything else is as stored.
+    /// Then open them with `jupyter lab DIR`. A lesson already in DIR is left
+    /// as it is (it may hold your work) unless you add --force.
+    Lessons {
+        /// Where to write them; made if missing.
+        #[arg(default_value = "sled-lessons")]
+        dir: PathBuf,
+        /// Write the teacher's copies instead: model answers and every output.
+        #[arg(long)]
+        with_answers: bool,
+        /// Replace the lessons already in DIR (changes made in them are lost).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Where the kernelspec lives; the default is the per-user Jupyter data dir.
@@ -97,6 +117,22 @@ fn main() -> ExitCode {
             }
         }),
         Command::Warm => sled_kernel::rust_cells::warm().map(|done| println!("{done}")),
+        Command::Lessons {
+            dir,
+            with_answers,
+            force,
+        } => {
+            let copies = if with_answers {
+                lessons::Copies::Teacher
+            } else {
+                lessons::Copies::Student
+            };
+            lessons::write(&dir, copies, force).map(|report| {
+                for line in report.lines() {
+                    println!("{line}");
+                }
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Jupyter messages: the header, the envelope, and the content of every
 //! request we read and reply we send. Each message type lives here, once.
 
+use crate::cell::{CellError, MimeBundle};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -79,8 +80,27 @@ impl KernelSession {
     }
 
     /// A reply on the socket the request came from: same identities, the
-    /// request's header as parent.
-    pub fn reply(&self, parent: &Message, msg_type: &str, content: Value) -> Message {
+    /// request's header as parent, the type `content`'s own.
+    pub fn reply<C: Content>(&self, parent: &Message, content: &C) -> Message {
+        self.reply_as(parent, C::MSG_TYPE, content_value(content))
+    }
+
+    /// The error reply to a request type we do not know, when its type asks
+    /// for one (`foo_request` → `foo_reply`); `None` for anything else.
+    pub fn unknown_reply(&self, request: &Message) -> Option<Message> {
+        let reply_type = reply_type(request.msg_type())?;
+        let error = CellError::new(
+            "UnknownMessageType",
+            format!(
+                "sled-kernel does not handle {:?} messages",
+                request.msg_type()
+            ),
+        );
+        let content = content_value(&Reply::<Interrupted>::error(error));
+        Some(self.reply_as(request, &reply_type, content))
+    }
+
+    fn reply_as(&self, parent: &Message, msg_type: &str, content: Value) -> Message {
         Message {
             identities: parent.identities.clone(),
             header: self.header(msg_type),
@@ -92,13 +112,13 @@ impl KernelSession {
     }
 
     /// A broadcast on IOPub caused by `parent` (or by nothing, for `None`).
-    pub fn broadcast(&self, parent: Option<&Message>, msg_type: &str, content: Value) -> Message {
+    pub fn broadcast<C: Content>(&self, parent: Option<&Message>, content: &C) -> Message {
         Message {
-            identities: vec![format!("kernel.{}.{}", self.id, msg_type).into_bytes()],
-            header: self.header(msg_type),
+            identities: vec![format!("kernel.{}.{}", self.id, C::MSG_TYPE).into_bytes()],
+            header: self.header(C::MSG_TYPE),
             parent_header: parent.map_or_else(|| json!({}), |p| header_value(&p.header)),
             metadata: Map::new(),
-            content,
+            content: content_value(content),
             buffers: Vec::new(),
         }
     }
@@ -118,6 +138,16 @@ impl KernelSession {
 
 fn header_value(header: &Header) -> Value {
     serde_json::to_value(header).unwrap_or_else(|_| json!({}))
+}
+
+/// The content types here are structs of strings, numbers and maps with
+/// string keys, which always serialize; should one ever fail, the message
+/// still goes out, empty, and the log says why.
+fn content_value(content: &impl Serialize) -> Value {
+    serde_json::to_value(content).unwrap_or_else(|e| {
+        log::error!("cannot serialize a message's content: {e}");
+        json!({})
+    })
 }
 
 fn yes() -> bool {
@@ -201,174 +231,341 @@ pub struct CommInfoRequest {
 }
 
 // ---- Replies and broadcasts -------------------------------------------------
+//
+// Every message the kernel sends has a content type here. Its Rust type names
+// the message (`Content::MSG_TYPE`), so a reply cannot go out under another
+// type's name, and every status is an enum, so it cannot be misspelt. The
+// list at the bottom of this section is every type the kernel sends; the
+// integration tests decode all of them with a strict Rust client.
 
-/// `{"status": "error", ename, evalue, traceback}`: the shape shared by the
-/// `error` broadcast and every failed reply.
-#[derive(Debug, Clone, Serialize)]
-pub struct ErrorContent {
-    pub ename: String,
-    pub evalue: String,
-    pub traceback: Vec<String>,
+/// The content of a message the kernel sends.
+pub trait Content: Serialize {
+    /// The `msg_type` this content goes out as.
+    const MSG_TYPE: &'static str;
 }
 
-impl ErrorContent {
-    pub fn new(ename: &str, evalue: impl Into<String>) -> Self {
-        let evalue = evalue.into();
-        ErrorContent {
-            ename: ename.to_string(),
-            traceback: vec![format!("{ename}: {evalue}")],
-            evalue,
+/// A reply's content: `status: "ok"` with the reply's own fields, or
+/// `status: "error"` with `ename`, `evalue` and `traceback`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Reply<T> {
+    Ok(T),
+    /// Built with [`Reply::error`]. The reply's own fields go along, empty:
+    /// the protocol lets an error reply leave them out, but strict clients
+    /// (runtimed's `jupyter-protocol`) cannot read a `complete_reply` or a
+    /// `history_reply` without them.
+    Error {
+        #[serde(flatten)]
+        error: CellError,
+        #[serde(flatten)]
+        empty: T,
+    },
+}
+
+impl<T: Default> Reply<T> {
+    pub fn error(error: CellError) -> Self {
+        Reply::Error {
+            error,
+            empty: T::default(),
         }
     }
+}
 
-    /// As a reply: the error fields plus `status: "error"`.
-    pub fn reply(&self) -> Value {
-        let mut value = json!(self);
-        value["status"] = json!("error");
-        value
+/// `execute_reply`: the cell ran, failed, or was skipped because a cell
+/// before it failed (what ipykernel sends for the requests queued behind
+/// an error).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum ExecuteReply {
+    Ok {
+        execution_count: u64,
+        /// What the cell asks of the frontend besides output (see [`Payload`]).
+        payload: Vec<Payload>,
+        user_expressions: Map<String, Value>,
+    },
+    Error {
+        execution_count: u64,
+        #[serde(flatten)]
+        error: CellError,
+    },
+    Aborted {},
+}
+
+/// A request to the frontend carried in an `execute_reply` (the protocol
+/// calls these payloads deprecated, yet frontends still act on them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum Payload {
+    /// Close the frontend, as IPython's `exit` asks: `jupyter console` ends
+    /// (and, as `keepkernel` is false, shuts down the kernel it started);
+    /// notebooks ignore it.
+    AskExit { keepkernel: bool },
+}
+
+/// A user expression's value in an `execute_reply`: its result bundle.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ExpressionValue {
+    pub data: MimeBundle,
+    pub metadata: Map<String, Value>,
+}
+
+/// `kernel_info_reply`'s content, identical on shell and control.
+#[derive(Debug, Clone, Serialize)]
+pub struct KernelInfo {
+    pub protocol_version: &'static str,
+    pub implementation: &'static str,
+    pub implementation_version: &'static str,
+    pub language_info: LanguageInfo,
+    pub banner: &'static str,
+    pub help_links: Vec<HelpLink>,
+    pub supported_features: Vec<&'static str>,
+    pub debugger: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LanguageInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub mimetype: &'static str,
+    pub file_extension: &'static str,
+    pub pygments_lexer: &'static str,
+    pub codemirror_mode: CodeMirrorMode,
+}
+
+/// The editor mode a frontend should use for cells.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeMirrorMode {
+    /// JupyterLab looks the name up first: with the jupyterlab-sled-kv
+    /// extension (labextension/) that is the sled-kv language.
+    pub name: &'static str,
+    /// Without the extension the name is unknown and JupyterLab goes on to
+    /// the mime type: the shell mode, which still colours strings and
+    /// comments.
+    pub mime: &'static str,
+    /// JupyterLab ignores it. Strict clients need it: runtimed's
+    /// `jupyter-protocol` up to 2.0.2 (nteract's desktop app, runtimed's
+    /// tools) reads a mode object as `{name, version}` and rejects one
+    /// without a version, failing the whole `kernel_info_reply`.
+    pub version: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HelpLink {
+    pub text: &'static str,
+    pub url: &'static str,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Completions {
+    pub matches: Vec<String>,
+    pub cursor_start: usize,
+    pub cursor_end: usize,
+    pub metadata: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inspection {
+    pub found: bool,
+    pub data: MimeBundle,
+    pub metadata: Map<String, Value>,
+}
+
+/// `is_complete_reply`, whose `status` is the verdict itself.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum IsCompleteReply {
+    Complete,
+    Incomplete {
+        indent: String,
+    },
+    Invalid,
+    /// The request could not be read; the frontend decides by itself.
+    Unknown,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct History {
+    pub history: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommInfo {
+    /// No comm is ever opened here.
+    pub comms: Map<String, Value>,
+}
+
+/// The deprecated `connect_reply`: the ports the kernel listens on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ports {
+    pub shell_port: u16,
+    pub iopub_port: u16,
+    pub stdin_port: u16,
+    pub hb_port: u16,
+    pub control_port: u16,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Shutdown {
+    pub restart: bool,
+}
+
+/// `interrupt_reply` carries nothing but its status.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Interrupted {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutionState {
+    Busy,
+    Idle,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub execution_state: ExecutionState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamName {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stream {
+    pub name: StreamName,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecuteInput {
+    pub code: String,
+    pub execution_count: u64,
+}
+
+/// `display_data`: a bundle shown in the cell's output. With a
+/// `display_id` in `transient` (which notebooks do not store), later
+/// [`UpdateDisplayData`] messages replace it in place.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisplayData {
+    pub data: MimeBundle,
+    pub metadata: Map<String, Value>,
+    pub transient: Transient,
+}
+
+impl DisplayData {
+    pub fn new(data: MimeBundle, display_id: Option<&str>) -> Self {
+        DisplayData {
+            data,
+            metadata: Map::new(),
+            transient: Transient {
+                display_id: display_id.map(str::to_string),
+            },
+        }
     }
 }
 
-pub fn status(state: &str) -> Value {
-    json!({ "execution_state": state })
+#[derive(Debug, Clone, Serialize)]
+pub struct Transient {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_id: Option<String>,
 }
 
-pub fn stream(name: &str, text: &str) -> Value {
-    json!({ "name": name, "text": text })
+/// `update_display_data`: new contents for the display with this id,
+/// wherever it is shown.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct UpdateDisplayData(pub DisplayData);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecuteResult {
+    pub execution_count: u64,
+    pub data: MimeBundle,
+    pub metadata: Map<String, Value>,
 }
 
-pub fn execute_input(code: &str, execution_count: u64) -> Value {
-    json!({ "code": code, "execution_count": execution_count })
+#[derive(Debug, Clone, Serialize)]
+pub struct CommClose {
+    pub comm_id: String,
+    pub data: Map<String, Value>,
 }
 
-pub fn display_data(data: Map<String, Value>) -> Value {
-    json!({ "data": data, "metadata": {}, "transient": {} })
+#[derive(Debug, Clone, Serialize)]
+pub struct IopubWelcome {
+    pub subscription: String,
 }
 
-/// `display_data` or `update_display_data` content for a display that is
-/// updated in place: the id travels in `transient`, which notebooks do not
-/// store.
-pub fn display_with_id(data: Map<String, Value>, display_id: &str) -> Value {
-    json!({ "data": data, "metadata": {}, "transient": { "display_id": display_id } })
+macro_rules! sent {
+    ($($content:ty => $msg_type:literal,)*) => {
+        $(impl Content for $content {
+            const MSG_TYPE: &'static str = $msg_type;
+        })*
+        /// Every `msg_type` the kernel sends, besides the error reply to a
+        /// request it does not know (named after the request: see
+        /// [`KernelSession::unknown_reply`]).
+        pub const SENT: &[&str] = &[$($msg_type),*];
+    };
 }
 
-pub fn execute_result(execution_count: u64, data: Map<String, Value>) -> Value {
-    json!({ "execution_count": execution_count, "data": data, "metadata": {} })
-}
-
-/// `payload` is what the cell asks of the frontend besides output (see
-/// [`ask_exit`]); usually empty.
-pub fn execute_reply_ok(
-    execution_count: u64,
-    user_expressions: Map<String, Value>,
-    payload: Vec<Value>,
-) -> Value {
-    json!({
-        "status": "ok",
-        "execution_count": execution_count,
-        "payload": payload,
-        "user_expressions": user_expressions,
-    })
-}
-
-/// The payload that asks the frontend to close, as IPython's `exit` sends
-/// it: `jupyter console` ends (and, as `keepkernel` is false, shuts down
-/// the kernel it started); notebooks ignore it.
-pub fn ask_exit() -> Value {
-    json!({ "source": "ask_exit", "keepkernel": false })
-}
-
-pub fn execute_reply_error(execution_count: u64, error: &ErrorContent) -> Value {
-    let mut value = error.reply();
-    value["execution_count"] = json!(execution_count);
-    value
-}
-
-/// What ipykernel sends for a queued request skipped after an error.
-pub fn aborted() -> Value {
-    json!({ "status": "aborted" })
-}
-
-pub fn complete_reply(matches: Vec<String>, cursor_start: usize, cursor_end: usize) -> Value {
-    json!({
-        "status": "ok",
-        "matches": matches,
-        "cursor_start": cursor_start,
-        "cursor_end": cursor_end,
-        "metadata": {},
-    })
-}
-
-pub fn inspect_reply(data: Option<Map<String, Value>>) -> Value {
-    json!({
-        "status": "ok",
-        "found": data.is_some(),
-        "data": data.unwrap_or_default(),
-        "metadata": {},
-    })
-}
-
-pub fn is_complete_reply(status: &str, indent: Option<&str>) -> Value {
-    match indent {
-        Some(indent) => json!({ "status": status, "indent": indent }),
-        None => json!({ "status": status }),
-    }
-}
-
-pub fn history_reply(history: Vec<Value>) -> Value {
-    json!({ "status": "ok", "history": history })
-}
-
-pub fn comm_info_reply() -> Value {
-    json!({ "status": "ok", "comms": {} })
-}
-
-pub fn comm_close(comm_id: &str) -> Value {
-    json!({ "comm_id": comm_id, "data": {} })
-}
-
-pub fn shutdown_reply(restart: bool) -> Value {
-    json!({ "status": "ok", "restart": restart })
-}
-
-pub fn interrupt_reply() -> Value {
-    json!({ "status": "ok" })
-}
-
-pub fn iopub_welcome(subscription: &str) -> Value {
-    json!({ "subscription": subscription })
+sent! {
+    Reply<KernelInfo> => "kernel_info_reply",
+    ExecuteReply => "execute_reply",
+    Reply<Completions> => "complete_reply",
+    Reply<Inspection> => "inspect_reply",
+    IsCompleteReply => "is_complete_reply",
+    Reply<History> => "history_reply",
+    Reply<CommInfo> => "comm_info_reply",
+    Reply<Ports> => "connect_reply",
+    Reply<Shutdown> => "shutdown_reply",
+    Reply<Interrupted> => "interrupt_reply",
+    Status => "status",
+    Stream => "stream",
+    ExecuteInput => "execute_input",
+    DisplayData => "display_data",
+    UpdateDisplayData => "update_display_data",
+    ExecuteResult => "execute_result",
+    CellError => "error",
+    CommClose => "comm_close",
+    IopubWelcome => "iopub_welcome",
 }
 
 /// `kernel_info_reply`, identical on shell and control.
-pub fn kernel_info_reply() -> Value {
-    json!({
-        "status": "ok",
-        "protocol_version": PROTOCOL_VERSION,
-        "implementation": "sled-kernel",
-        "implementation_version": env!("CARGO_PKG_VERSION"),
-        "language_info": {
-            "name": "sled-kv",
-            "version": "0.34.7",
-            "mimetype": "text/x-sled-kv",
-            "file_extension": ".sledkv",
-            "pygments_lexer": "sled-kv",
-            // JupyterLab looks the name up first: with the jupyterlab-sled-kv
-            // extension (labextension/) that is the sled-kv language. Without
-            // it the name is unknown and the mime type picks the shell mode,
-            // which still colours strings and comments.
-            "codemirror_mode": { "name": "sled-kv", "mime": "text/x-sh" },
+pub fn kernel_info() -> Reply<KernelInfo> {
+    Reply::Ok(KernelInfo {
+        protocol_version: PROTOCOL_VERSION,
+        implementation: "sled-kernel",
+        implementation_version: env!("CARGO_PKG_VERSION"),
+        language_info: LanguageInfo {
+            name: "sled-kv",
+            version: "0.34.7",
+            mimetype: "text/x-sled-kv",
+            file_extension: ".sledkv",
+            pygments_lexer: "sled-kv",
+            codemirror_mode: CodeMirrorMode {
+                name: "sled-kv",
+                mime: "text/x-sh",
+                version: 1,
+            },
         },
-        "banner": concat!(
-            "sled-kernel ", env!("CARGO_PKG_VERSION"),
+        banner: concat!(
+            "sled-kernel ",
+            env!("CARGO_PKG_VERSION"),
             ": cells are commands against an embedded sled 0.34.7 database.\n",
             "Try: insert todo:001 \"buy boots\"   get todo:001   scan_prefix todo:   keys"
         ),
-        "help_links": [
-            { "text": "sled 0.34.7 API", "url": "https://docs.rs/sled/0.34.7/sled/" },
-            { "text": "Jupyter messaging", "url": "https://jupyter-client.readthedocs.io/en/stable/messaging.html" },
+        help_links: vec![
+            HelpLink {
+                text: "sled 0.34.7 API",
+                url: "https://docs.rs/sled/0.34.7/sled/",
+            },
+            HelpLink {
+                text: "Jupyter messaging",
+                url: "https://jupyter-client.readthedocs.io/en/stable/messaging.html",
+            },
         ],
-        "supported_features": ["iopub_welcome"],
-        "debugger": false,
+        supported_features: vec!["iopub_welcome"],
+        debugger: false,
     })
 }
 
@@ -403,7 +600,8 @@ mod tests {
             .extra
             .insert("subshell_id".into(), json!(null));
         let kernel = KernelSession::new("kernel");
-        let reply = kernel.reply(&request, "kernel_info_reply", kernel_info_reply());
+        let reply = kernel.reply(&request, &kernel_info());
+        assert_eq!(reply.header.msg_type, "kernel_info_reply");
         assert_eq!(reply.identities, request.identities);
         assert_eq!(reply.parent_header["msg_id"], json!(request.header.msg_id));
         assert!(reply.parent_header.get("subshell_id").is_some());

@@ -9,7 +9,7 @@
 //! thread queues for it on an in-process PUSH socket.
 
 use crate::connection::ConnectionInfo;
-use crate::message::{iopub_welcome, KernelSession, Message};
+use crate::message::{Content, ExecutionState, IopubWelcome, KernelSession, Message, Status};
 use crate::wire::{self, Signer};
 use anyhow::Context as _;
 use log::{debug, error, warn};
@@ -123,9 +123,9 @@ impl Publisher {
         }
     }
 
-    /// Broadcasts `content` as `msg_type`, with `parent` as parent_header.
-    pub fn send(&self, parent: Option<&Message>, msg_type: &str, content: serde_json::Value) {
-        let msg = self.session.broadcast(parent, msg_type, content);
+    /// Broadcasts `content`, with `parent` as parent_header.
+    pub fn send<C: Content>(&self, parent: Option<&Message>, content: &C) {
+        let msg = self.session.broadcast(parent, content);
         let frames = wire::encode(&msg, &self.signer);
         let sent = match &self.route {
             Route::Queue(socket) => socket.send_multipart(frames, 0),
@@ -135,12 +135,12 @@ impl Publisher {
                 .send_multipart(frames, 0),
         };
         if let Err(e) = sent {
-            error!("iopub: could not send {msg_type}: {e}");
+            error!("iopub: could not send {}: {e}", C::MSG_TYPE);
         }
     }
 
-    pub fn status(&self, parent: &Message, state: &str) {
-        self.send(Some(parent), "status", crate::message::status(state));
+    pub fn status(&self, parent: &Message, execution_state: ExecutionState) {
+        self.send(Some(parent), &Status { execution_state });
     }
 
     /// Asks the IOPub thread to send everything queued so far, then stop.
@@ -301,8 +301,10 @@ pub fn spawn_iopub(
                     if let Some((1, topic)) = frame.split_first() {
                         let topic = String::from_utf8_lossy(topic).into_owned();
                         debug!("iopub: new subscriber to {topic:?}");
-                        let mut msg =
-                            session.broadcast(None, "iopub_welcome", iopub_welcome(&topic));
+                        let welcome = IopubWelcome {
+                            subscription: topic.clone(),
+                        };
+                        let mut msg = session.broadcast(None, &welcome);
                         msg.identities = if topic.is_empty() {
                             Vec::new()
                         } else {

@@ -3,6 +3,7 @@
 
     python scripts/notebooks.py show [NOTEBOOK ...]     run, print the outputs as text
     python scripts/notebooks.py refresh [NOTEBOOK ...]  run, store the fresh outputs
+    python scripts/notebooks.py check [NOTEBOOK ...]    run, compare with the stored outputs
 
 With no NOTEBOOK, every `notebooks/*.ipynb` is used. Run it with the
 project's environment (`.venv/bin/python`), where `./install.sh` registered
@@ -10,8 +11,9 @@ the kernel.
 
 `refresh` writes each notebook back in a stable form, so that running it
 twice gives the same bytes: no per-cell timings, no kernel version noise.
-`tests/python/test_notebooks.py` uses the same functions to check that a
-fresh run still prints what the stored notebook shows.
+`check` exits with 1 and prints the differences when a fresh run does not
+print what the stored notebook shows; `tests/python/test_notebooks.py` uses
+the same functions, and the release workflow runs `check` on each platform.
 
 A cell tagged `kills-kernel` (lesson 04's `%crash`) must kill the kernel:
 the run notes the death, restarts the kernel as JupyterLab would, and goes
@@ -32,6 +34,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import difflib
+import json
 import re
 import sys
 import tempfile
@@ -304,6 +308,20 @@ def as_text(nb: nbformat.NotebookNode) -> str:
     return ANSI.sub("", "\n".join(lines))
 
 
+def differences(stored: nbformat.NotebookNode, fresh: nbformat.NotebookNode) -> str:
+    """A unified diff of the compared outputs (`comparable`) of a stored
+    notebook and a fresh run of it; empty when they agree."""
+    expected, actual = comparable(stored), comparable(fresh)
+    if actual == expected:
+        return ""
+
+    def render(cells: list[dict]) -> list[str]:
+        return json.dumps(cells, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+
+    diff = difflib.unified_diff(render(expected), render(actual), "stored outputs", "fresh run", lineterm="", n=4)
+    return "\n".join(diff)
+
+
 def write(nb: nbformat.NotebookNode, path: Path) -> None:
     nbformat.validate(nb)
     nbformat.write(nb, str(path))
@@ -311,7 +329,7 @@ def write(nb: nbformat.NotebookNode, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["show", "refresh"])
+    parser.add_argument("command", choices=["show", "refresh", "check"])
     parser.add_argument("notebooks", nargs="*", help="default: notebooks/*.ipynb")
     parser.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
     args = parser.parse_args(argv)
@@ -320,17 +338,25 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("no notebooks found", file=sys.stderr)
         return 1
+    failed = 0
     for path in paths:
-        fresh = execute(read(path), cell_timeout=args.timeout)
+        stored = read(path)
+        fresh = execute(stored, cell_timeout=args.timeout)
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         if args.command == "show":
             print(f"--- {shown} ---")
             print(as_text(fresh))
+        elif args.command == "check":
+            diff = differences(stored, fresh)
+            print(f"{shown}: {'differs from its stored outputs' if diff else 'every output as stored'}")
+            if diff:
+                print(diff)
+                failed += 1
         else:
             write(normalise(fresh), path)
             cells = observed(fresh)
             print(f"stored outputs of {len(cells)} code cells in {shown}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

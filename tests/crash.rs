@@ -38,6 +38,12 @@ fn crash_kills_the_kernel_and_a_new_one_finds_what_was_flushed() {
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(status.signal(), Some(9), "killed by SIGKILL: {status:?}");
     }
+    #[cfg(windows)]
+    assert_eq!(
+        status.code(),
+        Some(sled_kernel::platform::KILLED_EXIT_CODE as i32),
+        "ended by TerminateProcess: {status:?}"
+    );
     assert!(!status.success());
     assert!(
         kernel

@@ -59,18 +59,21 @@ fn error(kernel: &Kernel, code: &str) -> Value {
 fn execute_long(kernel: &Kernel, code: &str, limit: Duration) -> Value {
     let id = kernel.request(&kernel.shell, "execute_request", json!({"code": code}));
     let Some(reply) = kernel.recv_on(&kernel.shell, limit) else {
-        // Say whether the kernel is gone (killed, crashed) or still busy.
-        let state = match std::process::Command::new("ps")
-            .args(["-o", "stat=,time=", "-p", &kernel.child.id().to_string()])
-            .output()
-        {
-            Ok(out) if out.status.success() => {
-                format!(
+        // Say whether the kernel is gone (killed, crashed) or still busy,
+        // and how busy where `ps` tells.
+        let pid = kernel.child.id();
+        let state = match sled_kernel::platform::process_alive(pid) {
+            Some(false) => "no longer running".to_string(),
+            _ => match std::process::Command::new("ps")
+                .args(["-o", "stat=,time=", "-p", &pid.to_string()])
+                .output()
+            {
+                Ok(out) if out.status.success() => format!(
                     "still running: {}",
                     String::from_utf8_lossy(&out.stdout).trim()
-                )
-            }
-            _ => "no longer running".to_string(),
+                ),
+                _ => "still running".to_string(),
+            },
         };
         panic!("no reply to {code:?} within {limit:?}; the kernel is {state}");
     };
@@ -384,7 +387,7 @@ fn a_persistent_database_survives_reopen_a_restart_and_a_crash() {
         assert!(Instant::now() < deadline, "never written to disk");
         std::thread::sleep(Duration::from_millis(20));
     }
-    second.signal("KILL");
+    second.kill();
     second.wait_exit(Duration::from_secs(10));
 
     let third = Kernel::start();
@@ -424,7 +427,7 @@ fn the_next_kernel_sweeps_away_the_directory_of_a_killed_one() {
     assert_eq!(left.len(), 1);
     let pid = std::fs::read_to_string(left[0].join("owner.pid")).unwrap();
     assert_eq!(pid.trim(), killed.child.id().to_string());
-    killed.signal("KILL");
+    killed.kill();
     killed.wait_exit(Duration::from_secs(10));
     assert!(left[0].exists(), "a killed kernel cannot clean up");
     let unmarked = tmpdir.join("sled-kernel-not-ours");

@@ -101,7 +101,7 @@ fn every_flushed_key_survives_a_kill_during_a_million_key_load() {
             "the last load finished before it could be killed; make CHUNK larger"
         );
     }
-    kernel.signal("KILL");
+    kernel.kill();
     kernel.wait_exit(Duration::from_secs(10));
     let grown = bytes_on_disk(&db) - before;
 

@@ -211,6 +211,7 @@ fn interrupt_request_stops_a_running_cell() {
 }
 
 #[test]
+#[cfg(unix)]
 fn sigint_interrupts_a_cell_and_never_kills_the_kernel() {
     let kernel = Kernel::start();
     kernel.signal("INT"); // while idle: must not carry over into the next cell
@@ -279,6 +280,7 @@ fn shutdown_stops_a_running_cell() {
 }
 
 #[test]
+#[cfg(unix)]
 fn sigterm_shuts_down_cleanly() {
     let mut kernel = Kernel::start();
     kernel.signal("TERM");
@@ -312,7 +314,9 @@ fn every_new_subscriber_is_welcomed() {
     assert_eq!(seen, types(&iopub));
 }
 
+/// Windows builds have no ipc: `windows.rs` checks that they say so.
 #[test]
+#[cfg(unix)]
 fn ipc_transport_works() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("kernel").display().to_string();

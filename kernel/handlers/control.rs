@@ -1,9 +1,9 @@
 //! The control channel: interrupt, shutdown and kernel_info, answered on
 //! their own thread so they work while a cell is running.
 
-use super::shell::{unknown, SHUTDOWN_EVENT};
+use super::shell::SHUTDOWN_EVENT;
 use crate::cell::Interrupt;
-use crate::message::{self as msg, Message};
+use crate::message::{self as msg, ExecutionState, Message, Reply};
 use crate::sockets::{Backoff, Channel, Publisher};
 use log::{info, warn};
 
@@ -37,14 +37,18 @@ impl Control {
 
     /// Handles one request; true when it was a shutdown.
     fn dispatch(&self, request: &Message) -> bool {
-        self.iopub.status(request, "busy");
+        self.iopub.status(request, ExecutionState::Busy);
+        let session = &self.iopub.session;
         let mut shutdown = false;
-        let reply = match request.msg_type() {
-            "kernel_info_request" => Some(msg::kernel_info_reply()),
+        match request.msg_type() {
+            "kernel_info_request" => self
+                .channel
+                .send(&session.reply(request, &msg::kernel_info())),
             "interrupt_request" => {
                 info!("interrupt requested");
                 self.interrupt.raise();
-                Some(msg::interrupt_reply())
+                let reply = Reply::Ok(msg::Interrupted {});
+                self.channel.send(&session.reply(request, &reply));
             }
             "shutdown_request" => {
                 let restart = request
@@ -53,16 +57,14 @@ impl Control {
                     .unwrap_or(false);
                 info!("shutdown requested (restart: {restart})");
                 shutdown = true;
-                let content = msg::shutdown_reply(restart);
+                let reply = Reply::Ok(msg::Shutdown { restart });
                 // ipykernel also broadcasts it, for frontends that only listen.
-                self.iopub
-                    .send(Some(request), "shutdown_reply", content.clone());
-                Some(content)
+                self.iopub.send(Some(request), &reply);
+                self.channel.send(&session.reply(request, &reply));
             }
-            _ => unknown(request),
-        };
-        super::send_reply(&self.channel, &self.iopub, request, reply);
-        self.iopub.status(request, "idle");
+            _ => super::answer_unknown(&self.channel, &self.iopub, request),
+        }
+        self.iopub.status(request, ExecutionState::Idle);
         if shutdown {
             // Stop a running cell, then the shell loop.
             self.interrupt.raise();

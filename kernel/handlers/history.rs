@@ -171,7 +171,11 @@ impl History {
             .into_iter()
             .map(|e| {
                 if req.output {
-                    json!([e.session, e.line, [e.input, e.output]])
+                    // A cell without a result has the empty output: clients
+                    // read the pair as two strings (runtimed's
+                    // jupyter-protocol refuses a null there).
+                    let output = e.output.as_deref().unwrap_or_default();
+                    json!([e.session, e.line, [e.input, output]])
                 } else {
                     json!([e.session, e.line, e.input])
                 }
@@ -344,7 +348,7 @@ mod tests {
         assert_eq!(
             third.query(&req).unwrap(),
             vec![
-                json!([1, 1, ["insert a 1", null]]),
+                json!([1, 1, ["insert a 1", ""]]),
                 json!([2, 1, ["get a", "get a -> \"1\""]]),
             ]
         );

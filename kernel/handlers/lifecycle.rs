@@ -1,7 +1,7 @@
 //! Kernel start-up and teardown: binds the sockets, starts the heartbeat,
-//! IOPub and control threads and the signal watcher, serves the shell
-//! channel on the calling thread, and tears everything down in order at
-//! shutdown.
+//! IOPub and control threads, listens to the system (interrupts, shutdown,
+//! the frontend dying: [`crate::platform`]), serves the shell channel on the
+//! calling thread, and tears everything down in order at shutdown.
 
 use super::history::History;
 use super::{control, shell};
@@ -11,11 +11,11 @@ use crate::engine::Engines;
 use crate::interpreter::Interpreter;
 use crate::kernelspec;
 use crate::message::KernelSession;
+use crate::platform::{self, Request};
 use crate::sockets::{self, Channel, Publisher};
 use crate::wire::Signer;
 use anyhow::Context as _;
 use log::{info, warn};
-use signal_hook::consts::{SIGINT, SIGTERM};
 use std::time::Duration;
 
 /// In-process endpoint on which the shell loop hears "shutdown".
@@ -23,20 +23,30 @@ const SHELL_EVENTS: &str = "inproc://shell-events";
 
 /// Runs a kernel for one connection file until it is shut down.
 pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
-    // SIGINT interrupts the running cell (and is never fatal: jupyter_client
-    // may send it at any time, even while we start); SIGTERM shuts down
-    // cleanly. Registered before anything else so no signal finds the
-    // default handler.
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
-    let signal_handle = signals.handle();
     let mut ctx = zmq::Context::new();
+    let interrupt = Interrupt::new();
+    // An interrupt from the system (SIGINT; on Windows the interrupt event
+    // or Ctrl+C) stops the running cell and is never fatal: jupyter_client
+    // may send it at any time, even while we start. A shutdown request
+    // (SIGTERM; on Windows Ctrl+Break or the console closing) shuts down
+    // cleanly. Listened for before anything else, so none finds the
+    // default handler, which would end the process.
+    let requests = {
+        let (ctx, interrupt) = (ctx.clone(), interrupt.clone());
+        platform::watch_requests(move |request| {
+            interrupt.raise();
+            if request == Request::Shutdown {
+                info!("asked by the system to shut down");
+                tell_shell_to_stop(&ctx);
+            }
+        })?
+    };
     // Before any socket is bound, so a frontend that can reach us knows we
     // already know our parent.
     watch_parent(ctx.clone());
     let signer = Signer::new(&info.key);
     let session = KernelSession::new("kernel");
     let bound = sockets::bind_all(&ctx, &info)?;
-    let interrupt = Interrupt::new();
     let interpreter =
         Interpreter::new(interrupt.clone()).context("cannot open the session database")?;
     info!(
@@ -71,21 +81,6 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
         .name("control".into())
         .spawn(move || control.run())?;
 
-    {
-        let (ctx, interrupt) = (ctx.clone(), interrupt.clone());
-        std::thread::Builder::new()
-            .name("signals".into())
-            .spawn(move || {
-                for signal in signals.forever() {
-                    interrupt.raise();
-                    if signal == SIGTERM {
-                        info!("SIGTERM: shutting down");
-                        tell_shell_to_stop(&ctx);
-                    }
-                }
-            })?;
-    }
-
     let publisher = Publisher::direct(bound.iopub.clone(), signer.clone(), session.clone());
     let shell = shell::Shell::new(
         Channel::new(bound.shell, signer, "shell"),
@@ -112,7 +107,7 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
     // IOPub thread are gone): the context cannot end while it is open.
     drop(bound.iopub);
     drop(bound.stdin);
-    signal_handle.close();
+    drop(requests);
 
     // Terminating the context wakes the heartbeat and control threads with
     // ETERM so they close their sockets; it returns once the lingering
@@ -147,27 +142,11 @@ fn open_history() -> History {
 
 /// A kernel whose frontend process died (killed, crashed) would otherwise
 /// run on forever, orphaned: like ipykernel, when started by jupyter_client
-/// (which sets `JPY_PARENT_PID`), shut down once our parent process changes.
+/// (which sets `JPY_PARENT_PID`), shut down once that process is gone.
 fn watch_parent(ctx: zmq::Context) {
-    #[cfg(unix)]
-    if std::env::var_os("JPY_PARENT_PID").is_some() {
-        let parent = std::os::unix::process::parent_id();
-        let spawned = std::thread::Builder::new()
-            .name("parent-watch".into())
-            .spawn(move || loop {
-                std::thread::sleep(Duration::from_millis(500));
-                if std::os::unix::process::parent_id() != parent {
-                    warn!("parent process {parent} is gone: shutting down");
-                    tell_shell_to_stop(&ctx);
-                    return;
-                }
-            });
-        if let Err(e) = spawned {
-            warn!("cannot watch the parent process: {e}");
-        }
+    if let Err(e) = platform::watch_parent(move || tell_shell_to_stop(&ctx)) {
+        warn!("will not notice if the frontend that started this kernel dies: {e}");
     }
-    #[cfg(not(unix))]
-    drop(ctx);
 }
 
 fn tell_shell_to_stop(ctx: &zmq::Context) {

@@ -9,19 +9,16 @@ pub mod lifecycle;
 pub mod output;
 pub mod shell;
 
+use crate::message::Message;
 use crate::sockets::{Channel, Publisher};
+use log::warn;
 
-/// Sends `content` as the reply to `request`, when its type has one
-/// (`foo_request` → `foo_reply`); used by shell and control alike.
-fn send_reply(
-    channel: &Channel,
-    iopub: &Publisher,
-    request: &crate::message::Message,
-    content: Option<serde_json::Value>,
-) {
-    if let (Some(content), Some(reply_type)) =
-        (content, crate::message::reply_type(request.msg_type()))
-    {
-        channel.send(&iopub.session.reply(request, &reply_type, content));
+/// Answers a request type we do not know: with an error reply when its type
+/// expects one (`foo_request` → `foo_reply`), else only a log line. Used by
+/// shell and control alike.
+fn answer_unknown(channel: &Channel, iopub: &Publisher, request: &Message) {
+    warn!("unknown message type {:?}", request.msg_type());
+    if let Some(reply) = iopub.session.unknown_reply(request) {
+        channel.send(&reply);
     }
 }

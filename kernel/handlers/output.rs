@@ -1,7 +1,7 @@
 //! Streams a running cell's output to IOPub as it happens.
 
 use crate::cell::{MimeBundle, Output};
-use crate::message::{self as msg, Message};
+use crate::message::{DisplayData, Message, Payload, Stream, StreamName, UpdateDisplayData};
 use crate::sockets::Publisher;
 use std::time::{Duration, Instant};
 
@@ -15,10 +15,10 @@ const STREAM_CHUNK: usize = 64 * 1024;
 pub struct IopubOutput<'a> {
     iopub: &'a Publisher,
     parent: &'a Message,
-    /// The stream being gathered ("stdout"/"stderr"), its text, and when it began.
-    pending: Option<(&'static str, String, Instant)>,
+    /// The stream being gathered, its text, and when it began.
+    pending: Option<(StreamName, String, Instant)>,
     /// What goes in the `execute_reply`'s payload.
-    payload: Vec<serde_json::Value>,
+    payload: Vec<Payload>,
 }
 
 impl<'a> IopubOutput<'a> {
@@ -31,7 +31,7 @@ impl<'a> IopubOutput<'a> {
         }
     }
 
-    fn write(&mut self, name: &'static str, text: &str) {
+    fn write(&mut self, name: StreamName, text: &str) {
         if let Some((current, _, _)) = &self.pending {
             if *current != name {
                 self.send_pending();
@@ -49,15 +49,14 @@ impl<'a> IopubOutput<'a> {
     fn send_pending(&mut self) {
         if let Some((name, text, _)) = self.pending.take() {
             if !text.is_empty() {
-                self.iopub
-                    .send(Some(self.parent), "stream", msg::stream(name, &text));
+                self.iopub.send(Some(self.parent), &Stream { name, text });
             }
         }
     }
 
     /// Sends whatever is still gathered; call before the reply. Returns the
     /// reply's payload.
-    pub fn finish(mut self) -> Vec<serde_json::Value> {
+    pub fn finish(mut self) -> Vec<Payload> {
         self.send_pending();
         self.payload
     }
@@ -65,35 +64,29 @@ impl<'a> IopubOutput<'a> {
 
 impl Output for IopubOutput<'_> {
     fn stdout(&mut self, text: &str) {
-        self.write("stdout", text);
+        self.write(StreamName::Stdout, text);
     }
 
     fn stderr(&mut self, text: &str) {
-        self.write("stderr", text);
+        self.write(StreamName::Stderr, text);
     }
 
     fn display(&mut self, data: MimeBundle) {
         self.send_pending();
         self.iopub
-            .send(Some(self.parent), "display_data", msg::display_data(data));
+            .send(Some(self.parent), &DisplayData::new(data, None));
     }
 
     fn display_with_id(&mut self, data: MimeBundle, display_id: &str) {
         self.send_pending();
-        self.iopub.send(
-            Some(self.parent),
-            "display_data",
-            msg::display_with_id(data, display_id),
-        );
+        self.iopub
+            .send(Some(self.parent), &DisplayData::new(data, Some(display_id)));
     }
 
     fn update_display(&mut self, data: MimeBundle, display_id: &str) {
         self.send_pending();
-        self.iopub.send(
-            Some(self.parent),
-            "update_display_data",
-            msg::display_with_id(data, display_id),
-        );
+        let update = UpdateDisplayData(DisplayData::new(data, Some(display_id)));
+        self.iopub.send(Some(self.parent), &update);
     }
 
     fn flush(&mut self) {
@@ -101,7 +94,7 @@ impl Output for IopubOutput<'_> {
     }
 
     fn ask_exit(&mut self) {
-        let ask = msg::ask_exit();
+        let ask = Payload::AskExit { keepkernel: false };
         if !self.payload.contains(&ask) {
             self.payload.push(ask);
         }

@@ -6,10 +6,12 @@ use super::output::IopubOutput;
 use crate::cell::{CellError, Discard, Interrupt, IsComplete};
 use crate::connection::ConnectionInfo;
 use crate::engine::Engines;
-use crate::message::{self as msg, ErrorContent, Message};
+use crate::message::{
+    self as msg, Content, ExecuteReply, ExecutionState, IsCompleteReply, Message, Reply,
+};
 use crate::sockets::{Channel, Publisher};
 use log::{info, warn};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::VecDeque;
 
 /// What the shell loop is told on its in-process event socket.
@@ -114,55 +116,67 @@ impl Shell {
         // `busy`, its `execute_input`) must stop it, so nothing may clear
         // the flag after that.
         self.interrupt.clear();
-        self.iopub.status(&request, "busy");
+        self.iopub.status(&request, ExecutionState::Busy);
         let mut to_abort = Vec::new();
-        let reply = match request.msg_type() {
+        match request.msg_type() {
             "execute_request" => {
                 let (reply, failed) = self.execute(&request);
                 if failed {
                     // Exactly the requests that queued up while this cell ran.
                     to_abort = self.take_queued_executes();
                 }
-                Some(reply)
+                self.send_reply(&request, &reply);
             }
-            "kernel_info_request" => Some(msg::kernel_info_reply()),
-            "complete_request" => Some(self.complete(&request)),
-            "inspect_request" => Some(self.inspect(&request)),
-            "is_complete_request" => Some(self.is_complete(&request)),
-            "history_request" => Some(self.history(&request)),
-            "comm_info_request" => Some(msg::comm_info_reply()),
-            "connect_request" => Some(self.connect()),
-            "comm_open" => {
-                self.comm_open(&request);
-                None
+            "kernel_info_request" => self.send_reply(&request, &msg::kernel_info()),
+            "complete_request" => {
+                let reply = self.complete(&request);
+                self.send_reply(&request, &reply);
             }
+            "inspect_request" => {
+                let reply = self.inspect(&request);
+                self.send_reply(&request, &reply);
+            }
+            "is_complete_request" => {
+                let reply = self.is_complete(&request);
+                self.send_reply(&request, &reply);
+            }
+            "history_request" => self.send_reply(&request, &self.history(&request)),
+            "comm_info_request" => {
+                let reply = Reply::Ok(msg::CommInfo { comms: Map::new() });
+                self.send_reply(&request, &reply);
+            }
+            "connect_request" => self.send_reply(&request, &self.connect()),
+            "comm_open" => self.comm_open(&request),
             // No comm is ever opened here, so messages for one have nowhere to go.
-            "comm_msg" | "comm_close" => None,
-            _ => unknown(&request),
-        };
-        super::send_reply(&self.channel, &self.iopub, &request, reply);
-        self.iopub.status(&request, "idle");
+            "comm_msg" | "comm_close" => {}
+            _ => super::answer_unknown(&self.channel, &self.iopub, &request),
+        }
+        self.iopub.status(&request, ExecutionState::Idle);
         for queued in to_abort {
-            self.iopub.status(&queued, "busy");
-            self.channel.send(
-                &self
-                    .iopub
-                    .session
-                    .reply(&queued, "execute_reply", msg::aborted()),
-            );
-            self.iopub.status(&queued, "idle");
+            self.iopub.status(&queued, ExecutionState::Busy);
+            self.send_reply(&queued, &ExecuteReply::Aborted {});
+            self.iopub.status(&queued, ExecutionState::Idle);
         }
     }
 
-    /// Runs a cell. Returns the reply content and whether it failed in a way
-    /// that should abort the execute requests queued behind it.
-    fn execute(&mut self, request: &Message) -> (Value, bool) {
+    fn send_reply<C: Content>(&self, request: &Message, content: &C) {
+        self.channel
+            .send(&self.iopub.session.reply(request, content));
+    }
+
+    /// Runs a cell. Returns the reply and whether it failed in a way that
+    /// should abort the execute requests queued behind it.
+    fn execute(&mut self, request: &Message) -> (ExecuteReply, bool) {
         let req: msg::ExecuteRequest = match request.parse() {
             Ok(req) => req,
             Err(why) => {
-                let error = ErrorContent::new("BadRequest", why);
+                let error = CellError::new("BadRequest", why);
+                let execution_count = self.execution_count;
                 return (
-                    msg::execute_reply_error(self.execution_count, &error),
+                    ExecuteReply::Error {
+                        execution_count,
+                        error,
+                    },
                     false,
                 );
             }
@@ -172,11 +186,11 @@ impl Shell {
         }
         let count = self.execution_count;
         if !req.silent {
-            self.iopub.send(
-                Some(request),
-                "execute_input",
-                msg::execute_input(&req.code, count),
-            );
+            let input = msg::ExecuteInput {
+                code: req.code.clone(),
+                execution_count: count,
+            };
+            self.iopub.send(Some(request), &input);
         }
         let engine = self.engines.engine_for(&req.code);
         let (result, payload) = if req.silent {
@@ -190,25 +204,29 @@ impl Shell {
             Ok(value) => {
                 let text = value.as_ref().and_then(plain_text);
                 if let (Some(data), false) = (value, req.silent) {
-                    self.iopub.send(
-                        Some(request),
-                        "execute_result",
-                        msg::execute_result(count, data),
-                    );
+                    let result = msg::ExecuteResult {
+                        execution_count: count,
+                        data,
+                        metadata: Map::new(),
+                    };
+                    self.iopub.send(Some(request), &result);
                 }
-                let expressions = self.user_expressions(&req.user_expressions);
-                (
-                    msg::execute_reply_ok(count, expressions, payload),
-                    text,
-                    false,
-                )
+                let reply = ExecuteReply::Ok {
+                    execution_count: count,
+                    payload,
+                    user_expressions: self.user_expressions(&req.user_expressions),
+                };
+                (reply, text, false)
             }
-            Err(e) => {
-                let error = error_content(e);
+            Err(error) => {
                 if !req.silent {
-                    self.iopub.send(Some(request), "error", json!(error));
+                    self.iopub.send(Some(request), &error);
                 }
-                (msg::execute_reply_error(count, &error), None, true)
+                let reply = ExecuteReply::Error {
+                    execution_count: count,
+                    error,
+                };
+                (reply, None, true)
             }
         };
         if req.store_history && !req.silent {
@@ -225,13 +243,13 @@ impl Shell {
             .map(|(name, code)| {
                 let code = code.as_str().unwrap_or_default();
                 let value = match self.engines.kv().execute(code, &mut Discard) {
-                    Ok(data) => json!({
-                        "status": "ok",
-                        "data": data.unwrap_or_default(),
-                        "metadata": {},
+                    Ok(data) => Reply::Ok(msg::ExpressionValue {
+                        data: data.unwrap_or_default(),
+                        metadata: Map::new(),
                     }),
-                    Err(e) => error_content(e).reply(),
+                    Err(e) => Reply::error(e),
                 };
+                let value = serde_json::to_value(value).unwrap_or_default();
                 (name.clone(), value)
             })
             .collect()
@@ -252,60 +270,71 @@ impl Shell {
         aborted
     }
 
-    fn complete(&mut self, request: &Message) -> Value {
+    fn complete(&mut self, request: &Message) -> Reply<msg::Completions> {
         match request.parse::<msg::CompleteRequest>() {
             Ok(req) => {
                 let c = self.engines.engine_for(&req.code).complete(req.cursor_pos);
-                msg::complete_reply(c.matches, c.cursor_start, c.cursor_end)
+                Reply::Ok(msg::Completions {
+                    matches: c.matches,
+                    cursor_start: c.cursor_start,
+                    cursor_end: c.cursor_end,
+                    metadata: Map::new(),
+                })
             }
-            Err(why) => ErrorContent::new("BadRequest", why).reply(),
+            Err(why) => Reply::error(CellError::new("BadRequest", why)),
         }
     }
 
-    fn inspect(&mut self, request: &Message) -> Value {
+    fn inspect(&mut self, request: &Message) -> Reply<msg::Inspection> {
         match request.parse::<msg::InspectRequest>() {
-            Ok(req) => msg::inspect_reply(
-                self.engines
-                    .engine_for(&req.code)
-                    .inspect(req.cursor_pos, req.detail_level),
-            ),
-            Err(why) => ErrorContent::new("BadRequest", why).reply(),
+            Ok(req) => {
+                let engine = self.engines.engine_for(&req.code);
+                let data = engine.inspect(req.cursor_pos, req.detail_level);
+                Reply::Ok(msg::Inspection {
+                    found: data.is_some(),
+                    data: data.unwrap_or_default(),
+                    metadata: Map::new(),
+                })
+            }
+            Err(why) => Reply::error(CellError::new("BadRequest", why)),
         }
     }
 
-    fn is_complete(&mut self, request: &Message) -> Value {
+    /// `is_complete_reply` has no error status: a request that cannot be
+    /// read is answered `unknown`, which leaves the decision to the frontend.
+    fn is_complete(&mut self, request: &Message) -> IsCompleteReply {
         match request.parse::<msg::IsCompleteRequest>() {
             Ok(req) => match self.engines.engine_for(&req.code).is_complete() {
-                IsComplete::Complete => msg::is_complete_reply("complete", None),
-                IsComplete::Incomplete { indent } => {
-                    msg::is_complete_reply("incomplete", Some(&indent))
-                }
-                IsComplete::Invalid => msg::is_complete_reply("invalid", None),
+                IsComplete::Complete => IsCompleteReply::Complete,
+                IsComplete::Incomplete { indent } => IsCompleteReply::Incomplete { indent },
+                IsComplete::Invalid => IsCompleteReply::Invalid,
             },
-            Err(why) => ErrorContent::new("BadRequest", why).reply(),
+            Err(why) => {
+                warn!("shell: {why}");
+                IsCompleteReply::Unknown
+            }
         }
     }
 
-    fn history(&self, request: &Message) -> Value {
+    fn history(&self, request: &Message) -> Reply<msg::History> {
         let result = request
             .parse::<msg::HistoryRequest>()
             .and_then(|req| self.history.query(&req));
         match result {
-            Ok(history) => msg::history_reply(history),
-            Err(why) => ErrorContent::new("BadRequest", why).reply(),
+            Ok(history) => Reply::Ok(msg::History { history }),
+            Err(why) => Reply::error(CellError::new("BadRequest", why)),
         }
     }
 
     /// The deprecated `connect_request`: the ports we listen on.
-    fn connect(&self) -> Value {
+    fn connect(&self) -> Reply<msg::Ports> {
         let c = &self.connection;
-        json!({
-            "status": "ok",
-            "shell_port": c.shell_port,
-            "iopub_port": c.iopub_port,
-            "stdin_port": c.stdin_port,
-            "hb_port": c.hb_port,
-            "control_port": c.control_port,
+        Reply::Ok(msg::Ports {
+            shell_port: c.shell_port,
+            iopub_port: c.iopub_port,
+            stdin_port: c.stdin_port,
+            hb_port: c.hb_port,
+            control_port: c.control_port,
         })
     }
 
@@ -318,32 +347,14 @@ impl Shell {
                     "closing comm {} for unknown target {:?}",
                     open.comm_id, open.target_name
                 );
-                self.iopub
-                    .send(Some(request), "comm_close", msg::comm_close(&open.comm_id));
+                let close = msg::CommClose {
+                    comm_id: open.comm_id,
+                    data: Map::new(),
+                };
+                self.iopub.send(Some(request), &close);
             }
             Err(why) => warn!("shell: {why}"),
         }
-    }
-}
-
-/// A request we do not know: an error reply if it expects one, else a log line.
-pub fn unknown(request: &Message) -> Option<Value> {
-    let kind = request.msg_type();
-    warn!("unknown message type {kind:?}");
-    msg::reply_type(kind).map(|_| {
-        ErrorContent::new(
-            "UnknownMessageType",
-            format!("sled-kernel does not handle {kind:?} messages"),
-        )
-        .reply()
-    })
-}
-
-fn error_content(e: CellError) -> ErrorContent {
-    ErrorContent {
-        ename: e.ename,
-        evalue: e.evalue,
-        traceback: e.traceback,
     }
 }
 
@@ -359,6 +370,7 @@ mod tests {
     use crate::interpreter::Interpreter;
     use crate::message::KernelSession;
     use crate::wire::{self, Signer};
+    use serde_json::json;
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 

@@ -77,6 +77,10 @@ impl Interpreter {
     ) -> Result<Option<MimeBundle>, CellError> {
         self.live.tombstones.clear();
         let result = self.run_items(code, out);
+        // `%transfers` runs beside the cell it was started in, no longer.
+        if let Some(line) = self.live.transfers.stop("at the end of the cell") {
+            out.stdout(&format!("{line}\n"));
+        }
         // Whatever the cell changed, even one that failed half way, shows
         // in the watched tables before the cell ends.
         if !self.live.watches.is_empty() {
@@ -160,6 +164,12 @@ impl Interpreter {
     pub fn suspend(&mut self) -> anyhow::Result<()> {
         // The watches' subscribers hold the trees: let go of them too.
         self.live.watches.detach_all();
+        self.live
+            .transfers
+            .stop("as the Rust cells took the database");
+        // Rust cells may write anything: what `%written_by` knew may no
+        // longer be true.
+        self.live.written_by.forget_all();
         Ok(self.session.suspend()?)
     }
 

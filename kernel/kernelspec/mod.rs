@@ -17,7 +17,10 @@
 //!
 //! The wheel ships a spec of its own (`python/data/share/jupyter/kernels/sled`,
 //! installed as wheel data under the environment's prefix); it is built by the
-//! same [`kernel_json`] and its logos are the ones `install` writes.
+//! same [`kernel_json`] and its logos are the ones `install` writes. The
+//! Windows wheel's spec differs only in its `kernel.json`
+//! (`python-windows/data/share/jupyter/kernels/sled/kernel.json`, which
+//! `scripts/build-wheel` lays over `python/data` for a Windows target).
 //! [`visible`] asks the Jupyter installations on this machine which `sled`
 //! spec they will use, so that `install` can say so when there are several.
 
@@ -28,6 +31,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
+
+use crate::platform;
 
 /// The kernelspec's directory name, which is the name frontends select.
 pub const KERNEL_NAME: &str = "sled";
@@ -73,8 +78,7 @@ pub enum Target {
 /// An existing `sled` spec at the same place is replaced as a whole, so
 /// running this twice is safe and leaves no stale files behind.
 pub fn install(target: &Target) -> Result<PathBuf> {
-    let exe = std::env::current_exe().context("cannot find the path of this executable")?;
-    let exe = exe.canonicalize().unwrap_or(exe);
+    let exe = platform::this_program().context("cannot find the path of this executable")?;
     let dir = spec_dir(target, &real_env)?;
     install_at(&dir, &exe)?;
     Ok(dir)
@@ -96,20 +100,51 @@ pub enum Program<'a> {
     /// A spec written by `sled-kernel install`: the absolute path of the
     /// binary that wrote it.
     Installed(&'a Path),
-    /// The wheel's spec: the `sled-kernel` in the `bin/` of the environment
-    /// whose `share/jupyter/kernels/sled` holds the spec ([`WHEEL_PROGRAM`]).
+    /// The wheel's spec: the `sled-kernel` that pip put in the environment
+    /// whose `share/jupyter/kernels/sled` holds the spec
+    /// ([`System::wheel_program`]).
     Wheel,
 }
 
-/// How the wheel's spec names its program. jupyter_client replaces
-/// `{resource_dir}` with the spec's directory,
-/// `PREFIX/share/jupyter/kernels/sled`, so this is `PREFIX/bin/sled-kernel`
-/// wherever pip put the environment (a venv, conda, `--user`, `/usr/local`),
-/// found without PATH: Jupyter started by its absolute path, from an
-/// environment nobody activated, still starts the kernel.
-pub const WHEEL_PROGRAM: &str = "{resource_dir}/../../../../bin/sled-kernel";
+/// The system a kernelspec is for, which decides how its command is
+/// written: on Unix behind a `/bin/sh` guard, on Windows (which has no
+/// `/bin/sh`) the program itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    Unix,
+    Windows,
+}
 
-/// The contents of `kernel.json` for a spec that starts `program`.
+impl System {
+    /// The system this program runs on.
+    pub const HOST: System = if cfg!(windows) {
+        System::Windows
+    } else {
+        System::Unix
+    };
+
+    /// How the wheel's spec names its program. jupyter_client replaces
+    /// `{resource_dir}` with the spec's directory,
+    /// `PREFIX/share/jupyter/kernels/sled`, so this is the program pip put
+    /// in `PREFIX/bin` (Windows: `PREFIX\Scripts\sled-kernel.exe`)
+    /// wherever the environment is (a venv, conda, `/usr/local`; `--user`
+    /// on Unix), found without PATH: Jupyter started by its absolute path,
+    /// from an environment nobody activated, still starts the kernel. On
+    /// Windows the path is written with backslashes, as `{resource_dir}`
+    /// is, and Windows removes the `..` steps by their text. (A `pip
+    /// install --user` on Windows puts programs in
+    /// `%APPDATA%\Python\Python3XY\Scripts`, out of this path's reach:
+    /// `sled-kernel install --user` writes a spec that names it.)
+    pub fn wheel_program(self) -> &'static str {
+        match self {
+            System::Unix => "{resource_dir}/../../../../bin/sled-kernel",
+            System::Windows => r"{resource_dir}\..\..\..\..\Scripts\sled-kernel.exe",
+        }
+    }
+}
+
+/// The contents of `kernel.json` for a spec that starts `program` on
+/// `system`.
 ///
 /// On Unix the command is a short `/bin/sh` guard in front of the
 /// program: when the program is there, the shell `exec`s it at once (the
@@ -117,25 +152,27 @@ pub const WHEEL_PROGRAM: &str = "{resource_dir}/../../../../bin/sled-kernel";
 /// without it, and start-up costs under a millisecond more); when it is
 /// gone, the shell writes what to run to stderr, which is the log of the
 /// Jupyter server that tried to start it, and exits with 127. Without the
-/// guard the server would only log a `FileNotFoundError`.
-pub fn kernel_json(program: Program) -> Result<serde_json::Value> {
+/// guard the server would only log a `FileNotFoundError`, which is what a
+/// Windows spec, started without a shell, leaves there. The kernel is
+/// interrupted by message everywhere (`interrupt_mode`); it also honours
+/// SIGINT, and on Windows the interrupt event jupyter_client passes.
+pub fn kernel_json(program: Program, system: System) -> Result<serde_json::Value> {
     let (path, remedy) = match program {
         Program::Installed(exe) => (
             exe.to_str()
                 .with_context(|| format!("executable path {} is not valid UTF-8", exe.display()))?,
             INSTALLED_REMEDY,
         ),
-        Program::Wheel => (WHEEL_PROGRAM, WHEEL_REMEDY),
+        Program::Wheel => (system.wheel_program(), WHEEL_REMEDY),
     };
     let args = [path, "kernel", "--connection-file", "{connection_file}"];
-    let argv: Vec<String> = if cfg!(unix) {
-        ["/bin/sh", "-c", &missing_program_guard(remedy)]
+    let argv: Vec<String> = match system {
+        System::Unix => ["/bin/sh", "-c", &missing_program_guard(remedy)]
             .into_iter()
             .chain(args)
             .map(String::from)
-            .collect()
-    } else {
-        args.into_iter().map(String::from).collect()
+            .collect(),
+        System::Windows => args.into_iter().map(String::from).collect(),
     };
     Ok(json!({
         "argv": argv,
@@ -319,7 +356,8 @@ fn install_at(dir: &Path, exe: &Path) -> Result<()> {
         .tempdir_in(kernels)
         .with_context(|| format!("cannot create a staging directory in {}", kernels.display()))?;
 
-    let spec = serde_json::to_string_pretty(&kernel_json(Program::Installed(exe))?)? + "\n";
+    let spec =
+        serde_json::to_string_pretty(&kernel_json(Program::Installed(exe), System::HOST)?)? + "\n";
     let write = |name: &str, bytes: &[u8]| {
         let path = staging.path().join(name);
         fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
@@ -328,14 +366,11 @@ fn install_at(dir: &Path, exe: &Path) -> Result<()> {
     for (name, bytes) in LOGOS {
         write(name, bytes)?;
     }
-    // tempfile makes the directory private (0700); a kernelspec must be
-    // readable by everyone who may start the kernel, as jupyter's own are.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(staging.path(), fs::Permissions::from_mode(0o755))
-            .with_context(|| format!("cannot set permissions on {}", staging.path().display()))?;
-    }
+    // tempfile makes the directory private (0700 on Unix); a kernelspec
+    // must be readable by everyone who may start the kernel, as jupyter's
+    // own are.
+    platform::let_everyone_read(staging.path())
+        .with_context(|| format!("cannot set permissions on {}", staging.path().display()))?;
 
     remove_existing(dir)?;
     let staged = staging.keep();
@@ -453,31 +488,115 @@ mod tests {
 
     #[test]
     fn kernel_json_has_every_field() {
-        let spec = kernel_json(Program::Installed(Path::new("/opt/bin/sled-kernel"))).unwrap();
-        let argv = argv_of(&spec);
-        assert_eq!(program_in_argv(&argv), Some("/opt/bin/sled-kernel"));
+        for system in [System::Unix, System::Windows] {
+            let spec = kernel_json(
+                Program::Installed(Path::new("/opt/bin/sled-kernel")),
+                system,
+            )
+            .unwrap();
+            let argv = argv_of(&spec);
+            assert_eq!(program_in_argv(&argv), Some("/opt/bin/sled-kernel"));
+            assert_eq!(
+                argv[argv.len() - 3..],
+                ["kernel", "--connection-file", "{connection_file}"]
+            );
+            let mut rest = spec.clone();
+            rest.as_object_mut().unwrap().remove("argv");
+            assert_eq!(
+                rest,
+                json!({
+                    "display_name": "sled KV",
+                    "language": "sled-kv",
+                    "interrupt_mode": "message",
+                    "kernel_protocol_version": "5.5",
+                    "metadata": {},
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn a_windows_spec_starts_the_program_itself() {
+        let exe = Path::new(r"C:\Users\ann\sled-kernel.exe");
+        let argv = argv_of(&kernel_json(Program::Installed(exe), System::Windows).unwrap());
         assert_eq!(
-            argv[argv.len() - 3..],
-            ["kernel", "--connection-file", "{connection_file}"]
-        );
-        let mut rest = spec.clone();
-        rest.as_object_mut().unwrap().remove("argv");
-        assert_eq!(
-            rest,
-            json!({
-                "display_name": "sled KV",
-                "language": "sled-kv",
-                "interrupt_mode": "message",
-                "kernel_protocol_version": "5.5",
-                "metadata": {},
-            })
+            argv,
+            [
+                r"C:\Users\ann\sled-kernel.exe",
+                "kernel",
+                "--connection-file",
+                "{connection_file}"
+            ]
         );
     }
 
-    #[cfg(unix)]
+    /// What jupyter_client does to the wheel's program on Windows: fill in
+    /// `{resource_dir}` (a path with backslashes), then Windows removes each
+    /// `..` with the name before it, by the text alone.
+    #[test]
+    fn the_windows_wheel_spec_reaches_the_environments_scripts_folder() {
+        let program = System::Windows.wheel_program();
+        for prefix in [
+            r"C:\Users\ann\class\.venv",
+            r"C:\Users\ann\miniconda3\envs\sled",
+            r"C:\Program Files\Python312",
+        ] {
+            let filled = program.replace(
+                "{resource_dir}",
+                &format!(r"{prefix}\share\jupyter\kernels\sled"),
+            );
+            let mut parts: Vec<&str> = Vec::new();
+            for part in filled.split('\\') {
+                match part {
+                    ".." => {
+                        parts.pop();
+                    }
+                    "." => {}
+                    part => parts.push(part),
+                }
+            }
+            assert_eq!(
+                parts.join("\\"),
+                format!(r"{prefix}\Scripts\sled-kernel.exe")
+            );
+        }
+    }
+
+    /// On Windows the wheel's spec, filled in as jupyter_client fills it
+    /// in, starts the program in the environment's `Scripts` folder.
+    #[cfg(windows)]
+    #[test]
+    fn the_windows_wheel_spec_starts_the_program_in_scripts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec_dir = tmp.path().join(r"share\jupyter\kernels\sled");
+        fs::create_dir_all(&spec_dir).unwrap();
+        fs::create_dir_all(tmp.path().join("Scripts")).unwrap();
+        // A stand-in program: this test program, asked to list no tests,
+        // with the DLLs beside it (the test runner may have put some there).
+        let exe = std::env::current_exe().unwrap();
+        fs::copy(&exe, tmp.path().join(r"Scripts\sled-kernel.exe")).unwrap();
+        for entry in fs::read_dir(exe.parent().unwrap()).unwrap().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "dll") {
+                fs::copy(
+                    entry.path(),
+                    tmp.path().join("Scripts").join(entry.file_name()),
+                )
+                .unwrap();
+            }
+        }
+        let argv = argv_of(&kernel_json(Program::Wheel, System::Windows).unwrap());
+        let program = argv[0].replace("{resource_dir}", spec_dir.to_str().unwrap());
+        let out = Command::new(&program)
+            .args(["--list", "--exact", "no-such-test"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{program}: {out:?}");
+    }
+
     #[test]
     fn the_start_command_is_a_guard_in_front_of_the_program() {
-        let argv = argv_of(&kernel_json(Program::Installed(Path::new("/opt/sk"))).unwrap());
+        let argv =
+            argv_of(&kernel_json(Program::Installed(Path::new("/opt/sk")), System::Unix).unwrap());
         assert_eq!(argv[..2], ["/bin/sh", "-c"]);
         assert_eq!(
             argv[3..],
@@ -533,15 +652,14 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn the_guard_execs_the_program_with_its_arguments() {
-        use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let program = tmp.path().join("sled-kernel");
         // A stand-in program that shows its arguments and its process id:
         // the guard execs it, so it runs as the process Jupyter started
         // (and signals Jupyter sends reach it).
         fs::write(&program, "#!/bin/sh\necho \"$$ $# $*\"\n").unwrap();
-        fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
-        let argv = argv_of(&kernel_json(Program::Installed(&program)).unwrap());
+        platform::let_everyone_read(&program).unwrap();
+        let argv = argv_of(&kernel_json(Program::Installed(&program), System::Unix).unwrap());
         let (pid, code, out, err) = launch(&argv, tmp.path());
         assert_eq!((code, err.as_str()), (0, ""));
         assert_eq!(
@@ -555,7 +673,7 @@ mod tests {
     fn a_missing_program_says_what_to_run() {
         let tmp = tempfile::tempdir().unwrap();
         let program = tmp.path().join("gone").join("sled-kernel");
-        let argv = argv_of(&kernel_json(Program::Installed(&program)).unwrap());
+        let argv = argv_of(&kernel_json(Program::Installed(&program), System::Unix).unwrap());
         let (_, code, out, err) = launch(&argv, tmp.path());
         assert_eq!((code, out.as_str()), (127, ""));
         assert!(
@@ -567,11 +685,11 @@ mod tests {
 
         // The wheel's spec names the program through {resource_dir}; the
         // message shows the path without the `..` steps.
-        let prefix = tmp.path().canonicalize().unwrap();
+        let prefix = platform::canonical(tmp.path()).unwrap();
         let spec_dir = prefix.join("share/jupyter/kernels/sled");
         fs::create_dir_all(&spec_dir).unwrap();
         fs::create_dir_all(prefix.join("bin")).unwrap();
-        let argv = argv_of(&kernel_json(Program::Wheel).unwrap());
+        let argv = argv_of(&kernel_json(Program::Wheel, System::Unix).unwrap());
         let (_, code, _, err) = launch(&argv, &spec_dir);
         assert_eq!(code, 127);
         let expected = prefix.join("bin/sled-kernel");
@@ -585,23 +703,32 @@ mod tests {
         );
     }
 
-    /// The wheel's kernel.json is committed (maturin packs it as wheel data);
-    /// it must be exactly what this module would write.
-    #[cfg(unix)]
+    /// The wheels' kernel.json files are committed (maturin packs them as
+    /// wheel data); each must be exactly what this module would write.
     #[test]
-    fn the_wheel_spec_is_what_kernel_json_builds() {
-        let committed: serde_json::Value = serde_json::from_str(include_str!(
-            "../../python/data/share/jupyter/kernels/sled/kernel.json"
-        ))
-        .unwrap();
-        let expected = kernel_json(Program::Wheel).unwrap();
-        assert!(
-            committed == expected,
-            "python/data/share/jupyter/kernels/sled/kernel.json is out of date; write this:\n{}",
-            serde_json::to_string_pretty(&expected).unwrap()
-        );
-        let argv = argv_of(&expected);
-        assert_eq!(program_in_argv(&argv), Some(WHEEL_PROGRAM));
+    fn the_wheel_specs_are_what_kernel_json_builds() {
+        for (system, path, committed) in [
+            (
+                System::Unix,
+                "python/data/share/jupyter/kernels/sled/kernel.json",
+                include_str!("../../python/data/share/jupyter/kernels/sled/kernel.json"),
+            ),
+            (
+                System::Windows,
+                "python-windows/data/share/jupyter/kernels/sled/kernel.json",
+                include_str!("../../python-windows/data/share/jupyter/kernels/sled/kernel.json"),
+            ),
+        ] {
+            let committed: serde_json::Value = serde_json::from_str(committed).unwrap();
+            let expected = kernel_json(Program::Wheel, system).unwrap();
+            assert!(
+                committed == expected,
+                "{path} is out of date; write this:\n{}",
+                serde_json::to_string_pretty(&expected).unwrap()
+            );
+            let argv = argv_of(&expected);
+            assert_eq!(program_in_argv(&argv), Some(system.wheel_program()));
+        }
     }
 
     #[test]
@@ -700,20 +827,14 @@ mod tests {
         let argv = argv_of(&spec);
         let program = PathBuf::from(program_in_argv(&argv).unwrap());
         assert!(program.is_absolute());
-        assert_eq!(
-            program,
-            std::env::current_exe().unwrap().canonicalize().unwrap()
-        );
+        assert_eq!(program, platform::this_program().unwrap());
         assert_eq!(argv.last().unwrap(), "{connection_file}");
         assert_eq!(spec["language"], "sled-kv");
         assert_eq!(fs::read(dir.join("logo-64x64.png")).unwrap(), LOGO_64);
         // Nothing else is left in kernels/ (no staging directory).
         assert_eq!(names_in(dir.parent().unwrap()), ["sled"]);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o755);
+        if cfg!(unix) {
+            assert_eq!(platform::unix_mode(&dir), Some(0o755));
         }
     }
 

@@ -166,7 +166,7 @@ fn ask(python: &Path) -> Option<View> {
 
 /// `path` with symlinks resolved when it exists, for comparing.
 fn same_file(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+    crate::platform::canonical(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The program a spec directory's kernel.json starts, with
@@ -292,9 +292,14 @@ pub fn after_uninstall(views: &[View]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-    use std::ffi::OsString;
     use std::fs;
+
+    /// `base` joined with the `/`-separated names of `rel` one by one, so
+    /// that the path is written the system's way.
+    fn under(base: &Path, rel: &str) -> PathBuf {
+        rel.split('/')
+            .fold(base.to_path_buf(), |path, name| path.join(name))
+    }
 
     fn spec(dir: &Path, program: &str) {
         fs::create_dir_all(dir).unwrap();
@@ -319,12 +324,12 @@ mod tests {
     #[test]
     fn a_wheel_spec_that_hides_the_user_one_is_named_with_the_reason() {
         let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().canonicalize().unwrap();
+        let root = crate::platform::canonical(tmp.path()).unwrap();
         let venv = root.join("venv");
-        let wheel = venv.join("share/jupyter/kernels/sled");
-        let user = root.join("home/.local/share/jupyter/kernels/sled");
+        let wheel = under(&venv, "share/jupyter/kernels/sled");
+        let user = under(&root, "home/.local/share/jupyter/kernels/sled");
         fs::create_dir_all(venv.join("bin")).unwrap();
-        fs::write(venv.join("bin/sled-kernel"), "").unwrap();
+        fs::write(under(&venv, "bin/sled-kernel"), "").unwrap();
         spec(&wheel, "{resource_dir}/../../../../bin/sled-kernel");
         spec(&user, "/gone/sled-kernel");
 
@@ -341,7 +346,7 @@ mod tests {
             text.contains(&format!(
                 "1. {} (runs {})",
                 wheel.display(),
-                venv.join("bin/sled-kernel").display()
+                under(&venv, "bin/sled-kernel").display()
             )),
             "{text}"
         );
@@ -373,7 +378,7 @@ mod tests {
         assert!(!text.contains("the same program"), "{text}");
 
         // Two specs for one binary: no harm, and it says so.
-        spec(&user, venv.join("bin/sled-kernel").to_str().unwrap());
+        spec(&user, under(&venv, "bin/sled-kernel").to_str().unwrap());
         let lines = after_install(&user, &[view(&venv, &[&wheel, &user], Some(&wheel), true)]);
         assert!(lines.join("\n").contains("the same program"), "{lines:?}");
     }
@@ -381,8 +386,8 @@ mod tests {
     #[test]
     fn a_single_spec_is_one_line_and_an_unseen_one_says_how_to_find_it() {
         let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().canonicalize().unwrap();
-        let user = root.join("share/jupyter/kernels/sled");
+        let root = crate::platform::canonical(tmp.path()).unwrap();
+        let user = under(&root, "share/jupyter/kernels/sled");
         spec(&user, "/x/sled-kernel");
         assert_eq!(
             after_install(
@@ -391,7 +396,7 @@ mod tests {
             ),
             ["Jupyter in /env will use it."]
         );
-        let other = root.join("p/share/jupyter/kernels/sled");
+        let other = under(&root, "p/share/jupyter/kernels/sled");
         spec(&other, "/x/sled-kernel");
         let lines = after_install(
             &other,
@@ -402,7 +407,7 @@ mod tests {
         assert!(
             lines[0].contains(&format!(
                 "add {} to JUPYTER_PATH",
-                root.join("p/share/jupyter").display()
+                under(&root, "p/share/jupyter").display()
             )),
             "{}",
             lines[0]
@@ -413,7 +418,7 @@ mod tests {
     #[test]
     fn after_uninstall_names_what_is_left() {
         let tmp = tempfile::tempdir().unwrap();
-        let left = tmp.path().join("kernels/sled");
+        let left = under(tmp.path(), "kernels/sled");
         spec(&left, "/opt/sled-kernel");
         let lines = after_uninstall(&[
             view(Path::new("/a"), &[&left], Some(&left), false),
@@ -435,22 +440,21 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn candidates_start_with_this_binarys_environment_and_skip_repeats() {
-        use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let venv = tmp.path().join("venv");
         fs::create_dir_all(venv.join("bin")).unwrap();
-        let python = venv.join("bin/python3");
+        let python = under(&venv, "bin/python3");
         fs::write(&python, "").unwrap();
-        let jupyter = venv.join("bin/jupyter");
+        let jupyter = under(&venv, "bin/jupyter");
         fs::write(&jupyter, format!("#!{}\nimport sys\n", python.display())).unwrap();
-        fs::set_permissions(&jupyter, fs::Permissions::from_mode(0o755)).unwrap();
-        let vars: HashMap<&str, OsString> = [
+        crate::platform::let_everyone_read(&jupyter).unwrap();
+        let vars: std::collections::HashMap<&str, std::ffi::OsString> = [
             ("VIRTUAL_ENV", venv.clone().into_os_string()),
             ("PATH", venv.join("bin").into_os_string()),
         ]
         .into();
         let env = move |name: &str| vars.get(name).cloned();
-        let found = candidates(Some(&venv.join("bin/sled-kernel")), &env);
+        let found = candidates(Some(&under(&venv, "bin/sled-kernel")), &env);
         assert_eq!(found, std::slice::from_ref(&python));
         assert_eq!(shebang_python(&jupyter), Some(python));
     }

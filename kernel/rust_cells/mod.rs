@@ -30,6 +30,12 @@ use std::path::{Path, PathBuf};
 
 use crate::cell::{CellError, Completion, Interrupt, IsComplete, MimeBundle, Output};
 
+#[cfg(all(feature = "rust-cells", windows))]
+compile_error!(
+    "Rust cells (the `rust-cells` feature, on by default) are not available on Windows: evcxr's \
+     Windows support is incomplete. Build with --no-default-features; KV cells work in full."
+);
+
 #[cfg(feature = "rust-cells")]
 mod ahead;
 #[cfg(feature = "rust-cells")]
@@ -660,9 +666,20 @@ mod tests {
             )
             .unwrap_err();
             assert_eq!(error.ename, "RustCellsNotBuilt");
-            let text = error.traceback.join("\n");
-            assert!(text.contains("--features rust-cells"), "{text}");
+            assert!(
+                error
+                    .evalue
+                    .starts_with("Rust cells are not available in this build"),
+                "{error:?}"
+            );
             assert!(error.evalue.contains("`rust-cells` feature"), "{error:?}");
+            let text = error.traceback.join("\n");
+            assert!(text.contains("the Linux and macOS wheels"), "{text}");
+            if cfg!(windows) {
+                assert!(text.contains("KV cells work in full here"), "{text}");
+            } else {
+                assert!(text.contains("--features rust-cells"), "{text}");
+            }
         }
         // The KV side is untouched: the database was never asked for.
         assert_eq!(asked_for_the_database, 0);

@@ -407,20 +407,10 @@ fn artifact(line: &[u8]) -> Option<(PathBuf, String)> {
     Some((path, message["emit"].as_str()?.to_string()))
 }
 
-/// Runs rustc as if there were no wrapper.
+/// Runs rustc as if there were no wrapper: in place of this process.
 fn pass_through(rustc: &OsStr, args: &[OsString]) -> i32 {
-    let mut command = Command::new(rustc);
-    command.args(args);
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        let e = command.exec();
-        eprintln!("sled-kernel (rustc wrapper): could not run {rustc:?}: {e}");
-        1
-    }
-    #[cfg(not(unix))]
-    match command.status() {
-        Ok(status) => status.code().unwrap_or(101),
+    match crate::platform::run_in_place(Command::new(rustc).args(args)) {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("sled-kernel (rustc wrapper): could not run {rustc:?}: {e}");
             1

@@ -5,9 +5,15 @@ A cell is lines; the first word of a line is a command (or a `%magic`, or a
 "double-quoted strings with Rust escapes", 'literal strings', b"byte strings"
 or 0xhex. `#` starts a comment. The lexer needs no list of commands, so it
 never falls behind the kernel.
+
+A cell whose first line that is not blank is `%%rust` (in any case, alone on
+its line, as the kernel reads it) is Rust from the next line on: that part
+goes to Pygments' own Rust lexer, so nbconvert and the docs site colour
+`%%rust` cells as Rust.
 """
 
-from pygments.lexer import RegexLexer, bygroups, include
+from pygments.lexer import RegexLexer, bygroups, include, using
+from pygments.lexers.rust import RustLexer
 from pygments.token import Comment, Keyword, Name, Number, Operator, String, Text, Whitespace
 
 __all__ = ["SledKvLexer"]
@@ -21,6 +27,11 @@ class SledKvLexer(RegexLexer):
 
     tokens = {
         "root": [
+            # Only at the very start of the cell (\A), as the kernel decides.
+            (
+                r"\A(\s*)((?i:%%rust))([ \t]*(?:\n|\Z))([\s\S]*)",
+                bygroups(Whitespace, Keyword.Namespace, Whitespace, using(RustLexer)),
+            ),
             (r"[ \t]*\n", Whitespace),
             (r"([ \t]*)(#.*\n?)", bygroups(Whitespace, Comment.Single)),
             (r"([ \t]*)(%%[A-Za-z_]\w*)", bygroups(Whitespace, Keyword.Namespace), "args"),

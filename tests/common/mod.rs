@@ -101,7 +101,9 @@ impl Kernel {
         let child = Command::new(env!("CARGO_BIN_EXE_sled-kernel"))
             .args(["kernel", "--connection-file"])
             .arg(&file)
+            // The system temp dir: TMPDIR on Unix, TMP on Windows.
             .env("TMPDIR", &kernel_tmp)
+            .env("TMP", &kernel_tmp)
             .env(
                 "JUPYTER_DATA_DIR",
                 data_dir.map_or_else(|| tmp.path().join("data"), Path::to_path_buf),
@@ -186,7 +188,9 @@ impl Kernel {
             return None;
         }
         let frames = socket.recv_multipart(0).unwrap();
-        Some(wire::decode(frames, &self.signer).expect("the kernel sends valid messages"))
+        let msg = wire::decode(frames, &self.signer).expect("the kernel sends valid messages");
+        strict(&msg);
+        Some(msg)
     }
 
     pub fn reply(&self, socket: &zmq::Socket) -> Message {
@@ -328,6 +332,14 @@ impl Kernel {
         }
     }
 
+    /// Kills the kernel's process the hard way (SIGKILL on Unix,
+    /// TerminateProcess on Windows): no cleanup runs.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("killing the kernel");
+    }
+
+    /// Sends a Unix signal with `kill -SIGNAL`.
+    #[cfg(unix)]
     pub fn signal(&self, signal: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{signal}"), &self.child.id().to_string()])
@@ -343,6 +355,25 @@ impl Drop for Kernel {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `msg` as a strict client reads it: runtimed's `jupyter-protocol` types,
+/// what nteract's desktop app and runtimed's tools are built on. Every
+/// message any integration test receives goes through here, so a reply or
+/// broadcast those clients cannot read fails the test that caused it.
+pub fn strict(msg: &Message) -> jupyter_protocol::JupyterMessage {
+    let whole = json!({
+        "header": msg.header,
+        "parent_header": msg.parent_header,
+        "metadata": msg.metadata,
+        "content": msg.content,
+    });
+    serde_json::from_value(whole).unwrap_or_else(|e| {
+        panic!(
+            "a strict client (jupyter-protocol) cannot read this {}: {e}\n{:#}",
+            msg.header.msg_type, msg.content
+        )
+    })
 }
 
 pub fn types(msgs: &[Message]) -> Vec<&str> {

@@ -27,11 +27,15 @@ DIST = ROOT / "dist"
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import targets  # noqa: E402
 from cargo_executable import target_dir  # noqa: E402
 
-# This checkout's release build, in cargo's target directory (target/, or
-# CARGO_TARGET_DIR): ./install.sh built it there. Asking cargo builds nothing.
-KERNEL_BIN = target_dir() / "release" / "sled-kernel"
+# This checkout's release build for this machine, in cargo's target
+# directory (target/, or CARGO_TARGET_DIR), under the target's name:
+# ./install.sh built it there with scripts/targets.py's settings, the same
+# build the host's wheel packs. Asking cargo builds nothing.
+HOST = targets.target(targets.host_triple())
+KERNEL_BIN = target_dir() / HOST.triple / "release" / "sled-kernel"
 
 # Kernels started by these tests keep their cell history (and Jupyter its
 # runtime files) in the per-user Jupyter data dir: point that at a scratch
@@ -110,17 +114,20 @@ def cargo_version() -> str:
     return match.group(1)
 
 
+def platform_wheel(t: targets.Target) -> Path:
+    """The wheel scripts/build-wheel wrote for this version and target."""
+    wheel = DIST / f"sled_kernel-{cargo_version()}-py3-none-{t.platform_tag}.whl"
+    if not wheel.is_file():
+        hint = "" if t is HOST else f" --target {t.triple}"
+        pytest.fail(f"{wheel.relative_to(ROOT)} is missing: run scripts/build-wheel{hint} (tests/run does)",
+                    pytrace=False)
+    return wheel
+
+
 def built_wheel() -> Path:
-    """The wheel scripts/build-wheel wrote for this version, checked to hold
-    this checkout's target/release/sled-kernel."""
-    wheels = sorted(DIST.glob(f"sled_kernel-{cargo_version()}-*.whl"))
-    if len(wheels) != 1:
-        pytest.fail(
-            f"expected one dist/sled_kernel-{cargo_version()}-*.whl, found {len(wheels)}: "
-            "run scripts/build-wheel (tests/run does)",
-            pytrace=False,
-        )
-    wheel = wheels[0]
+    """The wheel for this machine that scripts/build-wheel wrote for this
+    version, checked to hold this checkout's release build (KERNEL_BIN)."""
+    wheel = platform_wheel(HOST)
     with zipfile.ZipFile(wheel) as zf:
         inside = zf.read(f"sled_kernel-{cargo_version()}.data/scripts/sled-kernel")
     if hashlib.sha256(inside).digest() != hashlib.sha256(KERNEL_BIN.read_bytes()).digest():

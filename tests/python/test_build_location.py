@@ -1,10 +1,11 @@
 """./install.sh and the scripts ask cargo where it put the kernel binary, so
 a CARGO_TARGET_DIR (common among Rust developers) is followed, not
-second-guessed as `target/release`.
+second-guessed as `target/TRIPLE/release`.
 
 CARGO_TARGET_DIR here is a symbolic link to the target directory already
-built, so cargo finds everything fresh and builds nothing; only the path it
-reports differs."""
+built, so cargo finds everything fresh and builds nothing (scripts/targets.py
+gives cargo the same linker for both names); only the path it reports
+differs."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
 
+import targets
 from cargo_executable import build
-from conftest import KERNEL_BIN, ROOT, spec_program
+from conftest import HOST, KERNEL_BIN, ROOT, spec_program
 
 
 def elsewhere(tmp_path: Path) -> Path:
     """A second name for cargo's target directory."""
-    target = KERNEL_BIN.parents[1]
+    target = KERNEL_BIN.parents[2]
     alias = tmp_path / "somewhere-else"
     alias.symlink_to(target, target_is_directory=True)
     return alias
@@ -29,15 +31,17 @@ def elsewhere(tmp_path: Path) -> Path:
 def test_cargo_executable_reports_the_binary_under_cargo_target_dir(tmp_path, monkeypatch) -> None:
     alias = elsewhere(tmp_path)
     monkeypatch.setenv("CARGO_TARGET_DIR", str(alias))
-    found = build("sled-kernel", "--release", "--locked", "--quiet")
-    assert found == alias / "release" / "sled-kernel"
+    for name, value in targets.build_env(HOST.triple).items():
+        monkeypatch.setenv(name, value)
+    found = build("sled-kernel", "--release", "--locked", "--quiet", "--target", HOST.triple)
+    assert found == alias / HOST.triple / "release" / "sled-kernel"
     assert os.access(found, os.X_OK)
 
 
 def test_install_sh_registers_the_binary_cargo_built_under_cargo_target_dir(tmp_path) -> None:
     alias = elsewhere(tmp_path)
     env = dict(os.environ, CARGO_TARGET_DIR=str(alias))
-    wanted = alias / "release" / "sled-kernel"
+    wanted = alias / HOST.triple / "release" / "sled-kernel"
     try:
         done = subprocess.run(
             [str(ROOT / "install.sh"), "--no-demo"],

@@ -324,7 +324,7 @@ def test_the_kubernetes_recipe_installs_the_wheel_on_docker_stacks() -> None:
     assert "quay.io/jupyter/base-notebook:" in dockerfile
     assert "FROM ${BASE_IMAGE} AS kv" in dockerfile and "FROM kv AS rust" in dockerfile
     assert "dist/sled_kernel-*.whl" in dockerfile
-    assert "pip install --no-cache-dir /tmp/wheels/sled_kernel-*.whl" in dockerfile
+    assert "pip install --no-cache-dir --find-links /tmp/wheels sled-kernel" in dockerfile
     assert "COPY deploy/rust-for-class.sh" in dockerfile
     assert "sh /tmp/rust-for-class.sh /opt/rust" in dockerfile
     for setting in ("RUSTUP_HOME=/opt/rust/rustup", "CARGO_HOME=/opt/rust/cargo",

@@ -103,6 +103,8 @@ LESSON: list[dict[str, Any]] = [
             ["todo:003", '"call mom"'],
         ],
     },
+    # the scan as a picture: rendered as SVG
+    {"source": "%draw todo:", "svg": True},
     {
         "source": "remove todo:001\nflush",
         "lines": ['remove todo:001 (was "buy boots")', "flushed N bytes"],
@@ -621,6 +623,10 @@ def check_lesson(cells: list[dict]) -> list[str]:
                 )
             elif [row[:2] for row in tables[0]] != step["table"]:
                 problems.append(f"{where}: the table's rows are {tables[0]}, not {step['table']}")
+        if step.get("svg") and not any(
+            o["mime"] in ("image/svg+xml", "jp-RenderedSVG") for o in cell["outputs"]
+        ):
+            problems.append(f"{where}: no SVG picture; the output is {shown}")
         if "keys" in step:
             text = output_text(cell)
             at = [text.find(key) for key in step["keys"]]
@@ -882,6 +888,67 @@ def test_live_table_picture_and_failing_cells_in_jupyterlab(
         assert failed == ["transaction"], [describe(c) for c in cells]
         last = cells[-1]
         assert '✓ get user:003 == "Cy, Oslo"' in output_text(last), describe(last)
+    assert not browser.errors, f"uncaught JavaScript errors on the page: {browser.errors}"
+
+
+SHOT_ISOLATION = ARTIFACTS / "jupyterlab-isolation.png"
+SHOT_RECOVERY = ARTIFACTS / "jupyterlab-recovery.png"
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.parametrize("name", ["10-isolation.ipynb", "11-crash-recovery.ipynb"])
+def test_isolation_and_recovery_lessons_in_jupyterlab(
+    name: str, browser: Browser, jupyterlab: JupyterLab
+) -> None:
+    """Lessons 10 and 11 run whole on the real sled in JupyterLab. In 10, a
+    writer thread races the reads of the same cell: the sums made in
+    transactions all come out right, the cell says how many transfers it
+    committed, and the graded checks pass. In 11, `%log` renders as SVG,
+    the damaged copies keep what recovery keeps, the one cell sled refuses
+    fails without stopping Run All, and the graded checks pass."""
+    from playwright.sync_api import expect
+
+    page = browser.page
+    page.goto(jupyterlab.url(f"lab/tree/{name}"), timeout=PAGE_LOAD * 1000)
+    expect(page.locator(".jp-NotebookPanel .jp-Notebook")).to_be_visible(timeout=PAGE_LOAD * 1000)
+    expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName")).to_have_text(
+        "sled KV", timeout=KERNEL_READY * 1000
+    )
+    expect(
+        page.locator(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator")
+    ).to_have_attribute("data-status", "idle", timeout=KERNEL_READY * 1000)
+    cells = run_all(page, jupyterlab)
+    by_source = {c["source"]: c for c in cells}
+    failed = [c["source"] for c in cells if any("stderr" in o["mime"] for o in c["outputs"])]
+    if name.startswith("10"):
+        assert failed == [], [describe(c) for c in cells]
+        fixed = by_source["%transfers acct:\n%sum acct: 1000 transaction"]
+        text = output_text(fixed)
+        assert "%sum acct: 1000 transaction -> 10000 (all 1000 sums)" in text, describe(fixed)
+        assert re.search(r"%transfers \"acct:\": \d+ transfers? committed, then it stopped at the end of the cell", text), (
+            describe(fixed)
+        )
+        raced = by_source["%transfers acct:\n%sum acct: 1000"]
+        assert "%sum acct: 1000 -> " in output_text(raced), describe(raced)
+        checks = cells[-1]
+        shot = SHOT_ISOLATION
+    else:
+        assert failed == ["%crash_copy flip=160"], [describe(c) for c in cells]
+        refused = by_source["%crash_copy flip=160"]
+        assert "sled refused to open the damaged copy" in output_text(refused), describe(refused)
+        logs = [c for c in cells if c["source"] == "%log"]
+        assert logs and all(
+            any(o["mime"] in ("image/svg+xml", "jp-RenderedSVG") for o in c["outputs"]) for c in logs
+        ), [describe(c) for c in logs]
+        torn = by_source["%crash_copy tear=30\nkeys"]
+        text = output_text(torn)
+        assert "4 keys in the default tree" in text and "diary:005" not in text, describe(torn)
+        checks = cells[-1]
+        shot = SHOT_RECOVERY
+    ticks = [line for line in output_text(checks).splitlines() if line.startswith("✓")]
+    assert ticks and not any("stderr" in o["mime"] for o in checks["outputs"]), describe(checks)
+    shot.unlink(missing_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
     assert not browser.errors, f"uncaught JavaScript errors on the page: {browser.errors}"
 
 

@@ -61,8 +61,9 @@ def test_the_kernel_names_the_extensions_language_with_a_shell_fallback(kc) -> N
     kc.kernel_info()
     info = kc.get_shell_msg(timeout=20)["content"]["language_info"]
     # JupyterLab resolves an object by name, then by mime type: the name is
-    # the extension's language, the mime type the shell mode's.
-    assert info["codemirror_mode"] == {"name": "sled-kv", "mime": "text/x-sh"}, info
+    # the extension's language, the mime type the shell mode's. The version
+    # is for strict clients (runtimed's jupyter-protocol), JupyterLab ignores it.
+    assert info["codemirror_mode"] == {"name": "sled-kv", "mime": "text/x-sh", "version": 1}, info
     assert info["mimetype"] == "text/x-sled-kv", info
     plugin = (LABEXTENSION / "src" / "index.ts").read_text()
     registered = re.search(r"addLanguage\(\{(.*?)\n\s*load:", plugin, re.DOTALL)

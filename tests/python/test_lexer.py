@@ -3,8 +3,10 @@ highlights sled-kv cells with it, found by the name the kernel advertises."""
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -69,16 +71,48 @@ def test_every_comparison_of_expect_is_an_operator() -> None:
     assert got[-1] == (Name.Variable, "<missing>"), got
 
 
+def test_a_rust_cell_is_rust_after_its_first_line() -> None:
+    got = tokens("%%rust\nlet db = sled::open(DB_PATH)?;\ndrop(db); // done\n")
+    assert got[0] == (Keyword.Namespace, "%%rust"), got
+    kinds = {text.strip(): tok for tok, text in got}
+    # Rust's tokens, from Pygments' Rust lexer: `let` declares, `//` comments
+    assert kinds["let"] in Keyword.Declaration, got
+    assert kinds["// done"] in Comment.Single, got
+    assert kinds["drop"] in Name.Builtin, got
+    # where the kernel finds a Rust cell: blank lines first, any case
+    assert tokens("\n  %%RUST\nlet x = 1;\n")[1][0] in Keyword.Declaration
+    # and where it does not: `%%rusty`, `%%rust` below another line, after echo
+    for kv in ["%%rusty\nlet x = 1;\n", "get a\n%%rust\nlet x = 1;\n"]:
+        let = [tok for tok, text in tokens(kv) if text == "let"]
+        assert let and let[0] not in Keyword.Declaration, (kv, tokens(kv))
+    assert tokens("echo %%rust\n")[1][0] in String.Doc
+
+
+@functools.cache
+def nbconvert_html(notebook: Path) -> str:
+    """The lesson exported by `jupyter nbconvert --to html` (once per run)."""
+    with tempfile.TemporaryDirectory(prefix="sled-nbconvert-") as tmp:
+        out = Path(tmp) / "lesson.html"
+        subprocess.run(
+            [sys.executable, "-m", "nbconvert", "--to", "html", "--output", str(out), str(notebook)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        return out.read_text()
+
+
+def test_nbconvert_html_shows_rust_cells_as_rust() -> None:
+    html = nbconvert_html(ROOT / "notebooks" / "06-rust-cells.ipynb")
+    # `let` as Pygments' Rust lexer marks it (Keyword.Declaration), and the
+    # cell marker as the sled-kv lexer does.
+    assert '<span class="kd">let</span>' in html
+    assert '<span class="kn">%%rust</span>' in html
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
-def test_nbconvert_html_highlights_the_cells(notebook: Path, tmp_path: Path) -> None:
-    out = tmp_path / "lesson.html"
-    subprocess.run(
-        [sys.executable, "-m", "nbconvert", "--to", "html", "--output", str(out), str(notebook)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    html = out.read_text()
+def test_nbconvert_html_highlights_the_cells(notebook: Path) -> None:
+    html = nbconvert_html(notebook)
     # Pygments wraps keywords in <span class="k">; plain text would have none.
     assert '<span class="k">' in html
     assert "No lexer found" not in html

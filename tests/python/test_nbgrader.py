@@ -3,17 +3,25 @@
 Every lesson with a graded exercise (found by its nbgrader cell metadata, so
 new lessons join on their own) goes into one nbgrader course as the
 assignment `lessons`. `nbgrader generate_assignment` writes the students'
-version; then `nbgrader autograde` grades three submissions, run in the
+version; then `nbgrader autograde` grades these submissions, run in the
 `sled` kernel:
 
 - `model`: the students' version with every answer cell holding the model
   answer: full marks;
 - `blank`: the students' version as generated, answer cells untouched: no
   marks;
-- `noflush`: lesson 04 answered without the `flush` it is about: no marks,
-  because its check looks at what a crash would keep.
+- answers that reach the right data but skip the skill the exercise asks
+  for, each in a submission of its own: no marks. Lesson 04 without its
+  `flush` (the check looks at what a crash would keep); lesson 03 with three
+  single writes instead of one batch, and lesson 05 with two plain `insert`s
+  or with a transaction that does not refuse a name already taken (their
+  checks ask `%written_by`); lesson 10 with the auditor's reads outside the
+  transaction, or with a scan said to be safe; lesson 11 with a tear that
+  keeps one record too many.
 
-Scores are read from nbgrader's gradebook. The course lives in a temporary
+Scores are read from nbgrader's gradebook. The students' version is also
+held against `sled-kernel lessons`: its student copies must have the cells
+nbgrader made, answers cleared alike. The course lives in a temporary
 directory; nbgrader runs from .venv (its `alembic` must be on PATH), with
 scratch Jupyter config and data directories.
 """
@@ -32,6 +40,7 @@ import nbformat
 import pytest
 
 import notebooks  # scripts/notebooks.py, put on sys.path by conftest.py
+from conftest import KERNEL_BIN
 
 VENV_BIN = Path(sys.executable).parent
 ASSIGNMENT = "lessons"
@@ -39,7 +48,37 @@ STUB = "# YOUR ANSWER HERE"
 # Lesson 06's first Rust cell compiles sled: give a cell minutes.
 CELL_TIMEOUT = notebooks.RUST_CELL_TIMEOUT
 DURABILITY = "04-durability"
-# Two runs of every lesson (three of lesson 04), Rust compiles included.
+
+# Answers that skip the skill: student -> (lesson, the answer cell's text).
+# Each must score zero.
+SKIPPED = {
+    "noflush": (DURABILITY, 'insert diary:004 "written to disk"'),
+    "nobatch": (
+        "03-trees-batches-transactions",
+        'default_tree\ninsert user:003 "Cy, Oslo"\nremove idx:city:Lyon:003\ninsert idx:city:Oslo:003 ""',
+    ),
+    "notransaction": (
+        "05-leaderboard-app",
+        'insert player:kim 001100\ninsert rank:001100:kim ""',
+    ),
+    "noguard": (
+        "05-leaderboard-app",
+        'transaction\n  insert player:kim 001100\n  insert rank:001100:kim ""\nend',
+    ),
+    "readsoutside": (
+        "10-isolation",
+        "%transfers acct:\nget acct:000001\nget acct:000100\ninsert audit:2026-12-01 done\n"
+        "insert answer:scan yes\ninsert answer:gets yes\ninsert answer:transaction no",
+    ),
+    "scansafe": (
+        "10-isolation",
+        "%transfers acct:\ntransaction\n  get acct:000001\n  get acct:000100\n  insert audit:2026-12-01 done\nend\n"
+        "insert answer:scan no\ninsert answer:gets yes\ninsert answer:transaction no",
+    ),
+    "tearonetoofew": ("11-crash-recovery", "%crash_copy tear=27"),
+}
+# Two runs of every lesson, and one more of each lesson in SKIPPED per
+# answer there, Rust compiles included.
 pytestmark = pytest.mark.timeout(1800)
 
 
@@ -134,16 +173,17 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Course:
     submit(course, "model", model)
     submit(course, "blank", release)
 
-    noflush = copy.deepcopy(release[DURABILITY])
-    [answer] = nbgrader_cells(noflush, "solution")
-    answer.source = 'insert diary:004 "written to disk"'
-    submit(course, "noflush", {DURABILITY: noflush})
+    for student, (lesson, text) in SKIPPED.items():
+        skipped = copy.deepcopy(release[lesson])
+        [answer] = nbgrader_cells(skipped, "solution")
+        answer.source = text
+        submit(course, student, {lesson: skipped})
 
     nbgrader(course, env, "autograde", ASSIGNMENT)
 
     scores: dict[str, dict[str, tuple[float, float]]] = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student in ("model", "blank", "noflush"):
+        for student in ("model", "blank", *SKIPPED):
             submission = gradebook.find_submission(ASSIGNMENT, student)
             scores[student] = {
                 nb.name: (nb.score, nb.max_score) for nb in submission.notebooks
@@ -153,7 +193,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Course:
 
 def test_every_lesson_has_a_graded_exercise() -> None:
     names = [p.stem for p in LESSONS]
-    for lesson in ("01", "02", "03", "04", "05", "06", "07", "08", "09"):
+    for lesson in ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"):
         assert any(name.startswith(lesson) for name in names), f"lesson {lesson} has no exercise"
 
 
@@ -182,7 +222,25 @@ def test_answers_left_as_generated_get_no_marks(graded: Course) -> None:
         assert score == 0, f"{name}: an empty answer scored {score} of {max_score}"
 
 
-def test_the_durability_exercise_fails_without_its_flush(graded: Course) -> None:
-    score, max_score = graded.scores["noflush"][DURABILITY]
+@pytest.mark.parametrize("student", SKIPPED)
+def test_an_answer_that_skips_the_skill_gets_no_marks(graded: Course, student: str) -> None:
+    lesson, text = SKIPPED[student]
+    score, max_score = graded.scores[student][lesson]
     assert max_score > 0
-    assert score == 0, f"an answer without `flush` scored {score} of {max_score}"
+    assert score == 0, f"{lesson}: the answer {text!r} scored {score} of {max_score}"
+
+
+def test_sled_kernel_lessons_clears_answers_as_nbgrader_does(graded: Course, tmp_path: Path) -> None:
+    subprocess.run(
+        [str(KERNEL_BIN), "lessons", str(tmp_path)], check=True, capture_output=True, timeout=60
+    )
+    for path in LESSONS:
+        ours, theirs = notebooks.read(tmp_path / path.name), graded.release[path.stem]
+        assert [c.cell_type for c in ours.cells] == [c.cell_type for c in theirs.cells], path.name
+        for index, (mine, made) in enumerate(zip(ours.cells, theirs.cells)):
+            # every cell's text, the answer cells' stubs included
+            assert mine.source == made.source, (path.name, index)
+            marked = mine.metadata.get("nbgrader", {})
+            if marked.get("solution") or marked.get("grade"):
+                assert mine.outputs == made.outputs == [], (path.name, index)
+                assert mine.execution_count is made.execution_count is None, (path.name, index)

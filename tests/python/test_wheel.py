@@ -29,6 +29,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 import hub_class  # scripts/hub_class.py: the kernel websocket client
 import notebooks  # scripts/notebooks.py
 from conftest import (
+    HOST,
     KERNEL_BIN,
     ROOT,
     LoggedProcess,
@@ -49,8 +50,12 @@ COMMITTED_SPEC = ROOT / "python" / "data" / "share" / "jupyter" / "kernels" / "s
 SERVER_START = 180  # seconds for a Jupyter server to say it is running, on 2 busy cores
 
 
-def run(argv: list, env: dict[str, str], timeout: float = 120, ok: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(a) for a in argv], env=env, capture_output=True, text=True, timeout=timeout)
+def run(
+    argv: list, env: dict[str, str], timeout: float = 120, ok: bool = True, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [str(a) for a in argv], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
     if ok:
         assert done.returncode == 0, f"{' '.join(map(str, argv))}:\n{done.stdout}\n{done.stderr}"
     return done
@@ -71,11 +76,20 @@ def entry_points(text: str) -> dict[str, str]:
 # --------------------------------------------------------------- the file
 
 
-def test_the_wheel_holds_the_binary_the_spec_and_the_lexer() -> None:
+def auditwheel_show(wheel: Path) -> str:
+    shown = run([Path(sys.prefix) / "bin" / "auditwheel", "show", wheel], dict(os.environ)).stdout
+    return " ".join(shown.split())
+
+
+def test_the_wheel_holds_the_binary_the_spec_the_lexer_and_the_extension() -> None:
     wheel = built_wheel()
     version = cargo_version()
-    tag = re.fullmatch(rf"sled_kernel-{re.escape(version)}-py3-none-(manylinux_\d+_\d+_x86_64)\.whl", wheel.name)
+    tag = re.fullmatch(
+        rf"sled_kernel-{re.escape(version)}-py3-none-(?:manylinux2014_x86_64\.)?(manylinux_2_(\d+)_x86_64)\.whl",
+        wheel.name,
+    )
     assert tag, f"{wheel.name}: expected a py3-none-manylinux wheel"
+    assert int(tag.group(2)) <= 28, f"{wheel.name}: RHEL 8 (glibc 2.28) could not install it"
     data = f"sled_kernel-{version}.data"
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
@@ -85,6 +99,9 @@ def test_the_wheel_holds_the_binary_the_spec_and_the_lexer() -> None:
             packed = zf.read(f"{data}/data/share/jupyter/kernels/sled/{name}")
             assert packed == (COMMITTED_SPEC / name).read_bytes(), name
         assert {"sled_kernel/__init__.py", "sled_kernel/lexer.py"} <= names
+        extension = f"{data}/data/share/jupyter/labextensions/jupyterlab-sled-kv/"
+        assert {f"{extension}package.json", f"{extension}install.json"} <= names
+        assert any(n.startswith(f"{extension}static/remoteEntry.") for n in names), "no built extension"
         meta = zf.read(f"sled_kernel-{version}.dist-info/METADATA").decode()
         points = entry_points(zf.read(f"sled_kernel-{version}.dist-info/entry_points.txt").decode())
     assert points == {"sled-kv": "sled_kernel.lexer:SledKvLexer"}
@@ -94,9 +111,52 @@ def test_the_wheel_holds_the_binary_the_spec_and_the_lexer() -> None:
     assert dev["project"]["entry-points"]["pygments.lexers"] == points
     assert dev["project"]["name"] == "sled-kernel"
 
-    shown = run([Path(sys.prefix) / "bin" / "auditwheel", "show", wheel], dict(os.environ)).stdout
-    flat = " ".join(shown.split())
-    assert f'is consistent with the following platform tag: "{tag.group(1)}"' in flat, shown
+    flat = auditwheel_show(wheel)
+    assert f'is consistent with the following platform tag: "{tag.group(1)}"' in flat, flat
+
+
+def platforms_of_glibc(minor: int) -> list[str]:
+    """The platform tags pip accepts on an x86_64 Linux with glibc 2.MINOR
+    (what `packaging.tags` gives there: every manylinux_2_X up to it, and the
+    old names manylinux2014, manylinux2010 and manylinux1 for 2.17, 2.12 and
+    2.5). pip's --platform takes them one by one: it does not widen a
+    manylinux_2_X to the older ones by itself."""
+    legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+    tags = []
+    for x in range(minor, 4, -1):
+        tags.append(f"manylinux_2_{x}_x86_64")
+        if x in legacy:
+            tags.append(f"{legacy[x]}_x86_64")
+    return tags
+
+
+def test_the_linux_wheel_installs_where_glibc_is_2_28_and_needs_no_newer_symbol() -> None:
+    """As far as this machine (glibc 2.36) can show it: pip on a glibc 2.28
+    system (RHEL 8) takes the wheel, pip on a glibc 2.16 one does not, and
+    the program asks for no glibc symbol newer than 2.17 and for no shared
+    library but glibc's own (auditwheel reads its ELF version needs). There
+    is no older glibc here to start the program under."""
+    wheel = built_wheel()
+
+    def pip_on(minor: int) -> subprocess.CompletedProcess:
+        platforms = [arg for tag in platforms_of_glibc(minor) for arg in ("--platform", tag)]
+        return run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
+                    "--only-binary=:all:", "--dry-run", "--target", "/nonexistent", *platforms, wheel],
+                   dict(os.environ), ok=False)
+
+    taken = pip_on(28)
+    assert taken.returncode == 0, f"pip on glibc 2.28 refused it:\n{taken.stderr}"
+    refused = pip_on(16)
+    assert refused.returncode != 0 and "is not a supported wheel on this platform" in refused.stderr
+
+    flat = auditwheel_show(wheel)
+    needs = re.search(r"libc\.so\.6 with versions \{([^}]*)\}", flat)
+    assert needs, flat
+    versions = [tuple(int(p) for p in v.strip(" '").removeprefix("GLIBC_").split(".")) for v in needs.group(1).split(",")]
+    assert max(versions) <= (2, 17), f"asks for glibc {max(versions)}"
+    libraries = set(re.findall(r"(\S+\.so\.\d+) with versions", flat))
+    assert libraries <= {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
+                         "ld-linux-x86-64.so.2"}, libraries
 
 
 # --------------------------------------------------- a fresh environment
@@ -175,6 +235,132 @@ print(json.dumps([reply["content"], after["content"]["status"]]))
     assert content["ename"] == "RustToolchainMissing", content
     assert "`cargo` and `rustc` are not on PATH" in content["evalue"], content
     assert after == "ok"
+
+
+# ------------------------------------------------ the lessons, for students
+
+
+def nbgrader_flag(cell: dict, key: str) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get(key))
+
+
+def cell_texts(nb: dict, skip=lambda cell: False) -> list[str]:
+    """Every source and every output text of the cells `skip` leaves, one
+    string per line, as a student reads them."""
+    def as_text(value) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return "".join(value)
+        return json.dumps(value, ensure_ascii=False)
+
+    texts = []
+    for cell in nb["cells"]:
+        if skip(cell):
+            continue
+        texts.append(as_text(cell["source"]))
+        for out in cell.get("outputs", []):
+            texts.append(as_text(out.get("text", "")))
+            texts += [as_text(value) for value in out.get("data", {}).values()]
+            texts += out.get("traceback", [])
+    return [line.strip() for text in texts for line in text.splitlines()]
+
+
+def model_answer_lines(nb: dict) -> list[str]:
+    """The lines of the model answers that appear nowhere else in the lesson
+    a student gets: what a copy must not contain."""
+    answered = [c for c in nb["cells"] if nbgrader_flag(c, "solution")]
+    elsewhere = set(
+        cell_texts(nb, skip=lambda c: nbgrader_flag(c, "solution") or nbgrader_flag(c, "grade"))
+    )
+    lines = []
+    for cell in answered:
+        inside = False
+        for line in "".join(cell["source"]).splitlines():
+            if "SOLUTION" in line:
+                inside = "BEGIN" in line
+            elif inside and line.strip() and line.strip() not in elsewhere:
+                lines.append(line.strip())
+    return lines
+
+
+def test_sled_kernel_lessons_writes_every_lesson_without_the_answers(
+    wheel_env: Path, bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    stored = {p.name: p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
+    said = run([wheel_env / "bin" / "sled-kernel", "lessons"], bare_env, cwd=tmp_path).stdout
+    written = tmp_path / "sled-lessons"
+    assert sorted(p.name for p in written.iterdir()) == sorted(stored), said
+    for name in stored:
+        assert f"wrote sled-lessons/{name}\n" in said, said
+    assert said.rstrip().endswith("Open them with: jupyter lab sled-lessons"), said
+
+    exercises = 0
+    for name, path in stored.items():
+        teacher = json.loads(path.read_text())
+        copy = (written / name).read_text()
+        assert "BEGIN SOLUTION" not in copy and "END SOLUTION" not in copy, name
+        student = set(cell_texts(json.loads(copy)))
+        answers = model_answer_lines(teacher)
+        if any(nbgrader_flag(c, "solution") for c in teacher["cells"]):
+            exercises += 1
+            assert answers, f"{name}: no line of its model answer is its own; nothing to look for"
+        leaked = [line for line in answers if line in student]
+        assert not leaked, f"{name}: the student copy shows its model answer: {leaked}"
+    assert exercises >= 9, exercises
+
+    # A student's work is never written over; the teacher's copies are the
+    # lessons as stored.
+    lesson_01 = written / LESSON_01.name
+    lesson_01.write_text(lesson_01.read_text().replace("YOUR ANSWER HERE", "my answer"))
+    worked_on = lesson_01.read_bytes()
+    again = run([wheel_env / "bin" / "sled-kernel", "lessons"], bare_env, cwd=tmp_path).stdout
+    assert f"kept sled-lessons/{LESSON_01.name}" in again, again
+    assert lesson_01.read_bytes() == worked_on
+    run([wheel_env / "bin" / "sled-kernel", "lessons", "--with-answers", "teacher"], bare_env, cwd=tmp_path)
+    for name, path in stored.items():
+        assert (tmp_path / "teacher" / name).read_bytes() == path.read_bytes(), name
+
+
+def test_lesson_01_as_a_student_gets_it_runs_and_checks_the_answer(
+    wheel_env: Path, bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    run([wheel_env / "bin" / "sled-kernel", "lessons"], bare_env, cwd=tmp_path)
+    copy = tmp_path / "sled-lessons" / LESSON_01.name
+    teacher = notebooks.read(LESSON_01)
+    code = [c for c in teacher.cells if c.cell_type == "code"]
+    answer = next(i for i, c in enumerate(code) if nbgrader_flag(c, "solution"))
+    check = next(i for i, c in enumerate(code) if nbgrader_flag(c, "grade"))
+    model = "\n".join(line for line in code[answer].source.split("\n") if "SOLUTION" not in line)
+    # Run in the wheel's environment: the copy as written (its check cell is
+    # to fail, so it is tagged to let the run go on past it), then with the
+    # model answer typed in.
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT / 'scripts')!r})
+import notebooks
+nb = notebooks.read(notebooks.Path({str(copy)!r}))
+code = [c for c in nb.cells if c.cell_type == "code"]
+code[{check}].metadata.setdefault("tags", []).append("raises-exception")
+as_written = notebooks.execute(nb, cell_timeout=60)
+code[{answer}].source = {model!r}
+answered = notebooks.execute(nb, cell_timeout=60)
+print(json.dumps([notebooks.comparable(as_written), notebooks.comparable(answered)]))
+"""
+    done = run([wheel_env / "bin" / "python", "-c", script], bare_env, timeout=300)
+    as_written, answered = json.loads(done.stdout.splitlines()[-1])
+    stored = notebooks.comparable(teacher)
+    # Up to the exercise, every cell shows what the lesson stores, the
+    # "predict, then run" cells included.
+    assert as_written[:answer] == stored[:answer]
+    stub = as_written[answer]
+    assert stub["source"] == "# YOUR ANSWER HERE" and stub["outputs"] == [], stub
+    [failure] = as_written[check]["outputs"]
+    assert failure["output_type"] == "error" and failure["ename"] == "ExpectationFailed", failure
+    # With the model answer, the checks pass as they do in the stored lesson.
+    assert answered[answer]["outputs"] == stored[answer]["outputs"]
+    assert answered[check]["outputs"] == stored[check]["outputs"]
+    assert "✓" in json.dumps(answered[check]["outputs"], ensure_ascii=False)
 
 
 # ------------------------------------------------------- Jupyter servers
@@ -333,17 +519,56 @@ def test_install_user_over_the_wheel_says_which_spec_jupyter_uses(
     assert not user_spec.exists()
 
 
-def test_pip_install_of_the_checkout_builds_and_installs_the_same(tmp_path: Path) -> None:
-    """`pip install .` in a clone, with cargo: maturin builds the wheel from
-    the release build already in cargo's target directory and installs it."""
-    venv = new_venv(tmp_path / "v", dict(os.environ))
+def same_content(name: str, data: bytes) -> object:
+    """What of a wheel's file must be the same in two builds of the same
+    program: everything but the software bill of materials' serial number
+    and time stamp, which maturin makes anew for every wheel, and so the
+    line of RECORD that holds the bill's hash."""
+    if name.endswith(".cyclonedx.json"):
+        sbom = json.loads(data)
+        sbom.pop("serialNumber", None)
+        sbom.get("metadata", {}).pop("timestamp", None)
+        return sbom
+    if name.endswith(".dist-info/RECORD"):
+        return [line for line in data.decode().splitlines() if ".cyclonedx.json," not in line]
+    return data
+
+
+def test_pip_install_of_the_checkout_builds_the_same_wheel(tmp_path: Path) -> None:
+    """`pip wheel .` (what `pip install .` builds) in the checkout, with
+    cargo: the project's build backend (scripts/pep517_backend.py) runs what
+    scripts/build-wheel runs around maturin, so the wheel is the same, file
+    for file: the release build already in cargo's target directory, the
+    JupyterLab extension, the kernelspec, the lexer. Then it installs."""
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    pip_install(venv / "bin" / "python", ["--no-deps", str(ROOT)], env, timeout=900)
-    built = venv / "bin" / "sled-kernel"
-    assert built.read_bytes() == KERNEL_BIN.read_bytes()
+    out = tmp_path / "out"
+    run([sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "--no-deps", "-w", out, ROOT],
+        env, timeout=900)
+    (made,) = out.glob("*.whl")
+    expected = built_wheel()
+    assert made.name == expected.name
+    with zipfile.ZipFile(made) as a, zipfile.ZipFile(expected) as b:
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        different = [n for n in a.namelist() if same_content(n, a.read(n)) != same_content(n, b.read(n))]
+    assert different == [], f"pip's wheel differs from scripts/build-wheel's in {different}"
+
+    venv = new_venv(tmp_path / "v", dict(os.environ))
+    pip_install(venv / "bin" / "python", ["--no-deps", str(made)], env)
+    assert (venv / "bin" / "sled-kernel").read_bytes() == KERNEL_BIN.read_bytes()
     spec = venv / "share" / "jupyter" / "kernels" / "sled"
     assert sorted(p.name for p in spec.iterdir()) == SPEC_FILES
-    assert (spec / "kernel.json").read_bytes() == (COMMITTED_SPEC / "kernel.json").read_bytes()
+    assert (venv / "share" / "jupyter" / "labextensions" / "jupyterlab-sled-kv" / "package.json").is_file()
+
+
+def test_the_build_backend_asks_pip_for_the_same_zig_as_the_scripts() -> None:
+    """pyproject.toml's build requirements (what `pip install .` gets) and
+    scripts/targets.py's (what scripts/setup-toolchains installs) name the
+    same zig and cargo-zigbuild."""
+    import targets
+
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    linux_only = sorted(r.split(";")[0].strip() for r in requires if "sys_platform == 'linux'" in r)
+    assert linux_only == sorted(targets.ZIG_PACKAGES)
 
 
 # ------------------------------------------------------------ bad input
@@ -366,19 +591,18 @@ def test_pip_uninstall_removes_all_of_it(bare_env: dict[str, str], tmp_path: Pat
     assert not list(site.glob("sled_kernel*"))
 
 
-def test_a_wheel_for_another_platform_is_refused_and_the_readme_says_what_to_do(
+def test_a_wheel_for_another_platform_is_refused_and_the_docs_say_what_to_do(
     bare_env: dict[str, str], tmp_path: Path
 ) -> None:
     wheel = built_wheel()
-    other = tmp_path / wheel.name.replace(re.search(r"manylinux_\w+", wheel.name).group(0), "macosx_11_0_arm64")
+    other = tmp_path / wheel.name.replace(HOST.platform_tag, "macosx_11_0_arm64")
     shutil.copy(wheel, other)
     venv = new_venv(tmp_path / "v", bare_env)
     done = run([venv / "bin" / "python", "-m", "pip", "install", "--no-deps", other], bare_env, ok=False)
     assert done.returncode != 0
     refusal = f"{other.name} is not a supported wheel on this platform."
     assert refusal in done.stdout + done.stderr
-    readme = (ROOT / "README.md").read_text()
-    troubleshooting = readme[readme.index("## Troubleshooting") :]
+    troubleshooting = (ROOT / "docs" / "students" / "troubleshooting.md").read_text()
     assert "is not a supported wheel on this platform" in troubleshooting
     assert not (venv / "bin" / "sled-kernel").exists()
 

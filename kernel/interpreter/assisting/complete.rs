@@ -207,24 +207,29 @@ fn argument(
         Param::Tree => tree_matches(session, word, cursor),
         Param::Dir | Param::File => path_matches(word, cursor, param == Param::Dir),
         Param::Topic => names(word, cursor),
-        Param::FlushEvery => {
+        // Fixed words, or the fixed start of `name=N`.
+        Param::FlushEvery | Param::SampleValue | Param::Damage | Param::ReadHow => {
             let (typed, start) = match word {
                 Some(w) if w.form == Form::Bare => (w.text.to_lowercase(), w.span.start.offset),
                 Some(_) => return (Vec::new(), cursor),
                 None => (String::new(), cursor),
             };
-            let offered = "flush_every=";
-            let matches = if offered.starts_with(&typed) {
-                vec![offered.to_string()]
-            } else {
-                Vec::new()
-            };
+            let matches = param
+                .offered()
+                .iter()
+                .filter(|offered| offered.starts_with(&typed))
+                .map(|offered| offered.to_string())
+                .collect();
             (matches, start)
         }
         // Values, numbers and seconds are the student's own.
-        Param::Value | Param::Old | Param::New | Param::Delta | Param::Rows | Param::Seconds => {
-            (Vec::new(), cursor)
-        }
+        Param::Value
+        | Param::Old
+        | Param::New
+        | Param::Delta
+        | Param::Rows
+        | Param::Seconds
+        | Param::Times => (Vec::new(), cursor),
     }
 }
 
@@ -640,10 +645,12 @@ mod tests {
         std::fs::write(dir.path().join(".hidden"), "").unwrap();
         let base = dir.path().display().to_string();
         let c = at(&s, &format!("%load {base}/d|"));
+        // Inside quotes a backslash (Windows paths) is written twice.
+        let quoted = base.replace('\\', "\\\\");
         assert_eq!(
             c.matches,
             [
-                format!("\"{base}/data dir/"),
+                format!("\"{quoted}/data dir/"),
                 format!("{base}/data.jsonl"),
                 format!("{base}/dbs/"),
             ]
@@ -652,13 +659,16 @@ mod tests {
         let c = at(&s, &format!("%open {base}/|"));
         assert_eq!(
             c.matches,
-            [format!("\"{base}/data dir/"), format!("{base}/dbs/")],
+            [format!("\"{quoted}/data dir/"), format!("{base}/dbs/")],
             "directories only, no hidden files"
         );
-        let c = at(&s, &format!("%dump \"{base}/data|"));
+        let c = at(&s, &format!("%dump \"{quoted}/data|"));
         assert_eq!(
             c.matches,
-            [format!("{base}/data dir/"), format!("{base}/data.jsonl\"")]
+            [
+                format!("{quoted}/data dir/"),
+                format!("{quoted}/data.jsonl\"")
+            ]
         );
         assert_eq!(c.cursor_start, 7);
         let c = at(&s, &format!("%load {base}/.h|"));

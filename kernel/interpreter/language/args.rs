@@ -22,6 +22,29 @@ pub enum Arg {
     Seconds(Duration),
     Text(String),
     Topic(&'static CommandSpec),
+    /// `value=V` (`%sample_file`).
+    SampleValue(Vec<u8>),
+    Damage(Damage),
+    ReadHow(ReadHow),
+}
+
+/// How `%crash_copy` damages the copy's log before opening it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Damage {
+    /// `tear=N`: the last N bytes of the log's records become zeros, as a
+    /// crash part-way through writing them leaves them.
+    Tear(usize),
+    /// `flip=OFFSET`: the byte at OFFSET of the `db` file is inverted.
+    Flip(u64),
+}
+
+/// How `%sum` reads the values it adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadHow {
+    /// One `scan_prefix`, adding as it walks.
+    Scan,
+    /// A `get` of every key inside one transaction.
+    Transaction,
 }
 
 /// The bounds of a `range`, as sled takes them.
@@ -116,6 +139,45 @@ pub fn decode(param: Param, word: &Word) -> Result<Arg, Problem> {
             .expected("a path such as ./data.jsonl")),
         },
         Param::FlushEvery => flush_every(word, &bytes),
+        Param::SampleValue => match text(&bytes).and_then(|t| t.split_once('=')) {
+            Some((name, v)) if name.trim().eq_ignore_ascii_case("value") => {
+                Ok(Arg::SampleValue(v.as_bytes().to_vec()))
+            }
+            _ => Err(Problem::new(
+                ErrorKind::Argument,
+                word.span,
+                format!(
+                    "`{}` is not `value=V`; write the value every pair should hold, like `value=100`.",
+                    lexer::shown(word.text)
+                ),
+            )
+            .expected("value=V")
+            .usage("%sample_file FILE N [PREFIX] [value=V]")),
+        },
+        Param::Damage => damage(word, &bytes),
+        Param::Times => text(&bytes)
+            .and_then(|s| s.parse::<usize>().ok())
+            .filter(|n| (1..=MOST_TIMES).contains(n))
+            .map(Arg::Count)
+            .ok_or_else(|| {
+                not_a(
+                    word,
+                    "number of times from 1 to 100,000",
+                    "how many times, such as 1000, or `scan` or `transaction`",
+                    "N, a whole number from 1 to 100000",
+                )
+            }),
+        Param::ReadHow => read_how(word).ok_or_else(|| {
+            Problem::new(
+                ErrorKind::Argument,
+                word.span,
+                format!(
+                    "`{}` is not a way to read; write `scan` (one scan_prefix, the default) or `transaction` (a get of every key in one transaction).",
+                    lexer::shown(word.text)
+                ),
+            )
+            .expected("scan or transaction")
+        }),
         Param::Topic => {
             let name = String::from_utf8_lossy(&bytes).into_owned();
             command::lookup_topic(&name).map(Arg::Topic).ok_or_else(|| {
@@ -139,6 +201,50 @@ pub fn decode(param: Param, word: &Word) -> Result<Arg, Problem> {
             })
         }
     }
+}
+
+/// The most times `%sum` repeats.
+pub const MOST_TIMES: usize = 100_000;
+
+/// `scan` or `transaction`, as a bare word.
+pub fn read_how(word: &Word) -> Option<Arg> {
+    if word.form != Form::Bare {
+        return None;
+    }
+    match word.text.to_ascii_lowercase().as_str() {
+        "scan" => Some(Arg::ReadHow(ReadHow::Scan)),
+        "transaction" => Some(Arg::ReadHow(ReadHow::Transaction)),
+        _ => None,
+    }
+}
+
+/// `tear=N` (N at least 1) or `flip=OFFSET` (`%crash_copy`).
+fn damage(word: &Word, bytes: &[u8]) -> Result<Arg, Problem> {
+    let parsed = text(bytes).and_then(|t| {
+        let (name, n) = t.split_once('=')?;
+        match name.trim().to_ascii_lowercase().as_str() {
+            "tear" => n
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Damage::Tear),
+            "flip" => n.trim().parse::<u64>().ok().map(Damage::Flip),
+            _ => None,
+        }
+    });
+    parsed.map(Arg::Damage).ok_or_else(|| {
+        Problem::new(
+            ErrorKind::Argument,
+            word.span,
+            format!(
+                "`{}` is not a way to damage the copy; write `tear=N` to zero the last N bytes of its log's records (N at least 1), or `flip=OFFSET` to invert the byte at OFFSET of its `db` file (`%log` shows where each record starts).",
+                lexer::shown(word.text)
+            ),
+        )
+        .expected("tear=N or flip=OFFSET")
+        .usage("%crash_copy [tear=N|flip=OFFSET]")
+    })
 }
 
 /// `flush_every=N` (`%load`): N rows between two flushes, at least 1.

@@ -119,9 +119,13 @@ command_ids! {
     TryOpen,
     Crash,
     CrashCopy,
+    Log,
+    Transfers,
+    Sum,
     Exit,
     // Exercises
     Expect,
+    WrittenBy,
     // Printing
     Echo,
     Warn,
@@ -194,6 +198,14 @@ pub enum Param {
     Topic,
     /// `flush_every=N`: `%load` flushes after every N rows.
     FlushEvery,
+    /// `value=V`: every pair `%sample_file` writes holds V.
+    SampleValue,
+    /// `tear=N` or `flip=OFFSET`: how `%crash_copy` damages the copy's log.
+    Damage,
+    /// How many times (`%sum`).
+    Times,
+    /// `scan` or `transaction`: how `%sum` reads.
+    ReadHow,
 }
 
 impl Param {
@@ -213,6 +225,22 @@ impl Param {
             Param::Seconds => "SECONDS",
             Param::Topic => "COMMAND",
             Param::FlushEvery => "flush_every=N",
+            Param::SampleValue => "value=V",
+            Param::Damage => "tear=N|flip=OFFSET",
+            Param::Times => "N",
+            Param::ReadHow => "scan|transaction",
+        }
+    }
+
+    /// What completion offers for a slot whose words are fixed (or begin
+    /// with a fixed `name=`).
+    pub fn offered(self) -> &'static [&'static str] {
+        match self {
+            Param::FlushEvery => &["flush_every="],
+            Param::SampleValue => &["value="],
+            Param::Damage => &["tear=", "flip="],
+            Param::ReadHow => &["scan", "transaction"],
+            _ => &[],
         }
     }
 }
@@ -874,7 +902,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         allowed: TOP,
         needs: Needs::Database,
         summary: "Write buffered changes to disk and show how many bytes that took.",
-        details: "sled's documentation says that writes made before a `flush` that returned are recovered after a crash; on Linux sled 0.34 ends its log writes with `sync_file_range`, and its background flusher (every 500 ms, for databases opened with `%open`) calls `sync_all`. The session's temporary database has no background flusher, so the byte counts repeat from run to run, and unflushed writes stay in sled's memory until a `flush` (see `%crash_copy`).",
+        details: "sled's documentation says that `flush` calls fsync and that writes made before a `flush` that returned are recovered after a crash. On Linux sled 0.34 ends each log write with `sync_file_range` instead, which waits until the bytes reach the drive but neither writes the file's metadata nor asks the drive to empty its own write cache; on other systems it calls `sync_all`. A full `sync_all` comes when the database is closed (from the log's own drop) and from the background flusher after each round (every 500 ms, for databases opened with `%open`). The session's temporary database has no background flusher, so the byte counts repeat from run to run, and unflushed writes stay in sled's memory until a `flush` (see `%crash_copy` and `%log`).",
         maps_to: "sled::Tree::flush(&self) -> sled::Result<usize>",
         examples: &["flush"],
     },
@@ -991,7 +1019,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         allowed: TOP,
         needs: Needs::Nothing,
         summary: "Use the database in directory PATH (created if missing) for the rest of the session; it is never deleted.",
-        details: "A relative PATH is relative to the notebook's directory; `~` is your home. sled's background flusher writes it out every 500 ms, so a crash usually loses at most the last half second of writes; only what a returned `flush` covered is promised. If another process has it open, the error says which one where the system tells, and the session keeps its current database.",
+        details: "A relative PATH is relative to the notebook's directory; `~` is your home. sled's background flusher hands what is buffered to a writer every 500 ms (without waiting for it), so a crash usually loses at most about the last half second of writes; only what a returned `flush` covered is promised. If another process has it open, the error says which one where the system tells, and the session keeps its current database.",
         maps_to: "sled::open(path) -> sled::Result<Db>",
         examples: &["%open ./todo-db", "%open \"~/my data/db\""],
     },
@@ -1094,16 +1122,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: Group::Magics,
         args: Args::Words {
             required: &[Param::File, Param::Rows],
-            optional: &[Param::Prefix],
+            optional: &[Param::Prefix, Param::SampleValue],
             options: false,
         },
         kind: Kind::Session,
         allowed: TOP,
         needs: Needs::Nothing,
         summary: "Write FILE with N made-up pairs (keys PREFIX000001, PREFIX000002, …), the same every time, for `%load`.",
-        details: "The file is JSON lines, as `%dump` writes them. PREFIX defaults to `key:`; the numbers are zero-padded to at least 6 digits, so text order is number order. Each value is a short text naming its key. FILE is replaced if it exists; at most 10,000,000 pairs. The database is not touched: `%load FILE` puts the pairs in.",
+        details: "The file is JSON lines, as `%dump` writes them. PREFIX defaults to `key:`; the numbers are zero-padded to at least 6 digits, so text order is number order. Each value is a short text naming its key, or V for every pair with `value=V` (after PREFIX: `%sample_file bank.jsonl 100 acct: value=100` makes a bank of 100 accounts holding 100 each). FILE is replaced if it exists; at most 10,000,000 pairs. The database is not touched: `%load FILE` puts the pairs in.",
         maps_to: "(writes a file; no sled call)",
-        examples: &["%sample_file big.jsonl 100000", "%sample_file books.jsonl 1000 book:"],
+        examples: &["%sample_file big.jsonl 100000", "%sample_file books.jsonl 1000 book:", "%sample_file bank.jsonl 100 acct: value=100"],
     },
     CommandSpec {
         id: CommandId::Dump,
@@ -1143,7 +1171,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         allowed: TOP,
         needs: Needs::Database,
         summary: "Draw the sorted drawer: the keys as folders in order, banded by prefix, with what PREFIX or a range A..B selects highlighted.",
-        details: "With a prefix or a range, the picture shows the one seek to the first selected folder, the walk over the rest, and the key where the walk stops; a few neighbours stand on either side. Keys removed earlier in the same cell show as tombstones. At most 40 folders are drawn; the rest are counted. The picture is an SVG, with a text version for plain frontends.",
+        details: "With a prefix or a range, the picture shows the one seek to the first selected folder, the walk over the rest, and the key where the walk stops; a few neighbours stand on either side. Keys removed earlier in the same cell are drawn crossed out where they stood (the kernel remembers them for the picture; sled's tree keeps nothing of a removed key). At most 40 folders are drawn; the rest are counted. The picture is an SVG, with a text version for plain frontends.",
         maps_to: "tree.scan_prefix(p) / tree.range(a..b), drawn",
         examples: &["%draw", "%draw todo:", "%draw todo:001..todo:003"],
     },
@@ -1157,7 +1185,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         allowed: TOP,
         needs: Needs::Database,
         summary: "Try to open PATH (default: this session's database) with a second, separate `sled::open`, as another program would, and show what sled answers.",
-        details: "sled locks a database's files while a handle has them open, so a second open is refused for as long as the session holds it: the lesson of why only one process can use an embedded database at a time. The session's own handle is not touched. PATH must already hold a sled database.",
+        details: "sled takes an exclusive lock on a database's `db` file while it is open (`flock` on Linux and macOS, `LockFileEx` on Windows; an advisory lock: it stops whoever asks for it, as every `sled::open` does), so a second `sled::open` of the directory is refused for as long as the session holds it, in this process or any other: the lesson of why one program at a time can use an embedded database. Clones of a `Db` are more handles on the one open database. The session's own handle is not touched. PATH must already hold a sled database.",
         maps_to: "sled::open(path) (a second handle)",
         examples: &["%try_open", "%try_open drawer"],
     },
@@ -1170,9 +1198,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         kind: Kind::Session,
         allowed: TOP,
         needs: Needs::Database,
-        summary: "Kill this kernel's process on the spot (SIGKILL), with no flush and no clean close, to see afterwards what a crash kept of a database opened with `%open`.",
+        summary: "Kill this kernel's process on the spot (SIGKILL; TerminateProcess on Windows), with no flush and no clean close, to see afterwards what a crash kept of a database opened with `%open`.",
         details: "Only for a database opened with `%open`: the session's temporary database would die with the kernel, so on it `%crash` refuses and says why. JupyterLab restarts the kernel; `%open` the same PATH again and look. Writes that a `flush` covered are there; later ones may or may not be (sled's background flusher may have written them), and sled promises nothing about them. A killed process still leaves what it had handed to the operating system; a power cut can lose more. While nbgrader runs the notebook (NBGRADER_EXECUTION is set) the kernel is not killed: the database's files are left as a kill would have left them and the session starts over on a fresh temporary database, as after a restart.",
-        maps_to: "kill(getpid(), SIGKILL): the process ends without running any destructor, so `Db` is never dropped",
+        maps_to: "kill(getpid(), SIGKILL), on Windows TerminateProcess: the process ends without running any destructor, so `Db` is never dropped",
         examples: &["%crash"],
     },
     CommandSpec {
@@ -1180,14 +1208,60 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "%crash_copy",
         aliases: &[],
         group: Group::Magics,
+        args: optional(&[Param::Damage]),
+        kind: Kind::Session,
+        allowed: TOP,
+        needs: Needs::Database,
+        summary: "Copy the database's files as they are on disk right now, without a flush, and go on with the copy: what a crash at this instant would leave. `tear=N` or `flip=OFFSET` damages the copy's log first.",
+        details: "Writes that nothing has sent to the files yet are only in sled's memory, so the copy does not have them. A `flush` writes them out before it returns; a batch, a transaction or a full buffer hands them to a writer thread, which writes them moments later. The session's temporary database has no background flusher, so after plain writes or a `flush` the answer is the same every time; a database opened with `%open` has sled's flusher, which may have written more. `tear=N` zeroes the last N bytes of the log's records in the copy, as a crash part-way through writing them would leave them; `flip=OFFSET` inverts the one byte at OFFSET of the copy's `db` file (see `%log` for where each record starts). The command says which record the damage hit, then opens the copy as sled would after a restart: sled checks every record's CRC and stops reading the log at the first record that fails, and its `open` says nothing about what it left out. If sled refuses to open the copy, the error says what sled reported, and the session keeps its database. Otherwise the session continues on the copy (a temporary database, on the same tree when the copy has it); the database it leaves is closed normally, which flushes it: a temporary one is deleted, one opened with `%open` stays on disk.",
+        maps_to: "copy the directory's files; sled::Config::new().path(copy).open()",
+        examples: &["%crash_copy", "%crash_copy tear=30", "%crash_copy flip=160"],
+    },
+    CommandSpec {
+        id: CommandId::Log,
+        name: "%log",
+        aliases: &[],
+        group: Group::Magics,
         args: NONE,
         kind: Kind::Session,
         allowed: TOP,
         needs: Needs::Database,
-        summary: "Copy the database's files as they are on disk right now, without a flush, and go on with the copy: what a crash at this instant would leave.",
-        details: "Writes that nothing has sent to the files yet are only in sled's memory, so the copy does not have them. A `flush` writes them out before it returns; a batch, a transaction or a full buffer hands them to a writer thread, which writes them moments later. The session's temporary database has no background flusher, so after plain writes or a `flush` the answer is the same every time; a database opened with `%open` has sled's flusher, which may have written more. The session continues on the copy (a temporary database, on the same tree when the copy has it); the database it leaves is closed normally, which flushes it: a temporary one is deleted, one opened with `%open` stays on disk.",
-        maps_to: "copy the directory's files; sled::Config::new().path(copy).open()",
-        examples: &["%crash_copy"],
+        summary: "Show the records of the database's log file (`db`) as they are on disk now: each with its offset, its size, what it holds and whether its CRC matches.",
+        details: "sled 0.34 keeps everything in one log file cut into segments of 512 KiB. Each segment starts with a 20-byte header; then come records, each with a header (a CRC32, a kind, a length, the segment and page number) and a body. A change to one key is one small record (`insert k = \"v\"`, `remove k`); sled also writes whole pages, its list of trees and its ID counter, and a batch marker before the records of every batch and transaction, which makes recovery keep all of them or none. Unflushed writes are not in the file yet, so they are not listed. sled writes a key in a record without the prefix all keys of its page share; `%log` puts the prefix back from the page's last whole copy in the log, and shows `…` in its place when there is none. The picture shows at most the last 40 records; the rest are counted. The file is only read.",
+        maps_to: "(reads the `db` file: sled's log, records as sled 0.34's `pagecache/logger.rs` writes them)",
+        examples: &["%log"],
+    },
+    CommandSpec {
+        id: CommandId::Transfers,
+        name: "%transfers",
+        aliases: &[],
+        group: Group::Magics,
+        args: words(&[Param::Prefix]),
+        kind: Kind::Session,
+        allowed: TOP,
+        needs: Needs::Database,
+        summary: "Start a writer thread that moves money between the accounts under PREFIX, one sled transaction per transfer, until the cell ends.",
+        details: "Every value under PREFIX must be a whole number of at least 0 (a balance), and there must be at least two. Each transfer is one `transaction` on the current tree: it reads two accounts picked at random, and moves an amount from 1 to 10 from the first to the second, unless the first holds less. The total never changes. The thread runs beside the rest of the cell (so the reads after `%transfers` race with it) and stops when the cell ends, or after 200,000 transfers, and the cell's output ends with how many it committed. Commands that close the database (`%reset`, `%open`, `%reopen`, `%crash_copy`, `%crash`, `drop_tree`) stop it first.",
+        maps_to: "std::thread::spawn(move || loop { tree.transaction(|tx| { /* get a, get b, insert a - n, insert b + n */ }) })",
+        examples: &["%transfers acct:"],
+    },
+    CommandSpec {
+        id: CommandId::Sum,
+        name: "%sum",
+        aliases: &[],
+        group: Group::Magics,
+        args: Args::Words {
+            required: &[Param::Prefix],
+            optional: &[Param::Times, Param::ReadHow],
+            options: false,
+        },
+        kind: Kind::Read,
+        allowed: TOP,
+        needs: Needs::Database,
+        summary: "Add up the whole-number values under PREFIX; with N, do it N times and count how often each total came out.",
+        details: "`scan` (the default) reads the values with one `scan_prefix`, adding them as it walks, as a program's loop would. `transaction` first lists the keys with a scan, then reads every one of them with `get` inside one sled transaction (a `TransactionalTree` has no scan). While `%transfers` runs, a scan can add up a total that never existed: sled's iterator takes its lock for one step at a time and reads each leaf of the tree as it is when it gets there. A transaction holds sled's one lock for the whole process from its first read to its commit, so no transfer lands in the middle. Every value must be a whole number; N is at most 100,000.",
+        maps_to: "tree.scan_prefix(p).values().map(parse).sum(); or tree.transaction(|tx| keys.iter().map(|k| tx.get(k)).sum())",
+        examples: &["%sum acct:", "%sum acct: 1000", "%sum acct: 1000 transaction"],
     },
     CommandSpec {
         id: CommandId::Exit,
@@ -1217,6 +1291,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         details: "LINE is a read with one answer (`get`, `contains_key`, `len`, `is_empty`, `first`, `last`, `get_lt`, `get_gt`, `tree_names`, …); VALUE is written as a value is typed (`\"lift legs\"`, `3`, `false`, `<missing>` for an absent key) or as the answer prints (`todo:002 = \"lift legs\"`). Besides `==` there are `!=`, `<`, `<=`, `>` and `>=`: whole numbers (`\"0950\"`, `-3`) compare as numbers, other values byte by byte, as sled orders keys. A failed expectation is a real error, so graders such as nbgrader mark the cell as failed, and the cells after it are not run. Inside `transaction … end`, `expect get KEY OP VALUE` reads through the transaction, and when it does not hold the transaction aborts and is rolled back.",
         maps_to: "assert_eq!(tree.get(key)?, expected); in a transaction: if !holds { abort(..) }",
         examples: &["expect get todo:002 == \"lift legs\"", "expect len == 3", "expect contains_key todo:001 == false", "expect get balance:alice >= 0"],
+    },
+    CommandSpec {
+        id: CommandId::WrittenBy,
+        name: "%written_by",
+        aliases: &[],
+        group: Group::Exercises,
+        args: words(&[Param::Key]),
+        kind: Kind::Read,
+        allowed: TOP,
+        needs: Needs::Nothing,
+        summary: "Which batch or transaction of this session's cells last wrote KEY in the current tree: `a batch of 3 writes`, `a transaction of 1 read and 2 writes`, or `<none>`.",
+        details: "The kernel keeps this record (sled keeps none): for each key a committed `batch … end` or `transaction … end` inserted or removed, how many writes that block made, and for a transaction how many reads (`get`, `expect get` and `incr` read; `insert`, `remove` and `incr` write). A later single write of the key (`insert`, `remove`, `incr`, `cas`, `append`) makes the answer `<none>` again, and so do `clear`, `pop_min`, `pop_max` and `%load` for every key of their tree, `drop_tree`, `%reset`, `%open`, `%crash_copy`, `%crash` and a `%%rust` cell for every key. Writes made by `%transfers` and by Rust cells are not recorded. Checks use it to see that writes were made together: `expect %written_by user:003 == \"a batch of 3 writes\"`.",
+        maps_to: "(the kernel's own record of committed batches and transactions)",
+        examples: &["%written_by user:003"],
     },
     // ------------------------------------------------------------- printing
     CommandSpec {
@@ -1410,12 +1498,20 @@ mod tests {
         assert_eq!(syntax("batch").as_deref(), Some("batch … end"));
         assert_eq!(syntax("len").as_deref(), Some("len"));
         assert_eq!(
+            syntax("%crash_copy").as_deref(),
+            Some("%crash_copy [tear=N|flip=OFFSET]")
+        );
+        assert_eq!(
+            syntax("%sum").as_deref(),
+            Some("%sum PREFIX [N] [scan|transaction]")
+        );
+        assert_eq!(
             syntax("%load").as_deref(),
             Some("%load FILE [flush_every=N]")
         );
         assert_eq!(
             syntax("%sample_file").as_deref(),
-            Some("%sample_file FILE N [PREFIX]")
+            Some("%sample_file FILE N [PREFIX] [value=V]")
         );
     }
 

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use super::args::{self, Arg, KeyRange, ReadOptions};
+use super::args::{self, Arg, Damage, KeyRange, ReadHow, ReadOptions};
 use super::command::{self, Args, CommandId, CommandSpec, Needs, Param};
 use super::errors::{ErrorKind, Problem};
 use super::lexer::{self, Form, Scanner, Text, Word};
@@ -117,6 +117,8 @@ pub enum Command {
         file: String,
         rows: usize,
         prefix: Option<Vec<u8>>,
+        /// `value=V`: every pair holds V instead of a text naming its key.
+        value: Option<Vec<u8>>,
     },
     Dump {
         file: String,
@@ -144,7 +146,26 @@ pub enum Command {
         path: Option<String>,
     },
     Crash,
-    CrashCopy,
+    /// `%crash_copy [tear=N | flip=OFFSET]`.
+    CrashCopy {
+        damage: Option<Damage>,
+    },
+    /// `%log`: the records of the log file.
+    Log,
+    /// `%transfers PREFIX`: a writer thread for the rest of the cell.
+    Transfers {
+        prefix: Vec<u8>,
+    },
+    /// `%sum PREFIX [N] [scan|transaction]`.
+    Sum {
+        prefix: Vec<u8>,
+        times: usize,
+        how: ReadHow,
+    },
+    /// `%written_by KEY`: the batch or transaction that last wrote KEY.
+    WrittenBy {
+        key: Vec<u8>,
+    },
     /// `exit`, `quit`: the frontend is asked to close.
     Exit,
     /// `expect LINE == VALUE`: `check` is the read.
@@ -790,7 +811,11 @@ fn single(raw: &RawStatement, spec: &'static CommandSpec, head: &Word) -> Result
 }
 
 /// `%draw` takes a prefix or a range: a bare word holding `..` is a range.
+/// `%sum` takes `scan` or `transaction` in place of N too.
 fn selection_param(spec: &CommandSpec, param: Param, word: &Word) -> Param {
+    if spec.id == CommandId::Sum && param == Param::Times && args::read_how(word).is_some() {
+        return Param::ReadHow;
+    }
     let is_range = word.text.contains("..")
         && !matches!(
             word.form,
@@ -934,17 +959,35 @@ fn build(
                 _ => None,
             },
         },
-        C::SampleFile => Command::SampleFile {
-            file: text(next()),
-            rows: match next() {
+        C::SampleFile => {
+            let file = text(next());
+            let rows = match next() {
                 Some(Arg::Count(n)) => n,
                 _ => 0,
-            },
-            prefix: match next() {
+            };
+            let prefix = match next() {
                 Some(Arg::Bytes(b)) => Some(b),
                 _ => None,
-            },
-        },
+            };
+            let value = match next() {
+                Some(Arg::SampleValue(v)) => Some(v),
+                _ => None,
+            };
+            if value.is_none() && prefix.as_deref().is_some_and(|p| p.starts_with(b"value=")) {
+                return Err(Problem::new(
+                    ErrorKind::Argument,
+                    head.span,
+                    "`value=V` comes after PREFIX: write the prefix first, as in `%sample_file bank.jsonl 100 acct: value=100` (or quote a prefix that starts with `value=`).",
+                )
+                .usage(spec.syntax()));
+            }
+            Command::SampleFile {
+                file,
+                rows,
+                prefix,
+                value,
+            }
+        }
         C::Dump => Command::Dump { file: text(next()) },
         C::Sleep => Command::Sleep {
             duration: match next() {
@@ -961,7 +1004,28 @@ fn build(
         },
         C::Exit => Command::Exit,
         C::Crash => Command::Crash,
-        C::CrashCopy => Command::CrashCopy,
+        C::CrashCopy => Command::CrashCopy {
+            damage: match next() {
+                Some(Arg::Damage(d)) => Some(d),
+                _ => None,
+            },
+        },
+        C::Log => Command::Log,
+        C::Transfers => Command::Transfers { prefix: bytes() },
+        C::Sum => {
+            let prefix = bytes();
+            let mut times = 1;
+            let mut how = ReadHow::Scan;
+            for arg in std::iter::from_fn(&mut next) {
+                match arg {
+                    Arg::Count(n) => times = n,
+                    Arg::ReadHow(h) => how = h,
+                    _ => {}
+                }
+            }
+            Command::Sum { prefix, times, how }
+        }
+        C::WrittenBy => Command::WrittenBy { key: bytes() },
         C::TryOpen => Command::TryOpen {
             path: match next() {
                 Some(Arg::Text(t)) => Some(t),
@@ -1290,6 +1354,7 @@ mod tests {
                 file: "s.jsonl".into(),
                 rows: 100_000,
                 prefix: None,
+                value: None,
             }
         );
         assert_eq!(
@@ -1298,6 +1363,54 @@ mod tests {
                 file: "s.jsonl".into(),
                 rows: 10,
                 prefix: Some(b"book:".to_vec()),
+                value: None,
+            }
+        );
+        assert_eq!(
+            one("%sample_file bank.jsonl 100 acct: value=100"),
+            Command::SampleFile {
+                file: "bank.jsonl".into(),
+                rows: 100,
+                prefix: Some(b"acct:".to_vec()),
+                value: Some(b"100".to_vec()),
+            }
+        );
+        assert_eq!(one("%crash_copy"), Command::CrashCopy { damage: None });
+        assert_eq!(
+            one("%crash_copy tear=30"),
+            Command::CrashCopy {
+                damage: Some(Damage::Tear(30))
+            }
+        );
+        assert_eq!(
+            one("%crash_copy FLIP=160"),
+            Command::CrashCopy {
+                damage: Some(Damage::Flip(160))
+            }
+        );
+        assert_eq!(one("%log"), Command::Log);
+        assert_eq!(
+            one("%transfers acct:"),
+            Command::Transfers {
+                prefix: b"acct:".to_vec()
+            }
+        );
+        let sum = |times, how| Command::Sum {
+            prefix: b"acct:".to_vec(),
+            times,
+            how,
+        };
+        assert_eq!(one("%sum acct:"), sum(1, ReadHow::Scan));
+        assert_eq!(one("%sum acct: 1000"), sum(1000, ReadHow::Scan));
+        assert_eq!(
+            one("%sum acct: 1000 transaction"),
+            sum(1000, ReadHow::Transaction)
+        );
+        assert_eq!(one("%sum acct: transaction"), sum(1, ReadHow::Transaction));
+        assert_eq!(
+            one("%written_by user:003"),
+            Command::WrittenBy {
+                key: b"user:003".to_vec()
             }
         );
         assert_eq!(one("%timings"), Command::Timings);

@@ -15,6 +15,7 @@ use sled::transaction::{abort, TransactionError};
 use super::context::{Ctx, Effect, EvalError, INTERRUPT_CHECK_EVERY};
 use super::expect;
 use super::kv::{counter_refusal, counter_sum, incr_line, insert_line, remove_line};
+use super::written_by::{self, Group};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::parser::{BatchOp, Block, BlockBody, BlockLine, TxOp};
 use crate::interpreter::language::span::Span;
@@ -75,6 +76,10 @@ fn batch(ctx: &mut Ctx, lines: &[BlockLine<BatchOp>]) -> Result<Effect, EvalErro
     for key in gone {
         ctx.removed(key);
     }
+    let keys = written_by::batch_keys(lines.iter().map(|line| &line.op));
+    ctx.live
+        .written_by
+        .record(ctx.session.tree_name(), keys, Group::batch(total));
     if let Some(bar) = bar {
         bar.finish(ctx.out, total);
     }
@@ -196,6 +201,12 @@ fn transaction(ctx: &mut Ctx, head: Span, body: &[BlockLine<TxOp>]) -> Result<Ef
             for key in removed {
                 ctx.removed(key);
             }
+            let ops = || body.iter().map(|line| &line.op);
+            ctx.live.written_by.record(
+                ctx.session.tree_name(),
+                written_by::transaction_keys(ops()),
+                Group::transaction(ops()),
+            );
             let mut effects: Vec<Effect> = lines.into_iter().map(Effect::Print).collect();
             effects.push(Effect::Print(format!(
                 "{tag}transaction committed: {}",

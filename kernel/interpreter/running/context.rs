@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use super::session::{Session, SessionError};
+use super::transfers::Transfers;
 use super::watch::Watches;
+use super::written_by::WrittenBy;
 use crate::cell::{Interrupt, MimeBundle, Output};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::span::Span;
@@ -51,6 +53,10 @@ pub struct Live {
     pub ids: DisplayIds,
     /// What `%time` measured in this session, for `%timings`.
     pub timings: Timings,
+    /// Which batch or transaction last wrote each key (`%written_by`).
+    pub written_by: WrittenBy,
+    /// The writer thread of `%transfers`, while the cell runs.
+    pub transfers: Transfers,
 }
 
 /// What a command runs with.

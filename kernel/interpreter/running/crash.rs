@@ -1,4 +1,5 @@
-//! `%crash` and `%crash_copy`: what a crash keeps of a sled database.
+//! `%crash`, `%crash_copy` and `%log`: what a crash keeps of a sled
+//! database.
 //!
 //! sled 0.34 gathers writes in an in-memory log buffer. `flush` writes the
 //! buffer to its files and waits for it; when the buffer is full, or before
@@ -8,17 +9,24 @@
 //! database has no flusher). A process that dies before then leaves the
 //! files without the newest writes. `%crash` really kills the kernel;
 //! `%crash_copy` copies the files as they are at this instant, which is
-//! what such a kill would leave, and goes on with the copy.
+//! what such a kill would leave, and goes on with the copy; asked to, it
+//! first damages the copy's log the way a torn write or a bad sector would,
+//! so that recovery's CRC checks can be watched at work. `%log` shows the
+//! records the log file holds.
 
 use std::fs;
 use std::io;
 use std::path::Path;
 
 use super::context::{count, Ctx, Effect, EvalError, Settings};
+use super::log_file;
 use super::owner::PID_FILE;
 use super::session::Session;
+use crate::interpreter::language::args::Damage;
 use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::showing::log::{Log, What};
 use crate::interpreter::showing::render;
+use crate::platform;
 
 /// nbgrader sets this while it runs a notebook (`autograde`, `validate`).
 const GRADER: &str = "NBGRADER_EXECUTION";
@@ -35,26 +43,19 @@ pub fn crash(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     if let Some(how) = std::env::var_os(GRADER).filter(|v| !v.is_empty()) {
         return crash_under_grader(ctx, &how.to_string_lossy());
     }
-    ctx.out
-        .stdout("%crash: killing this kernel's process now (SIGKILL): no flush, no clean close\n");
+    ctx.out.stdout(&format!(
+        "%crash: killing this kernel's process now ({}): no flush, no clean close\n",
+        platform::HARD_KILL
+    ));
     ctx.out.flush();
     log::warn!(
         "%crash: killing the kernel (pid {}) with the database at {} open",
         std::process::id(),
         ctx.session.path().display()
     );
-    kill_this_process()
-}
-
-/// Ends the process the way `kill -9` does: no destructor runs, so sled's
-/// `Db` is never dropped and never flushes.
-fn kill_this_process() -> ! {
-    #[cfg(unix)]
-    {
-        // Returns only if the signal could not be sent.
-        let _ = signal_hook::low_level::raise(signal_hook::consts::SIGKILL);
-    }
-    std::process::abort()
+    // Ends the process the way `kill -9` does: no destructor runs, so
+    // sled's `Db` is never dropped and never flushes.
+    platform::kill_this_process()
 }
 
 /// Under nbgrader a dead kernel would stop the grading, so the kernel stays
@@ -80,12 +81,32 @@ fn crash_under_grader(ctx: &mut Ctx, how: &str) -> Result<Effect, EvalError> {
     )))
 }
 
-/// `%crash_copy`: the files as they are on disk now, opened as a new
-/// temporary database that the session goes on with.
-pub fn crash_copy(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+/// `%crash_copy [tear=N | flip=OFFSET]`: the files as they are on disk
+/// now, damaged if asked, opened as a new temporary database that the
+/// session goes on with.
+pub fn crash_copy(ctx: &mut Ctx, damage: Option<Damage>) -> Result<Effect, EvalError> {
     let dir = Session::scratch_dir().map_err(file_error)?;
     copy_files(ctx.session.path(), dir.path()).map_err(file_error)?;
-    let mut copy = Session::temporary_in(dir)?;
+    let damaged = match damage {
+        Some(damage) => Some(harm(&dir.path().join("db"), damage)?),
+        None => None,
+    };
+    let mut copy = match (Session::temporary_in(dir), damaged.as_ref()) {
+        (Ok(copy), _) => copy,
+        (Err(e), Some((said, log))) => {
+            // What was done, and the damaged log, before sled's refusal.
+            ctx.out.stdout(&format!("{COPIED}\n{said}\n"));
+            ctx.out.display(log.bundle());
+            return Err(EvalError::refused(
+                ErrorKind::Storage,
+                format!(
+                    "sled refused to open the damaged copy: its `open` failed with \"{e}\" (sled's `Error::Corruption`). The session keeps its database."
+                ),
+            )
+            .help("damage in the part of the log that sled's snapshot (`snap.*`) vouches for is reported; damage after it is not"));
+        }
+        (Err(e), None) => return Err(e.into()),
+    };
     if let Some(name) = ctx.session.tree_name().map(<[u8]>::to_vec) {
         let there = copy
             .db()
@@ -99,6 +120,7 @@ pub fn crash_copy(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     ctx.live
         .watches
         .stop_all("stopped by %crash_copy", limit, ctx.out);
+    ctx.live.written_by.forget_all();
     drop(std::mem::replace(ctx.session, copy));
     let recovered = ctx.db()?.was_recovered();
     let keys = count(ctx.tree()?.iter(), &mut ctx.ticker())?;
@@ -111,19 +133,116 @@ pub fn crash_copy(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     } else {
         "the database opened with `%open` is closed normally (which flushes it) and stays on disk"
     };
-    Ok(Effect::Several(vec![
-        Effect::Print(
-            "%crash_copy: copied the database's files as they are on disk now, without a flush: what a crash at this instant would leave".to_string(),
-        ),
-        Effect::Print(format!(
-            "now using the copy: was_recovered = {recovered}, {} in {tree}",
-            render::plural(keys, "key")
-        )),
-        Effect::Print(left.to_string()),
-    ]))
+    let mut lines = vec![Effect::Print(COPIED.to_string())];
+    if let Some((said, log)) = damaged {
+        lines.push(Effect::Print(said));
+        lines.push(Effect::Display(log.bundle()));
+    }
+    lines.push(Effect::Print(format!(
+        "now using the copy: was_recovered = {recovered}, {} in {tree}",
+        render::plural(keys, "key")
+    )));
+    if damage.is_some() {
+        lines.push(Effect::Print(
+            "sled opened the damaged copy without an error: whatever recovery left out is simply not there".to_string(),
+        ));
+    }
+    lines.push(Effect::Print(left.to_string()));
+    Ok(Effect::Several(lines))
+}
+
+/// The first line of `%crash_copy`'s answer.
+const COPIED: &str = "%crash_copy: copied the database's files as they are on disk now, without a flush: what a crash at this instant would leave";
+
+/// Damages the copy's log file; says what was hit, and gives the records
+/// of the damaged log, as recovery is about to meet them.
+fn harm(file: &Path, damage: Damage) -> Result<(String, Log), EvalError> {
+    let mut bytes = fs::read(file).map_err(file_error)?;
+    let log = log_file::parse(&bytes, segment_of(file));
+    let said = match damage {
+        Damage::Tear(n) => {
+            // A last record cut short claims bytes the file does not have.
+            let end = log_file::end_of_records(&log).min(bytes.len() as u64);
+            let start = end.saturating_sub(n as u64);
+            bytes[start as usize..end as usize].fill(0);
+            // Only how many: the records of a batch are in no fixed order.
+            let hit = log
+                .records
+                .iter()
+                .filter(|r| r.offset + r.len > start && r.offset < end)
+                .filter(|r| !matches!(r.what, What::Zeros))
+                .count();
+            format!(
+                "tear={n}: zeroed bytes {start} to {} of the copy's log, its last {}, as a crash part-way through writing them leaves them ({} hit)",
+                end.saturating_sub(1),
+                render::byte_count((end - start) as usize),
+                render::plural(hit, "record")
+            )
+        }
+        Damage::Flip(offset) => {
+            let len = bytes.len() as u64;
+            if offset >= len {
+                return Err(EvalError::refused(
+                    ErrorKind::Argument,
+                    format!(
+                        "flip={offset} is past the end of the copy's `db` file, which holds {}; nothing was copied or changed.",
+                        render::byte_count(len as usize)
+                    ),
+                )
+                .help(format!("the bytes are numbered 0 to {}; `%log` shows where each record starts", len.saturating_sub(1))));
+            }
+            bytes[offset as usize] ^= 0xFF;
+            let inside = match log_file::record_at(&log, offset) {
+                Some(r) if matches!(r.what, What::Zeros) => {
+                    "in the zeros after the last record, which hold nothing".to_string()
+                }
+                Some(r) => format!(
+                    "inside the record at offset {} ({}): {}",
+                    r.offset,
+                    render::byte_count(r.len as usize),
+                    r.describe()
+                ),
+                None => "in no record".to_string(),
+            };
+            format!("flip={offset}: inverted byte {offset} of the copy's log, {inside}")
+        }
+    };
+    fs::write(file, &bytes).map_err(file_error)?;
+    let damaged = log_file::newest(log_file::parse(&bytes, segment_of(file)));
+    Ok((said, damaged))
+}
+
+/// The segment size of the database whose log is `file`.
+fn segment_of(file: &Path) -> u64 {
+    log_file::segment_size(file.parent().unwrap_or(Path::new(".")))
+}
+
+/// `%log`: the records of the database's log file, as they are on disk.
+pub fn log(ctx: &Ctx) -> Result<Effect, EvalError> {
+    let dir = ctx.session.path();
+    let log = log_file::read(dir).map_err(|e| {
+        EvalError::refused(
+            ErrorKind::File,
+            format!(
+                "The log file `db` of the database could not be read ({e}); nothing was changed."
+            ),
+        )
+    })?;
+    Ok(Effect::Display(log_file::newest(log).bundle()))
 }
 
 fn file_error(e: io::Error) -> EvalError {
+    if platform::is_lock_violation(&e) {
+        // Windows: sled's lock on its `db` file (LockFileEx) keeps every
+        // other handle from reading it while the database is open.
+        return EvalError::refused(
+            ErrorKind::File,
+            format!(
+                "Copying the database's files failed: on Windows, sled's lock on an open database keeps every other reader out of its files ({e}). The session keeps its database as it was."
+            ),
+        )
+        .help("`%crash` on a database opened with `%open` shows what a crash keeps, on every system");
+    }
     EvalError::refused(
         ErrorKind::File,
         format!(
@@ -211,7 +330,10 @@ mod tests {
         session.db().unwrap().flush().unwrap();
         tree.insert("lost", "only in sled's memory").unwrap();
         drop(tree);
-        let effect = run(&mut session, &mut settings, &mut live, crash_copy).unwrap();
+        let effect = run(&mut session, &mut settings, &mut live, |ctx| {
+            crash_copy(ctx, None)
+        })
+        .unwrap();
         assert_eq!(
             lines(effect)[1],
             "now using the copy: was_recovered = true, 1 key in tree diary"
@@ -262,6 +384,18 @@ mod tests {
     }
 
     #[test]
+    fn a_file_locked_against_reading_says_why_and_what_else_to_do() {
+        let Some(locked) = platform::lock_violation() else {
+            return; // Unix locks never stop a read
+        };
+        let EvalError::Refused { message, notes, .. } = file_error(locked) else {
+            panic!("a refusal")
+        };
+        assert!(message.contains("on Windows, sled's lock"), "{message}");
+        assert!(notes.iter().any(|n| n.contains("`%crash`")), "{notes:?}");
+    }
+
+    #[test]
     fn crash_refuses_the_temporary_database_and_says_what_to_do() {
         let mut session = Session::temporary().unwrap();
         let (mut settings, mut live) = (Settings::default(), Live::default());
@@ -285,7 +419,10 @@ mod tests {
         let mut session = Session::persistent(&path).unwrap();
         let (mut settings, mut live) = (Settings::default(), Live::default());
         session.tree().unwrap().insert("a", "1").unwrap();
-        let effect = run(&mut session, &mut settings, &mut live, crash_copy).unwrap();
+        let effect = run(&mut session, &mut settings, &mut live, |ctx| {
+            crash_copy(ctx, None)
+        })
+        .unwrap();
         assert!(lines(effect)[2].contains("stays on disk"));
         assert!(session.is_temporary());
         let original = Session::persistent(&path).unwrap();

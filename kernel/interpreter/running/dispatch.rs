@@ -8,12 +8,63 @@
 use std::time::Instant;
 
 use super::context::{Ctx, Effect, EvalError};
-use super::{blocks, crash, draw, expect, files, kv, magics};
+use super::{blocks, crash, draw, expect, files, isolation, kv, magics};
 use crate::interpreter::language::parser::{Block, Command};
 use crate::interpreter::showing::{help, render};
 
 /// Runs one line.
 pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
+    if let Some(why) = closes_database(command) {
+        if let Some(line) = ctx.live.transfers.stop(why) {
+            ctx.out.stdout(&format!("{line}\n"));
+        }
+    }
+    let result = run_command(ctx, command);
+    forget_what_it_wrote(ctx, command, result.is_ok());
+    result
+}
+
+/// Why a command stops `%transfers` first: it closes or replaces the
+/// database the writer thread holds.
+fn closes_database(command: &Command) -> Option<&'static str> {
+    Some(match command {
+        Command::Reset => "before %reset",
+        Command::Open { .. } => "before %open",
+        Command::Reopen => "before %reopen",
+        Command::CrashCopy { .. } => "before %crash_copy",
+        Command::Crash => "before %crash",
+        Command::DropTree { .. } => "before drop_tree",
+        _ => return None,
+    })
+}
+
+/// `%written_by` answers only what is still true: a command that wrote
+/// keys outside a batch or transaction makes the kernel forget what it
+/// knew of them (`crash::crash_copy` forgets for itself, once the copy is
+/// open). A write of one key that failed wrote nothing; a command of many
+/// writes that failed (an interrupted `%load` or `clear`) may have made
+/// some, so its tree is forgotten all the same.
+fn forget_what_it_wrote(ctx: &mut Ctx, command: &Command, succeeded: bool) {
+    let tree = ctx.session.tree_name().map(<[u8]>::to_vec);
+    let record = &mut ctx.live.written_by;
+    match command {
+        // Many writes, some of which may have been made before a failure.
+        Command::Clear | Command::Load { .. } => record.forget_tree(tree.as_deref()),
+        _ if !succeeded => {}
+        Command::Insert { key, .. }
+        | Command::Remove { key }
+        | Command::CompareAndSwap { key, .. }
+        | Command::Append { key, .. }
+        | Command::Incr { key, .. } => record.forget_key(tree.as_deref(), key),
+        // One key, but which one the command does not name.
+        Command::PopMin | Command::PopMax => record.forget_tree(tree.as_deref()),
+        Command::DropTree { name } => record.forget_tree(Some(name)),
+        Command::Reset | Command::Open { .. } | Command::Crash => record.forget_all(),
+        _ => {}
+    }
+}
+
+fn run_command(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
     match command {
         // ------------------------------------------------------------ reads
         Command::Get { key } => kv::get(ctx, key),
@@ -75,14 +126,20 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
         }
         Command::Timings => Ok(magics::timings(ctx)),
         Command::Load { file, flush_every } => files::load(ctx, file, *flush_every),
-        Command::SampleFile { file, rows, prefix } => {
-            files::sample_file(ctx, file, *rows, prefix.as_deref())
-        }
+        Command::SampleFile {
+            file,
+            rows,
+            prefix,
+            value,
+        } => files::sample_file(ctx, file, *rows, prefix.as_deref(), value.as_deref()),
         Command::Dump { file } => files::dump(ctx, file),
         Command::Sleep { duration } => magics::sleep(ctx, *duration),
         Command::TryOpen { path } => magics::try_open(ctx, path.as_deref()),
         Command::Crash => crash::crash(ctx),
-        Command::CrashCopy => crash::crash_copy(ctx),
+        Command::CrashCopy { damage } => crash::crash_copy(ctx, *damage),
+        Command::Log => crash::log(ctx),
+        Command::Transfers { prefix } => isolation::transfers(ctx, prefix),
+        Command::Sum { prefix, times, how } => isolation::sum(ctx, prefix, *times, *how),
         Command::Exit => Ok(Effect::AskExit),
         // --------------------------------------------------------- printing
         Command::Echo { text } => Ok(Effect::Print(text.clone())),
@@ -96,6 +153,7 @@ pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
             let answer = run(ctx, check)?;
             expect::check(answer, expected)
         }
+        Command::WrittenBy { key } => expect::written_by(ctx, key),
     }
 }
 

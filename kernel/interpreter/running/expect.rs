@@ -12,10 +12,10 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use super::context::{Effect, EvalError};
+use super::context::{Ctx, Effect, EvalError};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::parser::{Comparison, Expected};
-use crate::interpreter::showing::render::{clip, Answer};
+use crate::interpreter::showing::render::{self, clip, Answer};
 
 /// Characters of a value that messages quote.
 const SHOWN: usize = 200;
@@ -38,6 +38,25 @@ pub fn check(produced: Effect, expected: &Expected) -> Result<Effect, EvalError>
             notes: failure.notes,
         }),
     }
+}
+
+/// `%written_by KEY`: the batch or transaction of this session's cells
+/// that last wrote KEY in the current tree (see `written_by`), so a check
+/// can see how writes were made, not only what they left.
+pub fn written_by(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+    let (shown, json) = match ctx.live.written_by.of(ctx.session.tree_name(), key) {
+        Some(group) => {
+            let text = group.describe();
+            (text.clone(), Value::String(text))
+        }
+        None => ("<none>".to_string(), Value::Null),
+    };
+    Ok(Effect::Answer(Answer::plain(
+        &ctx.tag(),
+        &format!("%written_by {}", render::key(key)),
+        shown,
+        json,
+    )))
 }
 
 /// Why an expectation does not hold: one sentence and the lines under it.

@@ -563,14 +563,15 @@ fn sample_value(key: &[u8]) -> Vec<u8> {
     value
 }
 
-/// `%sample_file FILE N [PREFIX]`: the same bytes every time for the same
-/// N and PREFIX. No `tree` field, so `%load` puts the pairs in the current
-/// tree. The database is not touched.
+/// `%sample_file FILE N [PREFIX] [value=V]`: the same bytes every time for
+/// the same arguments. No `tree` field, so `%load` puts the pairs in the
+/// current tree. The database is not touched.
 pub fn sample_file(
     ctx: &mut Ctx,
     typed: &str,
     rows: usize,
     prefix: Option<&[u8]>,
+    value: Option<&[u8]>,
 ) -> Result<Effect, EvalError> {
     if rows == 0 || rows > SAMPLE_MAX_ROWS {
         return Err(EvalError::refused(
@@ -586,7 +587,10 @@ pub fn sample_file(
         for n in 1..=rows {
             ticker.tick()?;
             let key = sample_key(prefix, n, rows);
-            lines.pair(&key, &sample_value(&key), None)?;
+            match value {
+                Some(value) => lines.pair(&key, value, None)?,
+                None => lines.pair(&key, &sample_value(&key), None)?,
+            }
         }
         Ok(())
     })?;
@@ -688,7 +692,8 @@ mod tests {
         let home = dirs::home_dir().unwrap_or_default();
         assert_eq!(resolve("~"), home);
         assert_eq!(resolve("~/x/y"), home.join("x/y"));
-        assert_eq!(resolve("/abs/p"), PathBuf::from("/abs/p"));
+        let absolute = std::env::temp_dir().join("p");
+        assert_eq!(resolve(absolute.to_str().unwrap()), absolute);
         assert_eq!(resolve("rel"), std::env::current_dir().unwrap().join("rel"));
         assert_eq!(Format::of(Path::new("a.CSV")), Format::Csv);
         assert_eq!(Format::of(Path::new("a.jsonl")), Format::JsonLines);

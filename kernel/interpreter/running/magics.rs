@@ -106,7 +106,12 @@ fn locked_by_other(typed: &str, holder: Option<&Holder>) -> EvalError {
             "this kernel itself (its Rust cells, or another handle it opened)".to_string()
         }
         Some(h) => format!("another process ({})", h.describe()),
-        None => "another process (the system does not say which)".to_string(),
+        // Only Linux names the holder.
+        None if cfg!(feature = "rust-cells") => {
+            "another process or this kernel's own Rust cells (this system does not say which)"
+                .to_string()
+        }
+        None => "another process (this system does not say which)".to_string(),
     };
     EvalError::refused(
         ErrorKind::Locked,
@@ -157,7 +162,7 @@ pub fn try_open(ctx: &mut Ctx, typed: Option<&str>) -> Result<Effect, EvalError>
                 }
             };
             Ok(Effect::Print(format!(
-                "a second sled::open of {shown} was refused: sled could not acquire the lock on its files, because {who}. Only one handle, in one process, may open a sled database at a time."
+                "a second sled::open of {shown} was refused: sled could not acquire the lock on its `db` file, because {who}. One `sled::open` of a directory at a time holds the database; clones of the `Db` it returns are more handles on that one open database."
             )))
         }
         Err(e) => Ok(Effect::Print(format!(

@@ -8,10 +8,13 @@
 //! * When sled cannot lock a database, [`lock_holder`] asks the system which
 //!   process holds the lock, so the error can name it.
 //!
-//! Both answers come from `/proc`, so they are only given on Linux; on other
-//! systems nothing is swept and the lock holder goes unnamed.
+//! Whether a process runs, every system says ([`platform::process_alive`]);
+//! who holds a lock, only Linux: elsewhere the holder goes unnamed, and the
+//! messages say what can be said without it.
 
 use std::path::{Path, PathBuf};
+
+use crate::platform;
 
 /// The file in a session directory naming the kernel that owns it.
 pub const PID_FILE: &str = "owner.pid";
@@ -30,15 +33,6 @@ pub fn recorded_pid(dir: &Path) -> Option<u32> {
         .trim()
         .parse()
         .ok()
-}
-
-/// Whether process `pid` is running: `None` when this system cannot tell.
-pub fn is_running(pid: u32) -> Option<bool> {
-    if cfg!(target_os = "linux") && Path::new("/proc/self").exists() {
-        Some(Path::new("/proc").join(pid.to_string()).exists())
-    } else {
-        None
-    }
 }
 
 /// Deletes the session directories in `temp_dir` left by kernels that are
@@ -61,10 +55,10 @@ pub fn sweep(temp_dir: &Path) -> Vec<PathBuf> {
         let Some(pid) = recorded_pid(&dir) else {
             continue;
         };
-        if pid == me || is_running(pid) != Some(false) {
+        if pid == me || platform::process_alive(pid) != Some(false) {
             continue;
         }
-        match std::fs::remove_dir_all(&dir) {
+        match remove_owned_dir(&dir) {
             Ok(()) => {
                 log::info!(
                     "removed {} left by kernel {pid}, which is gone",
@@ -72,10 +66,37 @@ pub fn sweep(temp_dir: &Path) -> Vec<PathBuf> {
                 );
                 removed.push(dir);
             }
-            Err(e) => log::warn!("could not remove {}: {e}", dir.display()),
+            Err(e) => log::warn!(
+                "could not remove {} left by kernel {pid}, which is gone: {e}; the next kernel to start tries again",
+                dir.display()
+            ),
         }
     }
     removed
+}
+
+/// Deletes a directory marked with a pid file, the pid file last: a file
+/// that cannot be deleted yet (Windows refuses to delete a file some
+/// process still has open) leaves the directory marked, so a kernel that
+/// starts later sweeps what is left.
+pub fn remove_owned_dir(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name() == PID_FILE {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+        } else {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    if let Err(e) = std::fs::remove_file(dir.join(PID_FILE)) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(e);
+        }
+    }
+    std::fs::remove_dir(dir)
 }
 
 /// A process holding a lock.
@@ -89,8 +110,8 @@ pub struct Holder {
 impl Holder {
     /// Whether the holder is this kernel or a process it started (evcxr
     /// runs the Rust cells in a child of the kernel), by walking the parent
-    /// pids up from the holder (Linux; elsewhere only the kernel's own pid
-    /// counts).
+    /// pids up from the holder (where the system tells parents; elsewhere
+    /// only the kernel's own pid counts).
     pub fn is_this_kernel(&self) -> bool {
         let me = std::process::id();
         let mut pid = self.pid;
@@ -100,7 +121,7 @@ impl Holder {
             if pid == me {
                 return true;
             }
-            match parent_of(pid) {
+            match platform::parent_of(pid) {
                 Some(parent) if parent > 1 => pid = parent,
                 _ => return false,
             }
@@ -117,90 +138,14 @@ impl Holder {
     }
 }
 
-/// The parent of process `pid`, from `/proc/PID/stat`: the fourth field,
-/// counted after the `)` that ends the command name (which may itself hold
-/// spaces and parentheses).
-fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parent_in_stat(&stat)
-}
-
-fn parent_in_stat(stat: &str) -> Option<u32> {
-    let (_, after) = stat.rsplit_once(')')?;
-    after.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The process holding a `flock` on `file`, from `/proc/locks` (Linux).
+/// The process holding the lock on `file`, where the system tells
+/// ([`platform::lock_holder`]).
 pub fn lock_holder(file: &Path) -> Option<Holder> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(file).ok()?;
-        let locks = std::fs::read_to_string("/proc/locks").ok()?;
-        let pid = holder_in(&locks, meta.ino(), device_numbers(meta.dev()))?;
-        let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .ok()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
-        Some(Holder { pid, name })
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = file;
-        None
-    }
-}
-
-/// The major and minor numbers of a Linux `st_dev`, as `/proc/locks`
-/// prints them.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn device_numbers(dev: u64) -> (u64, u64) {
-    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
-    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
-    (major, minor)
-}
-
-/// Finds the pid holding a lock on inode `ino` in the text of `/proc/locks`:
-///
-/// ```text
-/// 1: FLOCK  ADVISORY  WRITE 2791 00:19:2766 0 EOF
-/// 1: -> FLOCK  ADVISORY  WRITE 2800 00:19:2766 0 EOF   (a waiter)
-/// ```
-///
-/// A line on the same device wins; failing that (overlay filesystems report
-/// other device numbers) the only line for that inode.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn holder_in(locks: &str, ino: u64, (major, minor): (u64, u64)) -> Option<u32> {
-    let mut same_inode = Vec::new();
-    for line in locks.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.get(1) == Some(&"->") {
-            continue;
-        }
-        let (Some(pid), Some(place)) = (fields.get(4), fields.get(5)) else {
-            continue;
-        };
-        let mut parts = place.split(':');
-        let (Some(maj), Some(min), Some(inode)) = (parts.next(), parts.next(), parts.next()) else {
-            continue;
-        };
-        let (Ok(pid), Ok(inode)) = (pid.parse::<u32>(), inode.parse::<u64>()) else {
-            continue;
-        };
-        if inode != ino {
-            continue;
-        }
-        let same_device =
-            u64::from_str_radix(maj, 16) == Ok(major) && u64::from_str_radix(min, 16) == Ok(minor);
-        if same_device {
-            return Some(pid);
-        }
-        same_inode.push(pid);
-    }
-    match same_inode.as_slice() {
-        [only] => Some(*only),
-        _ => None,
-    }
+    let pid = platform::lock_holder(file)?;
+    Some(Holder {
+        pid,
+        name: platform::process_name(pid),
+    })
 }
 
 #[cfg(test)]
@@ -208,43 +153,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_proc_locks() {
-        let locks = "1: POSIX  ADVISORY  WRITE 100 00:19:55 0 EOF\n\
-                     2: FLOCK  ADVISORY  WRITE 2791 00:2e:2766 0 EOF\n\
-                     2: -> FLOCK  ADVISORY  WRITE 2800 00:2e:2766 0 EOF\n\
-                     3: FLOCK  ADVISORY  WRITE 4242 08:01:2766 0 EOF\n";
-        assert_eq!(holder_in(locks, 2766, (0, 0x2e)), Some(2791));
-        assert_eq!(holder_in(locks, 2766, (8, 1)), Some(4242));
-        assert_eq!(
-            holder_in(locks, 2766, (9, 9)),
-            None,
-            "two candidates: unsure"
-        );
-        assert_eq!(holder_in(locks, 55, (7, 7)), Some(100), "the only one");
-        assert_eq!(holder_in(locks, 1, (0, 0)), None);
-        assert_eq!(holder_in("garbage\n\n1: x", 1, (0, 0)), None);
-    }
-
-    #[test]
-    fn parent_pids_come_from_after_the_command_name() {
-        assert_eq!(parent_in_stat("42 (sled-kernel) S 7 42 42 0"), Some(7));
-        assert_eq!(parent_in_stat("42 (a) b (c) R 9 1"), Some(9));
-        assert_eq!(parent_in_stat("garbage"), None);
-        assert_eq!(parent_in_stat("1 (x) S"), None);
-        if cfg!(target_os = "linux") {
-            let me = std::process::id();
-            assert!(parent_of(me).is_some_and(|p| p != me));
-            let parent = Holder {
-                pid: parent_of(me).unwrap_or(1),
-                name: None,
-            };
-            assert!(!parent.is_this_kernel(), "an ancestor is not this kernel");
-        }
-    }
-
-    #[test]
-    #[cfg(target_os = "linux")]
-    fn a_child_of_this_process_counts_as_this_kernel() {
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    fn a_child_of_this_process_counts_as_this_kernel_and_an_ancestor_does_not() {
         let mut child = std::process::Command::new("sleep")
             .arg("30")
             .spawn()
@@ -257,16 +167,11 @@ mod tests {
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(!holder.is_this_kernel(), "gone");
-    }
-
-    #[test]
-    fn device_numbers_split_like_glibc() {
-        assert_eq!(device_numbers(0x0801), (8, 1));
-        assert_eq!(device_numbers(0x2e), (0, 0x2e));
-        assert_eq!(
-            device_numbers((0x123 << 8) | 0x45 | (0xabc << 12) << 8),
-            (0x123, 0xabc45)
-        );
+        let parent = Holder {
+            pid: platform::parent_of(std::process::id()).unwrap(),
+            name: None,
+        };
+        assert!(!parent.is_this_kernel(), "an ancestor is not this kernel");
     }
 
     #[test]
@@ -277,30 +182,36 @@ mod tests {
         assert_eq!(recorded_pid(dir.path()), Some(std::process::id()));
     }
 
-    /// The pid of a process that has exited (and been reaped).
+    /// The pid of a process that has exited (and been reaped): this test
+    /// program, asked only to list its tests.
     fn dead_pid() -> u32 {
-        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--list", "--exact", "no-such-test"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         let pid = child.id();
         child.wait().unwrap();
         pid
     }
 
     #[test]
-    #[cfg(target_os = "linux")]
     fn sweep_removes_only_dead_kernels_directories() {
         let temp = tempfile::tempdir().unwrap();
         let make = |name: &str, pid: Option<String>| {
             let dir = temp.path().join(name);
             std::fs::create_dir(&dir).unwrap();
             std::fs::write(dir.join("db"), "data").unwrap();
+            std::fs::create_dir(dir.join("blobs")).unwrap();
+            std::fs::write(dir.join("blobs").join("1"), "blob").unwrap();
             if let Some(pid) = pid {
                 std::fs::write(dir.join(PID_FILE), pid).unwrap();
             }
             dir
         };
         let dead = dead_pid();
-        assert_eq!(is_running(dead), Some(false));
-        assert_eq!(is_running(std::process::id()), Some(true));
+        assert_eq!(platform::process_alive(dead), Some(false));
+        assert_eq!(platform::process_alive(std::process::id()), Some(true));
         let gone = make("sled-kernel-gone", Some(format!("{dead}\n")));
         let mine = make("sled-kernel-mine", Some(std::process::id().to_string()));
         let no_pid = make("sled-kernel-nopid", None);
@@ -318,6 +229,24 @@ mod tests {
         assert!(sweep(&temp.path().join("missing")).is_empty());
     }
 
+    /// A file some program keeps open (Windows refuses to delete it then)
+    /// leaves the directory marked with its pid file, for a later sweep.
+    #[test]
+    #[cfg(windows)]
+    fn a_directory_that_cannot_be_deleted_yet_stays_marked_for_a_later_sweep() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("sled-kernel-busy");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("conf"), "c").unwrap();
+        std::fs::write(dir.join("db"), "data").unwrap();
+        std::fs::write(dir.join(PID_FILE), format!("{}\n", dead_pid())).unwrap();
+        let held = platform::open_undeletable(&dir.join("db")).unwrap();
+        assert!(sweep(temp.path()).is_empty(), "db is held open");
+        assert!(dir.join(PID_FILE).exists(), "still marked");
+        drop(held);
+        assert_eq!(sweep(temp.path()), [dir]);
+    }
+
     #[test]
     #[cfg(target_os = "linux")]
     fn names_the_process_holding_a_sled_lock() {
@@ -328,7 +257,7 @@ mod tests {
         assert!(holder.is_this_kernel(), "{holder:?}");
         assert!(holder
             .describe()
-            .starts_with(&format!("pid {}", std::process::id())));
+            .starts_with(&format!("pid {}, ", std::process::id())));
         drop(db);
     }
 }

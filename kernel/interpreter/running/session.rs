@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use super::owner::{self, Holder};
+use crate::platform;
 
 /// sled's default page cache is 1 GiB; a teaching session needs far less.
 const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
@@ -46,8 +47,8 @@ pub enum SessionError {
 
 /// Where the database lives.
 enum Place {
-    /// Deleted with the session (when the `TempDir` drops).
-    Temporary(TempDir),
+    /// Deleted when the session is dropped, once the database is closed.
+    Temporary(PathBuf),
     Persistent(PathBuf),
 }
 
@@ -58,8 +59,8 @@ pub struct Session {
     tree: Option<sled::Tree>,
     /// The current tree's name; `None` for the default tree.
     tree_name: Option<Vec<u8>>,
-    // Dropped after the handles (see `Drop`), so a temporary directory is
-    // deleted only once the database is closed.
+    // A temporary directory is deleted by `Drop`, once the database is
+    // closed and sled has let go of its files.
     place: Place,
 }
 
@@ -84,9 +85,10 @@ impl Session {
     /// Opens a temporary database in `dir`, from the files already there
     /// (a copy, for `%crash_copy`) or empty.
     pub fn temporary_in(dir: TempDir) -> Result<Session, SessionError> {
+        // If it does not open, `dir` goes (dropping it deletes it).
         let db = open_db(dir.path(), true)?;
         log::debug!("opened session database in {}", dir.path().display());
-        Ok(Session::new(db, Place::Temporary(dir)))
+        Ok(Session::new(db, Place::Temporary(dir.keep())))
     }
 
     /// Opens (or creates) the database in directory `path`, which is never
@@ -123,8 +125,7 @@ impl Session {
 
     pub fn path(&self) -> &Path {
         match &self.place {
-            Place::Temporary(dir) => dir.path(),
-            Place::Persistent(path) => path,
+            Place::Temporary(path) | Place::Persistent(path) => path,
         }
     }
 
@@ -212,6 +213,14 @@ impl Drop for Session {
             log::warn!("flushing {} on close failed: {e}", self.path().display());
         }
         log::debug!("closed the database in {}", self.path().display());
+        if let Place::Temporary(dir) = &self.place {
+            if let Err(e) = owner::remove_owned_dir(dir) {
+                log::warn!(
+                    "could not delete the session's temporary directory {}: {e}; the next kernel to start deletes it",
+                    dir.display()
+                );
+            }
+        }
     }
 }
 
@@ -251,11 +260,12 @@ fn open_db(dir: &Path, temporary: bool) -> Result<sled::Db, SessionError> {
 
 /// sled's writer threads can hold the database's file lock for a moment
 /// after the last `Db` handle is dropped (longer on a busy machine), and a
-/// Rust cell's `sled::open` in that moment would be refused. Returns once
+/// Rust cell's `sled::open` in that moment would be refused (and on
+/// Windows, deleting a temporary database's files could fail). Returns once
 /// this process no longer holds it, or after [`LET_GO_LIMIT`].
 fn wait_until_let_go(file: &Path) {
     let deadline = Instant::now() + LET_GO_LIMIT;
-    while owner::lock_holder(file).is_some_and(|holder| holder.pid == std::process::id()) {
+    while platform::held_by_this_process(file) {
         if Instant::now() >= deadline {
             log::warn!(
                 "{} is still locked by this process after closing it",

@@ -3,8 +3,10 @@
 //! `/`). The folders a prefix or a range selects are highlighted, with the
 //! one seek to the first of them, the forward walk over the rest, and the
 //! key where the walk stops, so a student sees that a prefix scan reads one
-//! unbroken stretch. Keys removed earlier in the same cell stand where they
-//! were, as tombstones.
+//! unbroken stretch. Keys removed earlier in the same cell are drawn
+//! crossed out where they stood: the kernel remembers them for the
+//! picture, while sled's tree keeps nothing of a removed key (its log holds
+//! a record of the removal, which `%log` shows).
 //!
 //! The drawing is an SVG (`image/svg+xml`), with the same picture in text
 //! for plain frontends and the folders as JSON. Which folders are in it is
@@ -130,15 +132,14 @@ fn story(selection: Option<&Scan>, picture: &Picture) -> String {
         ),
     };
     if tombstones > 0 {
+        let (is, they) = if tombstones == 1 {
+            ("is", "it")
+        } else {
+            ("are", "they")
+        };
         story.push_str(&format!(
-            " {} removed in this cell {} as {}.",
+            " {} removed in this cell {is} drawn crossed out where {they} stood; sled's tree keeps nothing there.",
             render::plural(tombstones, "key"),
-            if tombstones == 1 { "shows" } else { "show" },
-            if tombstones == 1 {
-                "a tombstone"
-            } else {
-                "tombstones"
-            }
         ));
     }
     story
@@ -184,7 +185,7 @@ fn text(title: &str, story: &str, picture: &Picture) -> String {
         };
         let size = match f.len {
             Some(len) => render::byte_count(len),
-            None => "(removed: a tombstone)".to_string(),
+            None => "(removed in this cell)".to_string(),
         };
         let line = format!("  {mark}  {key}{pad}  {size}{note}");
         out.push_str(line.trim_end());
@@ -428,7 +429,7 @@ fn folder_svg(svg: &mut String, f: &Folder, y: usize, fill: &str, is_stop: bool)
             let width = shown.chars().count() * 8;
             let _ = write!(
                 svg,
-                "<path d=\"M {} {} h {width}\" stroke=\"#757575\"/><text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#757575\" text-anchor=\"end\">removed (tombstone)</text>",
+                "<path d=\"M {} {} h {width}\" stroke=\"#757575\"/><text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#757575\" text-anchor=\"end\">removed in this cell</text>",
                 FOLDER_X + 6,
                 y + 16,
                 FOLDER_X + FOLDER_W - 8,

@@ -10,6 +10,7 @@
 
 pub(super) mod draw;
 pub(super) mod help;
+pub(super) mod log;
 pub(super) mod progress;
 pub(super) mod render;
 pub(super) mod timings;

@@ -383,7 +383,10 @@ fn wrong_arity_shows_usage_for_new_commands() {
             "%load a flush_every=1 c",
             "usage: %load FILE [flush_every=N]",
         ),
-        ("%sample_file a", "usage: %sample_file FILE N [PREFIX]"),
+        (
+            "%sample_file a",
+            "usage: %sample_file FILE N [PREFIX] [value=V]",
+        ),
         ("%timings now", "usage: %timings"),
     ] {
         let (_, e) = fail(&mut interp, code);

@@ -90,11 +90,11 @@ fn draw_highlights_the_selection_and_shows_this_cells_tombstones() {
     assert!(svg.contains("class=\"seek\"") && svg.contains("class=\"walk\""));
     let text = text_of(&shown[0]);
     assert!(
-        text.starts_with("%draw \"todo:\": scan_prefix \"todo:\" is one seek to todo:002, then a forward walk over 2 folders; it stops at the end of the drawer. 1 key removed in this cell shows as a tombstone."),
+        text.starts_with("%draw \"todo:\": scan_prefix \"todo:\" is one seek to todo:002, then a forward walk over 2 folders; it stops at the end of the drawer. 1 key removed in this cell is drawn crossed out where it stood; sled's tree keeps nothing there."),
         "{text}"
     );
     assert!(
-        text.contains("  x  todo:001  (removed: a tombstone)"),
+        text.contains("  x  todo:001  (removed in this cell)"),
         "{text}"
     );
     assert!(text.contains("  >  todo:002  9 bytes  <- seek"), "{text}");
@@ -255,7 +255,7 @@ fn try_open_shows_that_a_second_handle_is_refused() {
     let (out, _) = run(&mut interp, "%try_open");
     assert_eq!(
         out.stdout(),
-        "a second sled::open of this session's temporary database was refused: sled could not acquire the lock on its files, because this session holds it open. Only one handle, in one process, may open a sled database at a time.\n"
+        "a second sled::open of this session's temporary database was refused: sled could not acquire the lock on its `db` file, because this session holds it open. One `sled::open` of a directory at a time holds the database; clones of the `Db` it returns are more handles on that one open database.\n"
     );
     let dir = tempfile::tempdir().unwrap();
     let (_, e) = fail(&mut interp, &format!("%try_open {}", dir.path().display()));
@@ -347,7 +347,7 @@ fn draw_takes_odd_selections_without_trouble() {
     let (out, _) = run(&mut interp, "remove a\nremove b\nremove 0xff00\n%draw");
     let text = text_of(&displays(&out)[0]);
     assert!(
-        text.contains("3 keys removed in this cell show as tombstones"),
+        text.contains("3 keys removed in this cell are drawn crossed out where they stood; sled's tree keeps nothing there."),
         "{text}"
     );
 }

@@ -3,16 +3,6 @@
 use super::*;
 use crate::cell::Discard;
 
-fn displayed(out: &Collect) -> Vec<&MimeBundle> {
-    out.0
-        .iter()
-        .filter_map(|e| match e {
-            Event::Display(b) => Some(b),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn help_is_displayed_as_text_and_markdown() {
     let mut interp = interpreter();
@@ -517,7 +507,7 @@ fn sample_file_writes_the_same_pairs_every_time_for_load() {
         out: &mut Discard,
         live: &mut interp.live,
     };
-    let e = running::files::sample_file(&mut ctx, &big.display().to_string(), 100_000, None)
+    let e = running::files::sample_file(&mut ctx, &big.display().to_string(), 100_000, None, None)
         .unwrap_err();
     assert!(
         matches!(&e, EvalError::Interrupted(Some(text))

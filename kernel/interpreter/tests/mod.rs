@@ -5,6 +5,7 @@
 mod blocks;
 mod commands;
 mod fuzz;
+mod lessons;
 mod live;
 mod magics;
 mod suspend;
@@ -125,6 +126,17 @@ fn fail(interp: &mut Interpreter, code: &str) -> (Collect, CellError) {
         Ok(result) => panic!("{code:?} succeeded with {result:?}"),
         Err(e) => (out, e),
     }
+}
+
+/// The displays a cell sent (not its result).
+fn displayed(out: &Collect) -> Vec<&MimeBundle> {
+    out.0
+        .iter()
+        .filter_map(|e| match e {
+            Event::Display(b) => Some(b),
+            _ => None,
+        })
+        .collect()
 }
 
 fn plain(bundle: &MimeBundle) -> &str {
