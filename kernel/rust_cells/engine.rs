@@ -19,6 +19,7 @@ use super::report::{self, WHAT_SURVIVES};
 use super::wrapper::{self, Mode};
 use super::{CacheCommand, RustCode, SLED_DEP};
 use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
+use crate::platform;
 use crossbeam_channel::{never, select, Receiver};
 use evcxr::{CommandContext, EvalOutputs};
 use serde_json::Value;
@@ -759,29 +760,23 @@ fn new_context() -> Result<(CommandContext, evcxr::EvalContextOutputs), evcxr::E
 /// relative to where cargo wrote the cell's library; evcxr then moves it one
 /// directory up, and that path breaks when the build directory and the
 /// toolchain share a parent below `/` (a TMPDIR and a rustup both in one
-/// home): "dlopen failed" on the first cell. So on Linux the process gets
-/// the directory (`rustc --print target-libdir`) in `LD_LIBRARY_PATH`,
-/// which the loader searches first.
+/// home): "dlopen failed" on the first cell. So the process is told to
+/// load libraries from that directory (`rustc --print target-libdir`)
+/// first ([`platform::load_libraries_first_from`]: `LD_LIBRARY_PATH` on
+/// Linux).
 fn runner(exe: PathBuf) -> Command {
     let mut command = Command::new(exe);
-    if cfg!(target_os = "linux") {
-        let printed = Command::new("rustc")
-            .args(["--print", "target-libdir"])
-            .output()
-            .ok()
-            .filter(|done| done.status.success())
-            .and_then(|done| String::from_utf8(done.stdout).ok());
-        if let Some(dir) = printed
-            .map(|d| d.trim().to_string())
-            .filter(|d| !d.is_empty())
-        {
-            let mut path = std::ffi::OsString::from(dir);
-            if let Some(more) = std::env::var_os("LD_LIBRARY_PATH").filter(|p| !p.is_empty()) {
-                path.push(":");
-                path.push(more);
-            }
-            command.env("LD_LIBRARY_PATH", path);
-        }
+    let printed = Command::new("rustc")
+        .args(["--print", "target-libdir"])
+        .output()
+        .ok()
+        .filter(|done| done.status.success())
+        .and_then(|done| String::from_utf8(done.stdout).ok());
+    if let Some(dir) = printed
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
+    {
+        platform::load_libraries_first_from(&mut command, Path::new(&dir));
     }
     command
 }

@@ -187,15 +187,8 @@ pub(super) fn give_back() {
 mod tests {
     use super::*;
 
-    /// The kernel's resident memory, from /proc.
     fn resident_kb() -> u64 {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap()
+        crate::platform::resident_kb().expect("VmRSS in /proc/self/status")
     }
 
     /// What a thread in the context's arena allocated and freed leaves the
