@@ -95,7 +95,7 @@ fn idle_setting(value: Option<&str>) -> (Option<Duration>, Option<String>) {
         return (None, None);
     };
     match text.parse::<f64>() {
-        Ok(minutes) if minutes == 0.0 => (None, None),
+        Ok(0.0) => (None, None),
         Ok(minutes) if minutes.is_finite() && minutes > 0.0 => {
             (Some(Duration::from_secs_f64(minutes * 60.0)), None)
         }
