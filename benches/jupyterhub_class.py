@@ -1,7 +1,9 @@
 """A class of 30 on one machine's JupyterHub, with the `sled` kernel and,
-in the same run, with ipykernel.
+in the same run, with ipykernel; and a class of 10 running lesson 06's Rust
+cells.
 
     .venv/bin/python benches/jupyterhub_class.py [--students 30]
+    .venv/bin/python benches/jupyterhub_class.py --kernels rust [--rust-students 10]
 
 The hub is the tested one (deploy/jupyterhub_config.py), the environment a
 fresh one with the wheel from dist/ and jupyterhub installed (kept in
@@ -16,6 +18,14 @@ cell latency (request to reply and idle) p50 and p95 over every cell of
 every student, and each student's memory, the kernel and the single-user
 server apart: RSS (what `top` shows) and USS (what that process alone
 holds; the rest is shared).
+
+The Rust class (`--kernels rust`, part of the default run too): the same
+hub with cargo on PATH and one Rust cache for the class, warmed with
+`sled-kernel warm` first, as a teacher would; every student runs lesson 06,
+KV and Rust cells, at the same moment, every output checked against the
+stored notebook. Measured: each cell's wait, the median student's and the
+slowest's, and each student's kernel memory after the lesson: the kernel's
+RSS and its peak (VmHWM), the process that runs its Rust code, and the total.
 
 Writes target/bench-hub-class.json. Nothing here passes or fails.
 """
@@ -32,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
@@ -125,6 +136,97 @@ async def one_class(hub: hub_class.LocalHub, names: list[str], lesson: hub_class
     }
 
 
+def rust_env() -> dict[str, str]:
+    """What the students' kernels need for Rust cells, from this machine:
+    cargo on PATH and where rustup keeps its toolchain (each student has a
+    HOME of their own)."""
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        sys.exit("bench: the Rust class needs cargo on PATH")
+    return {
+        "PATH": f"{Path(cargo).parent}:{os.environ['PATH']}",
+        "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", str(Path.home() / ".rustup")),
+        "CARGO_HOME": os.environ.get("CARGO_HOME", str(Path.home() / ".cargo")),
+    }
+
+
+def kernel_memory(kernel: psutil.Process) -> dict:
+    """MB: the kernel's RSS and peak (VmHWM), and the RSS of the processes
+    under it (the one that runs Rust code)."""
+    peak = None
+    for line in Path(f"/proc/{kernel.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            peak = int(line.split()[1]) * 1024 / 1e6
+    below = sum(c.memory_info().rss for c in kernel.children(recursive=True)) / 1e6
+    return {"rss_mb": kernel.memory_info().rss / 1e6, "peak_mb": peak, "rust_process_mb": below}
+
+
+async def rust_class(hub: hub_class.LocalHub, names: list[str], env_dir: Path) -> dict:
+    lesson = hub_class.Lesson.from_notebook(hub_class.ROOT / "notebooks" / "06-rust-cells.ipynb")
+    measured: dict = {}
+    kernel_exe = env_dir / "bin" / "sled-kernel"
+
+    async def while_running(_run: hub_class.ClassRun) -> None:
+        servers, kernels, _ = hub_class.students_processes(hub.proc.pid)
+        measured["servers"] = memory(list(servers.values()))
+        measured["kernels"] = {}
+        for name, procs in kernels.items():
+            SEEN.extend(procs)
+            for proc in procs:
+                if Path(proc.exe()) == kernel_exe and "kernel" in proc.cmdline():
+                    measured["kernels"][name] = kernel_memory(proc)
+        SEEN.extend(servers.values())
+
+    api = hub_class.Hub(hub.url, hub.token)
+    try:
+        run = await hub_class.run_class(api, names, lesson, timeout=1800, while_running=while_running)
+    finally:
+        api.http.close()
+    print(run.summary(), flush=True)
+    if run.problems:
+        print("\n".join(run.problems[:20]))
+        sys.exit(f"bench: the Rust class had {len(run.problems)} problems")
+    cells = []
+    for index, code in enumerate(lesson.cells):
+        waits = [s.executions[index].seconds for s in run.students]
+        cells.append({"cell": index, "code": code.splitlines()[0], "rust": code.lstrip().startswith("%%rust"),
+                      "median_s": statistics.median(waits), "slowest_s": max(waits)})
+    return {
+        "students": len(names),
+        "servers_seconds": run.servers_seconds,
+        "kernels_seconds": run.kernels_seconds,
+        "lesson_seconds": run.lesson_seconds,
+        "cells": cells,
+        "kernels": measured["kernels"],
+        "server_mb": measured["servers"],
+    }
+
+
+def print_rust_class(result: dict) -> None:
+    n = result["students"]
+    print(f"\n{n} students run lesson 06 at once; each cell's wait (s), from execute_request to idle:\n")
+    print("| cell | median student | slowest student |")
+    print("|---|--:|--:|")
+    for cell in result["cells"]:
+        if cell["rust"]:
+            print(f"| {cell['cell'] + 1}: `%%rust` … | {cell['median_s']:.2f} | {cell['slowest_s']:.2f} |")
+    kv = [c for c in result["cells"] if not c["rust"]]
+    print(f"| the {len(kv)} KV cells, slowest of them | {max(c['median_s'] for c in kv):.2f} "
+          f"| {max(c['slowest_s'] for c in kv):.2f} |")
+    print(f"\nthe whole lesson, everyone at once: {result['lesson_seconds']:.1f} s; "
+          f"servers ready in {result['servers_seconds']:.1f} s, kernels in {result['kernels_seconds']:.1f} s\n")
+    print("| student | kernel RSS (MB) | kernel peak (MB) | process running Rust code (MB) |")
+    print("|---|--:|--:|--:|")
+    kernels = result["kernels"]
+    for name in sorted(kernels, key=lambda s: int(s.rsplit("-", 1)[1])):
+        k = kernels[name]
+        print(f"| {name} | {k['rss_mb']:.0f} | {k['peak_mb']:.0f} | {k['rust_process_mb']:.0f} |")
+    total = sum(k["rss_mb"] + k["rust_process_mb"] for k in kernels.values())
+    servers = sum(rss for rss, _ in result["server_mb"])
+    print(f"| all {n} kernels, with their Rust processes | {total:.0f} | | |")
+    print(f"| all {n} single-user servers | {servers:.0f} | | |")
+
+
 def median_of(pairs: list[tuple[float, float]], which: int) -> float:
     return statistics.median(p[which] for p in pairs)
 
@@ -132,8 +234,11 @@ def median_of(pairs: list[tuple[float, float]], which: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=30)
-    parser.add_argument("--kernels", default="sled,python3", help="which classes to run (default: sled,python3)")
+    parser.add_argument("--kernels", default="sled,python3,rust",
+                        help="which classes to run (default: sled,python3,rust)")
+    parser.add_argument("--rust-students", type=int, default=10, help="the Rust class's size (default 10)")
     args = parser.parse_args()
+    kinds = args.kernels.split(",")
     if not (ROOT / "deploy" / "node_modules" / ".bin" / "configurable-http-proxy").exists():
         sys.exit("bench: configurable-http-proxy is missing: npm ci --prefix deploy (benches/run does)")
     env_dir = environment(the_wheel())
@@ -143,11 +248,25 @@ def main() -> None:
     for var in ("VIRTUAL_ENV", "JUPYTER_PATH", "JUPYTER_DATA_DIR"):
         env.pop(var, None)
     env["HOME"] = str(state / "home")
+    if "rust" in kinds:
+        # One Rust cache for the class, warmed before it starts.
+        env.update(rust_env(), SLED_KERNEL_RUST_CACHE=str(state / "rust-cells"))
+        began = time.monotonic()
+        warmed = subprocess.run([str(env_dir / "bin" / "sled-kernel"), "warm"], env=env,
+                                capture_output=True, text=True)
+        if warmed.returncode != 0:
+            sys.exit(f"bench: sled-kernel warm failed:\n{warmed.stderr}")
+        print(f"{warmed.stdout.strip()} ({time.monotonic() - began:.0f} s)", flush=True)
     hub = hub_class.start_local_hub(env_dir, state, env)
     results = {}
     try:
         lessons = {"sled": hub_class.Lesson.from_notebook(hub_class.LESSON_01), "python3": PYTHON_LESSON}
-        for kernel in args.kernels.split(","):
+        for kernel in kinds:
+            if kernel == "rust":
+                rust_names = [f"rustacean-{n}" for n in range(1, args.rust_students + 1)]
+                print(f"\n==> {len(rust_names)} students, lesson 06 with Rust cells", flush=True)
+                results["rust"] = asyncio.run(rust_class(hub, rust_names, env_dir))
+                continue
             lesson = lessons[kernel]
             print(f"\n==> {len(names)} students, {kernel}", flush=True)
             results[kernel] = asyncio.run(one_class(hub, names, lesson, kernel))
@@ -171,7 +290,11 @@ def main() -> None:
         print("\n".join(problems))
 
     (ROOT / "target" / "bench-hub-class.json").write_text(json.dumps(results, indent=2) + "\n")
-    if set(results) != {"sled", "python3"}:
+    print(f"\nMeasured on {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} CPUs, "
+          f"load average now {os.getloadavg()[0]:.1f}")
+    if "rust" in results:
+        print_rust_class(results["rust"])
+    if not {"sled", "python3"} <= set(results):
         return
     sled, py = results["sled"], results["python3"]
     rows = [

@@ -129,6 +129,20 @@ c.Spawner.http_timeout = 600
 c.Spawner.environment = {"JUPYTER_RUNTIME_DIR": lambda spawner: str(runtime / spawner.user.name)}
 if env.get("TMPDIR"):
     c.Spawner.environment["TMPDIR"] = env["TMPDIR"]
+# Rust cells, when the hub's environment has them: where rustup keeps the
+# toolchain (with a HOME of their own, the students' rustup proxies would
+# look in ~/.rustup and find none), the Rust cache the class shares, warmed
+# before the lesson, and how long an unused Rust context may keep its
+# memory. PATH, with cargo on it, is passed on by default.
+c.Spawner.env_keep.extend(
+    [
+        "RUSTUP_HOME",
+        "CARGO_HOME",
+        "SLED_KERNEL_RUST_CACHE",
+        "SLED_KERNEL_RUST_CACHE_MB",
+        "SLED_KERNEL_RUST_IDLE_MINUTES",
+    ]
+)
 
 # The teacher's API token (a service, not a person): create the students,
 # start and stop their servers, and use them.

@@ -43,13 +43,35 @@ c.JupyterHub.ssl_key = "/etc/letsencrypt/live/hub.example.edu/privkey.pem"  # CH
 #    SimpleLocalProcessSpawner would only pass the numbers on.
 c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
 c.SystemdSpawner.dynamic_users = True
+# Measured (the benchmarks): with KV cells a student needs about 160 MB (the
+# single-user server 140, the kernel 15); 1G leaves room for a big %load.
 c.Spawner.mem_limit = "1G"
 c.Spawner.cpu_limit = 1.0
+# For lessons with Rust cells (06, 07) use these instead: a kernel holds
+# about 400 MB after lesson 06 (490 MB at its peak), the process that runs
+# Rust code 60 MB, a cell's compile 190 MB for a moment, and a kernel's
+# first Rust cell takes about 7 CPU seconds (later ones under half a
+# second). Install Rust once for everyone (deploy/rust-for-class.sh /opt/rust
+# does, with the Rust cache warmed; make /opt/rust/rust-cells writable by
+# the students' group) and give the kernels its settings; an unused Rust
+# context gives its memory back after SLED_KERNEL_RUST_IDLE_MINUTES.
+RUST_CLASS = False  # CHANGE ME: True for lessons with Rust cells
+if RUST_CLASS:
+    c.Spawner.mem_limit = "1536M"
+    c.Spawner.cpu_limit = 2.0
+    c.Spawner.environment = {
+        "RUSTUP_HOME": "/opt/rust/rustup",
+        "CARGO_HOME": "/opt/rust/cargo",
+        "PATH": "/opt/rust/cargo/bin:/usr/local/bin:/usr/bin:/bin",
+        "SLED_KERNEL_RUST_CACHE": "/opt/rust/rust-cells",
+        "SLED_KERNEL_RUST_IDLE_MINUTES": "20",
+    }
 # Kernels still use Unix sockets (see jupyterhub_config.py), now in each
 # student's own ~/.local/share/jupyter/runtime; no --allow-root: servers no
 # longer run as the hub's user.
 c.Spawner.args = ["--KernelManager.transport=ipc"]
-c.Spawner.environment = {}
+if not RUST_CLASS:
+    c.Spawner.environment = {}
 c.Spawner.cmd = [str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")]
 
 # 4. Stop servers nobody has used for an hour, so that memory comes back

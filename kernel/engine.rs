@@ -15,6 +15,7 @@
 //! needs the database opens it again.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crate::cell::{CellError, Completion, Interrupt, IsComplete, MimeBundle, Output};
 use crate::interpreter::Interpreter;
@@ -88,6 +89,18 @@ impl Engines {
     /// Where the session database is.
     pub fn db_path(&self) -> &Path {
         self.kv.db_path()
+    }
+
+    /// When the shell must wake, with no request, to stop an idle Rust
+    /// context (a teacher's idle time, `rust_cells::RustCells`); `None`:
+    /// it may sleep until the next request.
+    pub fn wake_at(&self) -> Option<Instant> {
+        self.rust.idle_deadline()
+    }
+
+    /// What the shell does when it wakes at [`Engines::wake_at`].
+    pub fn on_wake(&mut self) {
+        self.rust.stop_if_idle();
     }
 }
 

@@ -31,3 +31,9 @@ pub mod platform;
 pub mod rust_cells;
 pub mod sockets;
 pub mod wire;
+
+/// With Rust cells on Linux, jemalloc: the Rust context gets an arena of
+/// its own that is given back after each cell (`rust_cells/memory.rs`).
+#[cfg(all(feature = "rust-cells", target_os = "linux"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -260,12 +260,15 @@ fn one_kernel_many_rust_cells() {
     eprintln!("first Rust cell done after {:?}", began.elapsed());
     the_first_cell_took_sled_from_the_cache(&kernel, home.path());
     values_rich_output_and_streams(&kernel);
+    a_value_compiles_once(&kernel);
     a_compile_error_names_the_cell_line(&kernel);
     a_rust_handle_locks_kv_cells_until_dropped(&kernel);
     reset_releases_the_database_and_keeps_sled(&kernel);
     interrupt_stops_a_loop_and_spares_the_kv_session(&kernel);
     completion_and_inspection_come_from_evcxr(&kernel);
     deps_and_refused_commands(&kernel);
+    cells_compile_unoptimised_until_opt(&kernel);
+    rust_stop_ends_the_context(&kernel);
     shutdown_removes_the_build_directory(&mut kernel);
     eprintln!("all Rust cell steps took {:?}", began.elapsed());
 }
@@ -382,6 +385,60 @@ answer"#,
     std::fs::write(&go, "").unwrap();
     let rest = collect(kernel, &id, RUST_CELL).ok();
     assert_eq!(rest.stdout(), "after the nap\n");
+}
+
+/// How many times this kernel has compiled a cell's own crate.
+fn cell_compiles(kernel: &Kernel) -> u64 {
+    cache_figures(kernel)["kernel"]["cell_compiles"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Runs a Rust cell and says how many compiles of its crate it took.
+fn compiles_of(kernel: &Kernel, code: &str) -> (Run, u64) {
+    let before = cell_compiles(kernel);
+    let cell = rust(kernel, code);
+    (cell, cell_compiles(kernel) - before)
+}
+
+fn a_value_compiles_once(kernel: &Kernel) {
+    step("a cell ending in a value is compiled once");
+    let (cell, compiles) = compiles_of(kernel, "6 * 7");
+    assert_eq!(cell.ok().plain(), "42");
+    assert_eq!(compiles, 1);
+    let (cell, compiles) = compiles_of(kernel, "let listed = vec![1, 2];\nlisted");
+    assert_eq!(cell.ok().plain(), "[1, 2]");
+    assert_eq!(compiles, 1);
+    let (cell, compiles) = compiles_of(kernel, "let mut label = String::from(\"a\");\nlabel");
+    assert_eq!(cell.ok().plain(), "\"a\"");
+    assert_eq!(compiles, 1);
+
+    step("a value that is not Debug is still an error that says so");
+    let cell = rust(kernel, "struct Plain;\nPlain");
+    let evalue = cell.error()["evalue"].as_str().unwrap().to_string();
+    assert!(evalue.contains("doesn't implement `Debug`"), "{evalue}");
+
+    step(":fmt is honoured: values are shown evcxr's way from then on");
+    let cell = rust(kernel, ":fmt {:#?}\nvec![1, 2]").ok();
+    assert!(
+        cell.plain().ends_with("[\n    1,\n    2,\n]"),
+        "{}",
+        cell.plain()
+    );
+    rust(kernel, ":fmt {:?}").ok();
+    let (cell, compiles) = compiles_of(kernel, "vec![3]");
+    assert_eq!(cell.ok().plain(), "[3]");
+    assert_eq!(compiles, 2, "evcxr's own two compiles");
+
+    step("a type's own evcxr_display shows it");
+    let cell = rust(
+        kernel,
+        "struct Badge;\nimpl Badge {\n    fn evcxr_display(&self) {\n        println!(\"EVCXR_BEGIN_CONTENT text/html\\n<i>badge</i>\\nEVCXR_END_CONTENT\");\n    }\n}\nBadge",
+    )
+    .ok();
+    let data = cell.result().expect("an execute_result");
+    assert_eq!(data["text/html"], "<i>badge</i>", "{data}");
+    assert!(data.get("text/plain").is_none(), "{data}");
 }
 
 fn a_compile_error_names_the_cell_line(kernel: &Kernel) {
@@ -619,6 +676,61 @@ fn deps_and_refused_commands(kernel: &Kernel) {
     assert_eq!(rust(kernel, "2 + 2").ok().plain(), "4");
 }
 
+/// The Rust context's build directory under the kernel's TMPDIR, while a
+/// context runs.
+fn build_dir(kernel: &Kernel) -> Option<PathBuf> {
+    let dir = kernel
+        .kernel_tmp()
+        .join(format!("sled-kernel-rust-{}", kernel.child.id()));
+    dir.is_dir().then_some(dir)
+}
+
+fn cells_compile_unoptimised_until_opt(kernel: &Kernel) {
+    step("a cell's own crate is compiled at opt-level 0, until :opt");
+    let log = build_dir(kernel)
+        .expect("a running context")
+        .join("sled-kernel-cache.log");
+    let levels = || -> Vec<String> {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("cell\tctx\t"))
+            .map(str::to_string)
+            .collect()
+    };
+    let so_far = levels();
+    assert!(!so_far.is_empty());
+    assert!(so_far.iter().all(|l| l == "0"), "{so_far:?}");
+    let cell = rust(kernel, ":opt 2\n1 + 2").ok();
+    assert!(cell.plain().ends_with('3'), "{}", cell.plain());
+    let now = levels();
+    assert_eq!(now.last().unwrap(), "as cargo asks", "{now:?}");
+}
+
+fn rust_stop_ends_the_context(kernel: &Kernel) {
+    step("%rust stop ends the context; the next cell starts a new one");
+    rust(kernel, "let before_stop = 1;").ok();
+    let stop = kv(kernel, "%rust stop").ok();
+    assert!(
+        stop.stdout().starts_with("Rust context stopped:"),
+        "{}",
+        stop.stdout()
+    );
+    assert_eq!(build_dir(kernel), None, "the build directory went with it");
+    assert_eq!(
+        kv(kernel, "%rust stop").ok().stdout(),
+        "the Rust context is not running: nothing to stop\n"
+    );
+    assert_eq!(
+        kv(kernel, "get kv_state").ok().plain(),
+        "get kv_state -> \"survives\""
+    );
+    let gone = run(kernel, "%%rust\nbefore_stop", FIRST_CELL);
+    assert_eq!(gone.error()["ename"], "CompileError");
+    assert_eq!(gone.stderr(), STARTING, "a stop on request needs no notice");
+    assert_eq!(rust(kernel, "2 + 2").ok().plain(), "4");
+}
+
 fn shutdown_removes_the_build_directory(kernel: &mut Kernel) {
     step("shutdown stops evcxr and deletes its build directory");
     let tmp = kernel.kernel_tmp();
@@ -629,6 +741,100 @@ fn shutdown_removes_the_build_directory(kernel: &mut Kernel) {
     let reply = kernel.shutdown();
     assert_eq!(reply.content["status"], "ok");
     assert_eq!(entries(&tmp), Vec::<String>::new());
+}
+
+/// The kernel's resident memory in MB (Linux).
+#[cfg(target_os = "linux")]
+fn resident_mb(kernel: &Kernel) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", kernel.child.id())).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .unwrap()
+        / 1000
+}
+
+/// With an idle time set, a context nobody uses is stopped (its build
+/// directory goes, and on Linux its memory), and the next Rust cell says in
+/// one line what was lost, why and what sets the time.
+#[test]
+fn an_idle_context_is_stopped_and_the_next_cell_says_so() {
+    let home = cache_home();
+    // Three seconds.
+    let kernel = kernel_with_cache_home(
+        home.path(),
+        &[("SLED_KERNEL_RUST_IDLE_MINUTES", OsStr::new("0.05"))],
+    );
+    kv(&kernel, "insert kv_state survives").ok();
+    run(
+        &kernel,
+        "%%rust\nlet kept = 5;\nlet db = sled::open(DB_PATH)?;",
+        FIRST_CELL,
+    )
+    .ok();
+    #[cfg(target_os = "linux")]
+    let running = resident_mb(&kernel);
+    step("the context is stopped once idle");
+    let deadline = Instant::now() + RUST_CELL;
+    while build_dir(&kernel).is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "the idle context was never stopped"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The build directory goes with the context; the memory is given back
+    // right after, once the context has been dropped.
+    #[cfg(target_os = "linux")]
+    {
+        let deadline = Instant::now() + RUST_CELL;
+        let mut stopped = resident_mb(&kernel);
+        while stopped + 100 >= running && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            stopped = resident_mb(&kernel);
+        }
+        eprintln!("resident memory: {running} MB running, {stopped} MB stopped");
+        assert!(
+            stopped + 100 < running,
+            "{running} MB running, {stopped} MB stopped"
+        );
+    }
+    step("the database the Rust variable held is free again");
+    assert_eq!(
+        kv(&kernel, "get kv_state").ok().plain(),
+        "get kv_state -> \"survives\""
+    );
+    step("the next Rust cell says what happened, then starts afresh");
+    let next = run(&kernel, "%%rust\nkept", FIRST_CELL);
+    assert_eq!(next.error()["ename"], "CompileError");
+    let said = next.stderr();
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines.len(), 2, "{said}");
+    assert!(
+        lines[0].starts_with("the Rust context was stopped after 3 seconds without a Rust cell"),
+        "{said}"
+    );
+    assert!(lines[0].contains("are gone"), "{said}");
+    assert!(
+        lines[0].contains("SLED_KERNEL_RUST_IDLE_MINUTES in the kernelspec's env"),
+        "{said}"
+    );
+    assert_eq!(format!("{}\n", lines[1]), STARTING);
+}
+
+/// A wrong idle time is said once, with the first `%rust` line or cell,
+/// and the context is then never stopped for being idle.
+#[test]
+fn a_wrong_idle_time_is_said_once() {
+    let kernel = Kernel::start_with_env(&[("SLED_KERNEL_RUST_IDLE_MINUTES", OsStr::new("soon"))]);
+    let first = kv(&kernel, "%rust deps").ok();
+    assert_eq!(
+        first.stderr(),
+        "Rust context: SLED_KERNEL_RUST_IDLE_MINUTES=\"soon\" is not a number of minutes, so the Rust context is never stopped for being idle; set it to a number such as 20 (0: never)\n"
+    );
+    assert_eq!(kv(&kernel, "%rust deps").ok().stderr(), "");
 }
 
 #[test]

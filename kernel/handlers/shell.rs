@@ -64,11 +64,18 @@ impl Shell {
                 self.dispatch(msg);
                 continue;
             }
+            let wake_at = self.engines.wake_at();
             let mut items = [
                 self.channel.socket.as_poll_item(zmq::POLLIN),
                 self.events.as_poll_item(zmq::POLLIN),
             ];
-            match zmq::poll(&mut items, -1) {
+            // Sleep until a request comes, or until the engines want to
+            // do something of their own (stop an idle Rust context).
+            let timeout = wake_at.map_or(-1, |at| {
+                let left = at.saturating_duration_since(std::time::Instant::now());
+                i64::try_from(left.as_millis()).unwrap_or(i64::MAX)
+            });
+            match zmq::poll(&mut items, timeout) {
                 Ok(_) => {}
                 Err(zmq::Error::EINTR) => continue,
                 Err(e) => {
@@ -77,6 +84,9 @@ impl Shell {
                 }
             }
             let (request, event) = (items[0].is_readable(), items[1].is_readable());
+            if wake_at.is_some_and(|at| at <= std::time::Instant::now()) {
+                self.engines.on_wake();
+            }
             if event {
                 if let Ok(bytes) = self.events.recv_bytes(0) {
                     if bytes == SHUTDOWN_EVENT {

@@ -16,6 +16,30 @@ pub fn process_name(pid: u32) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Puts `dir` in front of the `LD_LIBRARY_PATH` the program `command`
+/// starts will have, which the dynamic loader searches first.
+#[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
+pub fn load_libraries_first_from(command: &mut std::process::Command, dir: &Path) {
+    let mut path = std::ffi::OsString::from(dir);
+    if let Some(more) = std::env::var_os("LD_LIBRARY_PATH").filter(|p| !p.is_empty()) {
+        path.push(":");
+        path.push(more);
+    }
+    command.env("LD_LIBRARY_PATH", path);
+}
+
+/// The resident memory of process `pid` in kB (`VmRSS` in
+/// `/proc/PID/status`).
+#[cfg(test)]
+pub fn resident_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
 /// `(pid, parent pid)` of every process, from one pass over `/proc`.
 pub fn parents() -> Vec<(u32, u32)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {

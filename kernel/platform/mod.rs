@@ -15,6 +15,7 @@
 //! | [`kill_tree_below`]           | `/proc`, SIGSTOP/KILL | `proc_listallpids` | (no Rust cells on Windows)                |
 //! | [`kill_this_process`]         | SIGKILL               | SIGKILL            | `TerminateProcess`                        |
 //! | [`let_everyone_read`]         | mode 0755             | mode 0755          | nothing: the folder's access applies      |
+//! | [`load_libraries_first_from`] | `LD_LIBRARY_PATH`     | nothing            | nothing (no Rust cells on Windows)        |
 //!
 //! The `interrupt_request` message works the same everywhere; it is handled
 //! in `handlers/control.rs`, not here. `docs/developers/platforms.md` tells
@@ -196,4 +197,23 @@ pub fn lock_violation() -> Option<io::Error> {
 #[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
 pub fn run_in_place(command: &mut Command) -> io::Result<i32> {
     os::run_in_place(command)
+}
+
+/// Makes the program `command` starts look for shared libraries in `dir`
+/// before anywhere else: on Linux by putting `dir` first in
+/// `LD_LIBRARY_PATH`. On macOS and Windows nothing changes (no Rust cells
+/// on Windows; on macOS a library's install name says where its own
+/// libraries are).
+#[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
+pub fn load_libraries_first_from(command: &mut Command, dir: &Path) {
+    #[cfg(target_os = "linux")]
+    linux::load_libraries_first_from(command, dir);
+    #[cfg(not(target_os = "linux"))]
+    let _ = (command, dir);
+}
+
+/// This process's resident memory in kB (`VmRSS` in `/proc/self/status`).
+#[cfg(all(test, target_os = "linux"))]
+pub fn resident_kb() -> Option<u64> {
+    linux::resident_kb(std::process::id())
 }

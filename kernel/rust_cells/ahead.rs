@@ -10,6 +10,14 @@
 //! that needs the engine waits for that thread (an interrupt stops the
 //! processes the start is waiting on, and the wait); completion and
 //! inspection never wait, they find nothing until the context is there.
+//!
+//! It also stops the context: `%rust stop` at once, and, when the teacher
+//! sets [`IDLE_ENV`], after that long without a Rust cell (the shell asks
+//! [`Ahead::idle_deadline`] how long it may sleep and calls
+//! [`Ahead::stop_if_idle`] when it wakes). A running context holds a few
+//! hundred MB; a stopped one nothing. The next `%%rust` cell starts a new
+//! one, and after an idle stop says first, in one line, that the Rust
+//! variables are gone, why, and how to change the time.
 
 use super::engine::Engine;
 use super::processes;
@@ -17,7 +25,16 @@ use super::{CacheCommand, RustCode};
 use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
 use crossbeam_channel::{select, Receiver};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How many minutes without a Rust cell stop the Rust context (a teacher
+/// sets it in the kernelspec's `env`, or where Jupyter starts); unset or
+/// `0`: never.
+pub const IDLE_ENV: &str = "SLED_KERNEL_RUST_IDLE_MINUTES";
+/// While `%rust start` runs in the background with an idle time set, the
+/// shell looks this often whether it has finished (the idle time counts
+/// from then).
+const CHECK_START: Duration = Duration::from_secs(5);
 
 /// What `%rust start` says.
 pub(super) const STARTING_AHEAD: &str = "starting the Rust context in the background (about a minute the first time, seconds once sled is in the Rust cache); the first %%rust cell waits for it\n";
@@ -43,6 +60,73 @@ pub struct Ahead {
     starting: Option<Receiver<Started>>,
     /// Notices of a start that completion collected, for the next cell.
     notices: Vec<String>,
+    idle: Idle,
+}
+
+/// When an idle Rust context is stopped, and what the next cell says.
+struct Idle {
+    /// How long without a Rust cell; `None`: never.
+    after: Option<Duration>,
+    /// What is wrong with [`IDLE_ENV`], said with the first Rust cell.
+    problem: Option<String>,
+    /// When the Rust side was last used (a cell, a `%rust` line, Tab).
+    last_used: Instant,
+    /// The context was stopped for being idle this long: the next
+    /// `%%rust` cell says so.
+    stopped: Option<Duration>,
+}
+
+impl Default for Idle {
+    fn default() -> Self {
+        let value = std::env::var(IDLE_ENV).ok();
+        let (after, problem) = idle_setting(value.as_deref());
+        Idle {
+            after,
+            problem,
+            last_used: Instant::now(),
+            stopped: None,
+        }
+    }
+}
+
+/// Reads [`IDLE_ENV`]: minutes (`20`, `0.5`), `0` or unset for never.
+fn idle_setting(value: Option<&str>) -> (Option<Duration>, Option<String>) {
+    let Some(text) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return (None, None);
+    };
+    match text.parse::<f64>() {
+        Ok(0.0) => (None, None),
+        Ok(minutes) if minutes.is_finite() && minutes > 0.0 => {
+            (Some(Duration::from_secs_f64(minutes * 60.0)), None)
+        }
+        _ => (
+            None,
+            Some(format!(
+                "Rust context: {IDLE_ENV}={text:?} is not a number of minutes, so the Rust context is never stopped for being idle; set it to a number such as 20 (0: never)\n"
+            )),
+        ),
+    }
+}
+
+/// `20 minutes`, `1 minute`, `30 seconds`.
+fn spoken(duration: Duration) -> String {
+    let seconds = duration.as_secs_f64();
+    let (amount, unit) = if seconds >= 60.0 {
+        (seconds / 60.0, "minute")
+    } else {
+        (seconds, "second")
+    };
+    let amount = (amount * 10.0).round() / 10.0;
+    let plural = if amount == 1.0 { "" } else { "s" };
+    format!("{amount} {unit}{plural}")
+}
+
+/// The line the first `%%rust` cell after an idle stop prints.
+fn stopped_line(after: Duration) -> String {
+    format!(
+        "the Rust context was stopped after {} without a Rust cell, so the variables, functions and :dep lines of earlier Rust cells are gone (the KV session is not); {IDLE_ENV} in the kernelspec's env sets that time (0: never)\n",
+        spoken(after)
+    )
 }
 
 /// Keeps the lines a background start prints; only the Rust cache's
@@ -69,6 +153,10 @@ impl Ahead {
         db_path: &Path,
         out: &mut dyn Output,
     ) -> Result<Option<MimeBundle>, CellError> {
+        self.idle.last_used = Instant::now();
+        if let Some(problem) = self.idle.problem.take() {
+            out.stderr(&problem);
+        }
         if self.starting.is_some() {
             out.stdout("the Rust context is already starting\n");
             return Ok(None);
@@ -117,6 +205,9 @@ impl Ahead {
         out: &mut dyn Output,
         interrupt: &Interrupt,
     ) -> Result<&mut Engine, CellError> {
+        if let Some(problem) = self.idle.problem.take() {
+            out.stderr(&problem);
+        }
         if let Some(starting) = self.starting.take() {
             let mut stopped = false;
             let (engine, result, notices) = loop {
@@ -182,8 +273,18 @@ impl Ahead {
         out: &mut dyn Output,
         interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
-        self.wait(out, interrupt)?
-            .execute(code, take_db, out, interrupt)
+        if let Some(problem) = self.idle.problem.take() {
+            out.stderr(&problem);
+        }
+        if let Some(after) = self.idle.stopped.take() {
+            out.stderr(&stopped_line(after));
+        }
+        let done = self
+            .wait(out, interrupt)
+            .and_then(|engine| engine.execute(code, take_db, out, interrupt));
+        // The idle time counts from the end of the cell.
+        self.idle.last_used = Instant::now();
+        done
     }
 
     pub(super) fn reset(
@@ -191,7 +292,56 @@ impl Ahead {
         out: &mut dyn Output,
         interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
+        self.idle.last_used = Instant::now();
         self.wait(out, interrupt)?.reset(out, interrupt)
+    }
+
+    /// `%rust stop`: waits for a start under way (an interrupt stops it,
+    /// which also ends it), then ends the context.
+    pub(super) fn stop(
+        &mut self,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        self.idle.stopped = None;
+        if self.wait(out, interrupt)?.stop() {
+            out.stdout("Rust context stopped: the variables, functions, types and :dep lines of the Rust cells are gone and its memory went back to the system; the next %%rust cell starts a new one\n");
+        } else {
+            out.stdout("the Rust context is not running: nothing to stop\n");
+        }
+        Ok(None)
+    }
+
+    /// When the shell should wake to stop an idle Rust context ([`IDLE_ENV`]);
+    /// `None` when there is nothing to stop or no idle time is set.
+    pub fn idle_deadline(&self) -> Option<Instant> {
+        let after = self.idle.after?;
+        if self.starting.is_some() {
+            return Some(Instant::now() + CHECK_START.min(after));
+        }
+        let running = self.engine.as_ref().is_some_and(Engine::is_running);
+        running.then(|| self.idle.last_used + after)
+    }
+
+    /// Stops the Rust context if it has gone unused for the idle time; a
+    /// start that finished in the background counts as a use.
+    pub fn stop_if_idle(&mut self) {
+        let Some(after) = self.idle.after else {
+            return;
+        };
+        if self.starting.is_some() {
+            if self.ready().is_some() {
+                self.idle.last_used = Instant::now();
+            }
+            return;
+        }
+        if self.idle.last_used.elapsed() < after {
+            return;
+        }
+        if self.engine.as_mut().is_some_and(Engine::stop) {
+            log::info!("stopped the Rust context after {} idle", spoken(after));
+            self.idle.stopped = Some(after);
+        }
     }
 
     pub(super) fn deps(
@@ -199,6 +349,7 @@ impl Ahead {
         out: &mut dyn Output,
         interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
+        self.idle.last_used = Instant::now();
         self.wait(out, interrupt)?.deps(out, interrupt)
     }
 
@@ -210,6 +361,7 @@ impl Ahead {
         out: &mut dyn Output,
         interrupt: &Interrupt,
     ) -> Result<Option<MimeBundle>, CellError> {
+        self.idle.last_used = Instant::now();
         self.wait(out, interrupt)?.cache_command(command, out)
     }
 
@@ -219,6 +371,7 @@ impl Ahead {
         cell: &str,
         cursor_pos: usize,
     ) -> Option<Completion> {
+        self.idle.last_used = Instant::now();
         self.ready()?.complete(code, cell, cursor_pos)
     }
 
@@ -228,6 +381,7 @@ impl Ahead {
         cell: &str,
         cursor_pos: usize,
     ) -> Option<MimeBundle> {
+        self.idle.last_used = Instant::now();
         self.ready()?.inspect(code, cell, cursor_pos)
     }
 }
@@ -262,5 +416,43 @@ fn interrupted_while_starting() -> CellError {
                 .into(),
             "The next %%rust cell starts it again.".into(),
         ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_times_are_minutes_and_zero_or_nothing_is_never() {
+        assert_eq!(idle_setting(None), (None, None));
+        assert_eq!(idle_setting(Some(" ")), (None, None));
+        assert_eq!(idle_setting(Some("0")), (None, None));
+        assert_eq!(
+            idle_setting(Some("20")),
+            (Some(Duration::from_secs(1200)), None)
+        );
+        assert_eq!(
+            idle_setting(Some("0.5")),
+            (Some(Duration::from_secs(30)), None)
+        );
+        for wrong in ["soon", "-5", "NaN", "inf", "20m"] {
+            let (after, problem) = idle_setting(Some(wrong));
+            assert_eq!(after, None, "{wrong}");
+            let problem = problem.unwrap();
+            assert!(problem.contains(IDLE_ENV), "{problem}");
+            assert!(problem.contains(&format!("{wrong:?}")), "{problem}");
+        }
+    }
+
+    #[test]
+    fn idle_times_are_spoken_plainly() {
+        assert_eq!(spoken(Duration::from_secs(1200)), "20 minutes");
+        assert_eq!(spoken(Duration::from_secs(60)), "1 minute");
+        assert_eq!(spoken(Duration::from_secs(90)), "1.5 minutes");
+        assert_eq!(spoken(Duration::from_secs_f64(0.05 * 60.0)), "3 seconds");
+        let line = stopped_line(Duration::from_secs(1200));
+        assert!(line.starts_with("the Rust context was stopped after 20 minutes"));
+        assert_eq!(line.lines().count(), 1);
     }
 }

@@ -28,6 +28,9 @@ pub struct Counts {
     /// Compiled crates added to the cache.
     pub kept: u64,
     pub kept_bytes: u64,
+    /// Compiles of cells' own crates (each cell, at least once; never
+    /// cached).
+    pub cells: u64,
 }
 
 /// Which one-line notices this kernel has printed.
@@ -120,20 +123,19 @@ impl CacheUse {
     }
 
     /// The build environment for evcxr's cargo that makes this binary the
-    /// rustc wrapper; empty when the cache cannot be used at all.
+    /// rustc wrapper. With no usable cache it only passes compiles on (mode
+    /// `off`), but it is still there for what it does to the cell's crate.
     pub(super) fn wrapper_env(
         &self,
         exe: &Path,
         build: &Path,
         log: &Path,
     ) -> Vec<(String, String)> {
-        let Some(store) = self.usable() else {
-            return Vec::new();
-        };
         let text = |p: &Path| p.to_string_lossy().into_owned();
+        let dir = self.usable().map(|s| text(s.root())).unwrap_or_default();
         vec![
             ("RUSTC_WRAPPER".into(), text(exe)),
-            (wrapper::DIR.into(), text(store.root())),
+            (wrapper::DIR.into(), dir),
             (wrapper::MODE.into(), self.mode().as_str().into()),
             (wrapper::LOG.into(), text(log)),
             (wrapper::BUILD.into(), text(build)),
@@ -188,6 +190,7 @@ impl CacheUse {
             );
             match event {
                 "hit" => self.counts.from_cache += 1,
+                "cell" => self.counts.cells += 1,
                 "stored" => {
                     self.counts.compiled += 1;
                     self.counts.kept += 1;
@@ -376,10 +379,11 @@ impl CacheUse {
         }
         let c = self.counts;
         lines.push(format!(
-            "  this kernel: {} from the cache, {} compiled, {} of them added to it",
+            "  this kernel: {} from the cache, {} compiled, {} of them added to it; {} of its cells",
             plural(c.from_cache, "crate"),
             c.compiled,
-            c.kept
+            c.kept,
+            plural(c.cells, "compile")
         ));
         lines.push(format!(
             "`%rust cache clear` empties it, `%rust cache off` stops this kernel using it; {}=off or a directory, and {}=MiB, set it for every kernel.",
@@ -401,6 +405,7 @@ impl CacheUse {
                 "from_cache": c.from_cache,
                 "compiled": c.compiled,
                 "added": c.kept,
+                "cell_compiles": c.cells,
             },
         });
         let mut data = MimeBundle::new();
@@ -450,7 +455,7 @@ mod tests {
         use_.begin(log.clone());
         std::fs::write(
             &log,
-            "hit\tlibc\t\nhit\tlog\t\nstored\tsled\t2048\nstore-failed\tfs2\tNo space left on device (os error 28)\nstore-failed\tfxhash\tNo space left\ntoo-big\tbig\t99\npartial",
+            "hit\tlibc\t\nhit\tlog\t\ncell\tctx\t0\nstored\tsled\t2048\nstore-failed\tfs2\tNo space left on device (os error 28)\nstore-failed\tfxhash\tNo space left\ntoo-big\tbig\t99\npartial",
         )
         .unwrap();
         let notices = use_.absorb();
@@ -466,7 +471,8 @@ mod tests {
                 from_cache: 2,
                 compiled: 4,
                 kept: 1,
-                kept_bytes: 2048
+                kept_bytes: 2048,
+                cells: 1,
             }
         );
         // After a failed store this kernel only reads the cache.
@@ -490,7 +496,11 @@ mod tests {
     }
 
     #[test]
-    fn off_and_unusable_caches_set_no_wrapper() {
+    fn off_and_unusable_caches_leave_the_wrapper_passing_compiles_on() {
+        let off_mode = |env: Vec<(String, String)>| {
+            env.iter().any(|(k, v)| k == wrapper::MODE && v == "off")
+                && env.iter().any(|(k, v)| k == wrapper::DIR && v.is_empty())
+        };
         let tmp = tempfile::tempdir().unwrap();
         let mut off = CacheUse::new(Settings {
             dir: None,
@@ -499,17 +509,21 @@ mod tests {
         });
         off.prepare();
         assert_eq!(off.mode(), Mode::Off);
-        assert!(off
-            .wrapper_env(Path::new("/x"), Path::new("/b"), Path::new("/l"))
-            .is_empty());
+        assert!(off_mode(off.wrapper_env(
+            Path::new("/x"),
+            Path::new("/b"),
+            Path::new("/l")
+        )));
 
         std::fs::write(tmp.path().join("file"), "").unwrap();
         let mut blocked = CacheUse::new(settings(Some(tmp.path().join("file/cache"))));
         blocked.prepare();
         assert_eq!(blocked.mode(), Mode::Off);
-        assert!(blocked
-            .wrapper_env(Path::new("/x"), Path::new("/b"), Path::new("/l"))
-            .is_empty());
+        assert!(off_mode(blocked.wrapper_env(
+            Path::new("/x"),
+            Path::new("/b"),
+            Path::new("/l")
+        )));
         let lines = blocked.opening_lines();
         assert!(lines.last().unwrap().contains("cannot use"), "{lines:?}");
         assert!(blocked.command(CacheCommand::On).is_err());

@@ -13,17 +13,19 @@
 //! crates come from the Rust cache ([`super::cache_use`]).
 
 use super::cache_use::CacheUse;
+use super::memory;
 use super::processes;
 use super::report::{self, WHAT_SURVIVES};
 use super::wrapper::{self, Mode};
 use super::{CacheCommand, RustCode, SLED_DEP};
 use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
+use crate::platform;
 use crossbeam_channel::{never, select, Receiver};
 use evcxr::{CommandContext, EvalOutputs};
 use serde_json::Value;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,7 +39,28 @@ pub(super) const STARTING: &str =
 /// first time, which takes seconds; this pays for it ahead (with a sled
 /// type, so sled's are loaded too). The variable is moved at once, so evcxr
 /// keeps nothing of it.
-const WARM_UP: &str = "let sled_kernel_warm_up = sled::Config::new();\ndrop(sled_kernel_warm_up);";
+/// Its `?` has evcxr wrap cells for `?` now, which it otherwise learns from
+/// a failed compile of the first cell that uses one.
+const WARM_UP: &str = "let sled_kernel_warm_up = sled::Config::new();\ndrop(sled_kernel_warm_up);\nOk::<(), std::fmt::Error>(())?;";
+/// Put in every context with sled and `DB_PATH`. A cell that ends in a
+/// value is compiled calling the value's `evcxr_display` method (how a type
+/// shows itself as HTML or an image), and when it has none evcxr compiles
+/// the cell a second time to show it with `{:?}`. This method gives every
+/// `Debug` value one that prints what that second compile would, so one
+/// compile does. A type's own `evcxr_display` method still wins (Rust picks
+/// an inherent method before a trait's). One from another trait would
+/// clash with this one, so a cell that names `evcxr_display` or adds a
+/// crate with `:dep` takes it away first (see
+/// [`Engine::follow_evcxr_settings`]).
+const SHOW_DEBUG: &str = "trait SledKernelShowDebug { fn evcxr_display(&self); }\nimpl<T: std::fmt::Debug + ?Sized> SledKernelShowDebug for T {\n    fn evcxr_display(&self) {\n        println!(\"EVCXR_BEGIN_CONTENT text/plain\\n{:?}\\nEVCXR_END_CONTENT\", self);\n    }\n}\n";
+/// What takes [`SHOW_DEBUG`]'s method away again, leaving values to
+/// evcxr's own two compiles.
+const SHOW_DEBUG_OFF: &str = "trait SledKernelShowDebug {}";
+/// The optimisation level of a cell's own crate (the wrapper's
+/// [`wrapper::CELL_OPT`]) until a cell chooses one with `:opt`: compiling
+/// a cell that calls into sled takes a third of the time at 0, and sled
+/// itself stays optimised.
+const CELL_OPT_LEVEL: &str = "0";
 /// The wrapper's log, in the context's build directory.
 const CACHE_LOG: &str = "sled-kernel-cache.log";
 
@@ -82,6 +105,12 @@ struct Session {
     cache_mode: Option<Mode>,
     /// Whether the crate directory started from the cache's `Cargo.lock`.
     seeded: bool,
+    /// Whether the cell's crate is compiled at [`CELL_OPT_LEVEL`] (until a
+    /// cell says `:opt`).
+    cell_opt: bool,
+    /// Whether [`SHOW_DEBUG`] shows a cell's value (until a cell changes
+    /// how values are shown, with `:fmt` or `:types`).
+    show_debug: bool,
     /// Last, so that it is deleted after the context has let go of it.
     work: WorkDir,
 }
@@ -148,6 +177,7 @@ impl Engine {
         if self.session.is_none() {
             self.session = Some(Session::start(db_path, &mut self.cache, out)?);
         }
+        self.follow_evcxr_settings(code.body);
         self.set_up(db_path, out, interrupt)?;
         let outcome = self.eval(code.body, out, interrupt);
         match outcome {
@@ -180,7 +210,7 @@ impl Engine {
         let cleared = panic::catch_unwind(AssertUnwindSafe(|| session.context.execute(":clear")));
         if !matches!(cleared, Ok(Ok(_))) {
             // Whatever state it is in, a fresh context is the sure way out.
-            self.session = None;
+            self.drop_session();
             out.stdout(
                 "Rust context dropped: the next %%rust cell starts a new one (and compiles sled again)\n",
             );
@@ -247,6 +277,14 @@ impl Engine {
     /// Whether a Rust context is running.
     pub(super) fn is_running(&self) -> bool {
         self.session.is_some()
+    }
+
+    /// Ends the Rust context, if one runs (`%rust stop`, or idle); whether
+    /// one did. The next cell starts a new one.
+    pub(super) fn stop(&mut self) -> bool {
+        let running = self.is_running();
+        self.drop_session();
+        running
     }
 
     /// What is wrong with the Rust cache, once per kernel (see
@@ -317,13 +355,21 @@ impl Engine {
     ) -> Option<Completion> {
         let session = self.session.as_mut()?;
         let position = char_to_byte(cell, cursor_pos).checked_sub(code.offset)?;
-        let found = panic::catch_unwind(AssertUnwindSafe(|| {
-            session.context.completions(code.body, position)
-        }))
+        let found = memory::in_arena(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                session.context.completions(code.body, position)
+            }))
+        })
         .ok()?
         .ok()?;
         Some(Completion {
-            matches: found.completions.into_iter().map(|c| c.code).collect(),
+            matches: found
+                .completions
+                .into_iter()
+                .map(|c| c.code)
+                // How evcxr shows values (SHOW_DEBUG), not for students.
+                .filter(|code| code != "evcxr_display")
+                .collect(),
             cursor_start: byte_to_char(cell, code.offset + found.start_offset),
             cursor_end: byte_to_char(cell, code.offset + found.end_offset),
         })
@@ -337,9 +383,11 @@ impl Engine {
     ) -> Option<MimeBundle> {
         let session = self.session.as_mut()?;
         let position = char_to_byte(cell, cursor_pos).checked_sub(code.offset)?;
-        let (plain, html) = panic::catch_unwind(AssertUnwindSafe(|| {
-            session.context.hover_at(code.body, position)
-        }))
+        let (plain, html) = memory::in_arena(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                session.context.hover_at(code.body, position)
+            }))
+        })
         .ok()?
         .ok()?;
         // evcxr's way of saying it found nothing.
@@ -379,6 +427,9 @@ impl Engine {
         let mut setup = String::new();
         if !session.set_up {
             setup.push_str(&format!(":dep {SLED_DEP}\n"));
+            if session.show_debug {
+                setup.push_str(SHOW_DEBUG);
+            }
         }
         // Debug formatting of a str is a valid Rust string literal.
         setup.push_str(&format!("const DB_PATH: &str = {path:?};\n"));
@@ -428,6 +479,7 @@ impl Engine {
     fn eval(&mut self, code: &str, out: &mut dyn Output, interrupt: &Interrupt) -> Outcome {
         self.sync_cache_mode();
         let outcome = self.eval_in_context(code, out, interrupt);
+        memory::give_back();
         for notice in self.cache.absorb() {
             out.stderr(&format!("{notice}\n"));
         }
@@ -464,6 +516,7 @@ impl Engine {
                 .name("rust-cell".into())
                 .spawn_scoped(scope, move || {
                     let _done = done_tx;
+                    memory::enter();
                     panic::catch_unwind(AssertUnwindSafe(|| context.execute(code)))
                 });
             let worker = match worker {
@@ -510,9 +563,55 @@ impl Engine {
         }
     }
 
+    /// Before a cell that changes evcxr's optimisation level (`:opt`) or
+    /// how it shows values (`:fmt`, `:types`), adds a crate (`:dep`, whose
+    /// traits may have an `evcxr_display` of their own) or names
+    /// `evcxr_display` itself: stop doing those our way, for the rest of
+    /// the context ([`CELL_OPT_LEVEL`], [`SHOW_DEBUG`]).
+    fn follow_evcxr_settings(&mut self, body: &str) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let commands: Vec<&str> = body
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .collect();
+        let mut undo = Vec::new();
+        if session.cell_opt && commands.contains(&":opt") {
+            session.cell_opt = false;
+            undo.push(format!(":build_env {}=", wrapper::CELL_OPT));
+        }
+        let shown_otherwise = commands
+            .iter()
+            .any(|c| [":fmt", ":types", ":dep"].contains(c))
+            || body.contains("evcxr_display");
+        if session.show_debug && shown_otherwise {
+            session.show_debug = false;
+            // Until sled and DB_PATH are in, neither is the method.
+            if session.set_up {
+                undo.push(SHOW_DEBUG_OFF.to_string());
+            }
+        }
+        for line in undo {
+            let done = memory::in_arena(|| {
+                panic::catch_unwind(AssertUnwindSafe(|| session.context.execute(&line)))
+            });
+            if !matches!(done, Ok(Ok(_))) {
+                log::warn!("could not hand {line:?} back to evcxr");
+            }
+        }
+    }
+
+    /// Ends the context (its process, rust-analyzer's analysis, the build
+    /// directory) and gives its memory back.
+    fn drop_session(&mut self) {
+        self.session = None;
+        memory::give_back();
+    }
+
     /// Drops a context that failed inside evcxr and says so.
     fn crashed(&mut self, why: String) -> CellError {
-        self.session = None;
+        self.drop_session();
         CellError {
             ename: "RustContextCrashed".into(),
             evalue: format!("evcxr failed inside the kernel: {why}"),
@@ -596,7 +695,8 @@ impl Session {
                 work.display()
             ))
         })?;
-        let (mut context, outputs) = match panic::catch_unwind(CommandContext::new) {
+        let started = memory::in_arena(|| panic::catch_unwind(new_context));
+        let (mut context, outputs) = match started {
             Ok(Ok(made)) => made,
             Ok(Err(e)) => return Err(failed(e.to_string())),
             Err(panicked) => return Err(failed(panic_message(&*panicked))),
@@ -604,7 +704,11 @@ impl Session {
         let log = work.0.join(CACHE_LOG);
         let mut cache_mode = None;
         let settings = match std::env::current_exe() {
-            Ok(exe) => cache.wrapper_env(&exe, &work.0, &log),
+            Ok(exe) => {
+                let mut settings = cache.wrapper_env(&exe, &work.0, &log);
+                settings.push((wrapper::CELL_OPT.into(), CELL_OPT_LEVEL.into()));
+                settings
+            }
             Err(e) => {
                 log::warn!("cannot find this program ({e}), so cargo cannot use the Rust cache");
                 Vec::new()
@@ -635,9 +739,46 @@ impl Session {
             db_path: db_path.to_path_buf(),
             cache_mode,
             seeded,
+            cell_opt: true,
+            show_debug: true,
             work,
         })
     }
+}
+
+/// evcxr's context, with the process that runs cells given the standard
+/// library's directory on Linux (see [`runner`]).
+fn new_context() -> Result<(CommandContext, evcxr::EvalContextOutputs), evcxr::Error> {
+    let exe = std::env::current_exe()?;
+    let (context, outputs) = evcxr::EvalContext::with_subprocess_command(runner(exe))?;
+    Ok((CommandContext::with_eval_context(context), outputs))
+}
+
+/// The command for the process that runs the cells: this program again
+/// (see [`super::runtime_hook`]). Every cell is a shared library that needs
+/// the standard library's, which cargo's `-C rpath` finds by a path
+/// relative to where cargo wrote the cell's library; evcxr then moves it one
+/// directory up, and that path breaks when the build directory and the
+/// toolchain share a parent below `/` (a TMPDIR and a rustup both in one
+/// home): "dlopen failed" on the first cell. So the process is told to
+/// load libraries from that directory (`rustc --print target-libdir`)
+/// first ([`platform::load_libraries_first_from`]: `LD_LIBRARY_PATH` on
+/// Linux).
+fn runner(exe: PathBuf) -> Command {
+    let mut command = Command::new(exe);
+    let printed = Command::new("rustc")
+        .args(["--print", "target-libdir"])
+        .output()
+        .ok()
+        .filter(|done| done.status.success())
+        .and_then(|done| String::from_utf8(done.stdout).ok());
+    if let Some(dir) = printed
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
+    {
+        platform::load_libraries_first_from(&mut command, Path::new(&dir));
+    }
+    command
 }
 
 /// Rust cells compile with cargo and rustc when they run: say plainly when

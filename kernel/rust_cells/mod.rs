@@ -3,7 +3,8 @@
 //! against the same sled database on disk.
 //!
 //! * [`Magic::parse`] decides whether a cell belongs here: `%%rust` (Rust
-//!   code), `%rust reset`, `%rust deps`, `%rust cache` or `%rust start`.
+//!   code), `%rust reset`, `%rust deps`, `%rust cache`, `%rust start` or
+//!   `%rust stop`.
 //! * [`RustCells`] owns the evcxr context, started by the first Rust cell
 //!   or ahead of it, on a thread of its own, by `%rust start` (`ahead.rs`
 //!   holds it, `engine.rs` is the context). With the `rust-cells` cargo
@@ -43,6 +44,8 @@ mod cache;
 mod cache_use;
 #[cfg(feature = "rust-cells")]
 mod engine;
+#[cfg(feature = "rust-cells")]
+mod memory;
 #[cfg(not(feature = "rust-cells"))]
 mod not_built;
 #[cfg(feature = "rust-cells")]
@@ -116,6 +119,8 @@ pub enum Magic<'a> {
     Cache(CacheCommand),
     /// `%rust start`: start the Rust context now, in the background.
     Start,
+    /// `%rust stop`: end the Rust context now and give its memory back.
+    Stop,
     /// A `%rust` / `%%rust` line that is wrong; says how.
     Invalid(CellError),
 }
@@ -184,6 +189,7 @@ impl<'a> Magic<'a> {
             [word] if word.eq_ignore_ascii_case("reset") => Magic::Reset,
             [word] if word.eq_ignore_ascii_case("deps") => Magic::Deps,
             [word] if word.eq_ignore_ascii_case("start") => Magic::Start,
+            [word] if word.eq_ignore_ascii_case("stop") => Magic::Stop,
             [word, what @ ..] if word.eq_ignore_ascii_case("cache") && what.len() <= 1 => {
                 let what = what.first().map(|w| w.to_ascii_lowercase());
                 match what.as_deref() {
@@ -204,7 +210,7 @@ impl<'a> Magic<'a> {
                 return Some(Magic::Invalid(usage_error(
                     line_number,
                     format!("unknown `%rust` command `{}`", rest.join(" ")),
-                    "Use `%rust start`, `%rust reset`, `%rust deps` or `%rust cache`; Rust code goes in a cell whose first line is `%%rust`.",
+                    "Use `%rust start`, `%rust stop`, `%rust reset`, `%rust deps` or `%rust cache`; Rust code goes in a cell whose first line is `%%rust`.",
                 )))
             }
         };
@@ -260,6 +266,9 @@ pub fn run(
         // returns at once; KV cells go on, the first Rust cell waits for
         // what is left of the start.
         Magic::Start => rust.start(db_path, out),
+        // `%rust stop`: ends the context (its variables, its process and
+        // rust-analyzer's analysis) and gives its memory back.
+        Magic::Stop => rust.stop(out, interrupt),
     }
 }
 
@@ -276,7 +285,12 @@ pub fn complete(
 ) -> Completion {
     let found = match magic {
         Magic::Cell(code) => rust.complete(*code, cell, cursor_pos),
-        Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start | Magic::Invalid(_) => None,
+        Magic::Reset
+        | Magic::Deps
+        | Magic::Cache(_)
+        | Magic::Start
+        | Magic::Stop
+        | Magic::Invalid(_) => None,
     };
     found.unwrap_or(Completion {
         matches: Vec::new(),
@@ -295,7 +309,12 @@ pub fn inspect(
 ) -> Option<MimeBundle> {
     match magic {
         Magic::Cell(code) => rust.inspect(*code, cell, cursor_pos),
-        Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start | Magic::Invalid(_) => None,
+        Magic::Reset
+        | Magic::Deps
+        | Magic::Cache(_)
+        | Magic::Start
+        | Magic::Stop
+        | Magic::Invalid(_) => None,
     }
 }
 
@@ -305,7 +324,9 @@ pub fn inspect(
 pub fn is_complete(magic: &Magic<'_>) -> IsComplete {
     let code = match magic {
         Magic::Cell(code) => code,
-        Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start => return IsComplete::Complete,
+        Magic::Reset | Magic::Deps | Magic::Cache(_) | Magic::Start | Magic::Stop => {
+            return IsComplete::Complete
+        }
         Magic::Invalid(_) => return IsComplete::Invalid,
     };
     if code.body.trim().is_empty() {
@@ -493,6 +514,7 @@ mod tests {
     fn line_magics_must_be_alone() {
         assert_eq!(Magic::parse("%rust reset"), Some(Magic::Reset));
         assert_eq!(Magic::parse("%rust start"), Some(Magic::Start));
+        assert_eq!(Magic::parse("%Rust STOP"), Some(Magic::Stop));
         assert_eq!(Magic::parse("%rust deps\n\n# comment\n"), Some(Magic::Deps));
         assert_eq!(Magic::parse("%Rust DEPS"), Some(Magic::Deps));
         let Some(Magic::Invalid(e)) = Magic::parse("%rust reset\nget k") else {
@@ -627,6 +649,7 @@ mod tests {
             "%rust cache",
             "%rust cache clear",
             "%rust start",
+            "%rust stop",
         ] {
             let magic = Magic::parse(text).unwrap();
             let mut take_db = || {

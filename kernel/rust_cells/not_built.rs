@@ -60,6 +60,21 @@ impl NotBuilt {
         Err(not_built("%rust start"))
     }
 
+    pub(super) fn stop(
+        &mut self,
+        _out: &mut dyn Output,
+        _interrupt: &Interrupt,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        Err(not_built("%rust stop"))
+    }
+
+    /// There is never a Rust context to stop for being idle.
+    pub fn idle_deadline(&self) -> Option<std::time::Instant> {
+        None
+    }
+
+    pub fn stop_if_idle(&mut self) {}
+
     /// Nothing to complete: there is no Rust context.
     pub(super) fn complete(
         &mut self,

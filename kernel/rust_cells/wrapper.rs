@@ -34,6 +34,12 @@ pub(super) const LOG: &str = "SLED_KERNEL_RUSTC_WRAPPER_LOG";
 pub(super) const BUILD: &str = "SLED_KERNEL_RUSTC_WRAPPER_BUILD";
 /// The cache's size limit in bytes.
 pub(super) const LIMIT: &str = "SLED_KERNEL_RUSTC_WRAPPER_LIMIT";
+/// The optimisation level the cell's own crate is compiled with (`0`), or
+/// empty for the level cargo asks for (after a cell's `:opt`).
+pub(super) const CELL_OPT: &str = "SLED_KERNEL_RUSTC_WRAPPER_CELL_OPT";
+
+/// The name evcxr gives the crate a cell is compiled into.
+const CELL_CRATE: &str = "ctx";
 
 /// What the wrapper may do with the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +67,34 @@ impl Mode {
     }
 }
 
+/// Whether this is the compile of a cell's own crate (evcxr's `ctx`, from
+/// the build directory's `src/lib.rs`), which the cache never keeps.
+fn is_cell(args: &[OsString]) -> bool {
+    args.windows(2)
+        .any(|pair| pair[0] == "--crate-name" && pair[1] == CELL_CRATE)
+        && args.iter().any(|a| a == "src/lib.rs")
+}
+
+/// The cell's compile with the optimisation level `opt` in place of
+/// cargo's (all of it when `opt` is empty). Only the cell's crate: the
+/// dependencies, sled above all, stay as the profile builds them (and as
+/// the Rust cache keeps them), so a cell still calls optimised sled code;
+/// what a cell itself computes runs unoptimised unless it asks with `:opt`.
+fn cell_args(args: &[OsString], opt: &str) -> Vec<OsString> {
+    if opt.is_empty() {
+        return args.to_vec();
+    }
+    args.iter()
+        .map(|arg| match arg.to_str() {
+            Some(a) if a.starts_with("opt-level=") => OsString::from(format!("opt-level={opt}")),
+            Some(a) if a.starts_with("-Copt-level=") => {
+                OsString::from(format!("-Copt-level={opt}"))
+            }
+            _ => arg.clone(),
+        })
+        .collect()
+}
+
 /// Runs as the wrapper and exits, when cargo started this process as one.
 pub(super) fn hook() {
     let Some(dir) = std::env::var_os(DIR) else {
@@ -83,6 +117,8 @@ pub(super) struct Env {
     pub log: Option<PathBuf>,
     pub places: Places,
     pub limit: u64,
+    /// See [`CELL_OPT`]; empty: leave the cell's crate as cargo has it.
+    pub cell_opt: String,
 }
 
 impl Env {
@@ -97,6 +133,7 @@ impl Env {
                 cargo_home: cargo_home(),
             },
             limit: var(LIMIT).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX),
+            cell_opt: var(CELL_OPT).unwrap_or_default(),
         }
     }
 }
@@ -243,6 +280,15 @@ fn escape_env(value: &str) -> String {
 
 /// Compiles (or restores) and returns the exit code for cargo.
 pub(super) fn run(rustc: &OsStr, args: &[OsString], env: &Env) -> i32 {
+    if is_cell(args) {
+        let level = if env.cell_opt.is_empty() {
+            "as cargo asks"
+        } else {
+            &env.cell_opt
+        };
+        report(env, "cell", CELL_CRATE, level);
+        return pass_through(rustc, &cell_args(args, &env.cell_opt));
+    }
     let texts: Option<Vec<String>> = args.iter().map(|a| a.to_str().map(String::from)).collect();
     let unit = match (&texts, env.mode) {
         (Some(texts), Mode::ReadWrite | Mode::ReadOnly) => Unit::parse(texts, &env.places),
@@ -467,6 +513,38 @@ mod tests {
     }
 
     #[test]
+    fn only_the_cells_crate_gets_the_cells_optimisation_level() {
+        let os = |words: &[&str]| words.iter().map(OsString::from).collect::<Vec<_>>();
+        let cell = os(&[
+            "--crate-name",
+            "ctx",
+            "--edition=2024",
+            "src/lib.rs",
+            "--crate-type",
+            "cdylib",
+            "-C",
+            "opt-level=2",
+            "-C",
+            "incremental=/tmp/k/target/incremental",
+        ]);
+        assert!(is_cell(&cell));
+        let rewritten = cell_args(&cell, "0");
+        assert_eq!(rewritten[7], "opt-level=0");
+        let mut rest = rewritten.clone();
+        rest.remove(7);
+        let mut before = cell.clone();
+        before.remove(7);
+        assert_eq!(rest, before, "nothing else changes");
+        // After `:opt`: as cargo says.
+        assert_eq!(cell_args(&cell, ""), cell);
+        // sled, and a crates.io crate that happens to be called ctx.
+        assert!(!is_cell(&os(SLED_COMPILE)));
+        let mut named_ctx = os(SLED_COMPILE);
+        named_ctx[1] = "ctx".into();
+        assert!(!is_cell(&named_ctx));
+    }
+
+    #[test]
     fn keys_ignore_where_the_kernel_builds_and_not_what_it_builds() {
         let rustc = OsStr::new("/nonexistent/rustc");
         let here = key(rustc, &args(SLED_COMPILE), &places());
@@ -534,6 +612,7 @@ mod tests {
                     cargo_home: home.to_string_lossy().into_owned(),
                 },
                 limit: u64::MAX,
+                cell_opt: "0".into(),
             };
             let words: Vec<OsString> = [
                 "--crate-name",

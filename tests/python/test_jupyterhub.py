@@ -4,12 +4,20 @@ DummyAuthenticator, on 127.0.0.1 only. Every student's single-user server
 comes from the environment the wheel was installed into (`wheel_env`, plus
 jupyterhub). The students all start a `sled` kernel through their server's
 REST API and run lesson 01's cells over the kernel's websocket at the same
-moment, as their browsers would (scripts/hub_class.py does the driving)."""
+moment, as their browsers would (scripts/hub_class.py does the driving).
+
+Then a class of three with Rust cells: the same hub, with cargo on PATH and
+one Rust cache for the class, warmed by `sled-kernel warm` before it starts;
+the students run lesson 06, Rust cells included, at the same moment, and
+each kernel's resident memory is printed."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +31,9 @@ from conftest import ROOT, TIMINGS, pip_install
 pytestmark = pytest.mark.timeout(1800)
 
 STUDENTS = [f"student-{n}" for n in range(1, 6)]
+RUST_STUDENTS = [f"rustacean-{n}" for n in range(1, 4)]
 LESSON_01 = ROOT / "notebooks" / "01-embedded-kv-with-sled.ipynb"
+LESSON_06 = ROOT / "notebooks" / "06-rust-cells.ipynb"
 PROXY = ROOT / "deploy" / "node_modules" / ".bin" / "configurable-http-proxy"
 JUPYTERHUB = "jupyterhub>=6.1,<7"
 
@@ -132,6 +142,103 @@ def a_class(hub_env: Path, bare_env: dict[str, str], tmp_path_factory: pytest.Te
     )
 
 
+@dataclass
+class RustClass:
+    run: hub_class.ClassRun
+    warmed: str  # what `sled-kernel warm` said
+    # By student: the kernel's resident memory and that of the processes
+    # under it (the one that runs Rust code), MB, after the lesson.
+    memory: dict[str, tuple[float, float]]
+
+
+def machines_rust() -> dict[str, str]:
+    """Where this machine's Rust is, for a hub whose students each have a
+    HOME of their own (rustup's proxies find their toolchain through
+    RUSTUP_HOME and CARGO_HOME)."""
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        pytest.fail("cargo is not on PATH: the Rust class needs the machine's toolchain", pytrace=False)
+    home = Path.home()
+    return {
+        "cargo_bin": str(Path(cargo).parent),
+        "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", str(home / ".rustup")),
+        "CARGO_HOME": os.environ.get("CARGO_HOME", str(home / ".cargo")),
+    }
+
+
+@pytest.fixture(scope="module")
+def a_rust_class(hub_env: Path, bare_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> RustClass:
+    """Three students run lesson 06 at once, from one warm Rust cache."""
+    state = tmp_path_factory.mktemp("rust-hub")
+    rust = machines_rust()
+    cache = state / "rust-cells"
+    # The class's cache starts as a copy of this machine's, which tests/run
+    # has warmed (so that sled is compiled here only when that one is cold);
+    # the teacher's step, `sled-kernel warm`, then runs as it would.
+    users = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sled-kernel" / "rust-cells"
+    if (users / "crates").is_dir():
+        shutil.copytree(users / "crates", cache / "crates")
+        if (users / "Cargo.lock").is_file():
+            shutil.copy(users / "Cargo.lock", cache / "Cargo.lock")
+    env = {
+        **bare_env,
+        "PATH": f"{rust['cargo_bin']}:/usr/bin:/bin:{bare_env['PATH']}",
+        "RUSTUP_HOME": rust["RUSTUP_HOME"],
+        "CARGO_HOME": rust["CARGO_HOME"],
+        "SLED_KERNEL_RUST_CACHE": str(cache),
+    }
+    warmed = subprocess.run(
+        [str(hub_env / "bin" / "sled-kernel"), "warm"], env=env, capture_output=True, text=True, timeout=1200
+    )
+    assert warmed.returncode == 0, warmed.stderr
+    hub = hub_class.start_local_hub(hub_env, state, env)
+    memory: dict[str, tuple[float, float]] = {}
+    try:
+
+        async def while_running(_run: hub_class.ClassRun) -> None:
+            _, kernels, _ = hub_class.students_processes(hub.proc.pid)
+            for name, procs in kernels.items():
+                kernel = next(p for p in procs if Path(p.exe()) == hub_env / "bin" / "sled-kernel"
+                              and "kernel" in p.cmdline())
+                below = sum(c.memory_info().rss for c in kernel.children(recursive=True))
+                memory[name] = (kernel.memory_info().rss / 1e6, below / 1e6)
+
+        async def go() -> hub_class.ClassRun:
+            api = hub_class.Hub(hub.url, hub.token)
+            try:
+                return await hub_class.run_class(
+                    api,
+                    RUST_STUDENTS,
+                    hub_class.Lesson.from_notebook(LESSON_06),
+                    timeout=1200,
+                    while_running=while_running,
+                )
+            finally:
+                api.http.close()
+
+        run = asyncio.run(go())
+    finally:
+        hub.stop()
+    TIMINGS[f"JupyterHub Rust class of {len(RUST_STUDENTS)}: lesson 06, everyone at once (s)"] = run.lesson_seconds
+    print(run.summary())
+    for name, (kernel_mb, below_mb) in sorted(memory.items()):
+        print(f"{name}: kernel {kernel_mb:.0f} MB resident, the process running Rust code {below_mb:.0f} MB")
+    print(f"the class's kernels: {sum(k + b for k, b in memory.values()):.0f} MB in all")
+    return RustClass(run, warmed.stdout, memory)
+
+
+def test_every_student_gets_every_output_of_lesson_06_with_rust_cells(a_rust_class: RustClass) -> None:
+    lesson = hub_class.Lesson.from_notebook(LESSON_06)
+    assert sum(code.lstrip().startswith("%%rust") for code in lesson.cells) >= 5
+    assert "the Rust cache at" in a_rust_class.warmed, a_rust_class.warmed
+    for student in a_rust_class.run.students:
+        assert len(student.executions) == len(lesson.cells), student.name
+    assert a_rust_class.run.problems == [], "\n".join(a_rust_class.run.problems)
+    assert sorted(a_rust_class.memory) == RUST_STUDENTS
+    for student in a_rust_class.run.students:
+        assert hub_class.owners(student.sees) == {student.name}, student.sees
+
+
 def test_every_student_gets_every_output_of_lesson_01(a_class: Class) -> None:
     lesson = hub_class.Lesson.from_notebook(LESSON_01)
     assert [s.name for s in a_class.run.students] == STUDENTS
@@ -206,21 +313,34 @@ def test_the_real_class_config_loads_on_top_of_the_tested_one(monkeypatch: pytes
 
 def test_the_kubernetes_recipe_installs_the_wheel_on_docker_stacks() -> None:
     """deploy/Dockerfile and deploy/z2jh-values.yaml are not built or run
-    here (no registry, no cluster); they must stay the steps the wheel tests
-    take and name each other."""
+    here (no container engine, registry or cluster); they must stay the
+    steps the tests take (the wheel's pip install; deploy/rust-for-class.sh,
+    which test_class_image.py runs) and name each other."""
     import yaml
 
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     steps = [line.split()[0] for line in dockerfile.splitlines() if line and not line.startswith(("#", " "))]
-    assert steps == ["ARG", "FROM", "COPY", "RUN"], steps
+    assert steps == ["ARG", "FROM", "COPY", "RUN", "FROM", "ARG", "USER", "COPY", "RUN", "ENV", "USER"], steps
     assert "quay.io/jupyter/base-notebook:" in dockerfile
+    assert "FROM ${BASE_IMAGE} AS kv" in dockerfile and "FROM kv AS rust" in dockerfile
     assert "dist/sled_kernel-*.whl" in dockerfile
     assert "pip install --no-cache-dir --find-links /tmp/wheels sled-kernel" in dockerfile
+    assert "COPY deploy/rust-for-class.sh" in dockerfile
+    assert "sh /tmp/rust-for-class.sh /opt/rust" in dockerfile
+    for setting in ("RUSTUP_HOME=/opt/rust/rustup", "CARGO_HOME=/opt/rust/cargo",
+                    "PATH=/opt/rust/cargo/bin:", "SLED_KERNEL_RUST_CACHE=/opt/rust/rust-cells"):
+        assert setting in dockerfile, setting
     values = yaml.safe_load((ROOT / "deploy" / "z2jh-values.yaml").read_text())
     image = values["singleuser"]["image"]
     assert image["name"].endswith("/sled-kernel-notebook") and image["tag"]
-    assert f"-t {image['name']}:{image['tag']}" in dockerfile
+    assert f"--target kv -t {image['name']}:{image['tag']}" in dockerfile
+    assert f"--target rust -t {image['name']}:{image['tag']}-rust" in dockerfile
     assert values["singleuser"]["memory"]["limit"]
+    kv, rust = values["singleuser"]["profileList"]
+    assert kv["default"] is True
+    rust = rust["kubespawner_override"]
+    assert rust["image"] == f"{image['name']}:{image['tag']}-rust"
+    assert rust["mem_limit"] and rust["environment"]["SLED_KERNEL_RUST_IDLE_MINUTES"]
     assert values["proxy"]["https"]["enabled"] is True
 
 
