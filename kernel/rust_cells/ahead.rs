@@ -90,15 +90,25 @@ impl Default for Idle {
 }
 
 /// Reads [`IDLE_ENV`]: minutes (`20`, `0.5`), `0` or unset for never.
+/// The longest idle time taken: a year, far below where a `Duration` or an
+/// `Instant` plus it could overflow.
+const IDLE_MAX_MINUTES: f64 = 525_600.0;
+
 fn idle_setting(value: Option<&str>) -> (Option<Duration>, Option<String>) {
     let Some(text) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return (None, None);
     };
     match text.parse::<f64>() {
         Ok(0.0) => (None, None),
-        Ok(minutes) if minutes.is_finite() && minutes > 0.0 => {
+        Ok(minutes) if minutes.is_finite() && minutes > 0.0 && minutes <= IDLE_MAX_MINUTES => {
             (Some(Duration::from_secs_f64(minutes * 60.0)), None)
         }
+        Ok(minutes) if minutes > IDLE_MAX_MINUTES => (
+            None,
+            Some(format!(
+                "Rust context: {IDLE_ENV}={text:?} is more than a year ({IDLE_MAX_MINUTES} minutes), so the Rust context is never stopped for being idle; set it to a number such as 20 (0: never)\n"
+            )),
+        ),
         _ => (
             None,
             Some(format!(
@@ -436,7 +446,7 @@ mod tests {
             idle_setting(Some("0.5")),
             (Some(Duration::from_secs(30)), None)
         );
-        for wrong in ["soon", "-5", "NaN", "inf", "20m"] {
+        for wrong in ["soon", "-5", "NaN", "inf", "20m", "1e300", "525601"] {
             let (after, problem) = idle_setting(Some(wrong));
             assert_eq!(after, None, "{wrong}");
             let problem = problem.unwrap();
