@@ -15,6 +15,8 @@
 //! trash/          entries being deleted
 //! Cargo.lock      the versions the last Rust context resolved, so the next
 //!                 one picks the same (and needs no network to do so)
+//! compilers/<id>  what `rustc -vV` printed, for one compiler file as it
+//!                 was (the wrapper's `compiler_version`)
 //! ```
 //!
 //! Many kernels may use one cache at once (thirty students on one
@@ -41,6 +43,7 @@ pub const DEFAULT_LIMIT_MIB: u64 = 1024;
 const FORMAT: u32 = 1;
 const MANIFEST: &str = "manifest.json";
 const SEED_LOCK: &str = "Cargo.lock";
+const COMPILERS: &str = "compilers";
 /// Staging directories older than this belong to a writer that died.
 const STALE: Duration = Duration::from_secs(3600);
 
@@ -527,6 +530,26 @@ impl Store {
         io::Write::write_all(&mut staged, text.as_bytes())?;
         staged
             .persist(self.root.join(SEED_LOCK))
+            .map(drop)
+            .map_err(|e| e.error)
+    }
+
+    /// The `rustc -vV` output remembered under `id`, if any.
+    pub fn compiler(&self, id: &str) -> Option<String> {
+        fs::read_to_string(self.root.join(COMPILERS).join(id)).ok()
+    }
+
+    /// Remembers `text` under `id`, whole or not at all.
+    pub fn save_compiler(&self, id: &str, text: &str) -> io::Result<()> {
+        let folder = self.root.join(COMPILERS);
+        fs::create_dir_all(&folder)?;
+        fs::create_dir_all(self.staging())?;
+        let mut staged = tempfile::Builder::new()
+            .prefix("compiler.")
+            .tempfile_in(self.staging())?;
+        io::Write::write_all(&mut staged, text.as_bytes())?;
+        staged
+            .persist(folder.join(id))
             .map(drop)
             .map_err(|e| e.error)
     }
