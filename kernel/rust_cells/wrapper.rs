@@ -664,13 +664,19 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(tmp.path());
         let asked = compiler_version(rustc.as_os_str(), &store).expect("rustc answers -vV");
-        assert!(asked.starts_with("rustc ") && asked.contains("\nhost: "), "{asked}");
+        assert!(
+            asked.starts_with("rustc ") && asked.contains("\nhost: "),
+            "{asked}"
+        );
         let id = compiler_id(rustc.as_os_str(), |name| std::env::var_os(name)).unwrap();
         assert_eq!(store.compiler(&id).as_deref(), Some(asked.as_str()));
         // The kept answer is used: rustc is not asked again.
         let kept = "rustc 0.0.0-kept\nrelease: 0.0.0\n";
         store.save_compiler(&id, kept).unwrap();
-        assert_eq!(compiler_version(rustc.as_os_str(), &store).as_deref(), Some(kept));
+        assert_eq!(
+            compiler_version(rustc.as_os_str(), &store).as_deref(),
+            Some(kept)
+        );
 
         let under = |toolchain: &'static str| {
             move |name: &str| match name {
@@ -681,10 +687,22 @@ mod tests {
         };
         let stable = compiler_id(rustc.as_os_str(), under("stable")).unwrap();
         assert_ne!(stable, id);
-        assert_ne!(compiler_id(rustc.as_os_str(), under("nightly")).unwrap(), stable);
-        assert_eq!(compiler_id(rustc.as_os_str(), under("stable")).unwrap(), stable);
-        assert_eq!(compiler_id(OsStr::new("/nonexistent/rustc"), under("stable")), None);
-        assert_eq!(compiler_version(OsStr::new("/nonexistent/rustc"), &store), None);
+        assert_ne!(
+            compiler_id(rustc.as_os_str(), under("nightly")).unwrap(),
+            stable
+        );
+        assert_eq!(
+            compiler_id(rustc.as_os_str(), under("stable")).unwrap(),
+            stable
+        );
+        assert_eq!(
+            compiler_id(OsStr::new("/nonexistent/rustc"), under("stable")),
+            None
+        );
+        assert_eq!(
+            compiler_version(OsStr::new("/nonexistent/rustc"), &store),
+            None
+        );
     }
 
     /// The whole wrapper around the real rustc: a crate under a fake cargo
