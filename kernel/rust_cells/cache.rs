@@ -523,15 +523,7 @@ impl Store {
         if !looks_like_a_sled_lock(text) || self.seed_lock().as_deref() == Some(text) {
             return Ok(());
         }
-        fs::create_dir_all(self.staging())?;
-        let mut staged = tempfile::Builder::new()
-            .prefix("Cargo.lock.")
-            .tempfile_in(self.staging())?;
-        io::Write::write_all(&mut staged, text.as_bytes())?;
-        staged
-            .persist(self.root.join(SEED_LOCK))
-            .map(drop)
-            .map_err(|e| e.error)
+        self.write_whole(&self.root.join(SEED_LOCK), text)
     }
 
     /// The `rustc -vV` output remembered under `id`, if any.
@@ -543,15 +535,18 @@ impl Store {
     pub(super) fn save_compiler(&self, id: &str, text: &str) -> io::Result<()> {
         let folder = self.root.join(COMPILERS);
         fs::create_dir_all(&folder)?;
+        self.write_whole(&folder.join(id), text)
+    }
+
+    /// Writes `text` to `to` through a file staged in `tmp/`, so that a
+    /// reader sees all of it or the file as it was.
+    fn write_whole(&self, to: &Path, text: &str) -> io::Result<()> {
         fs::create_dir_all(self.staging())?;
         let mut staged = tempfile::Builder::new()
-            .prefix("compiler.")
+            .prefix("file.")
             .tempfile_in(self.staging())?;
         io::Write::write_all(&mut staged, text.as_bytes())?;
-        staged
-            .persist(folder.join(id))
-            .map(drop)
-            .map_err(|e| e.error)
+        staged.persist(to).map(drop).map_err(|e| e.error)
     }
 }
 
