@@ -5,9 +5,10 @@
 //! For each compile of a crates.io (or git) crate it looks for an entry in
 //! the Rust cache ([`super::cache`]) under a key made of the compiler's
 //! arguments (with the kernel's build directory and cargo's home replaced
-//! by placeholders), the files a build script generated, and the compiler's
-//! `rustc -vV` (version, commit, host, LLVM). Cargo's `-C metadata` argument already differs for every package
-//! version, feature set, profile and compiler version. A hit copies the
+//! by placeholders), the files a build script generated, and what the
+//! compiler's `rustc -vV` says (version, commit, host, LLVM). Cargo's
+//! `-C metadata` argument already differs for every package version,
+//! feature set, profile and compiler version. A hit copies the
 //! files where cargo expects them and tells cargo about them as rustc
 //! would; a miss runs rustc and keeps what it made. Everything else (the
 //! cell's own crate, build-script probes, `rustc -vV`) goes straight to
