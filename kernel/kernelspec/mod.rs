@@ -281,7 +281,7 @@ fn platform_data_dir(_env: EnvLookup, platform_dirs: bool) -> Result<PathBuf> {
 }
 
 #[cfg(windows)]
-fn platform_data_dir(env: EnvLookup, platform_dirs: bool) -> Result<PathBuf> {
+fn platform_data_dir(env: EnvLookup<'_>, platform_dirs: bool) -> Result<PathBuf> {
     if platform_dirs {
         let base = dirs::data_local_dir().context("cannot find %LOCALAPPDATA%")?;
         return Ok(base.join("jupyter"));
