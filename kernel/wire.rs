@@ -147,7 +147,7 @@ pub fn encode(msg: &Message, signer: &Signer) -> Vec<Vec<u8>> {
 
 mod erased {
     /// Lets `encode` serialise its four differently typed parts with one closure.
-    pub trait Json {
+    pub(super) trait Json {
         fn to_vec(&self) -> Vec<u8>;
     }
     impl<T: serde::Serialize> Json for T {

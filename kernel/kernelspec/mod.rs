@@ -156,7 +156,7 @@ impl System {
 /// Windows spec, started without a shell, leaves there. The kernel is
 /// interrupted by message everywhere (`interrupt_mode`); it also honours
 /// SIGINT, and on Windows the interrupt event jupyter_client passes.
-pub fn kernel_json(program: Program, system: System) -> Result<serde_json::Value> {
+pub fn kernel_json(program: Program<'_>, system: System) -> Result<serde_json::Value> {
     let (path, remedy) = match program {
         Program::Installed(exe) => (
             exe.to_str()
@@ -231,11 +231,11 @@ fn real_env(name: &str) -> Option<OsString> {
 
 /// An environment variable that is set and not empty (jupyter_core treats
 /// an empty value as unset).
-fn env_nonempty(env: EnvLookup, name: &str) -> Option<OsString> {
+fn env_nonempty(env: EnvLookup<'_>, name: &str) -> Option<OsString> {
     env(name).filter(|v| !v.is_empty())
 }
 
-fn spec_dir(target: &Target, env: EnvLookup) -> Result<PathBuf> {
+fn spec_dir(target: &Target, env: EnvLookup<'_>) -> Result<PathBuf> {
     let data_dir = match target {
         Target::User => user_data_dir(env)?,
         Target::SysPrefix => sys_prefix(env)?.join("share").join("jupyter"),
@@ -248,7 +248,7 @@ fn spec_dir(target: &Target, env: EnvLookup) -> Result<PathBuf> {
 }
 
 /// `jupyter_core.paths.jupyter_data_dir()`.
-fn user_data_dir(env: EnvLookup) -> Result<PathBuf> {
+fn user_data_dir(env: EnvLookup<'_>) -> Result<PathBuf> {
     if let Some(dir) = env_nonempty(env, "JUPYTER_DATA_DIR") {
         return Ok(PathBuf::from(dir));
     }
@@ -257,7 +257,7 @@ fn user_data_dir(env: EnvLookup) -> Result<PathBuf> {
 
 /// `jupyter_core.paths.use_platform_dirs()`: `JUPYTER_PLATFORM_DIRS` set to
 /// anything but a false-looking word.
-fn use_platform_dirs(env: EnvLookup) -> bool {
+fn use_platform_dirs(env: EnvLookup<'_>) -> bool {
     match env("JUPYTER_PLATFORM_DIRS").and_then(|v| v.into_string().ok()) {
         None => false,
         Some(v) => !matches!(
@@ -281,7 +281,7 @@ fn platform_data_dir(_env: EnvLookup, platform_dirs: bool) -> Result<PathBuf> {
 }
 
 #[cfg(windows)]
-fn platform_data_dir(env: EnvLookup, platform_dirs: bool) -> Result<PathBuf> {
+fn platform_data_dir(env: EnvLookup<'_>, platform_dirs: bool) -> Result<PathBuf> {
     if platform_dirs {
         let base = dirs::data_local_dir().context("cannot find %LOCALAPPDATA%")?;
         return Ok(base.join("jupyter"));
@@ -300,7 +300,7 @@ fn platform_data_dir(env: EnvLookup, platform_dirs: bool) -> Result<PathBuf> {
 /// Linux and other Unixes. `platformdirs` agrees with jupyter_core's own
 /// rule here, so `JUPYTER_PLATFORM_DIRS` changes nothing.
 #[cfg(not(any(target_os = "macos", windows)))]
-fn platform_data_dir(env: EnvLookup, _platform_dirs: bool) -> Result<PathBuf> {
+fn platform_data_dir(env: EnvLookup<'_>, _platform_dirs: bool) -> Result<PathBuf> {
     let base = match env_nonempty(env, "XDG_DATA_HOME") {
         Some(xdg) => PathBuf::from(xdg),
         None => home_dir()?.join(".local").join("share"),
@@ -309,7 +309,7 @@ fn platform_data_dir(env: EnvLookup, _platform_dirs: bool) -> Result<PathBuf> {
 }
 
 /// The active Python environment's prefix.
-fn sys_prefix(env: EnvLookup) -> Result<PathBuf> {
+fn sys_prefix(env: EnvLookup<'_>) -> Result<PathBuf> {
     for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
         if let Some(prefix) = env_nonempty(env, var) {
             return Ok(PathBuf::from(prefix));

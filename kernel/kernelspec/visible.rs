@@ -93,7 +93,7 @@ pub fn ask_all() -> Vec<View> {
 }
 
 /// The Pythons to ask, most relevant first, without repeats.
-fn candidates(exe: Option<&Path>, env: super::EnvLookup) -> Vec<PathBuf> {
+fn candidates(exe: Option<&Path>, env: super::EnvLookup<'_>) -> Vec<PathBuf> {
     let bin = if cfg!(windows) { "Scripts" } else { "bin" };
     let pythons_in = |prefix: &Path| -> Option<PathBuf> {
         ["python3", "python", "python.exe"]

@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::io;
 
 /// The notebook's bytes, as nbformat would store them.
-pub fn nbformat_bytes(nb: &Value) -> Vec<u8> {
+pub(super) fn nbformat_bytes(nb: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     let formatter = PythonJson(PrettyFormatter::with_indent(b" "));
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
@@ -26,7 +26,7 @@ pub fn nbformat_bytes(nb: &Value) -> Vec<u8> {
 /// same number (which Rust's formatting also finds), in positional form
 /// with at least one decimal when the decimal point falls within 16 digits
 /// of the first one, and otherwise as `1.5e+300` / `2.3494e-05`.
-pub fn python_float(value: f64) -> String {
+pub(super) fn python_float(value: f64) -> String {
     if !value.is_finite() {
         // json.dumps writes these (not JSON); nbformat never stores them.
         return if value.is_nan() {

@@ -4,12 +4,12 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// The parent of process `pid`, from `/proc/PID/stat`.
-pub fn parent_of(pid: u32) -> Option<u32> {
+pub(super) fn parent_of(pid: u32) -> Option<u32> {
     parent_in_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
 /// The command name in `/proc/PID/comm` (at most 15 bytes of it).
-pub fn process_name(pid: u32) -> Option<String> {
+pub(super) fn process_name(pid: u32) -> Option<String> {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .ok()
         .map(|s| s.trim().to_string())
@@ -19,7 +19,7 @@ pub fn process_name(pid: u32) -> Option<String> {
 /// Puts `dir` in front of the `LD_LIBRARY_PATH` the program `command`
 /// starts will have, which the dynamic loader searches first.
 #[cfg_attr(not(feature = "rust-cells"), allow(dead_code))]
-pub fn load_libraries_first_from(command: &mut std::process::Command, dir: &Path) {
+pub(super) fn load_libraries_first_from(command: &mut std::process::Command, dir: &Path) {
     let mut path = std::ffi::OsString::from(dir);
     if let Some(more) = std::env::var_os("LD_LIBRARY_PATH").filter(|p| !p.is_empty()) {
         path.push(":");
@@ -31,7 +31,7 @@ pub fn load_libraries_first_from(command: &mut std::process::Command, dir: &Path
 /// The resident memory of process `pid` in kB (`VmRSS` in
 /// `/proc/PID/status`).
 #[cfg(test)]
-pub fn resident_kb(pid: u32) -> Option<u64> {
+pub(super) fn resident_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
@@ -41,7 +41,7 @@ pub fn resident_kb(pid: u32) -> Option<u64> {
 }
 
 /// `(pid, parent pid)` of every process, from one pass over `/proc`.
-pub fn parents() -> Vec<(u32, u32)> {
+pub(super) fn parents() -> Vec<(u32, u32)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -64,7 +64,7 @@ fn parent_in_stat(stat: &str) -> Option<u32> {
 }
 
 /// The process holding a `flock` on `file`, from `/proc/locks`.
-pub fn lock_holder(file: &Path) -> Option<u32> {
+pub(super) fn lock_holder(file: &Path) -> Option<u32> {
     let meta = std::fs::metadata(file).ok()?;
     let locks = std::fs::read_to_string("/proc/locks").ok()?;
     holder_in(&locks, meta.ino(), device_numbers(meta.dev()))

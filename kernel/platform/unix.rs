@@ -42,7 +42,7 @@ mod procs {
 const PARENT_POLL: Duration = Duration::from_millis(500);
 
 /// The signal thread; closing its handle ends it and lets the signals go.
-pub struct Requests {
+pub(super) struct Requests {
     handle: Handle,
 }
 
@@ -52,7 +52,7 @@ impl Drop for Requests {
     }
 }
 
-pub fn watch_requests(on: Box<dyn Fn(Request) + Send + Sync>) -> io::Result<Requests> {
+pub(super) fn watch_requests(on: Box<dyn Fn(Request) + Send + Sync>) -> io::Result<Requests> {
     let mut signals = Signals::new([SIGINT, SIGTERM])?;
     let handle = signals.handle();
     std::thread::Builder::new()
@@ -72,7 +72,7 @@ pub fn watch_requests(on: Box<dyn Fn(Request) + Send + Sync>) -> io::Result<Requ
 /// On Unix `JPY_PARENT_PID` only says that jupyter_client started us; the
 /// parent pid changing (an orphan is adopted by init or a subreaper) says
 /// that it died.
-pub fn watch_parent(_value: &str, gone: Box<dyn FnOnce() + Send>) -> io::Result<()> {
+pub(super) fn watch_parent(_value: &str, gone: Box<dyn FnOnce() + Send>) -> io::Result<()> {
     let parent = std::os::unix::process::parent_id();
     std::thread::Builder::new()
         .name("parent-watch".into())
@@ -90,7 +90,7 @@ pub fn watch_parent(_value: &str, gone: Box<dyn FnOnce() + Send>) -> io::Result<
 /// `kill(pid, 0)` sends nothing and says whether the process exists: ESRCH
 /// when it does not, EPERM when it belongs to someone else. A zombie (dead,
 /// not yet reaped) still counts as running.
-pub fn process_alive(pid: u32) -> Option<bool> {
+pub(super) fn process_alive(pid: u32) -> Option<bool> {
     // 0 and negative numbers name process groups, not a process.
     let pid = libc::pid_t::try_from(pid).ok().filter(|pid| *pid > 0)?;
     // SAFETY: kill(2) takes plain integers and touches no memory of ours.
@@ -104,19 +104,19 @@ pub fn process_alive(pid: u32) -> Option<bool> {
     }
 }
 
-pub fn parent_of(pid: u32) -> Option<u32> {
+pub(super) fn parent_of(pid: u32) -> Option<u32> {
     procs::parent_of(pid)
 }
 
-pub fn process_name(pid: u32) -> Option<String> {
+pub(super) fn process_name(pid: u32) -> Option<String> {
     procs::process_name(pid)
 }
 
-pub fn lock_holder(file: &Path) -> Option<u32> {
+pub(super) fn lock_holder(file: &Path) -> Option<u32> {
     procs::lock_holder(file)
 }
 
-pub fn held_by_this_process(file: &Path) -> bool {
+pub(super) fn held_by_this_process(file: &Path) -> bool {
     if cfg!(target_os = "linux") {
         lock_holder(file) == Some(std::process::id())
     } else {
@@ -138,9 +138,9 @@ fn locked_by_anyone(file: &Path) -> bool {
 }
 
 /// Unix locks are advisory: none stops a read.
-pub const LOCK_VIOLATION: Option<i32> = None;
+pub(super) const LOCK_VIOLATION: Option<i32> = None;
 
-pub fn kill_tree_below(root: u32) {
+pub(super) fn kill_tree_below(root: u32) {
     let mut frozen: Vec<u32> = Vec::new();
     for _ in 0..20 {
         let fresh: Vec<u32> = descendants(root)
@@ -190,7 +190,7 @@ pub(super) fn descendants(root: u32) -> Vec<u32> {
     found
 }
 
-pub fn kill_this_process() -> ! {
+pub(super) fn kill_this_process() -> ! {
     // SAFETY: raise(3) takes a plain integer; SIGKILL ends the whole
     // process and cannot be caught. It returns only if it failed.
     unsafe {
@@ -199,19 +199,19 @@ pub fn kill_this_process() -> ! {
     std::process::abort()
 }
 
-pub fn let_everyone_read(path: &Path) -> io::Result<()> {
+pub(super) fn let_everyone_read(path: &Path) -> io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
 }
 
-pub fn unix_mode(path: &Path) -> Option<u32> {
+pub(super) fn unix_mode(path: &Path) -> Option<u32> {
     Some(std::fs::metadata(path).ok()?.permissions().mode() & 0o777)
 }
 
-pub fn canonical(path: &Path) -> io::Result<PathBuf> {
+pub(super) fn canonical(path: &Path) -> io::Result<PathBuf> {
     path.canonicalize()
 }
 
-pub fn run_in_place(command: &mut Command) -> io::Result<i32> {
+pub(super) fn run_in_place(command: &mut Command) -> io::Result<i32> {
     Err(command.exec())
 }
 

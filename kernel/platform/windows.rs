@@ -54,7 +54,7 @@ static CONSOLE: Mutex<Option<OnRequest>> = Mutex::new(None);
 
 /// The console handler and the interrupt event's thread; dropping this
 /// removes the one and ends the other.
-pub struct Requests {
+pub(crate) struct Requests {
     stop: Option<Arc<OwnedHandle>>,
 }
 
@@ -72,7 +72,7 @@ impl Drop for Requests {
     }
 }
 
-pub fn watch_requests(on: Box<dyn Fn(Request) + Send + Sync>) -> io::Result<Requests> {
+pub(crate) fn watch_requests(on: Box<dyn Fn(Request) + Send + Sync>) -> io::Result<Requests> {
     let on: OnRequest = Arc::from(on);
     if let Ok(mut slot) = CONSOLE.lock() {
         *slot = Some(on.clone());
@@ -160,7 +160,7 @@ fn watch_interrupt_event(
 
 /// `JPY_PARENT_PID` on Windows is a handle on the frontend's process: wait
 /// until that process ends.
-pub fn watch_parent(value: &str, gone: Box<dyn FnOnce() + Send>) -> io::Result<()> {
+pub(crate) fn watch_parent(value: &str, gone: Box<dyn FnOnce() + Send>) -> io::Result<()> {
     let handle = inherited_handle("JPY_PARENT_PID", value)?;
     // SAFETY: GetProcessId only looks the handle up; 0 means it is not a
     // process handle of ours.
@@ -207,7 +207,7 @@ fn inherited_handle(name: &str, value: &str) -> io::Result<isize> {
 /// Opens the process to ask: no such process (`ERROR_INVALID_PARAMETER`)
 /// means gone; a process we may not open belongs to someone else and is
 /// running; an open process is running until a zero wait says it ended.
-pub fn process_alive(pid: u32) -> Option<bool> {
+pub(crate) fn process_alive(pid: u32) -> Option<bool> {
     // SAFETY: plain arguments; the handle is closed below.
     let process = unsafe {
         OpenProcess(
@@ -235,23 +235,23 @@ pub fn process_alive(pid: u32) -> Option<bool> {
 }
 
 /// Not asked on Windows: no Rust cells, so no child process to recognise.
-pub fn parent_of(_pid: u32) -> Option<u32> {
+pub(crate) fn parent_of(_pid: u32) -> Option<u32> {
     None
 }
 
-pub fn process_name(_pid: u32) -> Option<String> {
+pub(crate) fn process_name(_pid: u32) -> Option<String> {
     None
 }
 
 /// Windows does not tell who holds a byte-range lock.
-pub fn lock_holder(_file: &Path) -> Option<u32> {
+pub(crate) fn lock_holder(_file: &Path) -> Option<u32> {
     None
 }
 
 /// Tries sled's lock (`LockFileEx`, exclusive, the whole file) through a
 /// handle of our own: Windows locks belong to a handle, so a lock taken
 /// through sled's handle refuses ours, in this process too.
-pub fn held_by_this_process(file: &Path) -> bool {
+pub(crate) fn held_by_this_process(file: &Path) -> bool {
     let Ok(probe) = std::fs::File::open(file) else {
         return false;
     };
@@ -269,19 +269,19 @@ pub fn held_by_this_process(file: &Path) -> bool {
 }
 
 /// `ERROR_LOCK_VIOLATION`: a region another handle locked was read or written.
-pub const LOCK_VIOLATION: Option<i32> = Some(ERROR_LOCK_VIOLATION as i32);
+pub(crate) const LOCK_VIOLATION: Option<i32> = Some(ERROR_LOCK_VIOLATION as i32);
 
-pub fn kill_this_process() -> ! {
+pub(crate) fn kill_this_process() -> ! {
     // SAFETY: ends this process; the pseudo handle needs no closing.
     unsafe { TerminateProcess(GetCurrentProcess(), KILLED_EXIT_CODE) };
     std::process::abort()
 }
 
-pub fn let_everyone_read(_path: &Path) -> io::Result<()> {
+pub(crate) fn let_everyone_read(_path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-pub fn unix_mode(_path: &Path) -> Option<u32> {
+pub(crate) fn unix_mode(_path: &Path) -> Option<u32> {
     None
 }
 
@@ -290,7 +290,7 @@ pub fn unix_mode(_path: &Path) -> Option<u32> {
 /// the plain form reads otherwise (a device name such as `NUL`, a name
 /// ending in a dot or a space). Other paths (network shares too) keep the
 /// prefix.
-pub fn canonical(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn canonical(path: &Path) -> io::Result<PathBuf> {
     let verbatim = path.canonicalize()?;
     Ok(plain_form(&verbatim).unwrap_or(verbatim))
 }
@@ -319,7 +319,7 @@ fn plain_form(verbatim: &Path) -> Option<PathBuf> {
     (!reads_otherwise).then(|| PathBuf::from(plain))
 }
 
-pub fn run_in_place(command: &mut Command) -> io::Result<i32> {
+pub(crate) fn run_in_place(command: &mut Command) -> io::Result<i32> {
     Ok(command.status()?.code().unwrap_or(1))
 }
 

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 /// How many minutes without a Rust cell stop the Rust context (a teacher
 /// sets it in the kernelspec's `env`, or where Jupyter starts); unset or
 /// `0`: never.
-pub const IDLE_ENV: &str = "SLED_KERNEL_RUST_IDLE_MINUTES";
+pub(super) const IDLE_ENV: &str = "SLED_KERNEL_RUST_IDLE_MINUTES";
 /// While `%rust start` runs in the background with an idle time set, the
 /// shell looks this often whether it has finished (the idle time counts
 /// from then).

@@ -15,6 +15,8 @@
 //! trash/          entries being deleted
 //! Cargo.lock      the versions the last Rust context resolved, so the next
 //!                 one picks the same (and needs no network to do so)
+//! compilers/<id>  what `rustc -vV` printed, for one compiler file as it
+//!                 was (the wrapper's `compiler_version`)
 //! ```
 //!
 //! Many kernels may use one cache at once (thirty students on one
@@ -36,11 +38,12 @@ pub const DIR_ENV: &str = "SLED_KERNEL_RUST_CACHE";
 /// Its size limit in MiB.
 pub const LIMIT_ENV: &str = "SLED_KERNEL_RUST_CACHE_MB";
 /// The size limit when [`LIMIT_ENV`] is not set.
-pub const DEFAULT_LIMIT_MIB: u64 = 1024;
+pub(super) const DEFAULT_LIMIT_MIB: u64 = 1024;
 /// Changes whenever entries written by an older kernel must not be read.
 const FORMAT: u32 = 1;
 const MANIFEST: &str = "manifest.json";
 const SEED_LOCK: &str = "Cargo.lock";
+const COMPILERS: &str = "compilers";
 /// Staging directories older than this belong to a writer that died.
 const STALE: Duration = Duration::from_secs(3600);
 
@@ -48,7 +51,7 @@ const MIB: u64 = 1024 * 1024;
 
 /// The cache settings a kernel starts with, from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
+pub(super) struct Settings {
     /// The cache directory; `None` when the cache is off.
     pub dir: Option<PathBuf>,
     /// Entries are evicted, least recently used first, above this many bytes.
@@ -62,13 +65,13 @@ pub struct Settings {
 
 impl Settings {
     /// Reads [`DIR_ENV`] and [`LIMIT_ENV`] from this process's environment.
-    pub fn from_env() -> Settings {
+    pub(super) fn from_env() -> Settings {
         Self::from_vars(|name| std::env::var_os(name), dirs::cache_dir())
     }
 
     /// `var` looks a variable up; `user_cache` is the user's cache
     /// directory (`$XDG_CACHE_HOME` or `~/.cache` on Linux).
-    pub fn from_vars(
+    pub(super) fn from_vars(
         var: impl Fn(&str) -> Option<OsString>,
         user_cache: Option<PathBuf>,
     ) -> Settings {
@@ -141,7 +144,7 @@ impl Settings {
 
 /// What this process may do with the cache directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Access {
+pub(super) enum Access {
     ReadWrite,
     /// Entries can be read but not added; why.
     ReadOnly(String),
@@ -151,14 +154,14 @@ pub enum Access {
 
 /// How much the cache holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Usage {
+pub(super) struct Usage {
     pub crates: u64,
     pub bytes: u64,
 }
 
 /// What adding an entry came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Published {
+pub(super) enum Published {
     Stored {
         bytes: u64,
     },
@@ -173,7 +176,7 @@ pub enum Published {
 /// One file a compile produced, as rustc's artifact notification names it
 /// (`emit` is `link`, `metadata`, `dep-info`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Artifact {
+pub(super) struct Artifact {
     pub file: String,
     pub emit: String,
     pub bytes: u64,
@@ -181,7 +184,7 @@ pub struct Artifact {
 
 /// An entry's description, written last into its staging directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
+pub(super) struct Manifest {
     pub format: u32,
     pub crate_name: String,
     pub artifacts: Vec<Artifact>,
@@ -196,7 +199,7 @@ pub struct Manifest {
 /// in what they mean: a kernel's build directory and cargo's home. Paths in
 /// cache keys and dep-info files name them by placeholder.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Places {
+pub(super) struct Places {
     pub build: String,
     pub cargo_home: String,
 }
@@ -206,7 +209,7 @@ const CARGO_HOME_MARK: &str = "<cargo-home>";
 
 impl Places {
     /// Real paths to placeholders.
-    pub fn hide(&self, text: &str) -> String {
+    pub(super) fn hide(&self, text: &str) -> String {
         let mut text = text.to_string();
         for (real, mark) in [
             (&self.build, BUILD_MARK),
@@ -220,7 +223,7 @@ impl Places {
     }
 
     /// Placeholders to this kernel's real paths.
-    pub fn show(&self, text: &str) -> String {
+    pub(super) fn show(&self, text: &str) -> String {
         text.replace(BUILD_MARK, &self.build)
             .replace(CARGO_HOME_MARK, &self.cargo_home)
     }
@@ -228,16 +231,16 @@ impl Places {
 
 /// A cache directory.
 #[derive(Debug, Clone)]
-pub struct Store {
+pub(super) struct Store {
     root: PathBuf,
 }
 
 impl Store {
-    pub fn new(root: impl Into<PathBuf>) -> Store {
+    pub(super) fn new(root: impl Into<PathBuf>) -> Store {
         Store { root: root.into() }
     }
 
-    pub fn root(&self) -> &Path {
+    pub(super) fn root(&self) -> &Path {
         &self.root
     }
 
@@ -258,7 +261,7 @@ impl Store {
     }
 
     /// Creates the directory if needed and finds out what we may do there.
-    pub fn prepare(&self) -> Access {
+    pub(super) fn prepare(&self) -> Access {
         if let Err(e) = fs::create_dir_all(self.crates()) {
             if !self.crates().is_dir() {
                 return Access::Unusable(format!("cannot create {}: {e}", self.crates().display()));
@@ -282,7 +285,7 @@ impl Store {
     }
 
     /// The entry for `key`, when there is a complete one of this format.
-    pub fn lookup(&self, key: &str) -> Option<Manifest> {
+    pub(super) fn lookup(&self, key: &str) -> Option<Manifest> {
         let text = fs::read_to_string(self.entry(key).join(MANIFEST)).ok()?;
         let manifest: Manifest = serde_json::from_str(&text).ok()?;
         (manifest.format == FORMAT).then_some(manifest)
@@ -291,7 +294,7 @@ impl Store {
     /// Copies the entry's files into `out_dir` (dep-info with this kernel's
     /// paths) and returns them as they now are. Any failure (the entry was
     /// deleted meanwhile, a file is short) is an error: compile instead.
-    pub fn restore(
+    pub(super) fn restore(
         &self,
         key: &str,
         manifest: &Manifest,
@@ -323,7 +326,7 @@ impl Store {
     }
 
     /// Marks the entry as just used (eviction drops the least recently used).
-    pub fn touch(&self, key: &str) {
+    pub(super) fn touch(&self, key: &str) {
         let stamp = fs::OpenOptions::new()
             .write(true)
             .open(self.entry(key).join(MANIFEST))
@@ -334,7 +337,7 @@ impl Store {
     }
 
     /// Adds the files `produced` (paths, emit kinds) as the entry `key`.
-    pub fn publish(
+    pub(super) fn publish(
         &self,
         key: &str,
         crate_name: &str,
@@ -427,7 +430,7 @@ impl Store {
         found
     }
 
-    pub fn usage(&self) -> Usage {
+    pub(super) fn usage(&self) -> Usage {
         let entries = self.entries();
         Usage {
             crates: entries.len() as u64,
@@ -438,7 +441,7 @@ impl Store {
     /// Deletes least recently used entries until the cache holds at most
     /// `limit` bytes; returns what went. Entries another kernel deletes at
     /// the same moment are skipped.
-    pub fn evict(&self, limit: u64) -> Usage {
+    pub(super) fn evict(&self, limit: u64) -> Usage {
         self.sweep_leftovers();
         let mut entries = self.entries();
         let mut total: u64 = entries.iter().map(|(_, _, bytes)| bytes).sum();
@@ -458,7 +461,7 @@ impl Store {
     }
 
     /// Deletes every entry and the remembered `Cargo.lock`.
-    pub fn clear(&self) -> Usage {
+    pub(super) fn clear(&self) -> Usage {
         let mut freed = Usage::default();
         for (key, _, bytes) in self.entries() {
             if self.discard(&key).is_ok() {
@@ -510,25 +513,40 @@ impl Store {
     }
 
     /// The `Cargo.lock` a Rust context with sled last resolved, if any.
-    pub fn seed_lock(&self) -> Option<String> {
+    pub(super) fn seed_lock(&self) -> Option<String> {
         let text = fs::read_to_string(self.root.join(SEED_LOCK)).ok()?;
         looks_like_a_sled_lock(&text).then_some(text)
     }
 
     /// Remembers `text` as the `Cargo.lock` for the next context.
-    pub fn save_seed_lock(&self, text: &str) -> io::Result<()> {
+    pub(super) fn save_seed_lock(&self, text: &str) -> io::Result<()> {
         if !looks_like_a_sled_lock(text) || self.seed_lock().as_deref() == Some(text) {
             return Ok(());
         }
+        self.write_whole(&self.root.join(SEED_LOCK), text)
+    }
+
+    /// The `rustc -vV` output remembered under `id`, if any.
+    pub(super) fn compiler(&self, id: &str) -> Option<String> {
+        fs::read_to_string(self.root.join(COMPILERS).join(id)).ok()
+    }
+
+    /// Remembers `text` under `id`, whole or not at all.
+    pub(super) fn save_compiler(&self, id: &str, text: &str) -> io::Result<()> {
+        let folder = self.root.join(COMPILERS);
+        fs::create_dir_all(&folder)?;
+        self.write_whole(&folder.join(id), text)
+    }
+
+    /// Writes `text` to `to` through a file staged in `tmp/`, so that a
+    /// reader sees all of it or the file as it was.
+    fn write_whole(&self, to: &Path, text: &str) -> io::Result<()> {
         fs::create_dir_all(self.staging())?;
         let mut staged = tempfile::Builder::new()
-            .prefix("Cargo.lock.")
+            .prefix("file.")
             .tempfile_in(self.staging())?;
         io::Write::write_all(&mut staged, text.as_bytes())?;
-        staged
-            .persist(self.root.join(SEED_LOCK))
-            .map(drop)
-            .map_err(|e| e.error)
+        staged.persist(to).map(drop).map_err(|e| e.error)
     }
 }
 
@@ -566,7 +584,7 @@ fn directory_bytes(dir: &Path) -> u64 {
 }
 
 /// Bytes as a person reads them: `26.3 MiB`, `1024 MiB`, `99 bytes`.
-pub fn human(bytes: u64) -> String {
+pub(super) fn human(bytes: u64) -> String {
     if bytes < 1024 {
         format!("{bytes} bytes")
     } else if bytes < MIB {

@@ -20,7 +20,7 @@ pub const CACHE_MIME: &str = "application/vnd.sled-kernel.rust-cache+json";
 
 /// What this kernel's compiles came to.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
+pub(super) struct Counts {
     /// Crates copied out of the cache.
     pub from_cache: u64,
     /// Crates compiled (whether or not they were then kept).

@@ -71,14 +71,14 @@ mod jemalloc {
         done == 0
     }
 
-    pub fn enter() {
+    pub(super) fn enter() {
         if let Some(index) = arena() {
             control(c"thread.arena", Some(index));
         }
     }
 
     /// Moves this thread into the context's arena; the arena it was in.
-    pub fn switch_to_context() -> Option<u32> {
+    pub(super) fn switch_to_context() -> Option<u32> {
         let index = arena()?;
         let mut own: u32 = 0;
         let mut len = std::mem::size_of::<u32>();
@@ -97,13 +97,13 @@ mod jemalloc {
         (done == 0).then_some(own)
     }
 
-    pub fn switch_back(own: Option<u32>) {
+    pub(super) fn switch_back(own: Option<u32>) {
         if let Some(own) = own {
             control(c"thread.arena", Some(own));
         }
     }
 
-    pub fn give_back() {
+    pub(super) fn give_back() {
         // What this thread keeps for reuse goes back to its arenas first.
         control(c"thread.tcache.flush", None);
         // Every arena: rust-analyzer's file loader and evcxr's output

@@ -5,9 +5,10 @@
 //! For each compile of a crates.io (or git) crate it looks for an entry in
 //! the Rust cache ([`super::cache`]) under a key made of the compiler's
 //! arguments (with the kernel's build directory and cargo's home replaced
-//! by placeholders), the files a build script generated, and the compiler's
-//! size. Cargo's `-C metadata` argument already differs for every package
-//! version, feature set, profile and compiler version. A hit copies the
+//! by placeholders), the files a build script generated, and what the
+//! compiler's `rustc -vV` says (version, commit, host, LLVM). Cargo's
+//! `-C metadata` argument already differs for every package version,
+//! feature set, profile and compiler version. A hit copies the
 //! files where cargo expects them and tells cargo about them as rustc
 //! would; a miss runs rustc and keeps what it made. Everything else (the
 //! cell's own crate, build-script probes, `rustc -vV`) goes straight to
@@ -23,6 +24,7 @@ use std::ffi::{OsStr, OsString};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::UNIX_EPOCH;
 
 /// The cache directory; its presence makes this process the wrapper.
 pub(super) const DIR: &str = "SLED_KERNEL_RUSTC_WRAPPER";
@@ -196,12 +198,76 @@ impl Unit {
     }
 }
 
-/// The entry's key: what decides the compiler's output.
-fn key(rustc: &OsStr, args: &[String], places: &Places) -> String {
+/// What `rustc -vV` prints for `rustc`: which compiler it is, even behind a
+/// rustup proxy (one small program for every toolchain). Asking it starts
+/// the compiler, so the answer is kept in the cache under [`compiler_id`]
+/// and asked again only when that changes. `None` when the compiler does
+/// not answer (cargo then gets its error from the compile itself).
+fn compiler_version(rustc: &OsStr, store: &Store) -> Option<String> {
+    let id = compiler_id(rustc, |name| std::env::var_os(name));
+    if let Some(known) = id.as_deref().and_then(|id| store.compiler(id)) {
+        return Some(known);
+    }
+    let asked = Command::new(rustc)
+        .arg("-vV")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(asked.stdout).ok()?;
+    if !asked.status.success() || !text.contains("release:") {
+        return None;
+    }
+    if let Some(id) = id {
+        // Only a saving: the next compile asks rustc again if this fails.
+        let _ = store.save_compiler(&id, &text);
+    }
+    Some(text)
+}
+
+/// A name for the compiler file as it is now: its path (as given and
+/// resolved), size and modification time, and, when cargo runs under
+/// rustup, the toolchain rustup chose and the time of that toolchain's
+/// own rustc (what a proxy would run), as cargo keys its own `rustc -vV`
+/// cache. `None` when the file cannot be found (a bare name such as
+/// `rustc` that is not on PATH).
+fn compiler_id(rustc: &OsStr, var: impl Fn(&str) -> Option<OsString>) -> Option<String> {
+    let found = which::which(rustc).ok()?;
+    let file = std::fs::metadata(&found).ok()?;
+    let since_epoch = |time: std::io::Result<std::time::SystemTime>| {
+        time.ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos())
+    };
     let mut hash = Sha256::new();
-    hash.update(b"sled-kernel rust cache, key 1\0");
-    let compiler_size = std::fs::metadata(rustc).map(|m| m.len()).unwrap_or(0);
-    hash.update(compiler_size.to_le_bytes());
+    hash.update(b"sled-kernel rustc -vV, id 1\0");
+    let resolved = crate::platform::canonical(&found).unwrap_or_else(|_| found.clone());
+    for path in [found, resolved] {
+        hash.update(path.as_os_str().as_encoded_bytes());
+        hash.update(b"\0");
+    }
+    hash.update(file.len().to_le_bytes());
+    hash.update(since_epoch(file.modified()).to_le_bytes());
+    if let (Some(home), Some(toolchain)) = (var("RUSTUP_HOME"), var("RUSTUP_TOOLCHAIN")) {
+        hash.update(toolchain.as_encoded_bytes());
+        hash.update(b"\0");
+        let inner = Path::new(&home)
+            .join("toolchains")
+            .join(&toolchain)
+            .join("bin")
+            .join("rustc");
+        hash.update(since_epoch(std::fs::metadata(inner).and_then(|m| m.modified())).to_le_bytes());
+    }
+    Some(hex::encode(&hash.finalize()[..16]))
+}
+
+/// The entry's key: what decides the compiler's output (`compiler` is what
+/// `rustc -vV` printed).
+fn key(compiler: &str, args: &[String], places: &Places) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"sled-kernel rust cache, key 2\0");
+    hash.update(compiler.as_bytes());
+    hash.update(b"\0");
     for arg in args {
         hash.update(places.hide(arg).as_bytes());
         hash.update(b"\0");
@@ -298,7 +364,10 @@ pub(super) fn run(rustc: &OsStr, args: &[OsString], env: &Env) -> i32 {
         return pass_through(rustc, args);
     };
     let store = Store::new(&env.dir);
-    let key = key(rustc, &texts, &env.places);
+    let Some(compiler) = compiler_version(rustc, &store) else {
+        return pass_through(rustc, args);
+    };
+    let key = key(&compiler, &texts, &env.places);
     if let Some(manifest) = store.lookup(&key) {
         if same_env(&manifest.env, &env.places) {
             match store.restore(&key, &manifest, &unit.out_dir, &env.places) {
@@ -546,7 +615,7 @@ mod tests {
 
     #[test]
     fn keys_ignore_where_the_kernel_builds_and_not_what_it_builds() {
-        let rustc = OsStr::new("/nonexistent/rustc");
+        let rustc = "rustc 1.95.0 (59807616e 2026-04-14)\nrelease: 1.95.0\n";
         let here = key(rustc, &args(SLED_COMPILE), &places());
         let elsewhere: Vec<String> = args(SLED_COMPILE)
             .iter()
@@ -563,6 +632,8 @@ mod tests {
         let mut other = args(SLED_COMPILE);
         other[12] = "metadata=aaaaaa".into();
         assert_ne!(key(rustc, &other, &places()), here);
+        let nightly = "rustc 1.97.0-nightly (0123456789 2026-05-01)\nrelease: 1.97.0-nightly\n";
+        assert_ne!(key(nightly, &args(SLED_COMPILE), &places()), here);
         assert_eq!(here.len(), 32);
     }
 
@@ -584,6 +655,55 @@ mod tests {
             &places()
         ));
         assert_eq!(escape_env("a\\b\nc"), "a\\\\b\\nc");
+    }
+
+    /// `rustc -vV` is asked once for a compiler file as it is, and again for
+    /// another toolchain behind the same file.
+    #[test]
+    fn the_compilers_version_is_asked_once_and_kept() {
+        let rustc = which::which("rustc").expect("rustc on PATH, as cargo test has it");
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let asked = compiler_version(rustc.as_os_str(), &store).expect("rustc answers -vV");
+        assert!(
+            asked.starts_with("rustc ") && asked.contains("\nhost: "),
+            "{asked}"
+        );
+        let id = compiler_id(rustc.as_os_str(), |name| std::env::var_os(name)).unwrap();
+        assert_eq!(store.compiler(&id).as_deref(), Some(asked.as_str()));
+        // The kept answer is used: rustc is not asked again.
+        let kept = "rustc 0.0.0-kept\nrelease: 0.0.0\n";
+        store.save_compiler(&id, kept).unwrap();
+        assert_eq!(
+            compiler_version(rustc.as_os_str(), &store).as_deref(),
+            Some(kept)
+        );
+
+        let under = |toolchain: &'static str| {
+            move |name: &str| match name {
+                "RUSTUP_HOME" => Some(OsString::from("/nonexistent/rustup")),
+                "RUSTUP_TOOLCHAIN" => Some(OsString::from(toolchain)),
+                _ => None,
+            }
+        };
+        let stable = compiler_id(rustc.as_os_str(), under("stable")).unwrap();
+        assert_ne!(stable, id);
+        assert_ne!(
+            compiler_id(rustc.as_os_str(), under("nightly")).unwrap(),
+            stable
+        );
+        assert_eq!(
+            compiler_id(rustc.as_os_str(), under("stable")).unwrap(),
+            stable
+        );
+        assert_eq!(
+            compiler_id(OsStr::new("/nonexistent/rustc"), under("stable")),
+            None
+        );
+        assert_eq!(
+            compiler_version(OsStr::new("/nonexistent/rustc"), &store),
+            None
+        );
     }
 
     /// The whole wrapper around the real rustc: a crate under a fake cargo

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const KEY: &str = "a-test-key-9f1c";
+pub(crate) const KEY: &str = "a-test-key-9f1c";
 
-pub struct Kernel {
+pub(crate) struct Kernel {
     pub child: Child,
     pub ctx: zmq::Context,
     pub shell: zmq::Socket,
@@ -29,7 +29,7 @@ pub struct Kernel {
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -39,7 +39,7 @@ pub fn free_port() -> u16 {
 /// Writes a connection file in `dir` for a kernel on 127.0.0.1 with free
 /// ports, signed with [`KEY`]; `edit` may change it first. Returns the
 /// file and what it holds.
-pub fn connection_file(dir: &Path, edit: impl FnOnce(&mut Value)) -> (PathBuf, Value) {
+pub(crate) fn connection_file(dir: &Path, edit: impl FnOnce(&mut Value)) -> (PathBuf, Value) {
     let mut connection = json!({
         "transport": "tcp", "ip": "127.0.0.1", "key": KEY,
         "signature_scheme": "hmac-sha256", "kernel_name": "sled",
@@ -53,24 +53,24 @@ pub fn connection_file(dir: &Path, edit: impl FnOnce(&mut Value)) -> (PathBuf, V
 }
 
 impl Kernel {
-    pub fn start() -> Kernel {
+    pub(crate) fn start() -> Kernel {
         Self::start_with(|_| {})
     }
 
     /// Starts a kernel; `edit` may change the connection file first.
-    pub fn start_with(edit: impl Fn(&mut Value)) -> Kernel {
+    pub(crate) fn start_with(edit: impl Fn(&mut Value)) -> Kernel {
         Self::launch(edit, None, &[])
     }
 
     /// Starts a kernel whose Jupyter data dir (history) is `data_dir`,
     /// shared with other kernels; by default each test kernel has its own.
-    pub fn start_with_data_dir(data_dir: &Path) -> Kernel {
+    pub(crate) fn start_with_data_dir(data_dir: &Path) -> Kernel {
         Self::launch(|_| {}, Some(data_dir), &[])
     }
 
     /// Starts a kernel with these environment variables set (on top of
     /// this process's environment).
-    pub fn start_with_env(vars: &[(&str, &std::ffi::OsStr)]) -> Kernel {
+    pub(crate) fn start_with_env(vars: &[(&str, &std::ffi::OsStr)]) -> Kernel {
         Self::launch(|_| {}, None, vars)
     }
 
@@ -164,24 +164,24 @@ impl Kernel {
         panic!("no iopub_welcome within 10 s of subscribing");
     }
 
-    pub fn kernel_tmp(&self) -> PathBuf {
+    pub(crate) fn kernel_tmp(&self) -> PathBuf {
         self.tmp.path().join("kernel-tmp")
     }
 
-    pub fn send(&self, socket: &zmq::Socket, msg: &Message) {
+    pub(crate) fn send(&self, socket: &zmq::Socket, msg: &Message) {
         socket
             .send_multipart(wire::encode(msg, &self.signer), 0)
             .unwrap();
     }
 
     /// Sends a request on `socket`; returns its msg_id.
-    pub fn request(&self, socket: &zmq::Socket, msg_type: &str, content: Value) -> String {
+    pub(crate) fn request(&self, socket: &zmq::Socket, msg_type: &str, content: Value) -> String {
         let msg = self.session.request(msg_type, content);
         self.send(socket, &msg);
         msg.header.msg_id
     }
 
-    pub fn recv_on(&self, socket: &zmq::Socket, timeout: Duration) -> Option<Message> {
+    pub(crate) fn recv_on(&self, socket: &zmq::Socket, timeout: Duration) -> Option<Message> {
         let mut items = [socket.as_poll_item(zmq::POLLIN)];
         zmq::poll(&mut items, timeout.as_millis() as i64).unwrap();
         if !items[0].is_readable() {
@@ -193,22 +193,22 @@ impl Kernel {
         Some(msg)
     }
 
-    pub fn reply(&self, socket: &zmq::Socket) -> Message {
+    pub(crate) fn reply(&self, socket: &zmq::Socket) -> Message {
         self.recv_on(socket, Duration::from_secs(10))
             .expect("a reply within 10 s")
     }
 
-    pub fn iopub_next(&self, timeout: Duration) -> Option<Message> {
+    pub(crate) fn iopub_next(&self, timeout: Duration) -> Option<Message> {
         self.recv_on(&self.iopub, timeout)
     }
 
     /// IOPub messages caused by `msg_id`, from `busy` through `idle`.
-    pub fn iopub_until_idle(&self, msg_id: &str) -> Vec<Message> {
+    pub(crate) fn iopub_until_idle(&self, msg_id: &str) -> Vec<Message> {
         self.iopub_until_idle_within(msg_id, Duration::from_secs(15))
     }
 
     /// The same, for a cell that may run for up to `limit`.
-    pub fn iopub_until_idle_within(&self, msg_id: &str, limit: Duration) -> Vec<Message> {
+    pub(crate) fn iopub_until_idle_within(&self, msg_id: &str, limit: Duration) -> Vec<Message> {
         self.iopub_until(msg_id, limit, is_idle)
     }
 
@@ -245,7 +245,7 @@ impl Kernel {
 
     /// Runs a cell that may take up to `limit` (a big load, a huge cell);
     /// returns the reply's content and the IOPub messages up to idle.
-    pub fn execute_within(&self, code: &str, limit: Duration) -> (Value, Vec<Message>) {
+    pub(crate) fn execute_within(&self, code: &str, limit: Duration) -> (Value, Vec<Message>) {
         let id = self.request(&self.shell, "execute_request", json!({ "code": code }));
         let reply = self.recv_on(&self.shell, limit).unwrap_or_else(|| {
             let start: String = code.chars().take(60).collect();
@@ -256,11 +256,11 @@ impl Kernel {
     }
 
     /// Runs a cell; returns the reply and the IOPub messages between busy and idle.
-    pub fn execute(&self, code: &str) -> (Message, Vec<Message>) {
+    pub(crate) fn execute(&self, code: &str) -> (Message, Vec<Message>) {
         self.execute_with(json!({ "code": code }))
     }
 
-    pub fn execute_with(&self, content: Value) -> (Message, Vec<Message>) {
+    pub(crate) fn execute_with(&self, content: Value) -> (Message, Vec<Message>) {
         let id = self.request(&self.shell, "execute_request", content);
         let reply = self.reply(&self.shell);
         assert_eq!(reply.parent_header["msg_id"], id);
@@ -270,7 +270,7 @@ impl Kernel {
     /// Sends an `execute_request` and reads IOPub until a message of it
     /// that `until` picks arrives (see [`Kernel::await_iopub`]). Returns the
     /// request's msg_id and its IOPub messages so far.
-    pub fn execute_until(
+    pub(crate) fn execute_until(
         &self,
         content: Value,
         until: impl Fn(&Message) -> bool,
@@ -284,30 +284,30 @@ impl Kernel {
     /// picks: an event that proves the cell is running (the stream of an
     /// `echo` line, sent before `%sleep` waits or once a long loop is under
     /// way; a progress bar). Fails if the cell goes idle first.
-    pub fn await_iopub(&self, id: &str, until: impl Fn(&Message) -> bool) -> Vec<Message> {
+    pub(crate) fn await_iopub(&self, id: &str, until: impl Fn(&Message) -> bool) -> Vec<Message> {
         // Generous: a debug build checks a million-line file for a while.
         self.iopub_until(id, Duration::from_secs(600), until)
     }
 
     /// Runs `code` until its output shows `text` (see [`Kernel::execute_until`]).
-    pub fn execute_until_printed(&self, code: &str, text: &str) -> String {
+    pub(crate) fn execute_until_printed(&self, code: &str, text: &str) -> String {
         self.execute_until(json!({ "code": code }), |m| printed(m, text))
             .0
     }
 
     /// Sends `interrupt_request` on control; its reply must be ok.
-    pub fn interrupt(&self) {
+    pub(crate) fn interrupt(&self) {
         self.request(&self.control, "interrupt_request", json!({}));
         assert_eq!(self.reply(&self.control).content["status"], "ok");
     }
 
     /// Sends shutdown on control and waits for the process to exit.
-    pub fn shutdown(&mut self) -> Message {
+    pub(crate) fn shutdown(&mut self) -> Message {
         self.shutdown_within(Duration::from_secs(10))
     }
 
     /// The same, for a kernel that may take up to `limit` to exit.
-    pub fn shutdown_within(&mut self, limit: Duration) -> Message {
+    pub(crate) fn shutdown_within(&mut self, limit: Duration) -> Message {
         self.request(
             &self.control,
             "shutdown_request",
@@ -318,7 +318,7 @@ impl Kernel {
         reply
     }
 
-    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -334,13 +334,13 @@ impl Kernel {
 
     /// Kills the kernel's process the hard way (SIGKILL on Unix,
     /// TerminateProcess on Windows): no cleanup runs.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         self.child.kill().expect("killing the kernel");
     }
 
     /// Sends a Unix signal with `kill -SIGNAL`.
     #[cfg(unix)]
-    pub fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
@@ -361,7 +361,7 @@ impl Drop for Kernel {
 /// what nteract's desktop app and runtimed's tools are built on. Every
 /// message any integration test receives goes through here, so a reply or
 /// broadcast those clients cannot read fails the test that caused it.
-pub fn strict(msg: &Message) -> jupyter_protocol::JupyterMessage {
+pub(crate) fn strict(msg: &Message) -> jupyter_protocol::JupyterMessage {
     let whole = json!({
         "header": msg.header,
         "parent_header": msg.parent_header,
@@ -376,17 +376,17 @@ pub fn strict(msg: &Message) -> jupyter_protocol::JupyterMessage {
     })
 }
 
-pub fn types(msgs: &[Message]) -> Vec<&str> {
+pub(crate) fn types(msgs: &[Message]) -> Vec<&str> {
     msgs.iter().map(|m| m.header.msg_type.as_str()).collect()
 }
 
 /// Whether `msg` is the `status: idle` that ends a request.
-pub fn is_idle(msg: &Message) -> bool {
+pub(crate) fn is_idle(msg: &Message) -> bool {
     msg.header.msg_type == "status" && msg.content["execution_state"] == "idle"
 }
 
 /// Whether `msg` is a `stream` message whose text holds `text`.
-pub fn printed(msg: &Message, text: &str) -> bool {
+pub(crate) fn printed(msg: &Message, text: &str) -> bool {
     msg.header.msg_type == "stream"
         && msg.content["text"]
             .as_str()
@@ -394,14 +394,14 @@ pub fn printed(msg: &Message, text: &str) -> bool {
 }
 
 /// The concatenated text of the stdout stream messages.
-pub fn stdout(msgs: &[Message]) -> String {
+pub(crate) fn stdout(msgs: &[Message]) -> String {
     msgs.iter()
         .filter(|m| m.header.msg_type == "stream" && m.content["name"] == "stdout")
         .map(|m| m.content["text"].as_str().unwrap().to_string())
         .collect()
 }
 
-pub fn entries(dir: &Path) -> Vec<String> {
+pub(crate) fn entries(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|d| {
             d.filter_map(|e| e.ok())

@@ -38,6 +38,14 @@ def test_cargo_executable_reports_the_binary_under_cargo_target_dir(tmp_path, mo
     assert os.access(found, os.X_OK)
 
 
+# One ./install.sh with the build already fresh (cargo builds nothing,
+# pip has nothing to add): about 4 s here (3.7 s on 7 December 2026). The
+# test runs it twice within pytest's 120 s limit (pytest.ini), and the
+# second run, which registers the usual build again, must get its share
+# even when the first hangs.
+INSTALL_TIMEOUT = 50
+
+
 def test_install_sh_registers_the_binary_cargo_built_under_cargo_target_dir(tmp_path) -> None:
     alias = elsewhere(tmp_path)
     env = dict(os.environ, CARGO_TARGET_DIR=str(alias))
@@ -45,7 +53,7 @@ def test_install_sh_registers_the_binary_cargo_built_under_cargo_target_dir(tmp_
     try:
         done = subprocess.run(
             [str(ROOT / "install.sh"), "--no-demo"],
-            env=env, capture_output=True, text=True, timeout=900,
+            env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
         )
         assert done.returncode == 0, done.stdout + done.stderr
         # It used the path cargo gave, and registered that binary (the
@@ -60,7 +68,7 @@ def test_install_sh_registers_the_binary_cargo_built_under_cargo_target_dir(tmp_
             env["CARGO_TARGET_DIR"] = os.environ["CARGO_TARGET_DIR"]
         subprocess.run(
             [str(ROOT / "install.sh"), "--no-demo"],
-            env=env, capture_output=True, text=True, timeout=900, check=True,
+            env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=True,
         )
     restored = spec_program(KernelSpecManager().get_kernel_spec("sled").argv)
     assert os.path.realpath(restored) == os.path.realpath(KERNEL_BIN)

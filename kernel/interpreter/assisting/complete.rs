@@ -36,7 +36,7 @@ enum Spot<'a> {
     Nowhere,
 }
 
-pub fn complete(session: &Session, code: &str, cursor_pos: usize) -> Completion {
+pub(crate) fn complete(session: &Session, code: &str, cursor_pos: usize) -> Completion {
     let (cursor, cursor_byte) = clamp_cursor(code, cursor_pos);
     let before = code.get(..cursor_byte).unwrap_or(code);
     let spot = locate(before);
@@ -83,7 +83,7 @@ pub fn complete(session: &Session, code: &str, cursor_pos: usize) -> Completion 
 
 /// The cursor as a code-point index no further than the end of `code`, and
 /// the byte offset where it falls.
-pub fn clamp_cursor(code: &str, cursor_pos: usize) -> (usize, usize) {
+pub(crate) fn clamp_cursor(code: &str, cursor_pos: usize) -> (usize, usize) {
     match code.char_indices().nth(cursor_pos) {
         Some((byte, _)) => (cursor_pos, byte),
         None => (code.chars().count(), code.len()),
@@ -154,7 +154,7 @@ fn locate(before: &str) -> Spot<'_> {
 }
 
 /// Command and magic names starting with what was typed.
-fn names(word: Option<&Word>, cursor: usize) -> (Vec<String>, usize) {
+fn names(word: Option<&Word<'_>>, cursor: usize) -> (Vec<String>, usize) {
     let (typed, start) = match word {
         Some(w) if w.form == Form::Bare || w.form == Form::Hex => (w.text, w.span.start.offset),
         Some(_) => return (Vec::new(), cursor),
@@ -170,7 +170,7 @@ fn names(word: Option<&Word>, cursor: usize) -> (Vec<String>, usize) {
 }
 
 /// `limit` and `rev`, after a row read's positional arguments.
-fn options(word: Option<&Word>, cursor: usize) -> (Vec<String>, usize) {
+fn options(word: Option<&Word<'_>>, cursor: usize) -> (Vec<String>, usize) {
     let (typed, start) = match word {
         Some(w) if w.form == Form::Bare => (w.text.to_lowercase(), w.span.start.offset),
         Some(_) => return (Vec::new(), cursor),
@@ -187,7 +187,7 @@ fn options(word: Option<&Word>, cursor: usize) -> (Vec<String>, usize) {
 fn argument(
     session: &Session,
     param: Param,
-    word: Option<&Word>,
+    word: Option<&Word<'_>>,
     cursor: usize,
 ) -> (Vec<String>, usize) {
     match param {
@@ -237,7 +237,7 @@ fn argument(
 /// started (bare, `"..."`, `'...'`, `b"..."` or `0x...`).
 fn key_matches(
     tree: Option<&sled::Tree>,
-    word: Option<&Word>,
+    word: Option<&Word<'_>>,
     cursor: usize,
 ) -> (Vec<String>, usize) {
     let none = (Vec::new(), cursor);
@@ -249,7 +249,7 @@ fn key_matches(
 }
 
 /// Tree names starting with what has been typed.
-fn tree_matches(session: &Session, word: Option<&Word>, cursor: usize) -> (Vec<String>, usize) {
+fn tree_matches(session: &Session, word: Option<&Word<'_>>, cursor: usize) -> (Vec<String>, usize) {
     let Some(db) = session.db() else {
         return (Vec::new(), cursor);
     };
@@ -272,7 +272,7 @@ fn tree_matches(session: &Session, word: Option<&Word>, cursor: usize) -> (Vec<S
 /// Candidates (from `candidates(prefix)`) for the word being typed, each
 /// written in the word's own form, and where the replacement starts.
 fn written_like(
-    word: Option<&Word>,
+    word: Option<&Word<'_>>,
     cursor: usize,
     candidates: &dyn Fn(&[u8]) -> Vec<Vec<u8>>,
 ) -> (Vec<String>, usize) {
@@ -360,7 +360,7 @@ fn keys_with_prefix(tree: &sled::Tree, prefix: &[u8]) -> Vec<Vec<u8>> {
 
 /// Files and directories starting with what has been typed (directories
 /// with a trailing `/`); only directories for `%open`.
-fn path_matches(word: Option<&Word>, cursor: usize, dirs_only: bool) -> (Vec<String>, usize) {
+fn path_matches(word: Option<&Word<'_>>, cursor: usize, dirs_only: bool) -> (Vec<String>, usize) {
     let none = (Vec::new(), cursor);
     let (typed, start, quote) = match word {
         None => (String::new(), cursor, None),

@@ -21,14 +21,14 @@ const LONG_VALUE: usize = 5000;
 /// Counting keys stops here, to stay quick on big databases.
 const MAX_COUNT: usize = 10_000;
 
-pub fn inspect(
+pub(crate) fn inspect(
     session: &Session,
     code: &str,
     cursor_pos: usize,
     detail_level: u8,
 ) -> Option<MimeBundle> {
     let (cursor, _) = clamp_cursor(code, cursor_pos);
-    let under = |w: &Word| w.span.start.offset <= cursor && cursor <= w.span.end.offset;
+    let under = |w: &Word<'_>| w.span.start.offset <= cursor && cursor <= w.span.end.offset;
     for statement in raw_statements(code) {
         if statement.lead.as_ref().is_some_and(under) {
             return command::lookup("%time")
@@ -76,7 +76,7 @@ fn tree_words(session: &Session) -> String {
     }
 }
 
-fn key_info(session: &Session, word: &Word, detail_level: u8) -> Option<MimeBundle> {
+fn key_info(session: &Session, word: &Word<'_>, detail_level: u8) -> Option<MimeBundle> {
     let tree = session.tree()?;
     let key = lexer::decode(word).ok()?;
     let value = tree.get(&key).ok()?;
@@ -125,7 +125,7 @@ fn counted<T>(items: impl Iterator<Item = T>) -> String {
     }
 }
 
-fn prefix_info(session: &Session, word: &Word) -> Option<MimeBundle> {
+fn prefix_info(session: &Session, word: &Word<'_>) -> Option<MimeBundle> {
     let tree = session.tree()?;
     let prefix = lexer::decode(word).ok()?;
     let count = counted(tree.scan_prefix(&prefix).keys());
@@ -140,7 +140,7 @@ fn prefix_info(session: &Session, word: &Word) -> Option<MimeBundle> {
     ))
 }
 
-fn range_info(session: &Session, word: &Word) -> Option<MimeBundle> {
+fn range_info(session: &Session, word: &Word<'_>) -> Option<MimeBundle> {
     let tree = session.tree()?;
     let Ok(Arg::Range(range)) = args::decode(Param::Range, word) else {
         return None;
@@ -154,7 +154,7 @@ fn range_info(session: &Session, word: &Word) -> Option<MimeBundle> {
     ))
 }
 
-fn tree_info(session: &Session, word: &Word) -> Option<MimeBundle> {
+fn tree_info(session: &Session, word: &Word<'_>) -> Option<MimeBundle> {
     let db = session.db()?;
     let name = lexer::decode(word).ok()?;
     let shown = render::tree_name(&name);

@@ -12,7 +12,7 @@ use super::span::Span;
 
 /// A decoded argument.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Arg {
+pub(crate) enum Arg {
     Bytes(Vec<u8>),
     /// `-` (absent) or a value, for `compare_and_swap`.
     Maybe(Option<Vec<u8>>),
@@ -30,7 +30,7 @@ pub enum Arg {
 
 /// How `%crash_copy` damages the copy's log before opening it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Damage {
+pub(crate) enum Damage {
     /// `tear=N`: the last N bytes of the log's records become zeros, as a
     /// crash part-way through writing them leaves them.
     Tear(usize),
@@ -40,7 +40,7 @@ pub enum Damage {
 
 /// How `%sum` reads the values it adds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadHow {
+pub(crate) enum ReadHow {
     /// One `scan_prefix`, adding as it walks.
     Scan,
     /// A `get` of every key inside one transaction.
@@ -49,13 +49,13 @@ pub enum ReadHow {
 
 /// The bounds of a `range`, as sled takes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRange {
+pub(crate) struct KeyRange {
     pub lo: Bound<Vec<u8>>,
     pub hi: Bound<Vec<u8>>,
 }
 
 impl KeyRange {
-    pub fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+    pub(crate) fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
         (as_slice(&self.lo), as_slice(&self.hi))
     }
 }
@@ -70,13 +70,13 @@ fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
 
 /// `limit N` and `rev` on a row read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ReadOptions {
+pub(crate) struct ReadOptions {
     pub limit: Option<usize>,
     pub rev: bool,
 }
 
 /// Decodes the word in a slot of kind `param`.
-pub fn decode(param: Param, word: &Word) -> Result<Arg, Problem> {
+pub(crate) fn decode(param: Param, word: &Word<'_>) -> Result<Arg, Problem> {
     // A range is decoded bound by bound; the whole word is not one value.
     if param == Param::Range {
         return range(word).map(Arg::Range);
@@ -204,10 +204,10 @@ pub fn decode(param: Param, word: &Word) -> Result<Arg, Problem> {
 }
 
 /// The most times `%sum` repeats.
-pub const MOST_TIMES: usize = 100_000;
+pub(crate) const MOST_TIMES: usize = 100_000;
 
 /// `scan` or `transaction`, as a bare word.
-pub fn read_how(word: &Word) -> Option<Arg> {
+pub(crate) fn read_how(word: &Word<'_>) -> Option<Arg> {
     if word.form != Form::Bare {
         return None;
     }
@@ -219,7 +219,7 @@ pub fn read_how(word: &Word) -> Option<Arg> {
 }
 
 /// `tear=N` (N at least 1) or `flip=OFFSET` (`%crash_copy`).
-fn damage(word: &Word, bytes: &[u8]) -> Result<Arg, Problem> {
+fn damage(word: &Word<'_>, bytes: &[u8]) -> Result<Arg, Problem> {
     let parsed = text(bytes).and_then(|t| {
         let (name, n) = t.split_once('=')?;
         match name.trim().to_ascii_lowercase().as_str() {
@@ -248,7 +248,7 @@ fn damage(word: &Word, bytes: &[u8]) -> Result<Arg, Problem> {
 }
 
 /// `flush_every=N` (`%load`): N rows between two flushes, at least 1.
-fn flush_every(word: &Word, bytes: &[u8]) -> Result<Arg, Problem> {
+fn flush_every(word: &Word<'_>, bytes: &[u8]) -> Result<Arg, Problem> {
     let count = text(bytes).and_then(|t| {
         let (name, n) = t.split_once('=')?;
         if !name.trim().eq_ignore_ascii_case("flush_every") {
@@ -274,7 +274,7 @@ fn text(bytes: &[u8]) -> Option<&str> {
     std::str::from_utf8(bytes).ok()
 }
 
-fn not_a(word: &Word, what: &str, write: &str, expected: &str) -> Problem {
+fn not_a(word: &Word<'_>, what: &str, write: &str, expected: &str) -> Problem {
     Problem::new(
         ErrorKind::Argument,
         word.span,
@@ -286,7 +286,7 @@ fn not_a(word: &Word, what: &str, write: &str, expected: &str) -> Problem {
 const RANGE_FORMS: &str = "A..B, A..=B, A.. or ..B";
 
 /// `a..b`, `a..=b`, `a..`, `..b`, `..`, with bounds in any word form.
-fn range(word: &Word) -> Result<KeyRange, Problem> {
+fn range(word: &Word<'_>) -> Result<KeyRange, Problem> {
     let Some(parts) = lexer::split_range(word) else {
         if !word.terminated {
             // An unclosed quote: that is the thing to fix first.
@@ -326,7 +326,7 @@ fn range(word: &Word) -> Result<KeyRange, Problem> {
 
 /// The words after the positional arguments of a row read: `rev` and
 /// `limit N`, each at most once, in any order.
-pub fn options(spec: &CommandSpec, words: &[Word]) -> Result<ReadOptions, Problem> {
+pub(crate) fn options(spec: &CommandSpec, words: &[Word<'_>]) -> Result<ReadOptions, Problem> {
     let mut options = ReadOptions::default();
     let mut seen_rev: Option<Span> = None;
     let mut seen_limit: Option<Span> = None;
@@ -398,7 +398,7 @@ pub fn options(spec: &CommandSpec, words: &[Word]) -> Result<ReadOptions, Proble
     Ok(options)
 }
 
-fn twice(spec: &CommandSpec, word: &Word, option: &str) -> Problem {
+fn twice(spec: &CommandSpec, word: &Word<'_>, option: &str) -> Problem {
     Problem::new(
         ErrorKind::Argument,
         word.span,

@@ -49,13 +49,13 @@ macro_rules! command_ids {
     ($($id:ident,)*) => {
         /// Which command a line names, once aliases are resolved.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum CommandId {
+        pub(crate) enum CommandId {
             $($id,)*
         }
 
         impl CommandId {
             /// Every id, in declaration order.
-            pub const ALL: &'static [CommandId] = &[$(CommandId::$id,)*];
+            pub(crate) const ALL: &'static [CommandId] = &[$(CommandId::$id,)*];
         }
     };
 }
@@ -133,7 +133,7 @@ command_ids! {
 
 /// The sections of `%help`, in the order they are listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Group {
+pub(crate) enum Group {
     Reads,
     Writes,
     Atomic,
@@ -145,7 +145,7 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 8] = [
+    pub(crate) const ALL: [Group; 8] = [
         Group::Reads,
         Group::Writes,
         Group::Atomic,
@@ -156,7 +156,7 @@ impl Group {
         Group::Printing,
     ];
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Group::Reads => "reads",
             Group::Writes => "writes",
@@ -173,7 +173,7 @@ impl Group {
 /// What one argument slot holds. Completion and inspection look at this to
 /// know what belongs where the cursor is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Param {
+pub(crate) enum Param {
     Key,
     Value,
     Prefix,
@@ -209,7 +209,7 @@ pub enum Param {
 }
 
 impl Param {
-    pub fn placeholder(self) -> &'static str {
+    pub(crate) fn placeholder(self) -> &'static str {
         match self {
             Param::Key => "KEY",
             Param::Value => "VALUE",
@@ -234,7 +234,7 @@ impl Param {
 
     /// What completion offers for a slot whose words are fixed (or begin
     /// with a fixed `name=`).
-    pub fn offered(self) -> &'static [&'static str] {
+    pub(crate) fn offered(self) -> &'static [&'static str] {
         match self {
             Param::FlushEvery => &["flush_every="],
             Param::SampleValue => &["value="],
@@ -247,7 +247,7 @@ impl Param {
 
 /// How a command takes its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Args {
+pub(crate) enum Args {
     /// Words: the `required` ones, then up to all of the `optional` ones,
     /// then (for row reads) the options `limit N` and `rev` in any order.
     Words {
@@ -298,7 +298,7 @@ const fn rows(required: &'static [Param]) -> Args {
 /// What running the command does, which decides where its output goes:
 /// a read that ends a cell becomes the cell's `Out[n]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Read,
     Write,
     Block,
@@ -307,7 +307,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Kind::Read => "reads the database; as a cell's last line its answer becomes Out[n]",
             Kind::Write => "changes the database and prints what it did",
@@ -321,7 +321,7 @@ impl Kind {
 /// Where a command may stand: at the top of a cell, inside `batch … end`,
 /// inside `transaction … end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Allowed {
+pub(crate) struct Allowed {
     pub top: bool,
     pub batch: bool,
     pub transaction: bool,
@@ -355,7 +355,7 @@ const IN_TX: Allowed = Allowed {
 
 /// What running a command needs of the session besides its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Needs {
+pub(crate) enum Needs {
     /// The database open: a suspended one is reopened first.
     Database,
     /// Nothing: printing, help and settings (`%reset` and `%open` replace
@@ -370,7 +370,7 @@ pub enum Needs {
 
 /// Everything there is to know about one command.
 #[derive(Debug)]
-pub struct CommandSpec {
+pub(crate) struct CommandSpec {
     pub id: CommandId,
     /// The canonical name; magics start with `%`.
     pub name: &'static str,
@@ -399,7 +399,7 @@ impl PartialEq for CommandSpec {
 impl CommandSpec {
     /// `insert KEY VALUE`, `incr KEY [N]`, `iter [limit N] [rev]`: built from
     /// the parameters so it cannot drift from what the parser accepts.
-    pub fn syntax(&self) -> String {
+    pub(crate) fn syntax(&self) -> String {
         let mut out = self.name.to_string();
         match self.args {
             Args::Words {
@@ -427,7 +427,7 @@ impl CommandSpec {
     }
 
     /// The parameter at argument position `index` (0 = first after the name).
-    pub fn param(&self, index: usize) -> Option<Param> {
+    pub(crate) fn param(&self, index: usize) -> Option<Param> {
         match self.args {
             Args::Words {
                 required, optional, ..
@@ -440,7 +440,7 @@ impl CommandSpec {
     }
 
     /// How many words the positional parameters take at most.
-    pub fn max_params(&self) -> usize {
+    pub(crate) fn max_params(&self) -> usize {
         match self.args {
             Args::Words {
                 required, optional, ..
@@ -449,20 +449,20 @@ impl CommandSpec {
         }
     }
 
-    pub fn takes_options(&self) -> bool {
+    pub(crate) fn takes_options(&self) -> bool {
         matches!(self.args, Args::Words { options: true, .. })
     }
 
-    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> {
         std::iter::once(self.name).chain(self.aliases.iter().copied())
     }
 
-    pub fn is_magic(&self) -> bool {
+    pub(crate) fn is_magic(&self) -> bool {
         self.name.starts_with('%')
     }
 }
 
-pub static COMMANDS: &[CommandSpec] = &[
+pub(crate) static COMMANDS: &[CommandSpec] = &[
     // ---------------------------------------------------------------- reads
     CommandSpec {
         id: CommandId::Get,
@@ -1363,7 +1363,7 @@ const _: () = {
 };
 
 /// The command a word names, ignoring case (`GET`, `Scan`, `%RESET`).
-pub fn lookup(word: &str) -> Option<&'static CommandSpec> {
+pub(crate) fn lookup(word: &str) -> Option<&'static CommandSpec> {
     COMMANDS
         .iter()
         .find(|c| c.names().any(|n| n.eq_ignore_ascii_case(word)))
@@ -1371,7 +1371,7 @@ pub fn lookup(word: &str) -> Option<&'static CommandSpec> {
 
 /// The command a help topic names: like [`lookup`], but a magic may be
 /// named without its `%` (`%help open`).
-pub fn lookup_topic(word: &str) -> Option<&'static CommandSpec> {
+pub(crate) fn lookup_topic(word: &str) -> Option<&'static CommandSpec> {
     lookup(word).or_else(|| {
         COMMANDS.iter().filter(|c| c.is_magic()).find(|c| {
             c.name
@@ -1382,7 +1382,7 @@ pub fn lookup_topic(word: &str) -> Option<&'static CommandSpec> {
 }
 
 /// Every name and alias, sorted; what completion offers at a line start.
-pub fn all_names() -> Vec<&'static str> {
+pub(crate) fn all_names() -> Vec<&'static str> {
     let mut names: Vec<_> = COMMANDS.iter().flat_map(CommandSpec::names).collect();
     names.sort_unstable();
     names
@@ -1392,7 +1392,7 @@ pub fn all_names() -> Vec<&'static str> {
 /// likely typo: one edit for three-letter words, two for longer ones
 /// (transpositions count as one edit, so `gte` finds `get`). A magic typed
 /// without its `%` is found too.
-pub fn suggest(word: &str) -> Option<&'static str> {
+pub(crate) fn suggest(word: &str) -> Option<&'static str> {
     let typed = word.to_lowercase();
     let length = typed.chars().count();
     if length < 3 {

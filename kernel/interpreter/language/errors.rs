@@ -10,7 +10,7 @@ use crate::cell::CellError;
 
 /// The short `ename` a frontend shows in red.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// A word is malformed: a quote, an escape, hex digits.
     Syntax,
     /// The first word of a line is not a command.
@@ -38,7 +38,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub fn ename(self) -> &'static str {
+    pub(crate) fn ename(self) -> &'static str {
         match self {
             ErrorKind::Syntax => "SyntaxError",
             ErrorKind::UnknownCommand => "UnknownCommand",
@@ -58,7 +58,7 @@ impl ErrorKind {
 
 /// A problem found at one place in the cell.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub kind: ErrorKind,
     pub span: Span,
     /// One sentence: what was wrong and how to fix it (the `evalue`).
@@ -76,7 +76,7 @@ const RED: &str = "\x1b[1;31m";
 const RESET: &str = "\x1b[0m";
 
 impl Problem {
-    pub fn new(kind: ErrorKind, span: Span, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, span: Span, message: impl Into<String>) -> Self {
         Problem {
             kind,
             span,
@@ -85,15 +85,15 @@ impl Problem {
         }
     }
 
-    pub fn expected(self, what: impl std::fmt::Display) -> Self {
+    pub(crate) fn expected(self, what: impl std::fmt::Display) -> Self {
         self.note(format!("expected: {what}"))
     }
 
-    pub fn help(self, what: impl std::fmt::Display) -> Self {
+    pub(crate) fn help(self, what: impl std::fmt::Display) -> Self {
         self.note(format!("help: {what}"))
     }
 
-    pub fn usage(self, syntax: impl std::fmt::Display) -> Self {
+    pub(crate) fn usage(self, syntax: impl std::fmt::Display) -> Self {
         self.note(format!("usage: {syntax}"))
     }
 
@@ -112,7 +112,7 @@ impl Problem {
     ///   | ^^^
     ///   = help: did you mean `get`?
     /// ```
-    pub fn into_cell_error(self, source: &str) -> CellError {
+    pub(crate) fn into_cell_error(self, source: &str) -> CellError {
         let traceback = self.traceback(source);
         CellError {
             ename: self.kind.ename().to_string(),

@@ -24,7 +24,7 @@ use super::span::{Pos, Span};
 
 /// How a word is written, which decides how its text becomes bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
+pub(crate) enum Form {
     Bare,
     Hex,
     DoubleQuoted,
@@ -34,7 +34,7 @@ pub enum Form {
 
 impl Form {
     /// The form of a word that starts at the beginning of `text`.
-    pub fn detect(text: &str) -> Form {
+    pub(crate) fn detect(text: &str) -> Form {
         if text.starts_with('"') {
             Form::DoubleQuoted
         } else if text.starts_with("b\"") {
@@ -49,7 +49,7 @@ impl Form {
     }
 
     /// The characters that open the word (`"`, `b"`, `'`, `0x` or nothing).
-    pub fn opener(self) -> &'static str {
+    pub(crate) fn opener(self) -> &'static str {
         match self {
             Form::Bare => "",
             Form::Hex => "0x",
@@ -60,7 +60,7 @@ impl Form {
     }
 
     /// The closing quote, for the quoted forms.
-    pub fn quote(self) -> Option<char> {
+    pub(crate) fn quote(self) -> Option<char> {
         match self {
             Form::DoubleQuoted | Form::ByteString => Some('"'),
             Form::SingleQuoted => Some('\''),
@@ -71,7 +71,7 @@ impl Form {
 
 /// A word as it stands in the source, not yet decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Word<'a> {
+pub(crate) struct Word<'a> {
     pub text: &'a str,
     pub span: Span,
     pub form: Form,
@@ -82,33 +82,33 @@ pub struct Word<'a> {
 impl<'a> Word<'a> {
     /// The text after the opener (`"`, `b"`, `'`, `0x`): for an unfinished
     /// quoted word, everything typed inside the quote so far.
-    pub fn after_opener(&self) -> &'a str {
+    pub(crate) fn after_opener(&self) -> &'a str {
         self.text.get(self.form.opener().len()..).unwrap_or("")
     }
 }
 
 /// The rest of a line taken verbatim (what `echo` and `warn` print).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Text<'a> {
+pub(crate) struct Text<'a> {
     pub text: &'a str,
     pub span: Span,
 }
 
 /// Walks a cell, handing out words one line at a time.
-pub struct Scanner<'a> {
+pub(crate) struct Scanner<'a> {
     src: &'a str,
     pos: Pos,
 }
 
 impl<'a> Scanner<'a> {
-    pub fn new(src: &'a str) -> Self {
+    pub(crate) fn new(src: &'a str) -> Self {
         Scanner {
             src,
             pos: Pos::default(),
         }
     }
 
-    pub fn pos(&self) -> Pos {
+    pub(crate) fn pos(&self) -> Pos {
         self.pos
     }
 
@@ -142,7 +142,7 @@ impl<'a> Scanner<'a> {
     /// This is only called at the start of a line (the previous statement
     /// stopped at its newline), so a `#` found here is the first non-space
     /// character of its line.
-    pub fn start_statement(&mut self) -> bool {
+    pub(crate) fn start_statement(&mut self) -> bool {
         loop {
             match self.peek() {
                 None => return false,
@@ -161,7 +161,7 @@ impl<'a> Scanner<'a> {
     /// A `#` that starts a word begins a comment, which runs to the end of
     /// the line: `get k  # why` is `get k`. Inside a word (`k#1`) or inside
     /// quotes it is an ordinary character.
-    pub fn next_word(&mut self) -> Option<Word<'a>> {
+    pub(crate) fn next_word(&mut self) -> Option<Word<'a>> {
         self.skip_inline_space();
         match self.peek() {
             None | Some('\n') => None,
@@ -180,7 +180,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Everything up to the end of the line, after one separating space.
-    pub fn rest_of_line(&mut self) -> Text<'a> {
+    pub(crate) fn rest_of_line(&mut self) -> Text<'a> {
         if self.peek().is_some_and(is_inline_space) {
             self.bump();
         }
@@ -270,7 +270,7 @@ const SHOWN_WORD: usize = 40;
 /// A word as a message quotes it: control characters escaped (`\0`,
 /// `\u{1b}`), so none is invisible or drives the terminal, and a long word
 /// cut short with `…`, so a 10 MB word makes a one-line message.
-pub fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     let mut out = String::new();
     for (n, c) in text.chars().enumerate() {
         if n == SHOWN_WORD {
@@ -291,7 +291,7 @@ fn is_inline_space(c: char) -> bool {
 }
 
 /// What a word means as bytes, or a syntax error pointing into it.
-pub fn decode(word: &Word) -> Result<Vec<u8>, Problem> {
+pub(crate) fn decode(word: &Word<'_>) -> Result<Vec<u8>, Problem> {
     match word.form {
         Form::Bare => decode_bare(word),
         Form::Hex => decode_hex(word),
@@ -309,7 +309,7 @@ pub fn decode(word: &Word) -> Result<Vec<u8>, Problem> {
 /// A range word (`a..b`, `"a b"..='z'`, `..b`, `a..`, `..`) cut at its
 /// dots. A bound is `None` when it is left out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RangeWord<'a> {
+pub(crate) struct RangeWord<'a> {
     pub lo: Option<Word<'a>>,
     pub hi: Option<Word<'a>>,
     /// `..=` rather than `..`.
@@ -321,7 +321,7 @@ pub struct RangeWord<'a> {
 /// Cuts a word at the first `..` that is not inside quotes; `None` when
 /// there is none. Each bound comes back as a word of its own, to decode
 /// (or complete) like any other.
-pub fn split_range<'a>(word: &Word<'a>) -> Option<RangeWord<'a>> {
+pub(crate) fn split_range<'a>(word: &Word<'a>) -> Option<RangeWord<'a>> {
     let text = word.text;
     // Where the lower bound ends: after its closing quote when it is
     // quoted, else at the first `..`.
@@ -386,7 +386,7 @@ fn closing_quote(body: &str, quote: char) -> Option<usize> {
     None
 }
 
-fn decode_bare(word: &Word) -> Result<Vec<u8>, Problem> {
+fn decode_bare(word: &Word<'_>) -> Result<Vec<u8>, Problem> {
     let mut pos = word.span.start;
     for c in word.text.chars() {
         if c == '"' || c == '\'' {
@@ -408,7 +408,7 @@ fn decode_bare(word: &Word) -> Result<Vec<u8>, Problem> {
     Ok(word.text.as_bytes().to_vec())
 }
 
-fn decode_hex(word: &Word) -> Result<Vec<u8>, Problem> {
+fn decode_hex(word: &Word<'_>) -> Result<Vec<u8>, Problem> {
     let digits = word.after_opener();
     let mut pos = word.span.start.advance_str(word.form.opener());
     for c in digits.chars() {
@@ -520,7 +520,7 @@ const ESCAPES: &str = r#"one of \n \t \r \0 \\ \" \' \xNN \u{NNNN}"#;
 
 /// Decodes the inside of a double-quoted or byte string. `start` is where
 /// `body` begins in the cell, for error positions.
-pub fn unescape(body: &str, start: Pos) -> Result<Vec<u8>, Problem> {
+pub(crate) fn unescape(body: &str, start: Pos) -> Result<Vec<u8>, Problem> {
     let mut out = Vec::with_capacity(body.len());
     let mut chars = body.chars().peekable();
     let mut pos = start;
@@ -596,7 +596,7 @@ pub fn unescape(body: &str, start: Pos) -> Result<Vec<u8>, Problem> {
 
 /// The `{NNNN}` part of a `\u{NNNN}` escape.
 fn unicode_escape(
-    chars: &mut std::iter::Peekable<std::str::Chars>,
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
     here: Pos,
     pos: &mut Pos,
 ) -> Result<char, Problem> {

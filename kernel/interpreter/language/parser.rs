@@ -20,7 +20,7 @@ use crate::cell::IsComplete;
 
 /// The rows a row read walks over.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scan {
+pub(crate) enum Scan {
     Prefix(Vec<u8>),
     Range(KeyRange),
     Iter,
@@ -29,7 +29,7 @@ pub enum Scan {
 
 /// One command with its arguments decoded, ready to run.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Command {
+pub(crate) enum Command {
     Get {
         key: Vec<u8>,
     },
@@ -177,7 +177,7 @@ pub enum Command {
 
 /// How `expect LINE OP VALUE` compares the answer with VALUE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparison {
+pub(crate) enum Comparison {
     Equal,
     NotEqual,
     Less,
@@ -187,7 +187,7 @@ pub enum Comparison {
 }
 
 impl Comparison {
-    pub const ALL: [Comparison; 6] = [
+    pub(crate) const ALL: [Comparison; 6] = [
         Comparison::Equal,
         Comparison::NotEqual,
         Comparison::Less,
@@ -196,7 +196,7 @@ impl Comparison {
         Comparison::GreaterOrEqual,
     ];
 
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Comparison::Equal => "==",
             Comparison::NotEqual => "!=",
@@ -208,7 +208,7 @@ impl Comparison {
     }
 
     /// The comparison a bare word names (`==`, `>=`, …).
-    pub fn of(word: &Word) -> Option<Comparison> {
+    pub(crate) fn of(word: &Word<'_>) -> Option<Comparison> {
         if word.form != Form::Bare {
             return None;
         }
@@ -220,7 +220,7 @@ impl Comparison {
 
 /// The VALUE of `expect LINE OP VALUE`, as typed and decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expected {
+pub(crate) struct Expected {
     /// `==` unless another comparison was written.
     pub op: Comparison,
     /// The words after the comparison, as typed (`"lift legs"`, `3`, `a = "1"`).
@@ -233,7 +233,7 @@ pub struct Expected {
 
 /// A parsed command and where it stands in the cell.
 #[derive(Debug, Clone)]
-pub struct Statement {
+pub(crate) struct Statement {
     pub command: Command,
     /// The command's row in the table (for `%time LINE`, the timed one's).
     pub spec: &'static CommandSpec,
@@ -243,19 +243,19 @@ pub struct Statement {
 
 impl Statement {
     /// The 1-based line the statement starts on.
-    pub fn line(&self) -> usize {
+    pub(crate) fn line(&self) -> usize {
         self.head.start.line + 1
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockKind {
+pub(crate) enum BlockKind {
     Batch,
     Transaction,
 }
 
 impl BlockKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             BlockKind::Batch => "batch",
             BlockKind::Transaction => "transaction",
@@ -266,7 +266,7 @@ impl BlockKind {
 /// A line that may stand inside `batch … end`: a `sled::Batch` holds
 /// only these.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BatchOp {
+pub(crate) enum BatchOp {
     Insert { key: Vec<u8>, value: Vec<u8> },
     Remove { key: Vec<u8> },
 }
@@ -276,7 +276,7 @@ pub enum BatchOp {
 /// from a `get`: `incr` (then an `insert` of the sum) and `expect get KEY
 /// OP VALUE` (then go on, or abort).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TxOp {
+pub(crate) enum TxOp {
     Get { key: Vec<u8> },
     Insert { key: Vec<u8>, value: Vec<u8> },
     Remove { key: Vec<u8> },
@@ -320,7 +320,7 @@ impl TxOp {
 
 /// One line of a block and where it stands.
 #[derive(Debug, Clone)]
-pub struct BlockLine<Op> {
+pub(crate) struct BlockLine<Op> {
     pub op: Op,
     /// The line's row in the table.
     pub spec: &'static CommandSpec,
@@ -330,7 +330,7 @@ pub struct BlockLine<Op> {
 
 /// The lines of a block, typed by what the block may hold.
 #[derive(Debug, Clone)]
-pub enum BlockBody {
+pub(crate) enum BlockBody {
     Batch(Vec<BlockLine<BatchOp>>),
     Transaction(Vec<BlockLine<TxOp>>),
 }
@@ -338,14 +338,14 @@ pub enum BlockBody {
 /// `batch … end` or `transaction … end`, all of it parsed before any of it
 /// runs.
 #[derive(Debug, Clone)]
-pub struct Block {
+pub(crate) struct Block {
     /// The `batch`/`transaction` word.
     pub head: Span,
     pub body: BlockBody,
 }
 
 impl Block {
-    pub fn kind(&self) -> BlockKind {
+    pub(crate) fn kind(&self) -> BlockKind {
         match self.body {
             BlockBody::Batch(_) => BlockKind::Batch,
             BlockBody::Transaction(_) => BlockKind::Transaction,
@@ -355,14 +355,14 @@ impl Block {
 
 /// What a cell is made of: single lines and blocks.
 #[derive(Debug, Clone)]
-pub enum Item {
+pub(crate) enum Item {
     Line(Statement),
     Block(Block),
 }
 
 impl Item {
     /// The command word (or `batch`/`transaction`), where errors point.
-    pub fn head(&self) -> Span {
+    pub(crate) fn head(&self) -> Span {
         match self {
             Item::Line(s) => s.head,
             Item::Block(b) => b.head,
@@ -370,7 +370,7 @@ impl Item {
     }
 
     /// The command's name, for messages.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Item::Line(s) => s.spec.name,
             Item::Block(b) => b.kind().name(),
@@ -380,7 +380,7 @@ impl Item {
     /// Whether running it means waiting, so output gathered so far should
     /// be sent first. (A statement's `spec` is the wrapped line's own row for
     /// `%time` and `expect`.)
-    pub fn waits(&self) -> bool {
+    pub(crate) fn waits(&self) -> bool {
         match self {
             Item::Line(s) => s.spec.needs == Needs::Pause,
             Item::Block(_) => false,
@@ -389,7 +389,7 @@ impl Item {
 
     /// Whether it needs the database open (a suspended one is reopened
     /// first).
-    pub fn needs_db(&self) -> bool {
+    pub(crate) fn needs_db(&self) -> bool {
         match self {
             Item::Line(s) => match s.spec.needs {
                 // `Line` never shows here (see `waits`); were it to, opening
@@ -404,7 +404,7 @@ impl Item {
 
 /// A statement as words, before anything is decoded or checked.
 #[derive(Debug, Clone)]
-pub struct RawStatement<'a> {
+pub(crate) struct RawStatement<'a> {
     /// `%time`, when the statement is a timed line.
     pub lead: Option<Word<'a>>,
     /// The command word first, then its arguments.
@@ -420,21 +420,21 @@ pub struct RawStatement<'a> {
 }
 
 impl RawStatement<'_> {
-    pub fn head(&self) -> Option<&Word<'_>> {
+    pub(crate) fn head(&self) -> Option<&Word<'_>> {
         self.words.first()
     }
 
     /// Whether the statement opens a block.
-    pub fn opens_block(&self) -> bool {
+    pub(crate) fn opens_block(&self) -> bool {
         self.lead.is_none() && self.spec.is_some_and(|s| s.args == Args::Block)
     }
 
-    pub fn is_end(&self) -> bool {
+    pub(crate) fn is_end(&self) -> bool {
         self.lead.is_none() && self.spec.is_some_and(|s| s.id == CommandId::End)
     }
 }
 
-fn command_of(word: &Word) -> Option<&'static CommandSpec> {
+fn command_of(word: &Word<'_>) -> Option<&'static CommandSpec> {
     match word.form {
         Form::Bare => command::lookup(word.text),
         _ => None,
@@ -442,7 +442,7 @@ fn command_of(word: &Word) -> Option<&'static CommandSpec> {
 }
 
 /// The statements of a cell, as words.
-pub fn raw_statements(src: &str) -> impl Iterator<Item = RawStatement<'_>> {
+pub(crate) fn raw_statements(src: &str) -> impl Iterator<Item = RawStatement<'_>> {
     let mut scanner = Scanner::new(src);
     std::iter::from_fn(move || {
         if !scanner.start_statement() {
@@ -496,7 +496,7 @@ pub fn raw_statements(src: &str) -> impl Iterator<Item = RawStatement<'_>> {
 /// The items of a cell, checked and decoded, in order. Parsing is lazy: the
 /// caller runs each item before an error further down is reported. After
 /// an error nothing more is produced.
-pub fn items(src: &str) -> impl Iterator<Item = Result<Item, Problem>> + '_ {
+pub(crate) fn items(src: &str) -> impl Iterator<Item = Result<Item, Problem>> + '_ {
     let mut raws = raw_statements(src);
     let mut stopped = false;
     std::iter::from_fn(move || {
@@ -641,7 +641,7 @@ fn refused_in_block(
 }
 
 /// Checks one statement and decodes its arguments.
-pub fn parse(raw: &RawStatement) -> Result<Statement, Problem> {
+pub(crate) fn parse(raw: &RawStatement<'_>) -> Result<Statement, Problem> {
     let Some(head) = raw.head() else {
         return Err(Problem::new(
             ErrorKind::Syntax,
@@ -685,10 +685,10 @@ pub fn parse(raw: &RawStatement) -> Result<Statement, Problem> {
 
 /// `expect LINE OP VALUE`: LINE must be a read with one answer.
 fn expectation(
-    raw: &RawStatement,
-    lead: &Word,
+    raw: &RawStatement<'_>,
+    lead: &Word<'_>,
     spec: &'static CommandSpec,
-    head: &Word,
+    head: &Word<'_>,
 ) -> Result<Statement, Problem> {
     let usage = "expect LINE == VALUE (or !=, <, <=, >, >=)";
     let one_answer = spec.kind == command::Kind::Read
@@ -711,7 +711,7 @@ fn expectation(
         .usage(usage));
     }
     let check = single(raw, spec, head)?;
-    let Some((equals, words)) = raw.expected.as_deref().and_then(<[Word]>::split_first) else {
+    let Some((equals, words)) = raw.expected.as_deref().and_then(<[Word<'_>]>::split_first) else {
         let after = raw.words.last().unwrap_or(head).span.end;
         return Err(Problem::new(
             ErrorKind::Argument,
@@ -736,7 +736,7 @@ fn expectation(
     }
     // The words as typed, one space apart.
     let text = words.iter().map(|w| w.text).collect::<Vec<_>>().join(" ");
-    let decoded = |w: &Word| lexer::decode(w).ok();
+    let decoded = |w: &Word<'_>| lexer::decode(w).ok();
     let value = match words {
         [one] => decoded(one),
         _ => None,
@@ -761,7 +761,11 @@ fn expectation(
 }
 
 /// The command of a statement that is not a timed line.
-fn single(raw: &RawStatement, spec: &'static CommandSpec, head: &Word) -> Result<Command, Problem> {
+fn single(
+    raw: &RawStatement<'_>,
+    spec: &'static CommandSpec,
+    head: &Word<'_>,
+) -> Result<Command, Problem> {
     let mut options = ReadOptions::default();
     let args = match spec.args {
         Args::Text { required } => {
@@ -812,7 +816,7 @@ fn single(raw: &RawStatement, spec: &'static CommandSpec, head: &Word) -> Result
 
 /// `%draw` takes a prefix or a range: a bare word holding `..` is a range.
 /// `%sum` takes `scan` or `transaction` in place of N too.
-fn selection_param(spec: &CommandSpec, param: Param, word: &Word) -> Param {
+fn selection_param(spec: &CommandSpec, param: Param, word: &Word<'_>) -> Param {
     if spec.id == CommandId::Sum && param == Param::Times && args::read_how(word).is_some() {
         return Param::ReadHow;
     }
@@ -835,7 +839,7 @@ fn selection_param(spec: &CommandSpec, param: Param, word: &Word) -> Param {
 /// built here.
 fn build(
     spec: &CommandSpec,
-    head: &Word,
+    head: &Word<'_>,
     args: Vec<Arg>,
     options: ReadOptions,
 ) -> Result<Command, Problem> {
@@ -1057,7 +1061,7 @@ fn maybe(arg: Option<Arg>) -> Option<Vec<u8>> {
     }
 }
 
-fn unknown_command(head: &Word) -> Problem {
+fn unknown_command(head: &Word<'_>) -> Problem {
     let listing = "`%help` lists every command";
     if head.form != Form::Bare {
         if !head.terminated {
@@ -1108,7 +1112,7 @@ fn missing(spec: &CommandSpec, what: &str, after: Pos) -> Problem {
     .usage(spec.syntax())
 }
 
-fn too_many(spec: &CommandSpec, params: &[Param], args: &[Word]) -> Problem {
+fn too_many(spec: &CommandSpec, params: &[Param], args: &[Word<'_>]) -> Problem {
     let extra = args.get(params.len()..).unwrap_or(&[]);
     let span = Span {
         start: extra.first().map_or(Pos::default(), |w| w.span.start),
@@ -1160,13 +1164,13 @@ fn too_many(spec: &CommandSpec, params: &[Param], args: &[Word]) -> Problem {
 }
 
 /// Indentation suggested for the next line inside an open block.
-pub const BLOCK_INDENT: &str = "  ";
+pub(crate) const BLOCK_INDENT: &str = "  ";
 
 /// What `is_complete_request` answers: an open quote or an open
 /// `batch`/`transaction` wants more lines, an unknown command word can
 /// never run, anything else is ready to execute (where any other mistake is
 /// reported with its caret).
-pub fn completeness(src: &str) -> IsComplete {
+pub(crate) fn completeness(src: &str) -> IsComplete {
     let mut open_block = false;
     for raw in raw_statements(src) {
         let unclosed = raw.lead.iter().chain(&raw.words).any(|w| !w.terminated);

@@ -5,7 +5,7 @@
 /// count code points (what Jupyter's `cursor_pos` counts), `byte` is for
 /// slicing the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Pos {
+pub(crate) struct Pos {
     pub line: usize,
     pub col: usize,
     pub offset: usize,
@@ -14,7 +14,7 @@ pub struct Pos {
 
 impl Pos {
     /// The position just after `c`, when `c` starts at `self`.
-    pub fn advance(self, c: char) -> Pos {
+    pub(crate) fn advance(self, c: char) -> Pos {
         if c == '\n' {
             Pos {
                 line: self.line + 1,
@@ -33,21 +33,21 @@ impl Pos {
     }
 
     /// The position after walking over all of `text`.
-    pub fn advance_str(self, text: &str) -> Pos {
+    pub(crate) fn advance_str(self, text: &str) -> Pos {
         text.chars().fold(self, Pos::advance)
     }
 }
 
 /// A stretch of the cell, `start` inclusive, `end` exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
+pub(crate) struct Span {
     pub start: Pos,
     pub end: Pos,
 }
 
 impl Span {
     /// An empty span, used to point just after something (a missing argument).
-    pub fn at(pos: Pos) -> Span {
+    pub(crate) fn at(pos: Pos) -> Span {
         Span {
             start: pos,
             end: pos,

@@ -22,7 +22,7 @@ use crate::interpreter::language::span::Span;
 use crate::interpreter::showing::progress::Progress;
 use crate::interpreter::showing::render::{self, Answer};
 
-pub fn run(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
+pub(crate) fn run(ctx: &mut Ctx<'_>, block: &Block) -> Result<Effect, EvalError> {
     match &block.body {
         BlockBody::Batch(lines) => batch(ctx, lines),
         BlockBody::Transaction(lines) => transaction(ctx, block.head, lines),
@@ -31,7 +31,7 @@ pub fn run(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
 
 /// Gathers the writes into one `sled::Batch` and applies it. A big batch
 /// shows a progress bar: gathering, then the one atomic apply.
-fn batch(ctx: &mut Ctx, lines: &[BlockLine<BatchOp>]) -> Result<Effect, EvalError> {
+fn batch(ctx: &mut Ctx<'_>, lines: &[BlockLine<BatchOp>]) -> Result<Effect, EvalError> {
     let total = lines.len();
     let what = format!("{}batch", ctx.tag());
     let mut bar = Progress::start(ctx.out, &mut ctx.live.ids, what, "write", total);
@@ -115,7 +115,11 @@ enum Stop {
 
 /// Runs the lines in a sled transaction. What they print is gathered and
 /// shown only once it commits (sled may run the closure more than once).
-fn transaction(ctx: &mut Ctx, head: Span, body: &[BlockLine<TxOp>]) -> Result<Effect, EvalError> {
+fn transaction(
+    ctx: &mut Ctx<'_>,
+    head: Span,
+    body: &[BlockLine<TxOp>],
+) -> Result<Effect, EvalError> {
     let tag = ctx.tag();
     let interrupt = ctx.interrupt;
     let running = Cell::new(0usize);

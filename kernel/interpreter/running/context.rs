@@ -18,19 +18,19 @@ use crate::interpreter::showing::progress::DisplayIds;
 use crate::interpreter::showing::render::{self, Answer, Rows};
 
 /// Rows read between two looks at the interrupt flag.
-pub const INTERRUPT_CHECK_EVERY: usize = 1000;
+pub(crate) const INTERRUPT_CHECK_EVERY: usize = 1000;
 /// Rows shown per result unless `%limit` says otherwise.
-pub const DEFAULT_LIMIT: usize = 100;
+pub(crate) const DEFAULT_LIMIT: usize = 100;
 
 /// Removed keys remembered per cell; past this, no more tombstones.
 const TOMBSTONES_KEPT: usize = 10_000;
 /// Lines timed with `%time` that `%timings` remembers; older ones are
 /// forgotten first.
-pub const TIMINGS_KEPT: usize = 100;
+pub(crate) const TIMINGS_KEPT: usize = 100;
 
 /// Settings that outlive a cell (and a database).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Rows shown per result (`%limit`).
     pub limit: usize,
 }
@@ -46,7 +46,7 @@ impl Default for Settings {
 /// What outlives a command but is not a setting: live displays, what
 /// `%draw` remembers of the cell and what `%time` measured.
 #[derive(Default)]
-pub struct Live {
+pub(crate) struct Live {
     pub watches: Watches,
     /// Keys removed since the cell began.
     pub tombstones: Tombstones,
@@ -60,7 +60,7 @@ pub struct Live {
 }
 
 /// What a command runs with.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub session: &'a mut Session,
     pub settings: &'a mut Settings,
     pub interrupt: &'a Interrupt,
@@ -72,26 +72,26 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The current tree.
-    pub fn tree(&self) -> Result<&sled::Tree, EvalError> {
+    pub(crate) fn tree(&self) -> Result<&sled::Tree, EvalError> {
         self.session.tree().ok_or(EvalError::Suspended)
     }
 
-    pub fn db(&self) -> Result<&sled::Db, EvalError> {
+    pub(crate) fn db(&self) -> Result<&sled::Db, EvalError> {
         self.session.db().ok_or(EvalError::Suspended)
     }
 
     /// `[users] ` when the current tree is not the default one.
-    pub fn tag(&self) -> String {
+    pub(crate) fn tag(&self) -> String {
         render::tree_tag(self.session.tree_name())
     }
 
     /// Remembers that `key` was removed from the current tree in this cell.
-    pub fn removed(&mut self, key: &[u8]) {
+    pub(crate) fn removed(&mut self, key: &[u8]) {
         self.live.tombstones.record(self.session.tree_name(), key);
     }
 
     /// A ticker for a long loop over the database.
-    pub fn ticker(&mut self) -> Ticker<'_> {
+    pub(crate) fn ticker(&mut self) -> Ticker<'_> {
         Ticker::new(self.interrupt, &mut *self.out)
     }
 }
@@ -101,14 +101,14 @@ impl Ctx<'_> {
 /// loop has run that many steps it is a long one: the output gathered so
 /// far is sent then, so what the cell printed before it (`echo counting…`)
 /// shows while it runs, not after.
-pub struct Ticker<'a> {
+pub(crate) struct Ticker<'a> {
     interrupt: &'a Interrupt,
     out: &'a mut dyn Output,
     count: usize,
 }
 
 impl<'a> Ticker<'a> {
-    pub fn new(interrupt: &'a Interrupt, out: &'a mut dyn Output) -> Ticker<'a> {
+    pub(crate) fn new(interrupt: &'a Interrupt, out: &'a mut dyn Output) -> Ticker<'a> {
         Ticker {
             interrupt,
             out,
@@ -116,7 +116,7 @@ impl<'a> Ticker<'a> {
         }
     }
 
-    pub fn tick(&mut self) -> Result<(), EvalError> {
+    pub(crate) fn tick(&mut self) -> Result<(), EvalError> {
         if self.count == INTERRUPT_CHECK_EVERY {
             self.out.flush();
         }
@@ -131,7 +131,7 @@ impl<'a> Ticker<'a> {
 
 /// What a command produced.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// A line for stdout (without its newline).
     Print(String),
     /// A line for stderr (without its newline).
@@ -157,7 +157,7 @@ pub enum Effect {
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
-pub enum EvalError {
+pub(crate) enum EvalError {
     /// Interrupt was pressed; the text, when given, says what was applied.
     #[error("interrupted")]
     Interrupted(Option<String>),
@@ -186,7 +186,7 @@ pub enum EvalError {
 }
 
 impl EvalError {
-    pub fn refused(kind: ErrorKind, message: impl Into<String>) -> EvalError {
+    pub(crate) fn refused(kind: ErrorKind, message: impl Into<String>) -> EvalError {
         EvalError::Refused {
             kind,
             message: message.into(),
@@ -195,7 +195,7 @@ impl EvalError {
     }
 
     /// Adds a `help:` line to a refusal.
-    pub fn help(self, text: impl Into<String>) -> EvalError {
+    pub(crate) fn help(self, text: impl Into<String>) -> EvalError {
         match self {
             EvalError::Refused {
                 kind,
@@ -216,13 +216,13 @@ impl EvalError {
 
 /// Keys removed since the cell began, per tree (`None` = default tree).
 #[derive(Debug, Default)]
-pub struct Tombstones {
+pub(crate) struct Tombstones {
     by_tree: BTreeMap<Option<Vec<u8>>, BTreeSet<Vec<u8>>>,
     kept: usize,
 }
 
 impl Tombstones {
-    pub fn record(&mut self, tree: Option<&[u8]>, key: &[u8]) {
+    pub(crate) fn record(&mut self, tree: Option<&[u8]>, key: &[u8]) {
         if self.kept >= TOMBSTONES_KEPT {
             return;
         }
@@ -233,13 +233,13 @@ impl Tombstones {
     }
 
     /// Forgets everything: a new cell begins.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.by_tree.clear();
         self.kept = 0;
     }
 
     /// The keys removed from `tree` in this cell.
-    pub fn of(&self, tree: Option<&[u8]>) -> impl Iterator<Item = &Vec<u8>> {
+    pub(crate) fn of(&self, tree: Option<&[u8]>) -> impl Iterator<Item = &Vec<u8>> {
         self.by_tree
             .get(&tree.map(<[u8]>::to_vec))
             .into_iter()
@@ -249,7 +249,7 @@ impl Tombstones {
 
 /// One line timed with `%time`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Timing {
+pub(crate) struct Timing {
     /// Counted from 1 over the whole session, forgotten ones included.
     pub number: usize,
     /// The line after `%time`, trimmed.
@@ -260,13 +260,13 @@ pub struct Timing {
 /// The session's `%time` measurements, oldest first: the last
 /// [`TIMINGS_KEPT`] of them. They outlive `%reset` and `%open`.
 #[derive(Debug, Default)]
-pub struct Timings {
+pub(crate) struct Timings {
     kept: VecDeque<Timing>,
     recorded: usize,
 }
 
 impl Timings {
-    pub fn record(&mut self, line: &str, elapsed: Duration) {
+    pub(crate) fn record(&mut self, line: &str, elapsed: Duration) {
         self.recorded += 1;
         if self.kept.len() == TIMINGS_KEPT {
             self.kept.pop_front();
@@ -279,20 +279,20 @@ impl Timings {
     }
 
     /// The kept timings, oldest first.
-    pub fn kept(&self) -> impl Iterator<Item = &Timing> {
+    pub(crate) fn kept(&self) -> impl Iterator<Item = &Timing> {
         self.kept.iter()
     }
 
     /// How many lines were timed in all, forgotten ones included.
-    pub fn recorded(&self) -> usize {
+    pub(crate) fn recorded(&self) -> usize {
         self.recorded
     }
 }
 
 /// Counts the items of a sled iterator, interruptibly.
-pub fn count<T>(
+pub(crate) fn count<T>(
     items: impl Iterator<Item = sled::Result<T>>,
-    ticker: &mut Ticker,
+    ticker: &mut Ticker<'_>,
 ) -> Result<usize, EvalError> {
     let mut n = 0;
     for item in items {

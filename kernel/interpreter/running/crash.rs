@@ -32,7 +32,7 @@ use crate::platform;
 const GRADER: &str = "NBGRADER_EXECUTION";
 
 /// `%crash`: kill this process now, with no flush and no clean close.
-pub fn crash(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn crash(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     if ctx.session.is_temporary() {
         return Err(EvalError::refused(
             ErrorKind::Unsupported,
@@ -62,7 +62,7 @@ pub fn crash(ctx: &mut Ctx) -> Result<Effect, EvalError> {
 /// alive and does what the kill and the restart would have done: the files
 /// are left as they are now, the session starts over on a fresh temporary
 /// database.
-fn crash_under_grader(ctx: &mut Ctx, how: &str) -> Result<Effect, EvalError> {
+fn crash_under_grader(ctx: &mut Ctx<'_>, how: &str) -> Result<Effect, EvalError> {
     let path = ctx.session.path().to_path_buf();
     let at_crash = Session::scratch_dir().map_err(file_error)?;
     copy_files(&path, at_crash.path()).map_err(file_error)?;
@@ -84,7 +84,7 @@ fn crash_under_grader(ctx: &mut Ctx, how: &str) -> Result<Effect, EvalError> {
 /// `%crash_copy [tear=N | flip=OFFSET]`: the files as they are on disk
 /// now, damaged if asked, opened as a new temporary database that the
 /// session goes on with.
-pub fn crash_copy(ctx: &mut Ctx, damage: Option<Damage>) -> Result<Effect, EvalError> {
+pub(crate) fn crash_copy(ctx: &mut Ctx<'_>, damage: Option<Damage>) -> Result<Effect, EvalError> {
     let dir = Session::scratch_dir().map_err(file_error)?;
     copy_files(ctx.session.path(), dir.path()).map_err(file_error)?;
     let damaged = match damage {
@@ -218,7 +218,7 @@ fn segment_of(file: &Path) -> u64 {
 }
 
 /// `%log`: the records of the database's log file, as they are on disk.
-pub fn log(ctx: &Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn log(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     let dir = ctx.session.path();
     let log = log_file::read(dir).map_err(|e| {
         EvalError::refused(
@@ -298,7 +298,7 @@ mod tests {
         session: &mut Session,
         settings: &mut Settings,
         live: &mut Live,
-        f: fn(&mut Ctx) -> Result<Effect, EvalError>,
+        f: fn(&mut Ctx<'_>) -> Result<Effect, EvalError>,
     ) -> Result<Effect, EvalError> {
         let interrupt = Interrupt::new();
         let mut ctx = Ctx {

@@ -13,7 +13,7 @@ use crate::interpreter::language::parser::{Block, Command};
 use crate::interpreter::showing::{help, render};
 
 /// Runs one line.
-pub fn run(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
+pub(crate) fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Effect, EvalError> {
     if let Some(why) = closes_database(command) {
         if let Some(line) = ctx.live.transfers.stop(why) {
             ctx.out.stdout(&format!("{line}\n"));
@@ -44,7 +44,7 @@ fn closes_database(command: &Command) -> Option<&'static str> {
 /// open). A write of one key that failed wrote nothing; a command of many
 /// writes that failed (an interrupted `%load` or `clear`) may have made
 /// some, so its tree is forgotten all the same.
-fn forget_what_it_wrote(ctx: &mut Ctx, command: &Command, succeeded: bool) {
+fn forget_what_it_wrote(ctx: &mut Ctx<'_>, command: &Command, succeeded: bool) {
     let tree = ctx.session.tree_name().map(<[u8]>::to_vec);
     let record = &mut ctx.live.written_by;
     match command {
@@ -64,7 +64,7 @@ fn forget_what_it_wrote(ctx: &mut Ctx, command: &Command, succeeded: bool) {
     }
 }
 
-fn run_command(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
+fn run_command(ctx: &mut Ctx<'_>, command: &Command) -> Result<Effect, EvalError> {
     match command {
         // ------------------------------------------------------------ reads
         Command::Get { key } => kv::get(ctx, key),
@@ -158,12 +158,12 @@ fn run_command(ctx: &mut Ctx, command: &Command) -> Result<Effect, EvalError> {
 }
 
 /// Runs a `batch … end` or `transaction … end`.
-pub fn run_block(ctx: &mut Ctx, block: &Block) -> Result<Effect, EvalError> {
+pub(crate) fn run_block(ctx: &mut Ctx<'_>, block: &Block) -> Result<Effect, EvalError> {
     blocks::run(ctx, block)
 }
 
 /// `watch_prefix P`: a live table of the keys under P.
-fn watch_prefix(ctx: &mut Ctx, prefix: &[u8]) -> Result<Effect, EvalError> {
+fn watch_prefix(ctx: &mut Ctx<'_>, prefix: &[u8]) -> Result<Effect, EvalError> {
     let id = ctx.live.ids.next("watch");
     let limit = ctx.settings.limit;
     let replaced = ctx
@@ -183,7 +183,7 @@ fn watch_prefix(ctx: &mut Ctx, prefix: &[u8]) -> Result<Effect, EvalError> {
 }
 
 /// `unwatch [P]`: the table of P (or every table) stops updating.
-fn unwatch(ctx: &mut Ctx, prefix: Option<&[u8]>) -> Result<Effect, EvalError> {
+fn unwatch(ctx: &mut Ctx<'_>, prefix: Option<&[u8]>) -> Result<Effect, EvalError> {
     let limit = ctx.settings.limit;
     let n = ctx.live.watches.stop(prefix, limit, ctx.out);
     Ok(Effect::Print(match (prefix, n) {

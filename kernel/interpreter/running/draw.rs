@@ -15,7 +15,7 @@ const MOST: usize = 40;
 const CONTEXT: usize = 3;
 
 /// `%draw`, `%draw todo:`, `%draw a..c`.
-pub fn draw(ctx: &mut Ctx, selection: Option<&Scan>) -> Result<Effect, EvalError> {
+pub(crate) fn draw(ctx: &mut Ctx<'_>, selection: Option<&Scan>) -> Result<Effect, EvalError> {
     let tree = ctx.tree()?.clone();
     let tree_name = ctx.session.tree_name().map(<[u8]>::to_vec);
     let removed: Vec<Vec<u8>> = ctx
@@ -66,7 +66,7 @@ fn gather(
     tree: &sled::Tree,
     selection: Option<&Scan>,
     removed: &[Vec<u8>],
-    ticker: &mut Ticker,
+    ticker: &mut Ticker<'_>,
 ) -> Result<Picture, EvalError> {
     let folder = |k: &[u8], v: &[u8], state| Folder {
         key: k.to_vec(),

@@ -23,7 +23,7 @@ const SHOWN: usize = 200;
 const ABSENT: &[&str] = &["<missing>", "<none>", "missing", "none"];
 
 /// Compares what the checked read produced with what was expected.
-pub fn check(produced: Effect, expected: &Expected) -> Result<Effect, EvalError> {
+pub(crate) fn check(produced: Effect, expected: &Expected) -> Result<Effect, EvalError> {
     let Effect::Answer(answer) = produced else {
         return Err(EvalError::refused(
             ErrorKind::Argument,
@@ -43,7 +43,7 @@ pub fn check(produced: Effect, expected: &Expected) -> Result<Effect, EvalError>
 /// `%written_by KEY`: the batch or transaction of this session's cells
 /// that last wrote KEY in the current tree (see `written_by`), so a check
 /// can see how writes were made, not only what they left.
-pub fn written_by(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn written_by(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError> {
     let (shown, json) = match ctx.live.written_by.of(ctx.session.tree_name(), key) {
         Some(group) => {
             let text = group.describe();
@@ -61,13 +61,13 @@ pub fn written_by(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
 
 /// Why an expectation does not hold: one sentence and the lines under it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub message: String,
     pub notes: Vec<String>,
 }
 
 /// `✓ get a == "1"` when the answer is as expected; otherwise why not.
-pub fn verdict(answer: &Answer, expected: &Expected) -> Result<String, Failure> {
+pub(crate) fn verdict(answer: &Answer, expected: &Expected) -> Result<String, Failure> {
     let asked = answer
         .text
         .strip_suffix(&format!(" -> {}", answer.shown))

@@ -37,7 +37,7 @@ use crate::interpreter::showing::progress::Progress;
 use crate::interpreter::showing::render;
 
 /// An Interrupt stops `%load` only after a multiple of this many rows.
-pub const LOAD_CHUNK: usize = 10_000;
+pub(crate) const LOAD_CHUNK: usize = 10_000;
 /// Rows between two looks at whether the progress bar is due an update.
 const PROGRESS_EVERY: usize = 1000;
 /// The longest line (or CSV record) `%load` reads, so a file without line
@@ -46,7 +46,7 @@ const MAX_LINE: u64 = 16 * 1024 * 1024;
 
 /// A path as typed in a cell: `~` is the home directory, and a relative
 /// path is relative to the kernel's working directory (the notebook's).
-pub fn resolve(typed: &str) -> PathBuf {
+pub(crate) fn resolve(typed: &str) -> PathBuf {
     let home = || dirs::home_dir().unwrap_or_default();
     let expanded = if typed == "~" {
         home()
@@ -94,7 +94,11 @@ struct BadLine {
 }
 
 /// `%load FILE [flush_every=N]`.
-pub fn load(ctx: &mut Ctx, typed: &str, flush_every: Option<usize>) -> Result<Effect, EvalError> {
+pub(crate) fn load(
+    ctx: &mut Ctx<'_>,
+    typed: &str,
+    flush_every: Option<usize>,
+) -> Result<Effect, EvalError> {
     let path = resolve(typed);
     let format = Format::of(&path);
 
@@ -464,7 +468,7 @@ impl JsonLines<'_> {
 fn write_json_lines(
     typed: &str,
     who: &str,
-    fill: impl FnOnce(&mut JsonLines) -> Result<(), EvalError>,
+    fill: impl FnOnce(&mut JsonLines<'_>) -> Result<(), EvalError>,
 ) -> Result<(), EvalError> {
     let path = resolve(typed);
     if Format::of(&path) == Format::Csv {
@@ -504,7 +508,7 @@ fn write_json_lines(
 }
 
 /// `%dump FILE`.
-pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
+pub(crate) fn dump(ctx: &mut Ctx<'_>, typed: &str) -> Result<Effect, EvalError> {
     let db = ctx.db()?.clone();
     let mut names = db.tree_names();
     names.sort();
@@ -540,7 +544,7 @@ pub fn dump(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
 }
 
 /// The most pairs `%sample_file` writes (about 600 MB of JSON lines).
-pub const SAMPLE_MAX_ROWS: usize = 10_000_000;
+pub(crate) const SAMPLE_MAX_ROWS: usize = 10_000_000;
 /// `%sample_file`'s prefix when none is given.
 const SAMPLE_PREFIX: &[u8] = b"key:";
 /// The fewest digits a sample key's number has.
@@ -566,8 +570,8 @@ fn sample_value(key: &[u8]) -> Vec<u8> {
 /// `%sample_file FILE N [PREFIX] [value=V]`: the same bytes every time for
 /// the same arguments. No `tree` field, so `%load` puts the pairs in the
 /// current tree. The database is not touched.
-pub fn sample_file(
-    ctx: &mut Ctx,
+pub(crate) fn sample_file(
+    ctx: &mut Ctx<'_>,
     typed: &str,
     rows: usize,
     prefix: Option<&[u8]>,

@@ -28,7 +28,7 @@ const MOST_ACCOUNTS: usize = 100_000;
 const TOTALS_SHOWN: usize = 8;
 
 /// `%transfers PREFIX`.
-pub fn transfers(ctx: &mut Ctx, prefix: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn transfers(ctx: &mut Ctx<'_>, prefix: &[u8]) -> Result<Effect, EvalError> {
     let mut said = Vec::new();
     if let Some(line) = ctx.live.transfers.stop("before the new one started") {
         said.push(Effect::Print(line));
@@ -104,7 +104,12 @@ enum NotSummed {
 }
 
 /// `%sum PREFIX [N] [scan|transaction]`.
-pub fn sum(ctx: &mut Ctx, prefix: &[u8], times: usize, how: ReadHow) -> Result<Effect, EvalError> {
+pub(crate) fn sum(
+    ctx: &mut Ctx<'_>,
+    prefix: &[u8],
+    times: usize,
+    how: ReadHow,
+) -> Result<Effect, EvalError> {
     let tree = ctx.tree()?.clone();
     let before = ctx.live.transfers.committed();
     // A transaction has no scan: list the keys first, as a program would.

@@ -15,7 +15,7 @@ use crate::interpreter::showing::render::{self, Answer, Rows};
 
 // ------------------------------------------------------------------- reads
 
-pub fn get(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn get(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError> {
     let value = ctx.tree()?.get(key)?;
     Ok(Effect::Answer(Answer::get(
         &ctx.tag(),
@@ -24,7 +24,7 @@ pub fn get(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
     )))
 }
 
-pub fn contains_key(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn contains_key(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError> {
     let found = ctx.tree()?.contains_key(key)?;
     let asked = format!("contains_key {}", render::key(key));
     Ok(Effect::Answer(Answer::plain(
@@ -35,7 +35,7 @@ pub fn contains_key(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
     )))
 }
 
-pub fn len(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn len(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let items = ctx.tree()?.iter();
     let n = count(items, &mut ctx.ticker())?;
     Ok(Effect::Answer(Answer::plain(
@@ -46,7 +46,7 @@ pub fn len(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     )))
 }
 
-pub fn is_empty(ctx: &Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn is_empty(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     let empty = ctx.tree()?.is_empty();
     Ok(Effect::Answer(Answer::plain(
         &ctx.tag(),
@@ -56,32 +56,36 @@ pub fn is_empty(ctx: &Ctx) -> Result<Effect, EvalError> {
     )))
 }
 
-pub fn first(ctx: &Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn first(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     Ok(pair_answer(&ctx.tag(), "first", ctx.tree()?.first()?))
 }
 
-pub fn last(ctx: &Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn last(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     Ok(pair_answer(&ctx.tag(), "last", ctx.tree()?.last()?))
 }
 
-pub fn get_lt(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn get_lt(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError> {
     let asked = format!("get_lt {}", render::key(key));
     Ok(pair_answer(&ctx.tag(), &asked, ctx.tree()?.get_lt(key)?))
 }
 
-pub fn get_gt(ctx: &Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn get_gt(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError> {
     let asked = format!("get_gt {}", render::key(key));
     Ok(pair_answer(&ctx.tag(), &asked, ctx.tree()?.get_gt(key)?))
 }
 
 /// `scan_prefix`, `range`, `iter` and `keys`.
-pub fn rows(ctx: &mut Ctx, scan: &Scan, options: ReadOptions) -> Result<Effect, EvalError> {
+pub(crate) fn rows(
+    ctx: &mut Ctx<'_>,
+    scan: &Scan,
+    options: ReadOptions,
+) -> Result<Effect, EvalError> {
     Ok(Effect::Rows(read_rows(ctx, scan, options)?))
 }
 
 // ------------------------------------------------------------------ writes
 
-pub fn insert(ctx: &Ctx, key: &[u8], value: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn insert(ctx: &Ctx<'_>, key: &[u8], value: &[u8]) -> Result<Effect, EvalError> {
     let old = ctx.tree()?.insert(key, value)?;
     Ok(Effect::Print(insert_line(
         &ctx.tag(),
@@ -91,7 +95,7 @@ pub fn insert(ctx: &Ctx, key: &[u8], value: &[u8]) -> Result<Effect, EvalError> 
     )))
 }
 
-pub fn remove(ctx: &mut Ctx, key: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn remove(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError> {
     let old = ctx.tree()?.remove(key)?;
     if old.is_some() {
         ctx.removed(key);
@@ -99,18 +103,18 @@ pub fn remove(ctx: &mut Ctx, key: &[u8]) -> Result<Effect, EvalError> {
     Ok(Effect::Print(remove_line(&ctx.tag(), key, old.as_deref())))
 }
 
-pub fn pop_min(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn pop_min(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let popped = ctx.tree()?.pop_min()?;
     Ok(pop_line(ctx, "pop_min", popped))
 }
 
-pub fn pop_max(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn pop_max(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let popped = ctx.tree()?.pop_max()?;
     Ok(pop_line(ctx, "pop_max", popped))
 }
 
-pub fn compare_and_swap(
-    ctx: &mut Ctx,
+pub(crate) fn compare_and_swap(
+    ctx: &mut Ctx<'_>,
     key: &[u8],
     old: Option<&[u8]>,
     new: Option<&[u8]>,
@@ -138,7 +142,7 @@ pub fn compare_and_swap(
     Ok(Effect::Print(line))
 }
 
-pub fn append(ctx: &Ctx, key: &[u8], value: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn append(ctx: &Ctx<'_>, key: &[u8], value: &[u8]) -> Result<Effect, EvalError> {
     let new = ctx.tree()?.update_and_fetch(key, |old| {
         let mut joined = old.map(<[u8]>::to_vec).unwrap_or_default();
         joined.extend_from_slice(value);
@@ -152,11 +156,11 @@ pub fn append(ctx: &Ctx, key: &[u8], value: &[u8]) -> Result<Effect, EvalError> 
     )))
 }
 
-pub fn incr(ctx: &Ctx, key: &[u8], by: i64) -> Result<Effect, EvalError> {
+pub(crate) fn incr(ctx: &Ctx<'_>, key: &[u8], by: i64) -> Result<Effect, EvalError> {
     Ok(Effect::Print(add_to_counter(ctx, &ctx.tag(), key, by)?))
 }
 
-pub fn clear(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn clear(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     // One remove at a time, as sled's own `clear` does (a single batch of
     // every key grows without bound on big trees).
     let tree = ctx.tree()?.clone();
@@ -182,7 +186,7 @@ pub fn clear(ctx: &mut Ctx) -> Result<Effect, EvalError> {
 
 // ------------------------------------------------------------------- trees
 
-pub fn open_tree(ctx: &mut Ctx, name: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn open_tree(ctx: &mut Ctx<'_>, name: &[u8]) -> Result<Effect, EvalError> {
     let existed = ctx.session.use_tree(name)?;
     let line = if name == DEFAULT_TREE {
         "using the default tree".to_string()
@@ -195,12 +199,12 @@ pub fn open_tree(ctx: &mut Ctx, name: &[u8]) -> Result<Effect, EvalError> {
 }
 
 /// `default_tree`: back to the `Db` itself, sled's default tree.
-pub fn default_tree(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn default_tree(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     ctx.session.use_tree(DEFAULT_TREE)?;
     Ok(Effect::Print("using the default tree".to_string()))
 }
 
-pub fn tree_names(ctx: &Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn tree_names(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     let mut names: Vec<Vec<u8>> = ctx.db()?.tree_names().iter().map(|n| n.to_vec()).collect();
     names.sort();
     let shown: Vec<String> = names.iter().map(|n| render::tree_name(n)).collect();
@@ -213,7 +217,7 @@ pub fn tree_names(ctx: &Ctx) -> Result<Effect, EvalError> {
     )))
 }
 
-pub fn drop_tree(ctx: &mut Ctx, name: &[u8]) -> Result<Effect, EvalError> {
+pub(crate) fn drop_tree(ctx: &mut Ctx<'_>, name: &[u8]) -> Result<Effect, EvalError> {
     if name == DEFAULT_TREE {
         return Err(EvalError::refused(
             ErrorKind::Unsupported,
@@ -236,14 +240,14 @@ pub fn drop_tree(ctx: &mut Ctx, name: &[u8]) -> Result<Effect, EvalError> {
 
 // ---------------------------------------------------------------- database
 
-pub fn flush(ctx: &Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn flush(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     Ok(Effect::Print(format!(
         "flushed {} bytes",
         ctx.db()?.flush()?
     )))
 }
 
-pub fn size_on_disk(ctx: &Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn size_on_disk(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     let bytes = ctx.db()?.size_on_disk()?;
     Ok(Effect::Answer(Answer::plain(
         "",
@@ -253,7 +257,7 @@ pub fn size_on_disk(ctx: &Ctx) -> Result<Effect, EvalError> {
     )))
 }
 
-pub fn checksum(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn checksum(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let sum = crc32_of_every_tree(ctx)?;
     Ok(Effect::Answer(Answer::plain(
         "",
@@ -263,7 +267,7 @@ pub fn checksum(ctx: &mut Ctx) -> Result<Effect, EvalError> {
     )))
 }
 
-pub fn generate_id(ctx: &Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn generate_id(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     let id = ctx.db()?.generate_id()?;
     Ok(Effect::Answer(Answer::plain(
         "",
@@ -273,7 +277,7 @@ pub fn generate_id(ctx: &Ctx) -> Result<Effect, EvalError> {
     )))
 }
 
-pub fn was_recovered(ctx: &Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn was_recovered(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     let recovered = ctx.db()?.was_recovered();
     Ok(Effect::Answer(Answer::plain(
         "",
@@ -286,7 +290,7 @@ pub fn was_recovered(ctx: &Ctx) -> Result<Effect, EvalError> {
 // ----------------------------------------------------------------- helpers
 
 /// `put k = "v"`, with ` (was "old")` when a value was replaced.
-pub fn insert_line(tag: &str, key: &[u8], value: &[u8], old: Option<&[u8]>) -> String {
+pub(crate) fn insert_line(tag: &str, key: &[u8], value: &[u8], old: Option<&[u8]>) -> String {
     let mut line = format!("{tag}put {} = {}", render::key(key), render::value(value));
     if let Some(old) = old {
         line.push_str(&format!(" (was {})", render::value(old)));
@@ -295,7 +299,7 @@ pub fn insert_line(tag: &str, key: &[u8], value: &[u8], old: Option<&[u8]>) -> S
 }
 
 /// `remove k (was "v")` or `remove k (was missing)`.
-pub fn remove_line(tag: &str, key: &[u8], old: Option<&[u8]>) -> String {
+pub(crate) fn remove_line(tag: &str, key: &[u8], old: Option<&[u8]>) -> String {
     let was = match old {
         Some(old) => format!("was {}", render::value(old)),
         None => "was missing".to_string(),
@@ -308,7 +312,7 @@ fn pair_answer(tag: &str, asked: &str, found: Option<(sled::IVec, sled::IVec)>) 
     Effect::Answer(Answer::pair(tag, asked, found))
 }
 
-fn pop_line(ctx: &mut Ctx, asked: &str, popped: Option<(sled::IVec, sled::IVec)>) -> Effect {
+fn pop_line(ctx: &mut Ctx<'_>, asked: &str, popped: Option<(sled::IVec, sled::IVec)>) -> Effect {
     let tag = ctx.tag();
     Effect::Print(match popped {
         Some((k, v)) => {
@@ -321,13 +325,13 @@ fn pop_line(ctx: &mut Ctx, asked: &str, popped: Option<(sled::IVec, sled::IVec)>
 
 /// Why a counter could not be changed.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CounterProblem {
+pub(crate) enum CounterProblem {
     NotANumber(Vec<u8>),
     Overflow(i64),
 }
 
 /// The counter `old` (decimal text; missing counts as 0) plus `by`.
-pub fn counter_sum(old: Option<&[u8]>, by: i64) -> Result<i64, CounterProblem> {
+pub(crate) fn counter_sum(old: Option<&[u8]>, by: i64) -> Result<i64, CounterProblem> {
     let current = match old {
         None => 0,
         Some(bytes) => std::str::from_utf8(bytes)
@@ -343,7 +347,11 @@ pub fn counter_sum(old: Option<&[u8]>, by: i64) -> Result<i64, CounterProblem> {
 /// Why `incr` left the counter under `key` alone: the sentence, and the
 /// notes under it (a `help:` line when there is a fix). Inside a
 /// transaction the same words tell why it was aborted.
-pub fn counter_refusal(key: &[u8], by: i64, problem: CounterProblem) -> (String, Vec<String>) {
+pub(crate) fn counter_refusal(
+    key: &[u8],
+    by: i64,
+    problem: CounterProblem,
+) -> (String, Vec<String>) {
     match problem {
         CounterProblem::NotANumber(held) => (
             format!(
@@ -364,12 +372,12 @@ pub fn counter_refusal(key: &[u8], by: i64, problem: CounterProblem) -> (String,
 }
 
 /// `incr k -> 3`.
-pub fn incr_line(tag: &str, key: &[u8], new: i64) -> String {
+pub(crate) fn incr_line(tag: &str, key: &[u8], new: i64) -> String {
     format!("{tag}incr {} -> {new}", render::key(key))
 }
 
 /// `incr`: adds `by` to the decimal counter under `key`, atomically.
-fn add_to_counter(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> {
+fn add_to_counter(ctx: &Ctx<'_>, tag: &str, key: &[u8], by: i64) -> Result<String, EvalError> {
     let outcome = Cell::new(None);
     ctx.tree()?.update_and_fetch(key, |old| {
         let sum = counter_sum(old, by);
@@ -401,7 +409,7 @@ fn add_to_counter(ctx: &Ctx, tag: &str, key: &[u8], by: i64) -> Result<String, E
 
 /// Reads the rows of a scan: keeps the first `%limit` of them and counts
 /// the rest without keeping them.
-fn read_rows(ctx: &mut Ctx, scan: &Scan, options: ReadOptions) -> Result<Rows, EvalError> {
+fn read_rows(ctx: &mut Ctx<'_>, scan: &Scan, options: ReadOptions) -> Result<Rows, EvalError> {
     let tree = ctx.tree()?;
     let iter = match scan {
         Scan::Prefix(prefix) => tree.scan_prefix(prefix),
@@ -440,7 +448,7 @@ fn read_rows(ctx: &mut Ctx, scan: &Scan, options: ReadOptions) -> Result<Rows, E
 
 /// The CRC32 that `sled::Db::checksum` computes (every tree in name order:
 /// its name, then each key and value), in a loop Interrupt can stop.
-fn crc32_of_every_tree(ctx: &mut Ctx) -> Result<u32, EvalError> {
+fn crc32_of_every_tree(ctx: &mut Ctx<'_>) -> Result<u32, EvalError> {
     let db = ctx.db()?.clone();
     let mut names = db.tree_names();
     names.sort();

@@ -30,17 +30,17 @@ const DEFAULT_SEGMENT: u64 = 512 * 1024;
 /// The page number sled gives batch markers (`u64::MAX - 666`).
 const BATCH_MARKER_PAGE: u64 = u64::MAX - 666;
 /// Records `%log` shows at most (the newest); the rest are counted.
-pub const SHOWN: usize = 40;
+pub(crate) const SHOWN: usize = 40;
 
 /// The log of the database in `dir`, every record of it.
-pub fn read(dir: &Path) -> std::io::Result<Log> {
+pub(crate) fn read(dir: &Path) -> std::io::Result<Log> {
     let bytes = std::fs::read(dir.join("db"))?;
     let segment = segment_size(dir);
     Ok(parse(&bytes, segment))
 }
 
 /// Only the newest [`SHOWN`] records, the others counted.
-pub fn newest(mut log: Log) -> Log {
+pub(crate) fn newest(mut log: Log) -> Log {
     if log.records.len() > SHOWN {
         let cut = log.records.len() - SHOWN;
         log.records.drain(..cut);
@@ -50,7 +50,7 @@ pub fn newest(mut log: Log) -> Log {
 }
 
 /// `segment_size` from the `conf` file; sled's default when it is not there.
-pub fn segment_size(dir: &Path) -> u64 {
+pub(crate) fn segment_size(dir: &Path) -> u64 {
     let Ok(conf) = std::fs::read(dir.join("conf")) else {
         return DEFAULT_SEGMENT;
     };
@@ -65,7 +65,7 @@ pub fn segment_size(dir: &Path) -> u64 {
 /// The records of a log file's bytes, segment by segment in the order of
 /// their LSNs (the order recovery reads them), with every record after the
 /// first one whose CRC fails marked as not read.
-pub fn parse(bytes: &[u8], segment: u64) -> Log {
+pub(crate) fn parse(bytes: &[u8], segment: u64) -> Log {
     let len = bytes.len() as u64;
     let mut starts: Vec<(i64, u64)> = Vec::new();
     let mut base = 0u64;
@@ -346,7 +346,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// Which record holds the byte at `offset`, if any.
-pub fn record_at(log: &Log, offset: u64) -> Option<&Record> {
+pub(crate) fn record_at(log: &Log, offset: u64) -> Option<&Record> {
     log.records
         .iter()
         .find(|r| r.offset <= offset && offset < r.offset + r.len)
@@ -354,7 +354,7 @@ pub fn record_at(log: &Log, offset: u64) -> Option<&Record> {
 
 /// Where the log's records end: the end of the last record before the
 /// zeros (or the file's end), over all segments.
-pub fn end_of_records(log: &Log) -> u64 {
+pub(crate) fn end_of_records(log: &Log) -> u64 {
     log.records
         .iter()
         .filter(|r| !matches!(r.what, What::Zeros))

@@ -24,7 +24,7 @@ const SLEEP_SLICE: Duration = Duration::from_millis(20);
 
 /// `%reset`: a fresh temporary database. The new one is opened first, so a
 /// failure leaves the session as it was.
-pub fn reset(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn reset(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let fresh = Session::temporary()?;
     let limit = ctx.settings.limit;
     ctx.live
@@ -43,7 +43,7 @@ pub fn reset(ctx: &mut Ctx) -> Result<Effect, EvalError> {
 
 /// `%open PATH`: switch to a persistent database. The session keeps the
 /// database it had if this one cannot be opened.
-pub fn open(ctx: &mut Ctx, typed: &str) -> Result<Effect, EvalError> {
+pub(crate) fn open(ctx: &mut Ctx<'_>, typed: &str) -> Result<Effect, EvalError> {
     let path = resolve(typed);
     let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
     {
@@ -124,7 +124,7 @@ fn locked_by_other(typed: &str, holder: Option<&Holder>) -> EvalError {
 
 /// `%try_open [PATH]`: a second, independent `sled::open` of a database,
 /// as another program would make it; reports what sled answered.
-pub fn try_open(ctx: &mut Ctx, typed: Option<&str>) -> Result<Effect, EvalError> {
+pub(crate) fn try_open(ctx: &mut Ctx<'_>, typed: Option<&str>) -> Result<Effect, EvalError> {
     let (path, shown) = match typed {
         Some(typed) => (resolve(typed), typed.to_string()),
         None if ctx.session.is_temporary() => (
@@ -172,7 +172,7 @@ pub fn try_open(ctx: &mut Ctx, typed: Option<&str>) -> Result<Effect, EvalError>
 }
 
 /// `%reopen`: close the database and open it again.
-pub fn reopen(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn reopen(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     // The watches hold handles into the database: it closes only without them.
     ctx.live.watches.detach_all();
     let reopened = ctx.session.reopen();
@@ -197,7 +197,7 @@ pub fn reopen(ctx: &mut Ctx) -> Result<Effect, EvalError> {
 }
 
 /// `%info`: where the database is, what kind, its trees, size and settings.
-pub fn info(ctx: &mut Ctx) -> Result<Effect, EvalError> {
+pub(crate) fn info(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let db = ctx.db()?.clone();
     let path = ctx.session.path().display().to_string();
     let temporary = ctx.session.is_temporary();
@@ -272,7 +272,7 @@ pub fn info(ctx: &mut Ctx) -> Result<Effect, EvalError> {
 }
 
 /// `%limit [N]`: set or show the rows shown per result.
-pub fn limit(ctx: &mut Ctx, rows: Option<usize>) -> Effect {
+pub(crate) fn limit(ctx: &mut Ctx<'_>, rows: Option<usize>) -> Effect {
     match rows {
         Some(n) => {
             ctx.settings.limit = n;
@@ -297,9 +297,9 @@ pub fn limit(ctx: &mut Ctx, rows: Option<usize>) -> Effect {
 }
 
 /// `%timings`: every line this session timed with `%time`, side by side.
-pub fn timings(ctx: &Ctx) -> Effect {
+pub(crate) fn timings(ctx: &Ctx<'_>) -> Effect {
     let kept = &ctx.live.timings;
-    let measured: Vec<Measured> = kept
+    let measured: Vec<Measured<'_>> = kept
         .kept()
         .map(|t| Measured {
             number: t.number,
@@ -316,7 +316,7 @@ pub fn timings(ctx: &Ctx) -> Effect {
 }
 
 /// `%sleep SECONDS`: waits, or stops at once on Interrupt.
-pub fn sleep(ctx: &mut Ctx, duration: Duration) -> Result<Effect, EvalError> {
+pub(crate) fn sleep(ctx: &mut Ctx<'_>, duration: Duration) -> Result<Effect, EvalError> {
     sleep_until_interrupted(duration, ctx.interrupt, std::thread::sleep)?;
     Ok(Effect::Nothing)
 }

@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use crate::platform;
 
 /// The file in a session directory naming the kernel that owns it.
-pub const PID_FILE: &str = "owner.pid";
+pub(crate) const PID_FILE: &str = "owner.pid";
 /// What session directories are called (followed by random characters).
-pub const DIR_PREFIX: &str = "sled-kernel-";
+pub(crate) const DIR_PREFIX: &str = "sled-kernel-";
 
 /// Records this process as the owner of `dir`.
 pub fn write_pid_file(dir: &Path) -> std::io::Result<()> {
@@ -27,7 +27,7 @@ pub fn write_pid_file(dir: &Path) -> std::io::Result<()> {
 }
 
 /// The pid recorded in `dir`, if it has a readable pid file.
-pub fn recorded_pid(dir: &Path) -> Option<u32> {
+pub(crate) fn recorded_pid(dir: &Path) -> Option<u32> {
     std::fs::read_to_string(dir.join(PID_FILE))
         .ok()?
         .trim()
@@ -39,7 +39,7 @@ pub fn recorded_pid(dir: &Path) -> Option<u32> {
 /// no longer running; returns the ones deleted. A directory is deleted only
 /// if its name starts with [`DIR_PREFIX`], it is a real directory (not a
 /// link), it has a pid file, and that process is known to be gone.
-pub fn sweep(temp_dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn sweep(temp_dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(temp_dir) else {
         return Vec::new();
     };
@@ -79,7 +79,7 @@ pub fn sweep(temp_dir: &Path) -> Vec<PathBuf> {
 /// that cannot be deleted yet (Windows refuses to delete a file some
 /// process still has open) leaves the directory marked, so a kernel that
 /// starts later sweeps what is left.
-pub fn remove_owned_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn remove_owned_dir(dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         if entry.file_name() == PID_FILE {
@@ -101,7 +101,7 @@ pub fn remove_owned_dir(dir: &Path) -> std::io::Result<()> {
 
 /// A process holding a lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
+pub(crate) struct Holder {
     pub pid: u32,
     /// Its command name, when the system tells.
     pub name: Option<String>,
@@ -112,7 +112,7 @@ impl Holder {
     /// runs the Rust cells in a child of the kernel), by walking the parent
     /// pids up from the holder (where the system tells parents; elsewhere
     /// only the kernel's own pid counts).
-    pub fn is_this_kernel(&self) -> bool {
+    pub(crate) fn is_this_kernel(&self) -> bool {
         let me = std::process::id();
         let mut pid = self.pid;
         // A bounded walk: process trees are shallow, and a cycle (a pid
@@ -130,7 +130,7 @@ impl Holder {
     }
 
     /// `pid 1234, sled-kernel`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.name {
             Some(name) => format!("pid {}, {name}", self.pid),
             None => format!("pid {}", self.pid),
@@ -140,7 +140,7 @@ impl Holder {
 
 /// The process holding the lock on `file`, where the system tells
 /// ([`platform::lock_holder`]).
-pub fn lock_holder(file: &Path) -> Option<Holder> {
+pub(crate) fn lock_holder(file: &Path) -> Option<Holder> {
     let pid = platform::lock_holder(file)?;
     Some(Holder {
         pid,

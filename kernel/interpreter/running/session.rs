@@ -30,10 +30,10 @@ const LOCK_RETRY_PAUSE: Duration = Duration::from_millis(10);
 /// How long closing waits for sled's threads to let go of the lock.
 const LET_GO_LIMIT: Duration = Duration::from_secs(10);
 /// sled's name for the default tree.
-pub const DEFAULT_TREE: &[u8] = b"__sled__default";
+pub(crate) const DEFAULT_TREE: &[u8] = b"__sled__default";
 
 #[derive(Debug, thiserror::Error)]
-pub enum SessionError {
+pub(crate) enum SessionError {
     #[error("could not create the database directory: {0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
@@ -52,7 +52,7 @@ enum Place {
     Persistent(PathBuf),
 }
 
-pub struct Session {
+pub(crate) struct Session {
     /// `None` while suspended.
     db: Option<sled::Db>,
     /// The current tree, a handle into `db`.
@@ -67,14 +67,14 @@ pub struct Session {
 impl Session {
     /// Opens an empty database in a new directory under the system temp dir,
     /// marked with this process's pid.
-    pub fn temporary() -> Result<Session, SessionError> {
+    pub(crate) fn temporary() -> Result<Session, SessionError> {
         Session::temporary_in(Session::scratch_dir()?)
     }
 
     /// A new directory for a temporary database, under the system temp dir
     /// and marked with this process's pid (so a later kernel sweeps it if
     /// this one is killed). [`Session::temporary_in`] opens a database there.
-    pub fn scratch_dir() -> std::io::Result<TempDir> {
+    pub(crate) fn scratch_dir() -> std::io::Result<TempDir> {
         let dir = tempfile::Builder::new()
             .prefix(owner::DIR_PREFIX)
             .tempdir()?;
@@ -84,7 +84,7 @@ impl Session {
 
     /// Opens a temporary database in `dir`, from the files already there
     /// (a copy, for `%crash_copy`) or empty.
-    pub fn temporary_in(dir: TempDir) -> Result<Session, SessionError> {
+    pub(crate) fn temporary_in(dir: TempDir) -> Result<Session, SessionError> {
         // If it does not open, `dir` goes (dropping it deletes it).
         let db = open_db(dir.path(), true)?;
         log::debug!("opened session database in {}", dir.path().display());
@@ -93,7 +93,7 @@ impl Session {
 
     /// Opens (or creates) the database in directory `path`, which is never
     /// deleted.
-    pub fn persistent(path: &Path) -> Result<Session, SessionError> {
+    pub(crate) fn persistent(path: &Path) -> Result<Session, SessionError> {
         let db = open_db(path, false)?;
         log::debug!("opened persistent database in {}", path.display());
         Ok(Session::new(db, Place::Persistent(path.to_path_buf())))
@@ -109,37 +109,37 @@ impl Session {
     }
 
     /// The open database; `None` while suspended.
-    pub fn db(&self) -> Option<&sled::Db> {
+    pub(crate) fn db(&self) -> Option<&sled::Db> {
         self.db.as_ref()
     }
 
     /// The current tree; `None` while suspended.
-    pub fn tree(&self) -> Option<&sled::Tree> {
+    pub(crate) fn tree(&self) -> Option<&sled::Tree> {
         self.tree.as_ref()
     }
 
     /// The current tree's name, `None` for the default tree.
-    pub fn tree_name(&self) -> Option<&[u8]> {
+    pub(crate) fn tree_name(&self) -> Option<&[u8]> {
         self.tree_name.as_deref()
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match &self.place {
             Place::Temporary(path) | Place::Persistent(path) => path,
         }
     }
 
-    pub fn is_temporary(&self) -> bool {
+    pub(crate) fn is_temporary(&self) -> bool {
         matches!(self.place, Place::Temporary(_))
     }
 
-    pub fn is_suspended(&self) -> bool {
+    pub(crate) fn is_suspended(&self) -> bool {
         self.db.is_none()
     }
 
     /// Makes `name` the current tree, creating it if needed. Returns whether
     /// it existed before. sled's name for the default tree selects it.
-    pub fn use_tree(&mut self, name: &[u8]) -> Result<bool, SessionError> {
+    pub(crate) fn use_tree(&mut self, name: &[u8]) -> Result<bool, SessionError> {
         let Some(db) = &self.db else {
             return Ok(false);
         };
@@ -156,7 +156,7 @@ impl Session {
 
     /// Drops the tree `name`; if it was the current one, the default tree
     /// becomes current. Returns whether there was such a tree.
-    pub fn drop_tree(&mut self, name: &[u8]) -> Result<bool, SessionError> {
+    pub(crate) fn drop_tree(&mut self, name: &[u8]) -> Result<bool, SessionError> {
         let Some(db) = &self.db else {
             return Ok(false);
         };
@@ -170,7 +170,7 @@ impl Session {
 
     /// Flushes and closes the database but keeps the directory and the
     /// current tree's name, so [`Session::resume`] can open it again.
-    pub fn suspend(&mut self) -> Result<(), SessionError> {
+    pub(crate) fn suspend(&mut self) -> Result<(), SessionError> {
         let flushed = match &self.db {
             Some(db) => db.flush().map(|_| ()),
             None => Ok(()),
@@ -186,7 +186,7 @@ impl Session {
 
     /// Opens a suspended database again (retrying briefly while it is
     /// locked) and returns to the tree that was current.
-    pub fn resume(&mut self) -> Result<(), SessionError> {
+    pub(crate) fn resume(&mut self) -> Result<(), SessionError> {
         if self.db.is_some() {
             return Ok(());
         }
@@ -201,7 +201,7 @@ impl Session {
     }
 
     /// Closes the database and opens it again, like a program restarting.
-    pub fn reopen(&mut self) -> Result<(), SessionError> {
+    pub(crate) fn reopen(&mut self) -> Result<(), SessionError> {
         self.suspend()?;
         self.resume()
     }

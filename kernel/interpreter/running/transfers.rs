@@ -16,7 +16,7 @@ use crate::interpreter::showing::render;
 
 /// A thread stops by itself after this many transfers, so a cell that
 /// waits (`%sleep`) does not grow the log without end.
-pub const MOST_TRANSFERS: u64 = 200_000;
+pub(crate) const MOST_TRANSFERS: u64 = 200_000;
 /// The largest amount one transfer moves.
 const MOST_MOVED: u64 = 10;
 
@@ -40,7 +40,7 @@ struct Running {
 
 /// The running writer, if any.
 #[derive(Default)]
-pub struct Transfers {
+pub(crate) struct Transfers {
     running: Option<Running>,
 }
 
@@ -48,7 +48,7 @@ impl Transfers {
     /// Starts moving money between `keys` of `tree` (at least two, each
     /// holding a whole number; the caller checked). Fails only when the
     /// system cannot start a thread.
-    pub fn start(
+    pub(crate) fn start(
         &mut self,
         tree: sled::Tree,
         tree_tag: String,
@@ -75,7 +75,7 @@ impl Transfers {
     }
 
     /// How many transfers the running thread has committed so far.
-    pub fn committed(&self) -> Option<u64> {
+    pub(crate) fn committed(&self) -> Option<u64> {
         self.running
             .as_ref()
             .map(|r| r.committed.load(Ordering::Acquire))
@@ -83,7 +83,7 @@ impl Transfers {
 
     /// Stops the thread, waits for it, and says what it did and `why` it
     /// stopped (`at the end of the cell`, `by %reset`); `None` when none ran.
-    pub fn stop(&mut self, why: &str) -> Option<String> {
+    pub(crate) fn stop(&mut self, why: &str) -> Option<String> {
         let running = self.running.take()?;
         running.stop.store(true, Ordering::Release);
         let ended = running
@@ -174,7 +174,7 @@ fn move_money(
 }
 
 /// A balance: a whole number of at least 0, written in decimal.
-pub fn balance(value: Option<&[u8]>) -> Option<u64> {
+pub(crate) fn balance(value: Option<&[u8]>) -> Option<u64> {
     std::str::from_utf8(value?).ok()?.trim().parse().ok()
 }
 

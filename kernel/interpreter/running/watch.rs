@@ -299,12 +299,12 @@ impl Watch {
 
 /// Every live watch of the session.
 #[derive(Default)]
-pub struct Watches {
+pub(crate) struct Watches {
     list: Vec<Watch>,
 }
 
 impl Watches {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
@@ -312,7 +312,7 @@ impl Watches {
     /// under a new display id and keeps it live. Watching a prefix that is
     /// already watched on the same tree retires the older display; returns
     /// whether that happened.
-    pub fn start(
+    pub(crate) fn start(
         &mut self,
         session: &Session,
         prefix: &[u8],
@@ -350,7 +350,12 @@ impl Watches {
 
     /// `unwatch P` (or every watch, for `None`): a last update saying the
     /// table is no longer live. Returns how many watches ended.
-    pub fn stop(&mut self, prefix: Option<&[u8]>, limit: usize, out: &mut dyn Output) -> usize {
+    pub(crate) fn stop(
+        &mut self,
+        prefix: Option<&[u8]>,
+        limit: usize,
+        out: &mut dyn Output,
+    ) -> usize {
         self.stop_where(
             |w| prefix.is_none_or(|p| w.prefix == p),
             "stopped",
@@ -361,7 +366,7 @@ impl Watches {
 
     /// Ends every watch because the database they watch went away
     /// (`%reset`, `%open`).
-    pub fn stop_all(&mut self, why: &str, limit: usize, out: &mut dyn Output) -> usize {
+    pub(crate) fn stop_all(&mut self, why: &str, limit: usize, out: &mut dyn Output) -> usize {
         self.stop_where(|_| true, why, limit, out)
     }
 
@@ -391,7 +396,7 @@ impl Watches {
 
     /// Redraws every watch whose table changed; called after each cell and
     /// before a cell waits.
-    pub fn refresh(&mut self, limit: usize, out: &mut dyn Output) {
+    pub(crate) fn refresh(&mut self, limit: usize, out: &mut dyn Output) {
         for watch in &mut self.list {
             let Some(drain) = &watch.drain else { continue };
             drain.settle();
@@ -406,7 +411,7 @@ impl Watches {
 
     /// The database is being let go of (for the Rust cells): stop the
     /// subscribers, keep the watches.
-    pub fn detach_all(&mut self) {
+    pub(crate) fn detach_all(&mut self) {
         for watch in &mut self.list {
             if let Some(drain) = &watch.drain {
                 drain.settle();
@@ -417,7 +422,7 @@ impl Watches {
 
     /// The database is open again: subscribe anew. What changed meanwhile
     /// shows at the next refresh.
-    pub fn attach_all(&mut self, session: &Session) {
+    pub(crate) fn attach_all(&mut self, session: &Session) {
         let Some(db) = session.db() else { return };
         for watch in &mut self.list {
             if watch.tree.is_some() {

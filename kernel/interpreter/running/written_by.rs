@@ -24,7 +24,7 @@ const KEPT: usize = 100_000;
 
 /// One committed block: what it was and how many reads and writes it made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Group {
+pub(crate) struct Group {
     pub kind: BlockKind,
     pub reads: usize,
     pub writes: usize,
@@ -32,7 +32,7 @@ pub struct Group {
 
 impl Group {
     /// The block a batch's lines make.
-    pub fn batch(lines: usize) -> Group {
+    pub(crate) fn batch(lines: usize) -> Group {
         Group {
             kind: BlockKind::Batch,
             reads: 0,
@@ -42,7 +42,7 @@ impl Group {
 
     /// The block a transaction's lines make: `get`, `expect get` and `incr`
     /// read; `insert`, `remove` and `incr` write.
-    pub fn transaction<'a>(ops: impl Iterator<Item = &'a TxOp>) -> Group {
+    pub(crate) fn transaction<'a>(ops: impl Iterator<Item = &'a TxOp>) -> Group {
         let (mut reads, mut writes) = (0, 0);
         for op in ops {
             match op {
@@ -63,7 +63,7 @@ impl Group {
     }
 
     /// `a batch of 3 writes`, `a transaction of 1 read and 2 writes`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let writes = render::plural(self.writes, "write");
         match (self.kind, self.reads) {
             (BlockKind::Batch, _) => format!("a batch of {writes}"),
@@ -77,7 +77,7 @@ impl Group {
 }
 
 /// The keys of a batch, in its order.
-pub fn batch_keys<'a>(ops: impl Iterator<Item = &'a BatchOp>) -> Vec<Vec<u8>> {
+pub(crate) fn batch_keys<'a>(ops: impl Iterator<Item = &'a BatchOp>) -> Vec<Vec<u8>> {
     ops.map(|op| match op {
         BatchOp::Insert { key, .. } | BatchOp::Remove { key } => key.clone(),
     })
@@ -85,7 +85,7 @@ pub fn batch_keys<'a>(ops: impl Iterator<Item = &'a BatchOp>) -> Vec<Vec<u8>> {
 }
 
 /// The keys a transaction's lines write.
-pub fn transaction_keys<'a>(ops: impl Iterator<Item = &'a TxOp>) -> Vec<Vec<u8>> {
+pub(crate) fn transaction_keys<'a>(ops: impl Iterator<Item = &'a TxOp>) -> Vec<Vec<u8>> {
     ops.filter_map(|op| match op {
         TxOp::Insert { key, .. } | TxOp::Remove { key } | TxOp::Incr { key, .. } => {
             Some(key.clone())
@@ -97,14 +97,14 @@ pub fn transaction_keys<'a>(ops: impl Iterator<Item = &'a TxOp>) -> Vec<Vec<u8>>
 
 /// Per tree, the block that last wrote each key.
 #[derive(Debug, Default)]
-pub struct WrittenBy {
+pub(crate) struct WrittenBy {
     by_tree: HashMap<Option<Vec<u8>>, HashMap<Vec<u8>, Group>>,
     kept: usize,
 }
 
 impl WrittenBy {
     /// `keys` of `tree` were just written by `group`.
-    pub fn record(&mut self, tree: Option<&[u8]>, keys: Vec<Vec<u8>>, group: Group) {
+    pub(crate) fn record(&mut self, tree: Option<&[u8]>, keys: Vec<Vec<u8>>, group: Group) {
         let tree = tree.map(<[u8]>::to_vec);
         for key in keys {
             let keys = self.by_tree.entry(tree.clone()).or_default();
@@ -118,7 +118,7 @@ impl WrittenBy {
     }
 
     /// `key` of `tree` was written by something other than a block.
-    pub fn forget_key(&mut self, tree: Option<&[u8]>, key: &[u8]) {
+    pub(crate) fn forget_key(&mut self, tree: Option<&[u8]>, key: &[u8]) {
         if self.kept == 0 {
             return;
         }
@@ -130,19 +130,19 @@ impl WrittenBy {
     }
 
     /// Keys of `tree` were written that were not named.
-    pub fn forget_tree(&mut self, tree: Option<&[u8]>) {
+    pub(crate) fn forget_tree(&mut self, tree: Option<&[u8]>) {
         if let Some(keys) = self.by_tree.remove(&tree.map(<[u8]>::to_vec)) {
             self.kept -= keys.len();
         }
     }
 
     /// The database was replaced, or other code could write to it.
-    pub fn forget_all(&mut self) {
+    pub(crate) fn forget_all(&mut self) {
         self.by_tree.clear();
         self.kept = 0;
     }
 
-    pub fn of(&self, tree: Option<&[u8]>, key: &[u8]) -> Option<Group> {
+    pub(crate) fn of(&self, tree: Option<&[u8]>, key: &[u8]) -> Option<Group> {
         self.by_tree
             .get(&tree.map(<[u8]>::to_vec))
             .and_then(|keys| keys.get(key))

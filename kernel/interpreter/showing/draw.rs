@@ -21,7 +21,7 @@ use crate::interpreter::language::parser::Scan;
 use crate::interpreter::showing::render::{self, clip, escape_html as xml, JSON_MIME};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     Plain,
     Selected,
     Tombstone,
@@ -29,7 +29,7 @@ pub enum State {
 
 /// One folder in the picture.
 #[derive(Debug, Clone)]
-pub struct Folder {
+pub(crate) struct Folder {
     pub key: Vec<u8>,
     /// The value's length; `None` for a tombstone.
     pub len: Option<usize>,
@@ -37,7 +37,7 @@ pub struct Folder {
 }
 
 /// What is drawn: folders in key order, with what was left out.
-pub struct Picture {
+pub(crate) struct Picture {
     pub folders: Vec<Folder>,
     /// Keys not drawn before the first folder / after the last one.
     pub before: usize,
@@ -49,7 +49,7 @@ pub struct Picture {
 }
 
 /// The picture as a display: text, SVG and the folders as JSON.
-pub fn bundle(
+pub(crate) fn bundle(
     selection: Option<&Scan>,
     tree_name: &Option<Vec<u8>>,
     picture: &Picture,
@@ -222,7 +222,7 @@ const TEXT_KEY_CHARS: usize = 60;
 const BAND_FILLS: [&str; 3] = ["#e3f2fd", "#e8f5e9", "#fff3e0"];
 
 fn svg(title: &str, story: &str, picture: &Picture) -> String {
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<Row<'_>> = Vec::new();
     if picture.before > 0 {
         rows.push(Row::More(format!(
             "… {} before",

@@ -26,7 +26,7 @@ fn name_and_aliases(spec: &CommandSpec) -> String {
 }
 
 /// Every command, grouped, one line each.
-pub fn overview() -> MimeBundle {
+pub(crate) fn overview() -> MimeBundle {
     let width = COMMANDS
         .iter()
         .map(|c| name_and_aliases(c).chars().count())
@@ -58,7 +58,7 @@ pub fn overview() -> MimeBundle {
 }
 
 /// The magics only, for `%lsmagic`.
-pub fn magics() -> MimeBundle {
+pub(crate) fn magics() -> MimeBundle {
     let magics: Vec<&CommandSpec> = COMMANDS.iter().filter(|c| c.is_magic()).collect();
     let width = magics
         .iter()
@@ -93,7 +93,7 @@ fn placement(spec: &CommandSpec) -> Option<&'static str> {
 
 /// One command in full: syntax, summary, details, examples, aliases, the
 /// sled method. `more` adds what kind of command it is (Shift+Tab twice).
-pub fn command_detail(spec: &CommandSpec, more: bool) -> MimeBundle {
+pub(crate) fn command_detail(spec: &CommandSpec, more: bool) -> MimeBundle {
     let aliases = if spec.aliases.is_empty() {
         "none".to_string()
     } else {
@@ -134,7 +134,7 @@ pub fn command_detail(spec: &CommandSpec, more: bool) -> MimeBundle {
 }
 
 /// `%help COMMAND`.
-pub fn command(spec: &CommandSpec) -> MimeBundle {
+pub(crate) fn command(spec: &CommandSpec) -> MimeBundle {
     command_detail(spec, true)
 }
 
@@ -144,7 +144,7 @@ fn table_cell(text: &str) -> String {
 }
 
 /// Markdown inline code that survives backticks in the text.
-pub fn code_span(text: &str) -> String {
+pub(crate) fn code_span(text: &str) -> String {
     let fence = "`".repeat(longest_backtick_run(text) + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') {
         " "
@@ -155,7 +155,7 @@ pub fn code_span(text: &str) -> String {
 }
 
 /// A fenced Markdown code block that survives backticks in the text.
-pub fn code_block(text: &str) -> String {
+pub(crate) fn code_block(text: &str) -> String {
     let fence = "`".repeat(longest_backtick_run(text).max(2) + 1);
     format!("{fence}text\n{text}\n{fence}")
 }

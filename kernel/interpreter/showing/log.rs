@@ -17,7 +17,7 @@ use crate::interpreter::showing::render::{self, clip, escape_html as xml, JSON_M
 
 /// What a record holds.
 #[derive(Debug, Clone, PartialEq)]
-pub enum What {
+pub(crate) enum What {
     /// The 20 bytes that start a segment: its first LSN, and whether their
     /// own CRC matches.
     SegmentHeader { lsn: i64 },
@@ -68,7 +68,7 @@ pub enum What {
 
 /// One record, or one stretch of the file that is none.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Record {
+pub(crate) struct Record {
     /// Where it starts in the `db` file.
     pub offset: u64,
     pub len: u64,
@@ -84,7 +84,7 @@ pub struct Record {
 
 /// What `%log` shows.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Log {
+pub(crate) struct Log {
     pub file_len: u64,
     pub segments: usize,
     pub records: Vec<Record>,
@@ -94,7 +94,7 @@ pub struct Log {
 
 impl Record {
     /// What the record holds, in words.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let key = |key: &[u8], known: bool| {
             if known {
                 render::key(key)
@@ -205,7 +205,7 @@ fn kind_name(kind: u8, pid: u64) -> String {
 
 impl Log {
     /// One or two sentences on what the file holds.
-    pub fn story(&self) -> String {
+    pub(crate) fn story(&self) -> String {
         let all = self.records.len() + self.earlier;
         let bad = self.records.iter().filter(|r| !r.crc_ok).count();
         let past = self.records.iter().filter(|r| r.past_damage).count();
@@ -242,7 +242,7 @@ impl Log {
         story
     }
 
-    pub fn bundle(&self) -> MimeBundle {
+    pub(crate) fn bundle(&self) -> MimeBundle {
         let mut bundle = MimeBundle::new();
         bundle.insert("text/plain".into(), Value::String(self.text()));
         bundle.insert("image/svg+xml".into(), Value::String(self.svg()));

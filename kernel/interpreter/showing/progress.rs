@@ -14,7 +14,7 @@ use super::render::{self, JSON_MIME};
 use crate::cell::{MimeBundle, Output};
 
 /// Work of fewer rows than this shows no bar.
-pub const SHOW_FROM: usize = 10_000;
+pub(crate) const SHOW_FROM: usize = 10_000;
 /// Updates come at most this often.
 const EVERY: Duration = Duration::from_millis(100);
 /// Characters in the text bar.
@@ -23,7 +23,7 @@ const WIDTH: usize = 30;
 /// Display ids for this session's live displays: unique per kernel, so a
 /// frontend never confuses the displays of two kernels.
 #[derive(Debug, Clone)]
-pub struct DisplayIds {
+pub(crate) struct DisplayIds {
     prefix: String,
     next: u64,
 }
@@ -38,14 +38,14 @@ impl Default for DisplayIds {
 }
 
 impl DisplayIds {
-    pub fn next(&mut self, what: &str) -> String {
+    pub(crate) fn next(&mut self, what: &str) -> String {
         self.next += 1;
         format!("sled-{what}-{}-{}", self.prefix, self.next)
     }
 }
 
 /// A bar being shown.
-pub struct Progress {
+pub(crate) struct Progress {
     id: String,
     /// What is being done: `%load big.jsonl`.
     what: String,
@@ -58,7 +58,7 @@ pub struct Progress {
 
 impl Progress {
     /// Shows a bar at 0 when `total` is big enough; `None` otherwise.
-    pub fn start(
+    pub(crate) fn start(
         out: &mut dyn Output,
         ids: &mut DisplayIds,
         what: impl Into<String>,
@@ -82,7 +82,7 @@ impl Progress {
     }
 
     /// Moves the bar to `done`, if the last update is old enough.
-    pub fn advance(&mut self, out: &mut dyn Output, done: usize) {
+    pub(crate) fn advance(&mut self, out: &mut dyn Output, done: usize) {
         if self.last_sent.elapsed() >= EVERY {
             self.last_sent = Instant::now();
             out.update_display(self.bundle(done, None), &self.id);
@@ -90,13 +90,13 @@ impl Progress {
     }
 
     /// Says what is happening now (`applying the batch`), at once.
-    pub fn phase(&mut self, out: &mut dyn Output, done: usize, phase: &str) {
+    pub(crate) fn phase(&mut self, out: &mut dyn Output, done: usize, phase: &str) {
         self.last_sent = Instant::now();
         out.update_display(self.bundle(done, Some(phase)), &self.id);
     }
 
     /// The last update: a full bar, the count, the time and the rate.
-    pub fn finish(self, out: &mut dyn Output, done: usize) {
+    pub(crate) fn finish(self, out: &mut dyn Output, done: usize) {
         let elapsed = self.started.elapsed();
         let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
         let text = format!(
@@ -170,7 +170,7 @@ fn text_bar(fraction: f64) -> String {
 }
 
 /// `1,000,000`
-pub fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

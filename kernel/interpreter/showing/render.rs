@@ -19,12 +19,12 @@ use crate::interpreter::language::parser::Scan;
 /// `application/json`: JupyterLab ranks its JSON tree viewer above HTML and
 /// text, so a student would see a collapsed tree instead of the table.
 /// Programs (nbclient, papermill, scripts) read this type like any other.
-pub const JSON_MIME: &str = "application/vnd.sled-kv+json";
+pub(crate) const JSON_MIME: &str = "application/vnd.sled-kv+json";
 
 /// A key as printed: bare when that reads back unchanged (`todo:001`),
 /// otherwise `"with spaces"` (Rust `{:?}` escaping) or `b"\xff"` for bytes
 /// that are not UTF-8.
-pub fn key(bytes: &[u8]) -> String {
+pub(crate) fn key(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) if prints_bare(s) => s.to_string(),
         Ok(s) => format!("{s:?}"),
@@ -33,7 +33,7 @@ pub fn key(bytes: &[u8]) -> String {
 }
 
 /// A value as printed: always quoted, as `{:?}` prints a `&str`.
-pub fn value(bytes: &[u8]) -> String {
+pub(crate) fn value(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => format!("{s:?}"),
         Err(_) => byte_string(bytes),
@@ -41,7 +41,7 @@ pub fn value(bytes: &[u8]) -> String {
 }
 
 /// Bytes as a Rust byte-string literal, `b"\x00ab\xff"`.
-pub fn byte_string(bytes: &[u8]) -> String {
+pub(crate) fn byte_string(bytes: &[u8]) -> String {
     format!("b\"{}\"", bytes.escape_ascii())
 }
 
@@ -72,12 +72,12 @@ fn bound_key(bytes: &[u8]) -> String {
 }
 
 /// `1 byte`, `9 bytes`.
-pub fn byte_count(n: usize) -> String {
+pub(crate) fn byte_count(n: usize) -> String {
     plural(n, "byte")
 }
 
 /// `1 key`, `0 keys`.
-pub fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {
@@ -86,13 +86,13 @@ pub fn plural(n: usize, word: &str) -> String {
 }
 
 /// A tree's name as printed, like a key.
-pub fn tree_name(name: &[u8]) -> String {
+pub(crate) fn tree_name(name: &[u8]) -> String {
     key(name)
 }
 
 /// What starts a line about the tree `name`: nothing for the default tree
 /// (`None`), `[users] ` for any other.
-pub fn tree_tag(name: Option<&[u8]>) -> String {
+pub(crate) fn tree_tag(name: Option<&[u8]>) -> String {
     match name {
         Some(name) => format!("[{}] ", tree_name(name)),
         None => String::new(),
@@ -101,7 +101,7 @@ pub fn tree_tag(name: Option<&[u8]>) -> String {
 
 /// Bytes for the JSON form ([`JSON_MIME`]): a string when they are UTF-8, otherwise
 /// `{"hex": "00ff"}`.
-pub fn json_bytes(bytes: &[u8]) -> Value {
+pub(crate) fn json_bytes(bytes: &[u8]) -> Value {
     match std::str::from_utf8(bytes) {
         Ok(s) => Value::String(s.to_string()),
         Err(_) => json!({ "hex": hex::encode(bytes) }),
@@ -109,14 +109,14 @@ pub fn json_bytes(bytes: &[u8]) -> Value {
 }
 
 /// `k = "v"`, how a pair is printed.
-pub fn pair(k: &[u8], v: &[u8]) -> String {
+pub(crate) fn pair(k: &[u8], v: &[u8]) -> String {
     format!("{} = {}", key(k), value(v))
 }
 
 /// A one-line answer of a read: printed as it is, or as a cell's last line
 /// its `Out[n]` (`text/plain` and the JSON form ([`JSON_MIME`])).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub text: String,
     /// The answer alone, the part after ` -> ` (what `expect` compares).
     pub shown: String,
@@ -127,7 +127,7 @@ pub struct Answer {
 
 impl Answer {
     /// `get todo:002 -> "lift legs"`, `get nope -> <missing>`.
-    pub fn get(tree: &str, k: &[u8], v: Option<&[u8]>) -> Answer {
+    pub(crate) fn get(tree: &str, k: &[u8], v: Option<&[u8]>) -> Answer {
         let shown = v.map_or_else(|| "<missing>".to_string(), value);
         Answer {
             text: format!("{tree}get {} -> {shown}", key(k)),
@@ -138,7 +138,7 @@ impl Answer {
     }
 
     /// `first -> a = "1"`, `get_lt k -> <none>`.
-    pub fn pair(tree: &str, asked: &str, found: Option<(&[u8], &[u8])>) -> Answer {
+    pub(crate) fn pair(tree: &str, asked: &str, found: Option<(&[u8], &[u8])>) -> Answer {
         match found {
             Some((k, v)) => Answer {
                 text: format!("{tree}{asked} -> {}", pair(k, v)),
@@ -156,7 +156,12 @@ impl Answer {
     }
 
     /// `len -> 4`, `contains_key k -> true`.
-    pub fn plain(tree: &str, asked: &str, shown: impl std::fmt::Display, json: Value) -> Answer {
+    pub(crate) fn plain(
+        tree: &str,
+        asked: &str,
+        shown: impl std::fmt::Display,
+        json: Value,
+    ) -> Answer {
         Answer {
             text: format!("{tree}{asked} -> {shown}"),
             shown: shown.to_string(),
@@ -165,7 +170,7 @@ impl Answer {
         }
     }
 
-    pub fn bundle(&self) -> MimeBundle {
+    pub(crate) fn bundle(&self) -> MimeBundle {
         let mut bundle = MimeBundle::new();
         bundle.insert("text/plain".into(), Value::String(self.text.clone()));
         if let Some(html) = &self.html {
@@ -177,7 +182,7 @@ impl Answer {
 }
 
 /// A two-column table of facts (`%info`): a name and its value per row.
-pub fn facts_html(caption: &str, facts: &[(&str, String)]) -> String {
+pub(crate) fn facts_html(caption: &str, facts: &[(&str, String)]) -> String {
     let mut html = String::from("<table class=\"sled-facts\">\n<caption>");
     escape_html_into(&mut html, caption);
     html.push_str("</caption>\n<tbody>\n");
@@ -196,7 +201,7 @@ pub fn facts_html(caption: &str, facts: &[(&str, String)]) -> String {
 /// `%limit` of them, and how many more there were. For `keys` the values
 /// are not kept and stay `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rows {
+pub(crate) struct Rows {
     pub scan: Scan,
     pub options: ReadOptions,
     /// The tree's name when it is not the default one.
@@ -263,7 +268,7 @@ impl Rows {
     /// The printed form: header (if any), one line per row and the `… N
     /// more` line, joined by newlines with no newline at the end. An empty
     /// result says so.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let title = self.title();
         if self.total() == 0 {
             return match title {
@@ -300,7 +305,7 @@ impl Rows {
     /// A table with a caption. Pairs get key, value and the value's length
     /// in bytes; `keys` gets key and the key's length. Built in one buffer,
     /// since it may hold many rows.
-    pub fn html(&self) -> String {
+    pub(crate) fn html(&self) -> String {
         let with_values = self.with_values();
         let mut html = String::with_capacity(256 + self.rows.len() * 64);
         html.push_str("<table class=\"sled-rows\">\n<caption>");
@@ -340,7 +345,7 @@ impl Rows {
 
     /// `[{"key": "todo:001", "value": "buy boots"}, ...]` for the rows
     /// shown; `keys` leaves out `"value"`.
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         Value::Array(
             self.rows
                 .iter()
@@ -352,7 +357,7 @@ impl Rows {
         )
     }
 
-    pub fn bundle(&self) -> MimeBundle {
+    pub(crate) fn bundle(&self) -> MimeBundle {
         let mut bundle = MimeBundle::new();
         bundle.insert("text/plain".into(), Value::String(self.text()));
         bundle.insert("text/html".into(), Value::String(self.html()));
@@ -362,7 +367,7 @@ impl Rows {
 }
 
 /// At most `n` characters of `text`, with `…` when cut.
-pub fn clip(text: &str, n: usize) -> String {
+pub(crate) fn clip(text: &str, n: usize) -> String {
     if text.chars().count() <= n {
         return text.to_string();
     }
@@ -372,12 +377,12 @@ pub fn clip(text: &str, n: usize) -> String {
 }
 
 /// Characters of a key or value a table cell shows before cutting it short.
-pub const CELL_CHARS: usize = 80;
+pub(crate) const CELL_CHARS: usize = 80;
 
 /// A key or value as a table cell shows it: printed as in text when it is
 /// UTF-8, as `0x…` hex (which reads back as the same bytes) when it is not,
 /// and cut to [`CELL_CHARS`] characters with the full length after `…`.
-pub fn html_bytes(bytes: &[u8], is_key: bool) -> String {
+pub(crate) fn html_bytes(bytes: &[u8], is_key: bool) -> String {
     let shown = match std::str::from_utf8(bytes) {
         Ok(_) if is_key => key(bytes),
         Ok(_) => value(bytes),
@@ -391,7 +396,7 @@ pub fn html_bytes(bytes: &[u8], is_key: bool) -> String {
 }
 
 /// `a..c`, `a..=c`, `..c`, `a..`, `..` with the bounds printed as keys.
-pub fn range_text(range: &KeyRange) -> String {
+pub(crate) fn range_text(range: &KeyRange) -> String {
     let lo = match &range.lo {
         Bound::Included(k) | Bound::Excluded(k) => bound_key(k),
         Bound::Unbounded => String::new(),
@@ -404,7 +409,7 @@ pub fn range_text(range: &KeyRange) -> String {
 }
 
 /// A duration as a person reads it: `850 µs`, `12.3 ms`, `1.52 s`.
-pub fn duration(d: std::time::Duration) -> String {
+pub(crate) fn duration(d: std::time::Duration) -> String {
     let micros = d.as_secs_f64() * 1e6;
     if micros < 1000.0 {
         format!("{micros:.0} µs")
@@ -416,7 +421,7 @@ pub fn duration(d: std::time::Duration) -> String {
 }
 
 /// `text` with the characters that mean something in HTML escaped.
-pub fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     escape_html_into(&mut out, text);
     out
@@ -424,7 +429,7 @@ pub fn escape_html(text: &str) -> String {
 
 /// Appends `text` with the five characters that mean something in HTML
 /// text and attribute values escaped.
-pub fn escape_html_into(out: &mut String, text: &str) {
+pub(crate) fn escape_html_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

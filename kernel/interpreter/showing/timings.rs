@@ -17,7 +17,7 @@ const PER_DECADE: usize = 5;
 
 /// One timed line, as the table is given it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Measured<'a> {
+pub(crate) struct Measured<'a> {
     /// Counted from 1 over the whole session, forgotten ones included.
     pub number: usize,
     pub line: &'a str,
@@ -26,7 +26,7 @@ pub struct Measured<'a> {
 
 /// The table of `measured` (oldest first), of `recorded` timings in all;
 /// `None` when there is nothing to show.
-pub fn table(measured: &[Measured], recorded: usize) -> Option<Answer> {
+pub(crate) fn table(measured: &[Measured<'_>], recorded: usize) -> Option<Answer> {
     let fastest = measured.iter().map(|m| m.elapsed).min()?;
     // A line that took no measurable time counts as one nanosecond.
     let floor = fastest.as_secs_f64().max(1e-9);
