@@ -156,7 +156,14 @@ impl Given<'_> {
     fn take(&mut self, param: Param, required: bool) -> Result<Option<Arg>, Problem> {
         let index = self.asked;
         self.asked += 1;
-        let asked = format!("{} {param:?}", if required { "a required" } else { "an optional" });
+        let asked = format!(
+            "{} {param:?}",
+            if required {
+                "a required"
+            } else {
+                "an optional"
+            }
+        );
         match self.slot(index) {
             Some((declared, is_required)) if declared == param && is_required == required => {
                 Ok(self.args.next())
@@ -164,7 +171,11 @@ impl Given<'_> {
             Some((declared, is_required)) => Err(self.internal(format!(
                 "its argument {} is {} {declared:?} in the table, but `build` asks for {asked}",
                 index + 1,
-                if is_required { "a required" } else { "an optional" },
+                if is_required {
+                    "a required"
+                } else {
+                    "an optional"
+                },
             ))),
             None => Err(self.internal(format!(
                 "the table gives it no argument {}, but `build` asks for {asked}",
@@ -209,7 +220,9 @@ impl Given<'_> {
     /// `limit N` and `rev`, for a row that takes them.
     fn options(&mut self) -> Result<ReadOptions, Problem> {
         self.options.take().ok_or_else(|| {
-            self.internal("`build` reads `limit N` and `rev`, but the table's row does not take them")
+            self.internal(
+                "`build` reads `limit N` and `rev`, but the table's row does not take them",
+            )
         })
     }
 
@@ -227,7 +240,8 @@ impl Given<'_> {
     fn missing_line(&self) -> Problem {
         match self.spec.args {
             Args::Line => missing(self.spec, "LINE", self.head.end),
-            _ => self.internal("`build` expects a LINE after it, but the table's row does not take one"),
+            _ => self
+                .internal("`build` expects a LINE after it, but the table's row does not take one"),
         }
     }
 
@@ -235,10 +249,14 @@ impl Given<'_> {
     fn finish(self) -> Result<(), Problem> {
         match self.spec.args {
             Args::Block if !self.opened_block => {
-                return Err(self.internal("its row opens a block, but `build` makes another command"));
+                return Err(
+                    self.internal("its row opens a block, but `build` makes another command")
+                );
             }
             Args::Line => {
-                return Err(self.internal("its row takes a LINE, but `build` makes a command of its own"));
+                return Err(
+                    self.internal("its row takes a LINE, but `build` makes a command of its own")
+                );
             }
             _ => {}
         }
@@ -252,7 +270,9 @@ impl Given<'_> {
             return Err(self.internal("its row takes text, which `build` never reads"));
         }
         if self.options.is_some() {
-            return Err(self.internal("its row takes `limit N` and `rev`, which `build` never reads"));
+            return Err(
+                self.internal("its row takes `limit N` and `rev`, which `build` never reads")
+            );
         }
         Ok(())
     }
