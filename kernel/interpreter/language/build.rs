@@ -5,7 +5,7 @@
 //! ([`args::decode`]) and hands them to [`build`]: one arm per
 //! [`CommandId`] and no catch-all, so a new id does not compile until it is
 //! built there. An arm asks for its arguments slot by slot, naming the kind
-//! it expects (`given.req(Param::Key, Arg::bytes)`). The row decides what is
+//! it expects (`g.req(P::Key, Arg::bytes)?`). The row decides what is
 //! there: asking for a slot the row does not declare, of another kind,
 //! optional where the row says required (or the reverse), reading options or
 //! text the row does not take, or leaving any of them unread, is an internal

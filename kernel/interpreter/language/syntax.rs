@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::command::{CommandSpec, Needs};
 use super::span::Span;
+
 /// The rows a row read walks over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Scan {
