@@ -9,6 +9,9 @@ use super::command::{self, CommandSpec, Param};
 use super::errors::{ErrorKind, Problem};
 use super::lexer::{self, Form, Word};
 use super::span::Span;
+// The values arguments decode to are part of the tree (`syntax.rs`);
+// re-exported so their users name them as arguments.
+pub(crate) use super::syntax::{Damage, KeyRange, ReadHow, ReadOptions};
 
 /// A decoded argument.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,51 +31,35 @@ pub(crate) enum Arg {
     ReadHow(ReadHow),
 }
 
-/// How `%crash_copy` damages the copy's log before opening it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Damage {
-    /// `tear=N`: the last N bytes of the log's records become zeros, as a
-    /// crash part-way through writing them leaves them.
-    Tear(usize),
-    /// `flip=OFFSET`: the byte at OFFSET of the `db` file is inverted.
-    Flip(u64),
+/// `Arg::bytes(arg)` and its kin: the value of one kind of argument, or
+/// `None` for another kind (the builder then reports the mismatch).
+macro_rules! picks {
+    ($($name:ident: $variant:ident -> $value:ty,)*) => {
+        impl Arg {
+            $(
+                pub(crate) fn $name(self) -> Option<$value> {
+                    match self {
+                        Arg::$variant(value) => Some(value),
+                        _ => None,
+                    }
+                }
+            )*
+        }
+    };
 }
 
-/// How `%sum` reads the values it adds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReadHow {
-    /// One `scan_prefix`, adding as it walks.
-    Scan,
-    /// A `get` of every key inside one transaction.
-    Transaction,
-}
-
-/// The bounds of a `range`, as sled takes them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct KeyRange {
-    pub lo: Bound<Vec<u8>>,
-    pub hi: Bound<Vec<u8>>,
-}
-
-impl KeyRange {
-    pub(crate) fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
-        (as_slice(&self.lo), as_slice(&self.hi))
-    }
-}
-
-fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    match bound {
-        Bound::Included(b) => Bound::Included(b.as_slice()),
-        Bound::Excluded(b) => Bound::Excluded(b.as_slice()),
-        Bound::Unbounded => Bound::Unbounded,
-    }
-}
-
-/// `limit N` and `rev` on a row read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct ReadOptions {
-    pub limit: Option<usize>,
-    pub rev: bool,
+picks! {
+    bytes: Bytes -> Vec<u8>,
+    maybe: Maybe -> Option<Vec<u8>>,
+    range: Range -> KeyRange,
+    int: Int -> i64,
+    count: Count -> usize,
+    seconds: Seconds -> Duration,
+    text: Text -> String,
+    topic: Topic -> &'static CommandSpec,
+    sample_value: SampleValue -> Vec<u8>,
+    damage: Damage -> Damage,
+    read_how: ReadHow -> ReadHow,
 }
 
 /// Decodes the word in a slot of kind `param`.

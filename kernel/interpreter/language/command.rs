@@ -3,7 +3,7 @@
 //! command is in its row: its name and aliases, its arguments, where it may
 //! stand, what it needs of the session, what it prints and which sled
 //! method it stands for. What a command *does* is in two more places, and
-//! the compiler names both: the parser's `build` turns its words into a
+//! the compiler names both: `build::build` turns its arguments into a
 //! typed `Command`, and `running::dispatch::run` runs that `Command`.
 //!
 //! Commands are named after the sled methods they call, so the notebook
@@ -22,11 +22,14 @@
 //!      either). Its `args` decide what the parser accepts; `allowed` says
 //!      whether it may stand in a `batch` or `transaction`; `needs` whether
 //!      a suspended database must be reopened first.
-//!    * in `language/parser.rs`, `build`: *non-exhaustive patterns:
-//!      `CommandId::GetOr` not covered*. Build its `Command` from the
-//!      decoded arguments there. When no existing `Command` fits, add a
+//!    * in `language/build.rs`, `build`: *non-exhaustive patterns:
+//!      `CommandId::GetOr` not covered*. Build its `Command` there, asking
+//!      for the arguments the row declares, in order and by kind
+//!      (`g.req(P::Key, Arg::bytes)?`, `g.req(P::Value, Arg::bytes)?`);
+//!      asking for others is an internal error, which `build.rs`'s tests
+//!      look for in every row. When no existing `Command` fits, add a
 //!      variant (`Command::GetOr { key, default }`) to the `Command` enum
-//!      in the same file.
+//!      in `language/syntax.rs`.
 //! 2. A new `Command` variant makes `cargo build` stop in
 //!    `running/dispatch.rs`, `run`: *`Command::GetOr { .. }` not covered*.
 //!    Add the arm; it calls a function that runs the command against the
@@ -35,11 +38,12 @@
 //!    than a few lines. Show new kinds of output with a function in
 //!    `showing/render.rs`.
 //! 3. Only if the row allows it inside `batch … end` or
-//!    `transaction … end`: add it to `BatchOp` or `TxOp` (parser.rs); the
+//!    `transaction … end`: add it to `BatchOp` or `TxOp` (syntax.rs); the
 //!    compiler then names `running/blocks.rs`, where each block runs them.
 //!
 //! Then `cargo test`: the table's own tests check the new row's help text
-//! and that each of its examples parses to it. `%help`, completion,
+//! and that each of its examples parses to it, and `build.rs`'s tests that
+//! its arm asks for exactly what the row gives. `%help`, completion,
 //! inspection and "did you mean" need nothing more.
 
 /// Declares [`CommandId`] and [`CommandId::ALL`] from one list, so no id

@@ -35,6 +35,9 @@ pub(crate) enum ErrorKind {
     TransactionAborted,
     /// `expect` found another answer than the one expected.
     ExpectationFailed,
+    /// A mistake in the kernel, not in the cell: the command table and the
+    /// parser disagree about a command's arguments.
+    Internal,
 }
 
 impl ErrorKind {
@@ -52,6 +55,7 @@ impl ErrorKind {
             ErrorKind::Load => "LoadError",
             ErrorKind::TransactionAborted => "TransactionAborted",
             ErrorKind::ExpectationFailed => "ExpectationFailed",
+            ErrorKind::Internal => "InternalError",
         }
     }
 }
