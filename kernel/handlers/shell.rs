@@ -402,10 +402,7 @@ mod tests {
             Channel::new(router, signer.clone(), "shell"),
             events,
             Publisher::direct(xpub.clone(), signer.clone(), session),
-            Engines::new(
-                Interpreter::new(interrupt.clone()).unwrap(),
-                interrupt.clone(),
-            ),
+            Engines::new(interrupt.clone()).unwrap(),
             interrupt.clone(),
             connection,
             History::in_memory(),
