@@ -367,7 +367,6 @@ fn plain_text(data: &Map<String, Value>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::Interpreter;
     use crate::message::KernelSession;
     use crate::wire::{self, Signer};
     use serde_json::json;
