@@ -2,19 +2,20 @@
 //!
 //! A session has two engines: the KV interpreter ([`Interpreter`]) and the
 //! Rust cells (the [`RustCells`] boundary, [`InThisBuild`] in this build).
-//! [`Engines::new`] makes both; they share nothing but the database and the
-//! session's temporary directories (`crate::session_dirs`). Every request about code (execute, complete,
-//! inspect, is_complete) goes to exactly one of them, and
-//! [`Engines::engine_for`] decides which, once per request, from the code
-//! alone: a cell whose first line is `%%rust` or `%rust …` belongs to the
-//! Rust cells, anything else to the KV interpreter. The [`Engine`] it gives
-//! back answers the four requests with the types both engines share
-//! (`crate::cell`), so the shell never looks at the code itself.
+//! [`Engines::new`] makes both; neither uses the other's code. Every
+//! request about code (execute, complete, inspect, is_complete) goes to
+//! exactly one of them, and [`Engines::engine_for`] decides which, once per
+//! request, from the code alone: a cell whose first line is `%%rust` or
+//! `%rust …` belongs to the Rust cells, anything else to the KV
+//! interpreter. The [`Engine`] it gives back answers the four requests with
+//! the types both engines share (`crate::cell`), so the shell never looks
+//! at the code itself.
 //!
-//! The engines share one thing more: the session database. sled lets one
-//! process hold it at a time, so before Rust code runs the KV interpreter
-//! flushes and closes it ([`Interpreter::suspend`]); its next line that
-//! needs the database opens it again.
+//! The engines share the session's temporary directories (each makes its
+//! own through `crate::session_dirs`) and the session database. sled lets
+//! one process hold it at a time, so before Rust code runs the KV
+//! interpreter flushes and closes it ([`Interpreter::suspend`]); its next
+//! line that needs the database opens it again.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
