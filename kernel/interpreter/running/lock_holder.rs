@@ -56,12 +56,12 @@ pub(crate) fn lock_holder(file: &Path) -> Option<Holder> {
     })
 }
 
-#[cfg(test)]
+/// Where the system tells parents and lock holders (macOS only parents).
+#[cfg(all(test, any(target_os = "linux", target_os = "macos")))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(any(target_os = "linux", target_os = "macos"))]
     fn a_child_of_this_process_counts_as_this_kernel_and_an_ancestor_does_not() {
         let mut child = std::process::Command::new("sleep")
             .arg("30")
