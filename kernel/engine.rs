@@ -1,31 +1,34 @@
 //! The one boundary between the protocol and what runs cells.
 //!
 //! A session has two engines: the KV interpreter ([`Interpreter`]) and the
-//! Rust cells ([`RustCells`]). Every request about code (execute, complete,
-//! inspect, is_complete) goes to exactly one of them, and
-//! [`Engines::engine_for`] decides which, once per request, from the code
-//! alone: a cell whose first line is `%%rust` or `%rust …` belongs to the
-//! Rust cells, anything else to the KV interpreter. The [`Engine`] it gives
-//! back answers the four requests with the types both engines share
-//! (`crate::cell`), so the shell never looks at the code itself.
+//! Rust cells (the [`RustCells`] boundary, [`InThisBuild`] in this build).
+//! [`Engines::new`] makes both; neither uses the other's code. Every
+//! request about code (execute, complete, inspect, is_complete) goes to
+//! exactly one of them, and [`Engines::engine_for`] decides which, once per
+//! request, from the code alone: a cell whose first line is `%%rust` or
+//! `%rust …` belongs to the Rust cells, anything else to the KV
+//! interpreter. The [`Engine`] it gives back answers the four requests with
+//! the types both engines share (`crate::cell`), so the shell never looks
+//! at the code itself.
 //!
-//! The engines share one thing more: the session database. sled lets one
-//! process hold it at a time, so before Rust code runs the KV interpreter
-//! flushes and closes it ([`Interpreter::suspend`]); its next line that
-//! needs the database opens it again.
+//! The engines share the session's temporary directories (each makes its
+//! own through `crate::session_dirs`) and the session database. sled lets
+//! one process hold it at a time, so before Rust code runs the KV
+//! interpreter flushes and closes it ([`Interpreter::suspend`]); its next
+//! line that needs the database opens it again.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::cell::{CellError, Completion, Interrupt, IsComplete, MimeBundle, Output};
 use crate::interpreter::Interpreter;
-use crate::rust_cells::{self, Magic, RustCells};
+use crate::rust_cells::{InThisBuild, Magic, RustCells};
 
 /// Both engines of a session.
 pub struct Engines {
     // Dropped first: the Rust cells' process may hold the database, which
     // the KV interpreter deletes when it goes.
-    rust: RustCells,
+    rust: InThisBuild,
     kv: Interpreter,
     /// The flag both engines stop on (the KV interpreter holds a clone).
     interrupt: Interrupt,
@@ -40,7 +43,7 @@ pub enum Engine<'a> {
     },
     /// A `%%rust` cell or a `%rust …` line, as [`Magic::parse`] read it.
     Rust {
-        rust: &'a mut RustCells,
+        rust: &'a mut InThisBuild,
         /// Holds the database the Rust code needs handed over.
         kv: &'a mut Interpreter,
         interrupt: &'a Interrupt,
@@ -50,18 +53,19 @@ pub enum Engine<'a> {
 }
 
 impl Engines {
-    /// `kv` must stop on `interrupt` too (it was created with a clone).
-    /// The Rust cells start nothing until their first cell.
+    /// A session's engines, both stopping on `interrupt`: the KV
+    /// interpreter opens a fresh session database (the error says why it
+    /// could not); the Rust cells start nothing until their first cell.
     #[allow(
         clippy::default_constructed_unit_structs,
-        reason = "RustCells is a unit struct in a build without the rust-cells feature"
+        reason = "InThisBuild is a unit struct in a build without the rust-cells feature"
     )]
-    pub fn new(kv: Interpreter, interrupt: Interrupt) -> Engines {
-        Engines {
-            rust: RustCells::default(),
-            kv,
+    pub fn new(interrupt: Interrupt) -> anyhow::Result<Engines> {
+        Ok(Engines {
+            rust: InThisBuild::default(),
+            kv: Interpreter::new(interrupt.clone())?,
             interrupt,
-        }
+        })
     }
 
     /// The engine `cell` goes to.
@@ -92,7 +96,7 @@ impl Engines {
     }
 
     /// When the shell must wake, with no request, to stop an idle Rust
-    /// context (a teacher's idle time, `rust_cells::RustCells`); `None`:
+    /// context (a teacher's idle time, [`RustCells::idle_deadline`]); `None`:
     /// it may sleep until the next request.
     pub fn wake_at(&self) -> Option<Instant> {
         self.rust.idle_deadline()
@@ -118,7 +122,7 @@ impl Engine<'_> {
                 ..
             } => {
                 let db_path = kv.db_path().to_path_buf();
-                rust_cells::run(rust, magic, &db_path, &mut || hand_over(kv), out, interrupt)
+                rust.run(magic, &db_path, &mut || hand_over(kv), out, interrupt)
             }
         }
     }
@@ -129,7 +133,7 @@ impl Engine<'_> {
             Engine::Kv { kv, cell } => kv.complete(cell, cursor_pos),
             Engine::Rust {
                 rust, cell, magic, ..
-            } => rust_cells::complete(rust, &magic, cell, cursor_pos),
+            } => rust.complete_cell(&magic, cell, cursor_pos),
         }
     }
 
@@ -139,7 +143,7 @@ impl Engine<'_> {
             Engine::Kv { kv, cell } => kv.inspect(cell, cursor_pos, detail_level),
             Engine::Rust {
                 rust, cell, magic, ..
-            } => rust_cells::inspect(rust, &magic, cell, cursor_pos),
+            } => rust.inspect_cell(&magic, cell, cursor_pos),
         }
     }
 
@@ -147,7 +151,7 @@ impl Engine<'_> {
     pub fn is_complete(self) -> IsComplete {
         match self {
             Engine::Kv { kv, cell } => kv.is_complete(cell),
-            Engine::Rust { magic, .. } => rust_cells::is_complete(&magic),
+            Engine::Rust { magic, .. } => magic.is_complete(),
         }
     }
 }
@@ -171,8 +175,7 @@ mod tests {
     use crate::cell::Discard;
 
     fn engines() -> Engines {
-        let interrupt = Interrupt::new();
-        Engines::new(Interpreter::new(interrupt.clone()).unwrap(), interrupt)
+        Engines::new(Interrupt::new()).unwrap()
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! * [`interpreter`]: parse a KV cell, run it against the session database,
 //!   show the result as a mime bundle.
 //! * [`rust_cells`]: `%%rust` cells, evaluated by evcxr on the same database.
+//! * `session_dirs`: the session's temporary directories (the database's,
+//!   the Rust build's) and the pid files that let a later kernel sweep them.
 //! * [`kernelspec`]: `sled-kernel install` / `uninstall`.
 //! * [`lessons`]: `sled-kernel lessons`, the lessons built into the program,
 //!   written out for a student or a teacher.
@@ -29,6 +31,7 @@ pub mod lessons;
 pub mod message;
 pub mod platform;
 pub mod rust_cells;
+mod session_dirs;
 pub mod sockets;
 pub mod wire;
 

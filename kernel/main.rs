@@ -2,6 +2,7 @@
 //! kernelspec, warm the Rust cache, or write out the lessons.
 
 use clap::{Args, Parser, Subcommand};
+use sled_kernel::rust_cells::{InThisBuild, RustCells as _};
 use sled_kernel::{connection::ConnectionInfo, handlers, kernelspec, lessons};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,7 +89,7 @@ impl Where {
 fn main() -> ExitCode {
     // First of all: evcxr runs this binary again as the process that runs
     // Rust cells, and there this call takes over and never returns.
-    sled_kernel::rust_cells::runtime_hook();
+    InThisBuild::runtime_hook();
     env_logger::Builder::from_env(env_logger::Env::new().filter_or("SLED_KERNEL_LOG", "warn"))
         .format_target(false)
         .init();
@@ -116,7 +117,7 @@ fn main() -> ExitCode {
                 println!("{line}");
             }
         }),
-        Command::Warm => sled_kernel::rust_cells::warm().map(|done| println!("{done}")),
+        Command::Warm => InThisBuild::warm().map(|done| println!("{done}")),
         Command::Lessons {
             dir,
             with_answers,

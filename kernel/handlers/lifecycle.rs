@@ -8,7 +8,6 @@ use super::{control, shell};
 use crate::cell::Interrupt;
 use crate::connection::ConnectionInfo;
 use crate::engine::Engines;
-use crate::interpreter::Interpreter;
 use crate::kernelspec;
 use crate::message::KernelSession;
 use crate::platform::{self, Request};
@@ -16,6 +15,7 @@ use crate::sockets::{self, Channel, Publisher};
 use crate::wire::Signer;
 use anyhow::Context as _;
 use log::{info, warn};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// In-process endpoint on which the shell loop hears "shutdown".
@@ -23,42 +23,25 @@ const SHELL_EVENTS: &str = "inproc://shell-events";
 
 /// Runs a kernel for one connection file until it is shut down.
 pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
-    let mut ctx = zmq::Context::new();
+    let ctx = zmq::Context::new();
     let interrupt = Interrupt::new();
-    // An interrupt from the system (SIGINT; on Windows the interrupt event
-    // or Ctrl+C) stops the running cell and is never fatal: jupyter_client
-    // may send it at any time, even while we start. A shutdown request
-    // (SIGTERM; on Windows Ctrl+Break or the console closing) shuts down
-    // cleanly. Listened for before anything else, so none finds the
-    // default handler, which would end the process.
-    let requests = {
-        let (ctx, interrupt) = (ctx.clone(), interrupt.clone());
-        platform::watch_requests(move |request| {
-            interrupt.raise();
-            if request == Request::Shutdown {
-                info!("asked by the system to shut down");
-                tell_shell_to_stop(&ctx);
-            }
-        })?
-    };
+    let requests = listen_to_the_system(&ctx, &interrupt)?;
     // Before any socket is bound, so a frontend that can reach us knows we
     // already know our parent.
     watch_parent(ctx.clone());
     let signer = Signer::new(&info.key);
     let session = KernelSession::new("kernel");
     let bound = sockets::bind_all(&ctx, &info)?;
-    let interpreter =
-        Interpreter::new(interrupt.clone()).context("cannot open the session database")?;
+    let engines = Engines::new(interrupt.clone()).context("cannot open the session database")?;
     info!(
         "kernel {} listening on {}; session database at {}",
         session.id,
         info.endpoint(info.shell_port),
-        interpreter.db_path().display()
+        engines.db_path().display()
     );
 
     let events = ctx.socket(zmq::PULL)?;
     events.bind(SHELL_EVENTS)?;
-
     let iopub_thread = sockets::spawn_iopub(
         bound.iopub.clone(),
         bound.iopub_queue,
@@ -66,27 +49,14 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
         session.clone(),
     );
     sockets::spawn_heartbeat(bound.heartbeat);
-
-    let control = control::Control {
-        channel: Channel::new(bound.control, signer.clone(), "control"),
-        iopub: Publisher::new(&ctx, signer.clone(), session.clone())?,
-        interrupt: interrupt.clone(),
-        shell_events: {
-            let push = ctx.socket(zmq::PUSH)?;
-            push.connect(SHELL_EVENTS)?;
-            push
-        },
-    };
-    let control_thread = std::thread::Builder::new()
-        .name("control".into())
-        .spawn(move || control.run())?;
+    let control_thread = spawn_control(&ctx, bound.control, &signer, &session, &interrupt)?;
 
     let publisher = Publisher::direct(bound.iopub.clone(), signer.clone(), session.clone());
     let shell = shell::Shell::new(
         Channel::new(bound.shell, signer, "shell"),
         events,
         publisher,
-        Engines::new(interpreter, interrupt.clone()),
+        engines,
         interrupt,
         info,
         open_history(),
@@ -96,22 +66,80 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
     // its directory.
     drop(engines);
 
-    // Let every queued broadcast (the last idle, the shutdown_reply) leave.
-    let stopper = Publisher::new(&ctx, Signer::new(""), session)?;
-    stopper.stop();
-    if iopub_thread.join().is_err() {
-        warn!("the iopub thread panicked");
-    }
-    drop(stopper);
+    stop_iopub(&ctx, session, iopub_thread)?;
     // The last handle on the IOPub socket (the shell's publisher and the
     // IOPub thread are gone): the context cannot end while it is open.
     drop(bound.iopub);
     drop(bound.stdin);
     drop(requests);
+    end_context(ctx, control_thread);
+    Ok(())
+}
 
-    // Terminating the context wakes the heartbeat and control threads with
-    // ETERM so they close their sockets; it returns once the lingering
-    // messages are out. Never wait on it forever.
+/// Listens to the system before anything else, so that no request finds
+/// the default handler, which would end the process. An interrupt (SIGINT;
+/// on Windows the interrupt event or Ctrl+C) stops the running cell and is
+/// never fatal: jupyter_client may send it at any time, even while we
+/// start. A shutdown request (SIGTERM; on Windows Ctrl+Break or the console
+/// closing) shuts down cleanly.
+fn listen_to_the_system(
+    ctx: &zmq::Context,
+    interrupt: &Interrupt,
+) -> anyhow::Result<platform::Requests> {
+    let (ctx, interrupt) = (ctx.clone(), interrupt.clone());
+    let requests = platform::watch_requests(move |request| {
+        interrupt.raise();
+        if request == Request::Shutdown {
+            info!("asked by the system to shut down");
+            tell_shell_to_stop(&ctx);
+        }
+    })?;
+    Ok(requests)
+}
+
+/// Serves the control channel on a thread of its own.
+fn spawn_control(
+    ctx: &zmq::Context,
+    socket: zmq::Socket,
+    signer: &Signer,
+    session: &KernelSession,
+    interrupt: &Interrupt,
+) -> anyhow::Result<JoinHandle<()>> {
+    let control = control::Control {
+        channel: Channel::new(socket, signer.clone(), "control"),
+        iopub: Publisher::new(ctx, signer.clone(), session.clone())?,
+        interrupt: interrupt.clone(),
+        shell_events: {
+            let push = ctx.socket(zmq::PUSH)?;
+            push.connect(SHELL_EVENTS)?;
+            push
+        },
+    };
+    let thread = std::thread::Builder::new()
+        .name("control".into())
+        .spawn(move || control.run())?;
+    Ok(thread)
+}
+
+/// Lets every queued broadcast (the last idle, the shutdown_reply) leave,
+/// then waits for the IOPub thread to end.
+fn stop_iopub(
+    ctx: &zmq::Context,
+    session: KernelSession,
+    iopub_thread: JoinHandle<()>,
+) -> anyhow::Result<()> {
+    let stopper = Publisher::new(ctx, Signer::new(""), session)?;
+    stopper.stop();
+    if iopub_thread.join().is_err() {
+        warn!("the iopub thread panicked");
+    }
+    Ok(())
+}
+
+/// Terminating the context wakes the heartbeat and control threads with
+/// ETERM so they close their sockets; it returns once the lingering
+/// messages are out. Never waits on it forever.
+fn end_context(mut ctx: zmq::Context, control_thread: JoinHandle<()>) {
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = ctx.destroy();
@@ -123,7 +151,6 @@ pub fn run(info: ConnectionInfo) -> anyhow::Result<()> {
     if done_rx.recv_timeout(Duration::from_secs(2)).is_err() {
         warn!("sockets did not close within 2 s; exiting anyway");
     }
-    Ok(())
 }
 
 /// History in the per-user Jupyter data dir; in memory if that cannot be had.

@@ -367,7 +367,6 @@ fn plain_text(data: &Map<String, Value>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::Interpreter;
     use crate::message::KernelSession;
     use crate::wire::{self, Signer};
     use serde_json::json;
@@ -402,10 +401,7 @@ mod tests {
             Channel::new(router, signer.clone(), "shell"),
             events,
             Publisher::direct(xpub.clone(), signer.clone(), session),
-            Engines::new(
-                Interpreter::new(interrupt.clone()).unwrap(),
-                interrupt.clone(),
-            ),
+            Engines::new(interrupt.clone()).unwrap(),
             interrupt.clone(),
             connection,
             History::in_memory(),

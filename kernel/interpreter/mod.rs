@@ -10,7 +10,7 @@
 //!   arguments, parser); no sled here;
 //! * `running`: commands run against the session database, each giving an
 //!   `Effect` (the dispatcher, the KV operations, blocks, files, magics,
-//!   `%crash`, expect, watches, the session and its lock owner);
+//!   `%crash`, expect, watches, the session and its lock's holder);
 //! * `showing`: effects as mime bundles (render, the `%draw` picture, help,
 //!   progress bars); no sled here either;
 //! * `assisting`: Tab and Shift+Tab (complete, inspect).
@@ -31,13 +31,8 @@ mod tests;
 use assisting::{complete, inspect};
 use language::{errors, parser, span};
 use running::context::{Ctx, Effect, EvalError, Live, Settings};
-use running::{dispatch, owner, session};
+use running::{dispatch, session};
 use showing::render;
-
-/// Marks a temporary directory as this kernel's, like the session
-/// database's, so the next kernel sweeps it if this one is killed (the Rust
-/// cells' build directory uses it).
-pub use owner::write_pid_file as write_owner_file;
 
 use crate::cell::{CellError, Completion, Interrupt, IsComplete, MimeBundle, Output};
 
@@ -57,7 +52,7 @@ impl Interpreter {
     /// First removes the directories that kernels no longer running left
     /// behind there.
     pub fn new(interrupt: Interrupt) -> anyhow::Result<Interpreter> {
-        owner::sweep(&std::env::temp_dir());
+        crate::session_dirs::sweep(&std::env::temp_dir());
         Ok(Interpreter {
             live: Live::default(),
             session: session::Session::temporary()?,

@@ -20,9 +20,10 @@
 //! variables are gone, why, and how to change the time.
 
 use super::engine::Engine;
-use super::processes;
-use super::{CacheCommand, RustCode};
+use super::processes::{self, KILL_AGAIN, TICK};
+use super::{warm, wrapper, CacheCommand, RustCells, RustCode};
 use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
+use crate::session_dirs;
 use crossbeam_channel::{select, Receiver};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -38,21 +39,16 @@ const CHECK_START: Duration = Duration::from_secs(5);
 
 /// What `%rust start` says.
 pub(super) const STARTING_AHEAD: &str = "starting the Rust context in the background (about a minute the first time, seconds once sled is in the Rust cache); the first %%rust cell waits for it\n";
-/// How often a wait looks at the interrupt flag.
-const TICK: Duration = Duration::from_millis(20);
-/// While a stopped start has not ended, kill again this often (it may have
-/// been analysing code, not running cargo, when first told).
-const KILL_AGAIN: Duration = Duration::from_millis(250);
 
 /// What the starting thread hands back: the engine, whether the start
 /// worked, and its notices about the Rust cache.
 type Started = (Engine, Result<(), CellError>, Vec<String>);
 
-/// The Rust side of a session (`rust_cells::RustCells`): the engine, or
-/// the thread that is starting it. Its methods are the ones `not_built.rs`
-/// stands in for; each waits for a start under way (see [`Ahead::wait`])
-/// and then asks the engine, except completion and inspection, which never
-/// wait.
+/// The Rust side of a session in a build with Rust cells (its
+/// [`RustCells`], as `not_built.rs` is without them): the engine, or the
+/// thread that is starting it. Each method waits for a start under way
+/// (see [`Ahead::wait`]) and then asks the engine, except completion and
+/// inspection, which never wait.
 #[derive(Default)]
 pub struct Ahead {
     /// `None` while the engine is on the starting thread.
@@ -157,56 +153,6 @@ impl Output for Keep {
 }
 
 impl Ahead {
-    /// `%rust start`.
-    pub(super) fn start(
-        &mut self,
-        db_path: &Path,
-        out: &mut dyn Output,
-    ) -> Result<Option<MimeBundle>, CellError> {
-        self.idle.last_used = Instant::now();
-        if let Some(problem) = self.idle.problem.take() {
-            out.stderr(&problem);
-        }
-        if self.starting.is_some() {
-            out.stdout("the Rust context is already starting\n");
-            return Ok(None);
-        }
-        let mut engine = self.engine.take().unwrap_or_default();
-        if engine.is_running() {
-            out.stdout("the Rust context is already running\n");
-            self.engine = Some(engine);
-            return Ok(None);
-        }
-        out.stdout(STARTING_AHEAD);
-        for line in engine.cache_opening_lines() {
-            out.stderr(&format!("{line}\n"));
-        }
-        let (done, starting) = crossbeam_channel::bounded(1);
-        let db_path = db_path.to_path_buf();
-        let spawned = std::thread::Builder::new()
-            .name("rust-start".into())
-            .spawn(move || {
-                let mut kept = Keep::default();
-                let result = engine.start_ahead(&db_path, &mut kept);
-                let _ = done.send((engine, result, kept.0));
-            });
-        match spawned {
-            Ok(_) => {
-                self.starting = Some(starting);
-                Ok(None)
-            }
-            // The engine went with the closure; it held no context yet.
-            Err(e) => Err(CellError {
-                ename: "RustContextFailed".into(),
-                evalue: format!("could not start a thread for the Rust context: {e}"),
-                traceback: vec![
-                    format!("could not start a thread for the Rust context: {e}"),
-                    "The first %%rust cell starts it instead.".into(),
-                ],
-            }),
-        }
-    }
-
     /// The engine, once any start in the background is over (everything
     /// but completion and inspection goes through here). An interrupt while
     /// waiting stops the start and fails the cell.
@@ -273,10 +219,74 @@ impl Ahead {
         }
         Some(self.engine.get_or_insert_with(Engine::default))
     }
+}
+
+impl RustCells for Ahead {
+    fn runtime_hook() {
+        wrapper::hook();
+        evcxr::runtime_hook();
+        // evcxr reads its build directory from here. Still one thread, so
+        // setting the environment is safe.
+        std::env::set_var("EVCXR_TMPDIR", session_dirs::rust_build_dir());
+    }
+
+    fn warm() -> anyhow::Result<String> {
+        warm::warm()
+    }
+
+    /// `%rust start`.
+    fn start(
+        &mut self,
+        db_path: &Path,
+        out: &mut dyn Output,
+    ) -> Result<Option<MimeBundle>, CellError> {
+        self.idle.last_used = Instant::now();
+        if let Some(problem) = self.idle.problem.take() {
+            out.stderr(&problem);
+        }
+        if self.starting.is_some() {
+            out.stdout("the Rust context is already starting\n");
+            return Ok(None);
+        }
+        let mut engine = self.engine.take().unwrap_or_default();
+        if engine.is_running() {
+            out.stdout("the Rust context is already running\n");
+            self.engine = Some(engine);
+            return Ok(None);
+        }
+        out.stdout(STARTING_AHEAD);
+        for line in engine.cache_opening_lines() {
+            out.stderr(&format!("{line}\n"));
+        }
+        let (done, starting) = crossbeam_channel::bounded(1);
+        let db_path = db_path.to_path_buf();
+        let spawned = std::thread::Builder::new()
+            .name("rust-start".into())
+            .spawn(move || {
+                let mut kept = Keep::default();
+                let result = engine.start_ahead(&db_path, &mut kept);
+                let _ = done.send((engine, result, kept.0));
+            });
+        match spawned {
+            Ok(_) => {
+                self.starting = Some(starting);
+                Ok(None)
+            }
+            // The engine went with the closure; it held no context yet.
+            Err(e) => Err(CellError {
+                ename: "RustContextFailed".into(),
+                evalue: format!("could not start a thread for the Rust context: {e}"),
+                traceback: vec![
+                    format!("could not start a thread for the Rust context: {e}"),
+                    "The first %%rust cell starts it instead.".into(),
+                ],
+            }),
+        }
+    }
 
     /// A `%%rust` cell: `take_db` hands the session database over once the
-    /// context is there (see `rust_cells::run`).
-    pub(super) fn execute(
+    /// context is there.
+    fn execute(
         &mut self,
         code: RustCode<'_>,
         take_db: &mut dyn FnMut() -> Result<PathBuf, CellError>,
@@ -297,7 +307,7 @@ impl Ahead {
         done
     }
 
-    pub(super) fn reset(
+    fn reset(
         &mut self,
         out: &mut dyn Output,
         interrupt: &Interrupt,
@@ -308,7 +318,7 @@ impl Ahead {
 
     /// `%rust stop`: waits for a start under way (an interrupt stops it,
     /// which also ends it), then ends the context.
-    pub(super) fn stop(
+    fn stop(
         &mut self,
         out: &mut dyn Output,
         interrupt: &Interrupt,
@@ -324,7 +334,7 @@ impl Ahead {
 
     /// When the shell should wake to stop an idle Rust context ([`IDLE_ENV`]);
     /// `None` when there is nothing to stop or no idle time is set.
-    pub fn idle_deadline(&self) -> Option<Instant> {
+    fn idle_deadline(&self) -> Option<Instant> {
         let after = self.idle.after?;
         if self.starting.is_some() {
             return Some(Instant::now() + CHECK_START.min(after));
@@ -335,7 +345,7 @@ impl Ahead {
 
     /// Stops the Rust context if it has gone unused for the idle time; a
     /// start that finished in the background counts as a use.
-    pub fn stop_if_idle(&mut self) {
+    fn stop_if_idle(&mut self) {
         let Some(after) = self.idle.after else {
             return;
         };
@@ -354,7 +364,7 @@ impl Ahead {
         }
     }
 
-    pub(super) fn deps(
+    fn deps(
         &mut self,
         out: &mut dyn Output,
         interrupt: &Interrupt,
@@ -365,7 +375,7 @@ impl Ahead {
 
     /// `%rust cache …`: waits for a start under way, whose compiles the
     /// figures should count.
-    pub(super) fn cache(
+    fn cache(
         &mut self,
         command: CacheCommand,
         out: &mut dyn Output,
@@ -375,7 +385,7 @@ impl Ahead {
         self.wait(out, interrupt)?.cache_command(command, out)
     }
 
-    pub(super) fn complete(
+    fn complete(
         &mut self,
         code: RustCode<'_>,
         cell: &str,
@@ -385,12 +395,7 @@ impl Ahead {
         self.ready()?.complete(code, cell, cursor_pos)
     }
 
-    pub(super) fn inspect(
-        &mut self,
-        code: RustCode<'_>,
-        cell: &str,
-        cursor_pos: usize,
-    ) -> Option<MimeBundle> {
+    fn inspect(&mut self, code: RustCode<'_>, cell: &str, cursor_pos: usize) -> Option<MimeBundle> {
         self.idle.last_used = Instant::now();
         self.ready()?.inspect(code, cell, cursor_pos)
     }

@@ -2,24 +2,25 @@
 //! first Rust cell.
 //!
 //! evcxr compiles each cell into a shared library and runs it in a child
-//! process (our own binary again, see [`super::runtime_hook`]). Its stdout
+//! process (our own binary again, see `RustCells::runtime_hook`). Its stdout
 //! and stderr arrive line by line on channels while the cell runs. The
 //! kernel's [`Output`] must stay on the shell thread, so evaluation runs on a
 //! scoped worker thread while this thread forwards those lines, flushes them
 //! when the program goes quiet, and watches for an interrupt.
 //!
 //! The context builds in a directory of the kernel's own (see
-//! [`super::work_dir`]), with this binary as cargo's rustc wrapper so that
+//! `session_dirs::rust_build_dir`), with this binary as cargo's rustc wrapper so that
 //! crates come from the Rust cache ([`super::cache_use`]).
 
 use super::cache_use::CacheUse;
 use super::memory;
-use super::processes;
+use super::processes::{self, KILL_AGAIN, TICK};
 use super::report::{self, WHAT_SURVIVES};
 use super::wrapper::{self, Mode};
 use super::{CacheCommand, RustCode, SLED_DEP};
 use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
 use crate::platform;
+use crate::session_dirs;
 use crossbeam_channel::{never, select, Receiver};
 use evcxr::{CommandContext, EvalOutputs};
 use serde_json::Value;
@@ -64,15 +65,9 @@ const CELL_OPT_LEVEL: &str = "0";
 /// The wrapper's log, in the context's build directory.
 const CACHE_LOG: &str = "sled-kernel-cache.log";
 
-/// How often the pump looks at the interrupt flag when nothing arrives;
-/// buffered output is sent at the same moments.
-const TICK: Duration = Duration::from_millis(20);
 /// After the cell: stderr comes from its own reader thread and may trail
 /// stdout; wait this long for it to go quiet.
 const QUIET: Duration = Duration::from_millis(30);
-/// While an interrupted cell has not stopped, kill again this often (cargo
-/// may have started another rustc in the meantime).
-const KILL_AGAIN: Duration = Duration::from_millis(250);
 
 /// evcxr's context, once started, and how it uses the Rust cache
 /// (`ahead.rs` holds it for `rust_cells::RustCells`).
@@ -128,7 +123,7 @@ impl WorkDir {
             _ => {}
         }
         std::fs::create_dir_all(&dir)?;
-        crate::interpreter::write_owner_file(&dir)?;
+        session_dirs::write_pid_file(&dir)?;
         Ok(WorkDir(dir))
     }
 }
@@ -688,7 +683,7 @@ impl Session {
                 .collect(),
         }
         };
-        let work = super::work_dir();
+        let work = session_dirs::rust_build_dir();
         let work = WorkDir::create(work.clone()).map_err(|e| {
             failed(format!(
                 "cannot prepare the build directory {}: {e}",
@@ -755,7 +750,7 @@ fn new_context() -> Result<(CommandContext, evcxr::EvalContextOutputs), evcxr::E
 }
 
 /// The command for the process that runs the cells: this program again
-/// (see [`super::runtime_hook`]). Every cell is a shared library that needs
+/// (see `RustCells::runtime_hook`). Every cell is a shared library that needs
 /// the standard library's, which cargo's `-C rpath` finds by a path
 /// relative to where cargo wrote the cell's library; evcxr then moves it one
 /// directory up, and that path breaks when the build directory and the

@@ -1,22 +1,37 @@
 //! Stands in for `ahead.rs` (and the evcxr engine behind it) in a build
-//! without the `rust-cells` cargo feature: the same methods, so the rest of
-//! the kernel is the same in both builds, each answering a Rust cell or
-//! `%rust` line with an error that says Rust cells are not in this build,
+//! without the `rust-cells` cargo feature: it implements the same
+//! [`RustCells`] boundary, so the rest of the kernel is the same in both
+//! builds and the compiler keeps the two in step. Each Rust cell or
+//! `%rust` line gets an error that says Rust cells are not in this build,
 //! where they are (the Linux and macOS builds), and how to rebuild where
 //! that helps. It never asks for the database, so the KV side is left as
 //! it was. Windows builds are always this one.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use super::{CacheCommand, RustCode};
+use super::{CacheCommand, RustCells, RustCode};
 use crate::cell::{CellError, Completion, Interrupt, MimeBundle, Output};
 
 /// The Rust side of a session in a build without Rust cells.
 #[derive(Default)]
 pub struct NotBuilt;
 
-impl NotBuilt {
-    pub(super) fn execute(
+impl RustCells for NotBuilt {
+    /// Nothing to hook: this binary is never started as evcxr's process or
+    /// cargo's rustc wrapper.
+    fn runtime_hook() {}
+
+    /// `sled-kernel warm` in a build without Rust cells: nothing to warm.
+    fn warm() -> anyhow::Result<String> {
+        anyhow::bail!(
+            "this sled-kernel was built without the `rust-cells` feature, so it has no Rust cells and no Rust cache to warm. {} {}",
+            WHERE_THEY_ARE,
+            HOW_TO_GET_THEM.join(" ")
+        )
+    }
+
+    fn execute(
         &mut self,
         _code: RustCode<'_>,
         _take_db: &mut dyn FnMut() -> Result<PathBuf, CellError>,
@@ -26,7 +41,7 @@ impl NotBuilt {
         Err(not_built("%%rust"))
     }
 
-    pub(super) fn reset(
+    fn reset(
         &mut self,
         _out: &mut dyn Output,
         _interrupt: &Interrupt,
@@ -34,7 +49,7 @@ impl NotBuilt {
         Err(not_built("%rust reset"))
     }
 
-    pub(super) fn deps(
+    fn deps(
         &mut self,
         _out: &mut dyn Output,
         _interrupt: &Interrupt,
@@ -43,7 +58,7 @@ impl NotBuilt {
     }
 
     /// No Rust cache either: this build compiles no Rust.
-    pub(super) fn cache(
+    fn cache(
         &mut self,
         _command: CacheCommand,
         _out: &mut dyn Output,
@@ -52,7 +67,7 @@ impl NotBuilt {
         Err(not_built("%rust cache"))
     }
 
-    pub(super) fn start(
+    fn start(
         &mut self,
         _db_path: &Path,
         _out: &mut dyn Output,
@@ -60,7 +75,7 @@ impl NotBuilt {
         Err(not_built("%rust start"))
     }
 
-    pub(super) fn stop(
+    fn stop(
         &mut self,
         _out: &mut dyn Output,
         _interrupt: &Interrupt,
@@ -69,14 +84,14 @@ impl NotBuilt {
     }
 
     /// There is never a Rust context to stop for being idle.
-    pub fn idle_deadline(&self) -> Option<std::time::Instant> {
+    fn idle_deadline(&self) -> Option<Instant> {
         None
     }
 
-    pub fn stop_if_idle(&mut self) {}
+    fn stop_if_idle(&mut self) {}
 
     /// Nothing to complete: there is no Rust context.
-    pub(super) fn complete(
+    fn complete(
         &mut self,
         _code: RustCode<'_>,
         _cell: &str,
@@ -86,7 +101,7 @@ impl NotBuilt {
     }
 
     /// Nothing to inspect: there is no Rust context.
-    pub(super) fn inspect(
+    fn inspect(
         &mut self,
         _code: RustCode<'_>,
         _cell: &str,
@@ -94,15 +109,6 @@ impl NotBuilt {
     ) -> Option<MimeBundle> {
         None
     }
-}
-
-/// `sled-kernel warm` in a build without Rust cells: nothing to warm.
-pub fn warm() -> anyhow::Result<String> {
-    anyhow::bail!(
-        "this sled-kernel was built without the `rust-cells` feature, so it has no Rust cells and no Rust cache to warm. {} {}",
-        WHERE_THEY_ARE,
-        HOW_TO_GET_THEM.join(" ")
-    )
 }
 
 /// Where Rust cells are to be had.
@@ -131,5 +137,63 @@ fn not_built(what: &str) -> CellError {
         ename: "RustCellsNotBuilt".into(),
         evalue,
         traceback,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rust_cells::Magic;
+
+    #[test]
+    fn without_the_feature_rust_cells_name_it() {
+        use crate::cell::Discard;
+        let interrupt = Interrupt::new();
+        let mut rust = NotBuilt;
+        let mut asked_for_the_database = 0;
+        for text in [
+            "%%rust\nprintln!(\"hi\");",
+            "%rust reset",
+            "%rust deps",
+            "%rust cache",
+            "%rust cache clear",
+            "%rust start",
+            "%rust stop",
+        ] {
+            let magic = Magic::parse(text).unwrap();
+            let mut take_db = || {
+                asked_for_the_database += 1;
+                Ok(PathBuf::new())
+            };
+            let error = rust
+                .run(
+                    magic,
+                    Path::new("db"),
+                    &mut take_db,
+                    &mut Discard,
+                    &interrupt,
+                )
+                .unwrap_err();
+            assert_eq!(error.ename, "RustCellsNotBuilt");
+            assert!(
+                error
+                    .evalue
+                    .starts_with("Rust cells are not available in this build"),
+                "{error:?}"
+            );
+            assert!(error.evalue.contains("`rust-cells` feature"), "{error:?}");
+            let text = error.traceback.join("\n");
+            assert!(text.contains("the Linux and macOS wheels"), "{text}");
+            if cfg!(windows) {
+                assert!(text.contains("KV cells work in full here"), "{text}");
+            } else {
+                assert!(text.contains("--features rust-cells"), "{text}");
+            }
+        }
+        // The KV side is untouched: the database was never asked for.
+        assert_eq!(asked_for_the_database, 0);
+        // Nor is there a Rust cache to warm.
+        let warm = NotBuilt::warm().unwrap_err().to_string();
+        assert!(warm.contains("`rust-cells` feature"), "{warm}");
     }
 }

@@ -9,8 +9,18 @@
 
 use std::process::Child;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::platform;
+
+/// How often a wait on the Rust side (a cell running, a start under way)
+/// looks at the interrupt flag when nothing arrives; a running cell's
+/// buffered output is sent at the same moments.
+pub(super) const TICK: Duration = Duration::from_millis(20);
+/// While an interrupted cell or start has not stopped, kill again this
+/// often (cargo may have started another rustc in the meantime, or the
+/// start was analysing code, not running cargo, when first told).
+pub(super) const KILL_AGAIN: Duration = Duration::from_millis(250);
 
 /// Kills the evcxr child and every other descendant process.
 pub(super) fn stop_all(child: &Arc<Mutex<Child>>) {

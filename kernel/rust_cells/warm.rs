@@ -26,7 +26,7 @@ impl Output for Relay {
     fn display(&mut self, _: MimeBundle) {}
 }
 
-pub fn warm() -> anyhow::Result<String> {
+pub(super) fn warm() -> anyhow::Result<String> {
     let began = Instant::now();
     let mut engine = Engine::default();
     engine.prepare_cache();

@@ -20,13 +20,13 @@ use std::path::Path;
 
 use super::context::{count, Ctx, Effect, EvalError, Settings};
 use super::log_file;
-use super::owner::PID_FILE;
 use super::session::Session;
 use crate::interpreter::language::args::Damage;
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::showing::log::{Log, What};
 use crate::interpreter::showing::render;
 use crate::platform;
+use crate::session_dirs::PID_FILE;
 
 /// nbgrader sets this while it runs a notebook (`autograde`, `validate`).
 const GRADER: &str = "NBGRADER_EXECUTION";
@@ -351,7 +351,7 @@ mod tests {
             "the temporary database it left is deleted"
         );
         assert_eq!(
-            super::super::owner::recorded_pid(session.path()),
+            crate::session_dirs::recorded_pid(session.path()),
             Some(std::process::id()),
             "the copy is marked as this kernel's, so a later kernel can sweep it"
         );

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::context::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
 use super::files::resolve;
-use super::owner::Holder;
+use super::lock_holder::Holder;
 use super::session::{Session, SessionError, DEFAULT_TREE};
 use crate::cell::Interrupt;
 use crate::interpreter::language::errors::ErrorKind;
@@ -155,7 +155,7 @@ pub(crate) fn try_open(ctx: &mut Ctx<'_>, typed: Option<&str>) -> Result<Effect,
             let who = if held_here {
                 "this session holds it open".to_string()
             } else {
-                match super::owner::lock_holder(&path.join("db")) {
+                match super::lock_holder::lock_holder(&path.join("db")) {
                     Some(h) if h.is_this_kernel() => "this kernel holds it open".to_string(),
                     Some(_) => "another process holds it open".to_string(),
                     None => "something holds it open".to_string(),

@@ -18,7 +18,8 @@
 //! * `draw`: which folders `%draw` pictures;
 //! * `watch`: live tables of `watch_prefix`;
 //! * `session`: the database itself, suspended and reopened;
-//! * `owner`: pid files, sweeping dead kernels' directories, lock holders.
+//! * `lock_holder`: which process holds a database's lock (the session's
+//!   directories and pid files are `crate::session_dirs`).
 
 pub(super) mod blocks;
 pub(super) mod context;
@@ -29,9 +30,9 @@ pub(super) mod expect;
 pub(super) mod files;
 pub(super) mod isolation;
 pub(super) mod kv;
+pub(super) mod lock_holder;
 pub(super) mod log_file;
 pub(super) mod magics;
-pub(super) mod owner;
 pub(super) mod session;
 pub(super) mod transfers;
 pub(super) mod watch;

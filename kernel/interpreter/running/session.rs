@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use super::owner::{self, Holder};
+use super::lock_holder::{self, Holder};
 use crate::platform;
+use crate::session_dirs;
 
 /// sled's default page cache is 1 GiB; a teaching session needs far less.
 const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
@@ -76,9 +77,9 @@ impl Session {
     /// this one is killed). [`Session::temporary_in`] opens a database there.
     pub(crate) fn scratch_dir() -> std::io::Result<TempDir> {
         let dir = tempfile::Builder::new()
-            .prefix(owner::DIR_PREFIX)
+            .prefix(session_dirs::DIR_PREFIX)
             .tempdir()?;
-        owner::write_pid_file(dir.path())?;
+        session_dirs::write_pid_file(dir.path())?;
         Ok(dir)
     }
 
@@ -214,7 +215,7 @@ impl Drop for Session {
         }
         log::debug!("closed the database in {}", self.path().display());
         if let Place::Temporary(dir) = &self.place {
-            if let Err(e) = owner::remove_owned_dir(dir) {
+            if let Err(e) = session_dirs::remove_owned_dir(dir) {
                 log::warn!(
                     "could not delete the session's temporary directory {}: {e}; the next kernel to start deletes it",
                     dir.display()
@@ -248,7 +249,7 @@ fn open_db(dir: &Path, temporary: bool) -> Result<sled::Db, SessionError> {
                 if Instant::now() >= deadline {
                     return Err(SessionError::Locked {
                         path: dir.to_path_buf(),
-                        holder: owner::lock_holder(&dir.join("db")),
+                        holder: lock_holder::lock_holder(&dir.join("db")),
                     });
                 }
                 std::thread::sleep(LOCK_RETRY_PAUSE);
@@ -293,7 +294,7 @@ mod tests {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         assert!(name.starts_with("sled-kernel-"), "{name}");
         assert!(path.starts_with(std::env::temp_dir()));
-        assert_eq!(owner::recorded_pid(&path), Some(std::process::id()));
+        assert_eq!(session_dirs::recorded_pid(&path), Some(std::process::id()));
         assert!(session.is_temporary());
         session.tree().unwrap().insert("k", "v").unwrap();
         session.db().unwrap().flush().unwrap();

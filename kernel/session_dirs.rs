@@ -1,16 +1,16 @@
-//! Which process owns what.
+//! The session's temporary directories, and which kernel owns them.
 //!
-//! * Each temporary session directory holds an `owner.pid` file with the
-//!   kernel's process id. A kernel that is killed (`kill -9`, a crash, a
-//!   power cut) cannot delete its directory, so the next kernel to start
-//!   [`sweep`]s the directories whose owner is no longer running. Only
-//!   directories named `sled-kernel-*` that hold such a file are touched.
-//! * When sled cannot lock a database, [`lock_holder`] asks the system which
-//!   process holds the lock, so the error can name it.
+//! A session has two: the KV interpreter's database directory
+//! (`sled-kernel-` and random characters) and, once a Rust cell runs, the
+//! Rust context's build directory ([`rust_build_dir`]). Both engines make
+//! theirs here, below them both, so neither reaches into the other.
 //!
-//! Whether a process runs, every system says ([`platform::process_alive`]);
-//! who holds a lock, only Linux: elsewhere the holder goes unnamed, and the
-//! messages say what can be said without it.
+//! Each holds an `owner.pid` file with the kernel's process id. A kernel
+//! that is killed (`kill -9`, a crash, a power cut) cannot delete its
+//! directories, so the next kernel to start [`sweep`]s the ones whose owner
+//! is no longer running ([`platform::process_alive`], which every system
+//! answers). Only directories named `sled-kernel-*` that hold such a file
+//! are touched.
 
 use std::path::{Path, PathBuf};
 
@@ -18,11 +18,20 @@ use crate::platform;
 
 /// The file in a session directory naming the kernel that owns it.
 pub(crate) const PID_FILE: &str = "owner.pid";
-/// What session directories are called (followed by random characters).
+/// What session directories are called (the database's is followed by
+/// random characters, the Rust build directory's by `rust-` and the pid).
 pub(crate) const DIR_PREFIX: &str = "sled-kernel-";
 
+/// Where this process's Rust context builds: one directory per kernel in
+/// the temp dir, named like the session database's so that a killed
+/// kernel's is swept by the next one.
+#[cfg(feature = "rust-cells")]
+pub(crate) fn rust_build_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("{DIR_PREFIX}rust-{}", std::process::id()))
+}
+
 /// Records this process as the owner of `dir`.
-pub fn write_pid_file(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn write_pid_file(dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join(PID_FILE), format!("{}\n", std::process::id()))
 }
 
@@ -99,80 +108,9 @@ pub(crate) fn remove_owned_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_dir(dir)
 }
 
-/// A process holding a lock.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Holder {
-    pub pid: u32,
-    /// Its command name, when the system tells.
-    pub name: Option<String>,
-}
-
-impl Holder {
-    /// Whether the holder is this kernel or a process it started (evcxr
-    /// runs the Rust cells in a child of the kernel), by walking the parent
-    /// pids up from the holder (where the system tells parents; elsewhere
-    /// only the kernel's own pid counts).
-    pub(crate) fn is_this_kernel(&self) -> bool {
-        let me = std::process::id();
-        let mut pid = self.pid;
-        // A bounded walk: process trees are shallow, and a cycle (a pid
-        // reused mid-walk) must not loop forever.
-        for _ in 0..64 {
-            if pid == me {
-                return true;
-            }
-            match platform::parent_of(pid) {
-                Some(parent) if parent > 1 => pid = parent,
-                _ => return false,
-            }
-        }
-        false
-    }
-
-    /// `pid 1234, sled-kernel`.
-    pub(crate) fn describe(&self) -> String {
-        match &self.name {
-            Some(name) => format!("pid {}, {name}", self.pid),
-            None => format!("pid {}", self.pid),
-        }
-    }
-}
-
-/// The process holding the lock on `file`, where the system tells
-/// ([`platform::lock_holder`]).
-pub(crate) fn lock_holder(file: &Path) -> Option<Holder> {
-    let pid = platform::lock_holder(file)?;
-    Some(Holder {
-        pid,
-        name: platform::process_name(pid),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    #[cfg(any(target_os = "linux", target_os = "macos"))]
-    fn a_child_of_this_process_counts_as_this_kernel_and_an_ancestor_does_not() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .unwrap();
-        let holder = Holder {
-            pid: child.id(),
-            name: None,
-        };
-        assert!(holder.is_this_kernel());
-        child.kill().unwrap();
-        child.wait().unwrap();
-        assert!(!holder.is_this_kernel(), "gone");
-        let parent = Holder {
-            pid: platform::parent_of(std::process::id()).unwrap(),
-            name: None,
-        };
-        assert!(!parent.is_this_kernel(), "an ancestor is not this kernel");
-    }
 
     #[test]
     fn pid_files_round_trip() {
@@ -245,19 +183,5 @@ mod tests {
         assert!(dir.join(PID_FILE).exists(), "still marked");
         drop(held);
         assert_eq!(sweep(temp.path()), [dir]);
-    }
-
-    #[test]
-    #[cfg(target_os = "linux")]
-    fn names_the_process_holding_a_sled_lock() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = sled::Config::new().path(dir.path()).open().unwrap();
-        let holder = lock_holder(&dir.path().join("db")).expect("found in /proc/locks");
-        assert_eq!(holder.pid, std::process::id());
-        assert!(holder.is_this_kernel(), "{holder:?}");
-        assert!(holder
-            .describe()
-            .starts_with(&format!("pid {}, ", std::process::id())));
-        drop(db);
     }
 }
