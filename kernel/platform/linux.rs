@@ -28,18 +28,6 @@ pub(super) fn load_libraries_first_from(command: &mut std::process::Command, dir
     command.env("LD_LIBRARY_PATH", path);
 }
 
-/// The resident memory of process `pid` in kB (`VmRSS` in
-/// `/proc/PID/status`).
-#[cfg(test)]
-pub(super) fn resident_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-}
-
 /// `(pid, parent pid)` of every process, from one pass over `/proc`.
 pub(super) fn parents() -> Vec<(u32, u32)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {

@@ -211,9 +211,3 @@ pub fn load_libraries_first_from(command: &mut Command, dir: &Path) {
     #[cfg(not(target_os = "linux"))]
     let _ = (command, dir);
 }
-
-/// This process's resident memory in kB (`VmRSS` in `/proc/self/status`).
-#[cfg(all(test, target_os = "linux"))]
-pub fn resident_kb() -> Option<u64> {
-    linux::resident_kb(std::process::id())
-}
