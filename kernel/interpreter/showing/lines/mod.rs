@@ -4,4 +4,5 @@
 //! `render`, `draw`, `log` and `timings` beside this folder.)
 
 pub(crate) mod blocks;
+pub(crate) mod files;
 pub(crate) mod kv;
