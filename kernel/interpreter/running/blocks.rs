@@ -10,7 +10,9 @@
 
 use std::cell::{Cell, RefCell};
 
-use sled::transaction::{abort, ConflictableTransactionResult, TransactionError, TransactionalTree};
+use sled::transaction::{
+    abort, ConflictableTransactionResult, TransactionError, TransactionalTree,
+};
 
 use super::context::{Ctx, Effect, EvalError, INTERRUPT_CHECK_EVERY};
 use super::expect;
@@ -84,7 +86,11 @@ fn batch(ctx: &mut Ctx<'_>, lines: &[BlockLine<BatchOp>]) -> Result<Effect, Eval
         bar.finish(ctx.out, total);
     }
     let removes = removed.len();
-    Ok(Effect::Print(said::batch_applied(&ctx.tag(), inserts, removes)))
+    Ok(Effect::Print(said::batch_applied(
+        &ctx.tag(),
+        inserts,
+        removes,
+    )))
 }
 
 /// Why a transaction stopped on purpose.
@@ -190,8 +196,7 @@ fn step<'a>(
             if old.is_some() {
                 done.removed.push(key);
             }
-            done.lines
-                .push(said_kv::removed(tag, key, old.as_deref()));
+            done.lines.push(said_kv::removed(tag, key, old.as_deref()));
             done.writes += 1;
         }
         TxOp::Incr { key, by } => {
@@ -260,10 +265,9 @@ fn stopped(head: Span, body: &[BlockLine<TxOp>], stop: Stop) -> EvalError {
     let (at, name) = where_in(head, body, index);
     let line = at.start.line + 1;
     let error = match stop {
-        Stop::Abort { reason, .. } => EvalError::refused(
-            ErrorKind::TransactionAborted,
-            said::aborted(line, &reason),
-        ),
+        Stop::Abort { reason, .. } => {
+            EvalError::refused(ErrorKind::TransactionAborted, said::aborted(line, &reason))
+        }
         Stop::Refused { message, notes, .. } => EvalError::Refused {
             kind: ErrorKind::TransactionAborted,
             message: said::refused(line, &message),

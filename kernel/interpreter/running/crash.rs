@@ -24,8 +24,8 @@ use super::owner::PID_FILE;
 use super::session::Session;
 use crate::interpreter::language::args::Damage;
 use crate::interpreter::language::errors::ErrorKind;
-use crate::interpreter::showing::log::{Log, What};
 use crate::interpreter::showing::lines::crash::{self as said, Inside};
+use crate::interpreter::showing::log::{Log, What};
 use crate::platform;
 
 /// nbgrader sets this while it runs a notebook (`autograde`, `validate`).
@@ -192,9 +192,8 @@ fn segment_of(file: &Path) -> u64 {
 /// `%log`: the records of the database's log file, as they are on disk.
 pub(crate) fn log(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     let dir = ctx.session.path();
-    let log = log_file::read(dir).map_err(|e| {
-        EvalError::refused(ErrorKind::File, said::log_unreadable(&e))
-    })?;
+    let log = log_file::read(dir)
+        .map_err(|e| EvalError::refused(ErrorKind::File, said::log_unreadable(&e)))?;
     Ok(Effect::Display(log_file::newest(log).bundle()))
 }
 
@@ -202,8 +201,9 @@ fn file_error(e: io::Error) -> EvalError {
     if platform::is_lock_violation(&e) {
         // Windows: sled's lock on its `db` file (LockFileEx) keeps every
         // other handle from reading it while the database is open.
-        return EvalError::refused(ErrorKind::File, said::copy_failed(&e, true))
-        .help("`%crash` on a database opened with `%open` shows what a crash keeps, on every system");
+        return EvalError::refused(ErrorKind::File, said::copy_failed(&e, true)).help(
+            "`%crash` on a database opened with `%open` shows what a crash keeps, on every system",
+        );
     }
     EvalError::refused(ErrorKind::File, said::copy_failed(&e, false))
 }

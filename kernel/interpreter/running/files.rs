@@ -331,17 +331,14 @@ fn file_error(typed: &str, doing: &str, e: &std::io::Error) -> EvalError {
 
 /// One JSON line as a pair.
 fn json_row(line: &[u8]) -> Result<Row, String> {
-    let value: Value =
-        serde_json::from_slice(line).map_err(|e| said::not_json(&e))?;
+    let value: Value = serde_json::from_slice(line).map_err(|e| said::not_json(&e))?;
     let Value::Object(object) = value else {
         return Err("expected a JSON object".to_string());
     };
     let field = |name: &str| -> Result<Option<Vec<u8>>, String> {
         match object.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => bytes_of(v)
-                .map(Some)
-                .ok_or_else(|| said::not_bytes(name)),
+            Some(v) => bytes_of(v).map(Some).ok_or_else(|| said::not_bytes(name)),
         }
     };
     let key = field("key")?.ok_or("\"key\" is missing")?;

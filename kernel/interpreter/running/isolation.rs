@@ -62,9 +62,7 @@ pub(crate) fn transfers(ctx: &mut Ctx<'_>, prefix: &[u8]) -> Result<Effect, Eval
     ctx.live
         .transfers
         .start(tree, tag.clone(), prefix.to_vec(), keys)
-        .map_err(|e| {
-            EvalError::refused(ErrorKind::Storage, said::no_writer_thread(&e))
-        })?;
+        .map_err(|e| EvalError::refused(ErrorKind::Storage, said::no_writer_thread(&e)))?;
     lines.push(Effect::Print(said::transfers_started(&tag, prefix, n)));
     Ok(Effect::Several(lines))
 }

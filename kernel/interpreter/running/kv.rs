@@ -101,7 +101,11 @@ pub(crate) fn remove(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError>
     if old.is_some() {
         ctx.removed(key);
     }
-    Ok(Effect::Print(said::removed(&ctx.tag(), key, old.as_deref())))
+    Ok(Effect::Print(said::removed(
+        &ctx.tag(),
+        key,
+        old.as_deref(),
+    )))
 }
 
 pub(crate) fn pop_min(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
@@ -205,7 +209,11 @@ pub(crate) fn drop_tree(ctx: &mut Ctx<'_>, name: &[u8]) -> Result<Effect, EvalEr
     }
     let was_current = ctx.session.tree_name() == Some(name);
     let dropped = ctx.session.drop_tree(name)?;
-    Ok(Effect::Print(said::dropped_tree(name, dropped, was_current)))
+    Ok(Effect::Print(said::dropped_tree(
+        name,
+        dropped,
+        was_current,
+    )))
 }
 
 // ---------------------------------------------------------------- database

@@ -95,7 +95,7 @@ fn locked_by_other(typed: &str, holder: Option<&Holder>) -> EvalError {
         },
     };
     EvalError::refused(ErrorKind::Locked, said::locked(typed, by))
-    .help("close the database in the other program (or stop it), then run `%open` again")
+        .help("close the database in the other program (or stop it), then run `%open` again")
 }
 
 /// `%try_open [PATH]`: a second, independent `sled::open` of a database,
@@ -113,11 +113,10 @@ pub(crate) fn try_open(ctx: &mut Ctx<'_>, typed: Option<&str>) -> Result<Effect,
         ),
     };
     if !path.join("conf").exists() && !path.join("db").exists() {
-        return Err(EvalError::refused(
-            ErrorKind::File,
-            said::nothing_to_try(&shown),
-        )
-        .help("`%open PATH` creates a database"));
+        return Err(
+            EvalError::refused(ErrorKind::File, said::nothing_to_try(&shown))
+                .help("`%open PATH` creates a database"),
+        );
     }
     let held_here = ctx.session.path() == path && !ctx.session.is_suspended();
     match sled::Config::new().path(&path).open() {

@@ -366,13 +366,7 @@ fn rows_svg(
                     first_selected.get_or_insert(i);
                     last_selected = Some(i);
                 }
-                folder_svg(
-                    svg,
-                    f,
-                    y,
-                    fill,
-                    picture.stop.as_deref() == Some(&f.key[..]),
-                );
+                folder_svg(svg, f, y, fill, picture.stop.as_deref() == Some(&f.key[..]));
             }
         }
     }

@@ -81,7 +81,9 @@ pub(crate) fn nothing_to_try(shown: &str) -> String {
 pub(crate) enum Tried<'a> {
     Opened,
     /// Refused for the lock, which `holder` holds.
-    Locked { holder: &'a str },
+    Locked {
+        holder: &'a str,
+    },
     Failed(&'a dyn std::fmt::Display),
 }
 
