@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use crate::interpreter::language::parser::{BatchOp, BlockKind, TxOp};
-use crate::interpreter::showing::lines::transfers as said;
+use crate::interpreter::showing::lines::blocks as said;
 
 /// Keys remembered at most, over all trees; past this, new ones are not
 /// recorded (their older records are still forgotten, so no answer is

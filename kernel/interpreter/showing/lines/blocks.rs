@@ -1,5 +1,6 @@
 //! The lines of `batch … end` and `transaction … end` (`running/blocks.rs`):
-//! what a block did, and why it wrote nothing.
+//! what a block did, why it wrote nothing, and what `%written_by` calls it
+//! (`running/written_by.rs`).
 
 use std::fmt::Display;
 
@@ -69,6 +70,20 @@ fn after_colon(sentence: &str) -> String {
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// `a batch of 3 writes`, `a transaction of 1 read and 2 writes`
+/// (`reads` is `None` for a batch).
+pub(crate) fn block_group(reads: Option<usize>, writes: usize) -> String {
+    let writes = render::plural(writes, "write");
+    match reads {
+        None => format!("a batch of {writes}"),
+        Some(0) => format!("a transaction of {writes}"),
+        Some(reads) => format!(
+            "a transaction of {} and {writes}",
+            render::plural(reads, "read")
+        ),
     }
 }
 

@@ -1,6 +1,5 @@
 //! The line `%transfers`' writer thread leaves when it stops
-//! (`running/transfers.rs`), and what `%written_by` calls a block
-//! (`running/written_by.rs`).
+//! (`running/transfers.rs`).
 
 use crate::interpreter::showing::render;
 
@@ -31,19 +30,5 @@ pub(crate) fn stopped(tag: &str, prefix: &[u8], committed: u64, ending: Ending<'
             render::key(key)
         ),
         Ending::Storage(e) => format!("{done}; it stopped early because sled failed: {e}"),
-    }
-}
-
-/// `a batch of 3 writes`, `a transaction of 1 read and 2 writes`
-/// (`reads` is `None` for a batch).
-pub(crate) fn block_group(reads: Option<usize>, writes: usize) -> String {
-    let writes = render::plural(writes, "write");
-    match reads {
-        None => format!("a batch of {writes}"),
-        Some(0) => format!("a transaction of {writes}"),
-        Some(reads) => format!(
-            "a transaction of {} and {writes}",
-            render::plural(reads, "read")
-        ),
     }
 }
