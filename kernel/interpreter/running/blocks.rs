@@ -10,17 +10,21 @@
 
 use std::cell::{Cell, RefCell};
 
-use sled::transaction::{abort, TransactionError};
+use sled::transaction::{
+    abort, ConflictableTransactionResult, TransactionError, TransactionalTree,
+};
 
 use super::context::{Ctx, Effect, EvalError, INTERRUPT_CHECK_EVERY};
 use super::expect;
-use super::kv::{counter_refusal, counter_sum, incr_line, insert_line, remove_line};
+use super::kv::{counter_refusal, counter_sum};
 use super::written_by::{self, Group};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::parser::{BatchOp, Block, BlockBody, BlockLine, TxOp};
 use crate::interpreter::language::span::Span;
+use crate::interpreter::showing::lines::blocks as said;
+use crate::interpreter::showing::lines::kv as said_kv;
 use crate::interpreter::showing::progress::Progress;
-use crate::interpreter::showing::render::{self, Answer};
+use crate::interpreter::showing::render::Answer;
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, block: &Block) -> Result<Effect, EvalError> {
     match &block.body {
@@ -33,7 +37,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, block: &Block) -> Result<Effect, EvalError>
 /// shows a progress bar: gathering, then the one atomic apply.
 fn batch(ctx: &mut Ctx<'_>, lines: &[BlockLine<BatchOp>]) -> Result<Effect, EvalError> {
     let total = lines.len();
-    let what = format!("{}batch", ctx.tag());
+    let what = said::batch_bar(&ctx.tag());
     let mut bar = Progress::start(ctx.out, &mut ctx.live.ids, what, "write", total);
     let mut batch = sled::Batch::default();
     let (mut inserts, mut removed) = (0usize, Vec::new());
@@ -43,9 +47,7 @@ fn batch(ctx: &mut Ctx<'_>, lines: &[BlockLine<BatchOp>]) -> Result<Effect, Eval
             ctx.out.flush();
         }
         if ctx.interrupt.is_raised() {
-            return Err(EvalError::Interrupted(Some(
-                "Interrupted before the batch was applied; none of its writes were made.".into(),
-            )));
+            return Err(EvalError::Interrupted(Some(said::BATCH_INTERRUPTED.into())));
         }
         match &line.op {
             BatchOp::Insert { key, value } => {
@@ -84,12 +86,10 @@ fn batch(ctx: &mut Ctx<'_>, lines: &[BlockLine<BatchOp>]) -> Result<Effect, Eval
         bar.finish(ctx.out, total);
     }
     let removes = removed.len();
-    Ok(Effect::Print(format!(
-        "{}batch applied: {} ({}, {})",
-        ctx.tag(),
-        render::plural(inserts + removes, "write"),
-        render::plural(inserts, "insert"),
-        render::plural(removes, "remove"),
+    Ok(Effect::Print(said::batch_applied(
+        &ctx.tag(),
+        inserts,
+        removes,
     )))
 }
 
@@ -113,6 +113,14 @@ enum Stop {
     },
 }
 
+/// What the body of a transaction did once it ran to its end: the lines
+/// it printed, how many writes it made and which keys it removed.
+struct Done<'a> {
+    lines: Vec<String>,
+    writes: usize,
+    removed: Vec<&'a [u8]>,
+}
+
 /// Runs the lines in a sled transaction. What they print is gathered and
 /// shown only once it commits (sled may run the closure more than once).
 fn transaction(
@@ -126,9 +134,11 @@ fn transaction(
     let tree = ctx.tree()?.clone();
     let out = RefCell::new(&mut *ctx.out);
     let result = tree.transaction(|tx| {
-        let mut lines = Vec::new();
-        let mut writes = 0usize;
-        let mut removed = Vec::new();
+        let mut done = Done {
+            lines: Vec::new(),
+            writes: 0,
+            removed: Vec::new(),
+        };
         for (index, line) in body.iter().enumerate() {
             running.set(index);
             if index == INTERRUPT_CHECK_EVERY {
@@ -139,152 +149,146 @@ fn transaction(
             if interrupt.is_raised() {
                 return abort(Stop::Interrupted { index });
             }
-            match &line.op {
-                TxOp::Get { key } => {
-                    let value = tx.get(key)?;
-                    lines.push(Answer::get(&tag, key, value.as_deref()).text);
-                }
-                TxOp::Insert { key, value } => {
-                    let old = tx.insert(key.as_slice(), value.as_slice())?;
-                    lines.push(insert_line(&tag, key, value, old.as_deref()));
-                    writes += 1;
-                }
-                TxOp::Remove { key } => {
-                    let old = tx.remove(key.as_slice())?;
-                    if old.is_some() {
-                        removed.push(key);
-                    }
-                    lines.push(remove_line(&tag, key, old.as_deref()));
-                    writes += 1;
-                }
-                TxOp::Incr { key, by } => {
-                    let old = tx.get(key)?;
-                    let new = match counter_sum(old.as_deref(), *by) {
-                        Ok(n) => n,
-                        Err(problem) => {
-                            let (message, notes) = counter_refusal(key, *by, problem);
-                            return abort(Stop::Refused {
-                                index,
-                                message,
-                                notes,
-                            });
-                        }
-                    };
-                    tx.insert(key.as_slice(), new.to_string().as_bytes())?;
-                    lines.push(incr_line(&tag, key, new));
-                    writes += 1;
-                }
-                TxOp::Expect { key, expected } => {
-                    let value = tx.get(key)?;
-                    let answer = Answer::get(&tag, key, value.as_deref());
-                    match expect::verdict(&answer, expected) {
-                        Ok(line) => lines.push(line),
-                        Err(failure) => {
-                            return abort(Stop::Refused {
-                                index,
-                                message: failure.message,
-                                notes: failure.notes,
-                            });
-                        }
-                    }
-                }
-                TxOp::Abort { reason } => {
-                    return abort(Stop::Abort {
-                        index,
-                        reason: reason.clone(),
-                    });
-                }
-            }
+            step(tx, &tag, index, &line.op, &mut done)?;
         }
-        Ok((lines, writes, removed))
+        Ok(done)
     });
-    let at = |index: usize| body.get(index).map_or(head, |line| line.head);
-    let name = |index: usize| body.get(index).map_or("transaction", |line| line.spec.name);
     match result {
-        Ok((lines, writes, removed)) => {
-            for key in removed {
-                ctx.removed(key);
-            }
-            let ops = || body.iter().map(|line| &line.op);
-            ctx.live.written_by.record(
-                ctx.session.tree_name(),
-                written_by::transaction_keys(ops()),
-                Group::transaction(ops()),
-            );
-            let mut effects: Vec<Effect> = lines.into_iter().map(Effect::Print).collect();
-            effects.push(Effect::Print(format!(
-                "{tag}transaction committed: {}",
-                render::plural(writes, "write")
-            )));
-            Ok(Effect::Several(effects))
-        }
-        Err(TransactionError::Abort(Stop::Abort { index, reason })) => {
-            let why = if reason.is_empty() {
-                String::new()
-            } else {
-                format!(": {reason}")
-            };
-            Err(EvalError::AtLine {
-                at: at(index),
-                name: "abort",
-                error: Box::new(EvalError::refused(
-                    ErrorKind::TransactionAborted,
-                    format!(
-                        "The transaction was aborted at line {}{why}. It was rolled back: none of its writes were made.",
-                        at(index).start.line + 1
-                    ),
-                )),
-            })
-        }
-        Err(TransactionError::Abort(Stop::Refused {
-            index,
-            message,
-            notes,
-        })) => Err(EvalError::AtLine {
-            at: at(index),
-            name: name(index),
-            error: Box::new(EvalError::Refused {
-                kind: ErrorKind::TransactionAborted,
-                message: format!(
-                    "The transaction was aborted at line {}: {} It was rolled back: none of its writes were made.",
-                    at(index).start.line + 1,
-                    lowercase_first(&message),
-                ),
-                notes,
-            }),
-        }),
-        Err(TransactionError::Abort(Stop::Interrupted { index })) => Err(EvalError::AtLine {
-            at: at(index),
-            name: name(index),
-            error: Box::new(EvalError::Interrupted(Some(
-                "Interrupted inside the transaction, which was rolled back: none of its writes were made."
-                    .into(),
-            ))),
-        }),
+        Ok(done) => Ok(committed(ctx, &tag, body, done)),
+        Err(TransactionError::Abort(stop)) => Err(stopped(head, body, stop)),
         Err(TransactionError::Storage(e)) => {
-            let index = running.get();
+            let (at, name) = where_in(head, body, running.get());
             Err(EvalError::AtLine {
-                at: at(index),
-                name: name(index),
+                at,
+                name,
                 error: Box::new(EvalError::refused(
                     ErrorKind::Storage,
-                    format!(
-                        "sled failed at line {} of the transaction ({e}); it was rolled back: none of its writes were made.",
-                        at(index).start.line + 1
-                    ),
+                    said::storage_failed(at.start.line + 1, &e),
                 )),
             })
         }
     }
 }
 
-/// `Expected …` -> `expected …`, to follow "aborted at line N: ".
-fn lowercase_first(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+/// Runs one line of a transaction's body (line `index`), adding what it
+/// printed and wrote to `done`.
+fn step<'a>(
+    tx: &TransactionalTree,
+    tag: &str,
+    index: usize,
+    op: &'a TxOp,
+    done: &mut Done<'a>,
+) -> ConflictableTransactionResult<(), Stop> {
+    match op {
+        TxOp::Get { key } => {
+            let value = tx.get(key)?;
+            done.lines
+                .push(Answer::get(tag, key, value.as_deref()).text);
+        }
+        TxOp::Insert { key, value } => {
+            let old = tx.insert(key.as_slice(), value.as_slice())?;
+            done.lines
+                .push(said_kv::put(tag, key, value, old.as_deref()));
+            done.writes += 1;
+        }
+        TxOp::Remove { key } => {
+            let old = tx.remove(key.as_slice())?;
+            if old.is_some() {
+                done.removed.push(key);
+            }
+            done.lines.push(said_kv::removed(tag, key, old.as_deref()));
+            done.writes += 1;
+        }
+        TxOp::Incr { key, by } => {
+            let old = tx.get(key)?;
+            let new = match counter_sum(old.as_deref(), *by) {
+                Ok(n) => n,
+                Err(problem) => {
+                    let (message, notes) = counter_refusal(key, *by, problem);
+                    return abort(Stop::Refused {
+                        index,
+                        message,
+                        notes,
+                    });
+                }
+            };
+            tx.insert(key.as_slice(), new.to_string().as_bytes())?;
+            done.lines.push(said_kv::incremented(tag, key, new));
+            done.writes += 1;
+        }
+        TxOp::Expect { key, expected } => {
+            let value = tx.get(key)?;
+            let answer = Answer::get(tag, key, value.as_deref());
+            match expect::verdict(&answer, expected) {
+                Ok(line) => done.lines.push(line),
+                Err(failure) => {
+                    return abort(Stop::Refused {
+                        index,
+                        message: failure.message,
+                        notes: failure.notes,
+                    });
+                }
+            }
+        }
+        TxOp::Abort { reason } => {
+            return abort(Stop::Abort {
+                index,
+                reason: reason.clone(),
+            });
+        }
     }
+    Ok(())
+}
+
+/// After the commit: remembers what the transaction removed and wrote,
+/// and gives back its lines and the summary under them.
+fn committed(ctx: &mut Ctx<'_>, tag: &str, body: &[BlockLine<TxOp>], done: Done<'_>) -> Effect {
+    for key in done.removed {
+        ctx.removed(key);
+    }
+    let ops = || body.iter().map(|line| &line.op);
+    ctx.live.written_by.record(
+        ctx.session.tree_name(),
+        written_by::transaction_keys(ops()),
+        Group::transaction(ops()),
+    );
+    let mut effects: Vec<Effect> = done.lines.into_iter().map(Effect::Print).collect();
+    effects.push(Effect::Print(said::transaction_committed(tag, done.writes)));
+    Effect::Several(effects)
+}
+
+/// The error of a transaction that stopped on purpose, at the line that
+/// stopped it.
+fn stopped(head: Span, body: &[BlockLine<TxOp>], stop: Stop) -> EvalError {
+    let (Stop::Abort { index, .. } | Stop::Interrupted { index } | Stop::Refused { index, .. }) =
+        stop;
+    let (at, name) = where_in(head, body, index);
+    let line = at.start.line + 1;
+    let error = match stop {
+        Stop::Abort { reason, .. } => {
+            EvalError::refused(ErrorKind::TransactionAborted, said::aborted(line, &reason))
+        }
+        Stop::Refused { message, notes, .. } => EvalError::Refused {
+            kind: ErrorKind::TransactionAborted,
+            message: said::refused(line, &message),
+            notes,
+        },
+        Stop::Interrupted { .. } => {
+            EvalError::Interrupted(Some(said::TRANSACTION_INTERRUPTED.into()))
+        }
+    };
+    EvalError::AtLine {
+        at,
+        name,
+        error: Box::new(error),
+    }
+}
+
+/// Where line `index` of the body is and which command it runs (the head
+/// of the block, when there is no such line).
+fn where_in(head: Span, body: &[BlockLine<TxOp>], index: usize) -> (Span, &'static str) {
+    body.get(index)
+        .map_or((head, "transaction"), |line| (line.head, line.spec.name))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::written_by::WrittenBy;
 use crate::cell::{Interrupt, MimeBundle, Output};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::span::Span;
+use crate::interpreter::showing::lines;
 use crate::interpreter::showing::progress::DisplayIds;
 use crate::interpreter::showing::render::{self, Answer, Rows};
 
@@ -202,7 +203,7 @@ impl EvalError {
                 message,
                 mut notes,
             } => {
-                notes.push(format!("help: {}", text.into()));
+                notes.push(lines::help_note(&text.into()));
                 EvalError::Refused {
                     kind,
                     message,

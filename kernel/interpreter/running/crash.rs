@@ -23,8 +23,8 @@ use super::log_file;
 use super::session::Session;
 use crate::interpreter::language::args::Damage;
 use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::showing::lines::crash::{self as said, Inside};
 use crate::interpreter::showing::log::{Log, What};
-use crate::interpreter::showing::render;
 use crate::platform;
 use crate::session_dirs::PID_FILE;
 
@@ -43,10 +43,7 @@ pub(crate) fn crash(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     if let Some(how) = std::env::var_os(GRADER).filter(|v| !v.is_empty()) {
         return crash_under_grader(ctx, &how.to_string_lossy());
     }
-    ctx.out.stdout(&format!(
-        "%crash: killing this kernel's process now ({}): no flush, no clean close\n",
-        platform::HARD_KILL
-    ));
+    ctx.out.stdout(&said::killing(platform::HARD_KILL));
     ctx.out.flush();
     log::warn!(
         "%crash: killing the kernel (pid {}) with the database at {} open",
@@ -76,9 +73,7 @@ fn crash_under_grader(ctx: &mut Ctx<'_>, how: &str) -> Result<Effect, EvalError>
     remove_sled_files(&path).map_err(file_error)?;
     copy_files(at_crash.path(), &path).map_err(file_error)?;
     *ctx.settings = Settings::default();
-    Ok(Effect::Print(format!(
-        "%crash: nbgrader is running this notebook ({GRADER}={how}), so the kernel was not killed: the database's files were left as a kill at this instant would have left them, and the session starts over on a fresh temporary database, as the restarted kernel would"
-    )))
+    Ok(Effect::Print(said::not_killed_under_grader(GRADER, how)))
 }
 
 /// `%crash_copy [tear=N | flip=OFFSET]`: the files as they are on disk
@@ -93,16 +88,11 @@ pub(crate) fn crash_copy(ctx: &mut Ctx<'_>, damage: Option<Damage>) -> Result<Ef
     };
     let mut copy = match (Session::temporary_in(dir), damaged.as_ref()) {
         (Ok(copy), _) => copy,
-        (Err(e), Some((said, log))) => {
+        (Err(e), Some((done, log))) => {
             // What was done, and the damaged log, before sled's refusal.
-            ctx.out.stdout(&format!("{COPIED}\n{said}\n"));
+            ctx.out.stdout(&said::copied_and_damaged(done));
             ctx.out.display(log.bundle());
-            return Err(EvalError::refused(
-                ErrorKind::Storage,
-                format!(
-                    "sled refused to open the damaged copy: its `open` failed with \"{e}\" (sled's `Error::Corruption`). The session keeps its database."
-                ),
-            )
+            return Err(EvalError::refused(ErrorKind::Storage, said::copy_refused(&e))
             .help("damage in the part of the log that sled's snapshot (`snap.*`) vouches for is reported; damage after it is not"));
         }
         (Err(e), None) => return Err(e.into()),
@@ -124,23 +114,20 @@ pub(crate) fn crash_copy(ctx: &mut Ctx<'_>, damage: Option<Damage>) -> Result<Ef
     drop(std::mem::replace(ctx.session, copy));
     let recovered = ctx.db()?.was_recovered();
     let keys = count(ctx.tree()?.iter(), &mut ctx.ticker())?;
-    let tree = match ctx.session.tree_name() {
-        Some(name) => format!("tree {}", render::tree_name(name)),
-        None => "the default tree".to_string(),
-    };
     let left = if left_temporary {
         "the temporary database it was copied from is closed and deleted"
     } else {
         "the database opened with `%open` is closed normally (which flushes it) and stays on disk"
     };
-    let mut lines = vec![Effect::Print(COPIED.to_string())];
-    if let Some((said, log)) = damaged {
-        lines.push(Effect::Print(said));
+    let mut lines = vec![Effect::Print(said::COPIED.to_string())];
+    if let Some((done, log)) = damaged {
+        lines.push(Effect::Print(done));
         lines.push(Effect::Display(log.bundle()));
     }
-    lines.push(Effect::Print(format!(
-        "now using the copy: was_recovered = {recovered}, {} in {tree}",
-        render::plural(keys, "key")
+    lines.push(Effect::Print(said::using_copy(
+        recovered,
+        keys,
+        ctx.session.tree_name(),
     )));
     if damage.is_some() {
         lines.push(Effect::Print(
@@ -151,15 +138,12 @@ pub(crate) fn crash_copy(ctx: &mut Ctx<'_>, damage: Option<Damage>) -> Result<Ef
     Ok(Effect::Several(lines))
 }
 
-/// The first line of `%crash_copy`'s answer.
-const COPIED: &str = "%crash_copy: copied the database's files as they are on disk now, without a flush: what a crash at this instant would leave";
-
 /// Damages the copy's log file; says what was hit, and gives the records
 /// of the damaged log, as recovery is about to meet them.
 fn harm(file: &Path, damage: Damage) -> Result<(String, Log), EvalError> {
     let mut bytes = fs::read(file).map_err(file_error)?;
     let log = log_file::parse(&bytes, segment_of(file));
-    let said = match damage {
+    let done = match damage {
         Damage::Tear(n) => {
             // A last record cut short claims bytes the file does not have.
             let end = log_file::end_of_records(&log).min(bytes.len() as u64);
@@ -172,44 +156,32 @@ fn harm(file: &Path, damage: Damage) -> Result<(String, Log), EvalError> {
                 .filter(|r| r.offset + r.len > start && r.offset < end)
                 .filter(|r| !matches!(r.what, What::Zeros))
                 .count();
-            format!(
-                "tear={n}: zeroed bytes {start} to {} of the copy's log, its last {}, as a crash part-way through writing them leaves them ({} hit)",
-                end.saturating_sub(1),
-                render::byte_count((end - start) as usize),
-                render::plural(hit, "record")
-            )
+            said::torn(n, start, end, hit)
         }
         Damage::Flip(offset) => {
             let len = bytes.len() as u64;
             if offset >= len {
-                return Err(EvalError::refused(
-                    ErrorKind::Argument,
-                    format!(
-                        "flip={offset} is past the end of the copy's `db` file, which holds {}; nothing was copied or changed.",
-                        render::byte_count(len as usize)
-                    ),
-                )
-                .help(format!("the bytes are numbered 0 to {}; `%log` shows where each record starts", len.saturating_sub(1))));
+                let (message, help) = said::flip_past_end(offset, len);
+                return Err(EvalError::refused(ErrorKind::Argument, message).help(help));
             }
             bytes[offset as usize] ^= 0xFF;
-            let inside = match log_file::record_at(&log, offset) {
-                Some(r) if matches!(r.what, What::Zeros) => {
-                    "in the zeros after the last record, which hold nothing".to_string()
-                }
-                Some(r) => format!(
-                    "inside the record at offset {} ({}): {}",
-                    r.offset,
-                    render::byte_count(r.len as usize),
-                    r.describe()
-                ),
-                None => "in no record".to_string(),
+            let record = log_file::record_at(&log, offset);
+            let describe = record.map(|r| r.describe()).unwrap_or_default();
+            let inside = match record {
+                Some(r) if matches!(r.what, What::Zeros) => Inside::Zeros,
+                Some(r) => Inside::Record {
+                    offset: r.offset,
+                    len: r.len,
+                    describe: &describe,
+                },
+                None => Inside::Nothing,
             };
-            format!("flip={offset}: inverted byte {offset} of the copy's log, {inside}")
+            said::flipped(offset, inside)
         }
     };
     fs::write(file, &bytes).map_err(file_error)?;
     let damaged = log_file::newest(log_file::parse(&bytes, segment_of(file)));
-    Ok((said, damaged))
+    Ok((done, damaged))
 }
 
 /// The segment size of the database whose log is `file`.
@@ -220,14 +192,8 @@ fn segment_of(file: &Path) -> u64 {
 /// `%log`: the records of the database's log file, as they are on disk.
 pub(crate) fn log(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     let dir = ctx.session.path();
-    let log = log_file::read(dir).map_err(|e| {
-        EvalError::refused(
-            ErrorKind::File,
-            format!(
-                "The log file `db` of the database could not be read ({e}); nothing was changed."
-            ),
-        )
-    })?;
+    let log = log_file::read(dir)
+        .map_err(|e| EvalError::refused(ErrorKind::File, said::log_unreadable(&e)))?;
     Ok(Effect::Display(log_file::newest(log).bundle()))
 }
 
@@ -235,20 +201,11 @@ fn file_error(e: io::Error) -> EvalError {
     if platform::is_lock_violation(&e) {
         // Windows: sled's lock on its `db` file (LockFileEx) keeps every
         // other handle from reading it while the database is open.
-        return EvalError::refused(
-            ErrorKind::File,
-            format!(
-                "Copying the database's files failed: on Windows, sled's lock on an open database keeps every other reader out of its files ({e}). The session keeps its database as it was."
-            ),
-        )
-        .help("`%crash` on a database opened with `%open` shows what a crash keeps, on every system");
+        return EvalError::refused(ErrorKind::File, said::copy_failed(&e, true)).help(
+            "`%crash` on a database opened with `%open` shows what a crash keeps, on every system",
+        );
     }
-    EvalError::refused(
-        ErrorKind::File,
-        format!(
-            "Copying the database's files failed ({e}); the session keeps its database as it was."
-        ),
-    )
+    EvalError::refused(ErrorKind::File, said::copy_failed(&e, false))
 }
 
 /// Copies what is in `from` into `to` (files and folders such as sled's

@@ -10,7 +10,8 @@ use std::time::Instant;
 use super::context::{Ctx, Effect, EvalError};
 use super::{blocks, crash, draw, expect, files, isolation, kv, magics};
 use crate::interpreter::language::parser::{Block, Command};
-use crate::interpreter::showing::{help, render};
+use crate::interpreter::showing::help;
+use crate::interpreter::showing::lines::dispatch as said;
 
 /// Runs one line.
 pub(crate) fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Effect, EvalError> {
@@ -143,7 +144,7 @@ fn run_command(ctx: &mut Ctx<'_>, command: &Command) -> Result<Effect, EvalError
         Command::Exit => Ok(Effect::AskExit),
         // --------------------------------------------------------- printing
         Command::Echo { text } => Ok(Effect::Print(text.clone())),
-        Command::Warn { text } => Ok(Effect::Warn(format!("warning: {text}"))),
+        Command::Warn { text } => Ok(Effect::Warn(said::warning(text))),
         // ------------------------------------------------ live and pictures
         Command::WatchPrefix { prefix } => watch_prefix(ctx, prefix),
         Command::Unwatch { prefix } => unwatch(ctx, prefix.as_deref()),
@@ -170,25 +171,12 @@ fn watch_prefix(ctx: &mut Ctx<'_>, prefix: &[u8]) -> Result<Effect, EvalError> {
         .live
         .watches
         .start(ctx.session, prefix, id, limit, ctx.out);
-    Ok(Effect::Print(format!(
-        "{}watching {}: the table above updates itself after each cell that changes a key under it{}",
-        ctx.tag(),
-        render::value(prefix),
-        if replaced {
-            " (the earlier table of this prefix stopped)"
-        } else {
-            ""
-        }
-    )))
+    Ok(Effect::Print(said::watching(&ctx.tag(), prefix, replaced)))
 }
 
 /// `unwatch [P]`: the table of P (or every table) stops updating.
 fn unwatch(ctx: &mut Ctx<'_>, prefix: Option<&[u8]>) -> Result<Effect, EvalError> {
     let limit = ctx.settings.limit;
     let n = ctx.live.watches.stop(prefix, limit, ctx.out);
-    Ok(Effect::Print(match (prefix, n) {
-        (Some(p), 0) => format!("unwatch {}: it was not watched", render::value(p)),
-        (Some(p), _) => format!("unwatch {}: stopped", render::value(p)),
-        (None, n) => format!("unwatch: stopped {}", render::plural(n, "watch")),
-    }))
+    Ok(Effect::Print(said::unwatched(prefix, n)))
 }

@@ -15,7 +15,8 @@ use serde_json::Value;
 use super::context::{Ctx, Effect, EvalError};
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::parser::{Comparison, Expected};
-use crate::interpreter::showing::render::{self, clip, Answer};
+use crate::interpreter::showing::lines::expect as said;
+use crate::interpreter::showing::render::{clip, Answer};
 
 /// Characters of a value that messages quote.
 const SHOWN: usize = 200;
@@ -53,7 +54,7 @@ pub(crate) fn written_by(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError>
     };
     Ok(Effect::Answer(Answer::plain(
         &ctx.tag(),
-        &format!("%written_by {}", render::key(key)),
+        &said::written_by_asked(key),
         shown,
         json,
     )))
@@ -68,11 +69,7 @@ pub(crate) struct Failure {
 
 /// `✓ get a == "1"` when the answer is as expected; otherwise why not.
 pub(crate) fn verdict(answer: &Answer, expected: &Expected) -> Result<String, Failure> {
-    let asked = answer
-        .text
-        .strip_suffix(&format!(" -> {}", answer.shown))
-        .unwrap_or(&answer.text)
-        .to_string();
+    let asked = said::asked(answer);
     let op = expected.op.symbol();
     // A value may be megabytes long: messages quote the start of it.
     let (want, found) = (clip(&expected.text, SHOWN), clip(&answer.shown, SHOWN));
@@ -85,21 +82,16 @@ pub(crate) fn verdict(answer: &Answer, expected: &Expected) -> Result<String, Fa
         Comparison::GreaterOrEqual => compare(answer, expected).map(|o| o != Ordering::Less),
     };
     match holds {
-        Ok(true) => Ok(format!("✓ {asked} {op} {want}")),
-        Ok(false) => Err(Failure {
-            message: format!("Expected {asked} {op} {want}, but it is {found}."),
-            notes: vec![
-                match expected.op {
-                    Comparison::Equal => format!("expected: {want}"),
-                    _ => format!("expected: {op} {want}"),
-                },
-                format!("   found: {found}"),
-            ],
-        }),
-        Err(why) => Err(Failure {
-            message: format!("Expected {asked} {op} {want}, but {why}."),
-            notes: vec![format!("   found: {found}")],
-        }),
+        Ok(true) => Ok(said::held(asked, op, &want)),
+        Ok(false) => {
+            let equal = expected.op == Comparison::Equal;
+            let (message, notes) = said::did_not_hold(asked, op, &want, &found, equal);
+            Err(Failure { message, notes })
+        }
+        Err(why) => {
+            let (message, notes) = said::not_comparable(asked, op, &want, &found, &why);
+            Err(Failure { message, notes })
+        }
     }
 }
 
@@ -147,13 +139,10 @@ fn compare(answer: &Answer, expected: &Expected) -> Result<Ordering, String> {
                 .or_else(|| n.as_u64().map(i128::from));
             match (got, want_number) {
                 (Some(got), Some(want)) => Ok(got.cmp(&want)),
-                _ => Err(format!(
-                    "{} is not a whole number to compare a count with",
-                    clip(&expected.text, SHOWN)
-                )),
+                _ => Err(said::not_a_count(&clip(&expected.text, SHOWN))),
             }
         }
-        Value::Null => Err(format!("it is {}, which has no order", answer.shown)),
+        Value::Null => Err(said::absent_has_no_order(&answer.shown)),
         Value::Bool(_) => Err("true and false have no order".to_string()),
         Value::Object(pair) if pair.contains_key("key") => {
             Err("a pair has no order: compare a `get` of its key instead".to_string())

@@ -33,6 +33,7 @@ use serde_json::Value;
 use super::context::{Ctx, Effect, EvalError};
 use super::session::DEFAULT_TREE;
 use crate::interpreter::language::errors::ErrorKind;
+use crate::interpreter::showing::lines::files as said;
 use crate::interpreter::showing::progress::Progress;
 use crate::interpreter::showing::render;
 
@@ -93,7 +94,7 @@ struct BadLine {
     why: String,
 }
 
-/// `%load FILE [flush_every=N]`.
+/// `%load FILE [flush_every=N]`: checks every row, then inserts them.
 pub(crate) fn load(
     ctx: &mut Ctx<'_>,
     typed: &str,
@@ -101,66 +102,27 @@ pub(crate) fn load(
 ) -> Result<Effect, EvalError> {
     let path = resolve(typed);
     let format = Format::of(&path);
-
-    // First pass: check every line, write nothing.
-    let mut ticker = ctx.ticker();
-    let mut total = 0usize;
-    each_row(&path, typed, format, |_| {
-        ticker.tick().map_err(|_| {
-            EvalError::Interrupted(Some(format!(
-                "Interrupted while %load checked {typed}; nothing was loaded."
-            )))
-        })?;
-        total += 1;
-        Ok(())
-    })?;
-
-    // Second pass: insert, stopping only at a multiple of LOAD_CHUNK rows
-    // on Interrupt.
-    let db = ctx.db()?.clone();
-    let current_name = ctx.session.tree_name().unwrap_or(DEFAULT_TREE).to_vec();
-    let mut trees: BTreeMap<Vec<u8>, sled::Tree> = BTreeMap::new();
-    trees.insert(current_name.clone(), ctx.tree()?.clone());
-    let interrupt = ctx.interrupt;
-    let what = format!("{}%load {typed}", ctx.tag());
+    let total = check(ctx, &path, typed, format)?;
+    let mut loader = Loader::new(ctx, flush_every)?;
+    let what = said::load_bar(&ctx.tag(), typed);
     let mut bar = Progress::start(ctx.out, &mut ctx.live.ids, what, "row", total);
-    let out = &mut *ctx.out;
-    let mut per_tree: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
-    let mut applied = 0usize;
-    let mut flushes = 0usize;
+    let (out, interrupt) = (&mut *ctx.out, ctx.interrupt);
+    // Stops on Interrupt only at a multiple of LOAD_CHUNK rows.
     let loaded = each_row(&path, typed, format, |row| {
-        let name = row.tree.unwrap_or_else(|| current_name.clone());
-        let tree = match trees.get(&name) {
-            Some(tree) => tree,
-            None => {
-                let tree = if name == DEFAULT_TREE {
-                    sled::Tree::clone(&db)
-                } else {
-                    db.open_tree(&name)?
-                };
-                trees.entry(name.clone()).or_insert(tree)
-            }
-        };
-        tree.insert(row.key, row.value)?;
-        *per_tree.entry(name).or_default() += 1;
-        applied += 1;
-        if flush_every.is_some_and(|n| applied % n == 0) {
-            db.flush()?;
-            flushes += 1;
-        }
+        let applied = loader.insert(row)?;
         if applied % PROGRESS_EVERY == 0 {
             if let Some(bar) = &mut bar {
                 bar.advance(out, applied);
             }
         }
         if applied % LOAD_CHUNK == 0 && interrupt.is_raised() {
-            return Err(EvalError::Interrupted(Some(format!(
-                "Interrupted: %load stopped after the first {applied} of {} from {typed} (it stops only at a multiple of {LOAD_CHUNK}); the rest was not loaded.",
-                render::plural(total, "row"),
+            return Err(EvalError::Interrupted(Some(said::load_interrupted(
+                applied, total, typed, LOAD_CHUNK,
             ))));
         }
         Ok(())
     });
+    let applied = loader.applied;
     match (bar, &loaded) {
         (Some(bar), Ok(())) => bar.finish(out, applied),
         (Some(mut bar), Err(_)) => bar.phase(out, applied, "stopped"),
@@ -174,54 +136,105 @@ pub(crate) fn load(
             notes,
         } if applied > 0 => EvalError::Refused {
             kind,
-            message: format!("{message} (the first {applied} rows were already loaded)"),
+            message: said::partly_loaded(&message, applied),
             notes,
         },
         other => other,
     })?;
+    loader.last_flush()?;
+    Ok(Effect::Print(loader.summary(&ctx.tag(), typed)))
+}
 
-    // The rows after the last whole N still get their flush.
-    if let Some(n) = flush_every {
-        if applied % n != 0 {
-            db.flush()?;
-            flushes += 1;
-        }
+/// `%load`'s first pass: checks every row of the file, writes nothing, and
+/// counts the rows.
+fn check(ctx: &mut Ctx<'_>, path: &Path, typed: &str, format: Format) -> Result<usize, EvalError> {
+    let mut ticker = ctx.ticker();
+    let mut total = 0usize;
+    each_row(path, typed, format, |_| {
+        ticker
+            .tick()
+            .map_err(|_| EvalError::Interrupted(Some(said::load_check_interrupted(typed))))?;
+        total += 1;
+        Ok(())
+    })?;
+    Ok(total)
+}
+
+/// `%load`'s second pass: puts rows in their trees, flushes when asked to,
+/// and counts what it did.
+struct Loader {
+    db: sled::Db,
+    /// The tree rows without a `tree` field go to.
+    current: Vec<u8>,
+    /// The trees opened so far, by name.
+    trees: BTreeMap<Vec<u8>, sled::Tree>,
+    per_tree: BTreeMap<Vec<u8>, usize>,
+    flush_every: Option<usize>,
+    applied: usize,
+    flushes: usize,
+}
+
+impl Loader {
+    fn new(ctx: &Ctx<'_>, flush_every: Option<usize>) -> Result<Loader, EvalError> {
+        let current = ctx.session.tree_name().unwrap_or(DEFAULT_TREE).to_vec();
+        let mut trees = BTreeMap::new();
+        trees.insert(current.clone(), ctx.tree()?.clone());
+        Ok(Loader {
+            db: ctx.db()?.clone(),
+            current,
+            trees,
+            per_tree: BTreeMap::new(),
+            flush_every,
+            applied: 0,
+            flushes: 0,
+        })
     }
 
-    let tag = ctx.tag();
-    let only_current = per_tree.len() == 1 && per_tree.contains_key(&current_name);
-    let line = if only_current || per_tree.is_empty() {
-        format!(
-            "{tag}loaded {} from {typed}",
-            render::plural(applied, "row")
-        )
-    } else {
-        let trees: Vec<String> = per_tree
-            .iter()
-            .map(|(name, n)| format!("{} {n}", render::tree_name(name)))
-            .collect();
-        format!(
-            "loaded {} from {typed}: {}",
-            render::plural(applied, "row"),
-            trees.join(", ")
-        )
-    };
-    let line = match flush_every {
-        None => line,
-        Some(n) => format!(
-            "{line}, with a flush after every {} ({})",
-            if n == 1 {
-                "row".to_string()
-            } else {
-                render::plural(n, "row")
-            },
-            match flushes {
-                1 => "1 flush".to_string(),
-                n => format!("{n} flushes"),
+    /// Inserts one row (and flushes after every N); how many are in now.
+    fn insert(&mut self, row: Row) -> Result<usize, EvalError> {
+        let name = row.tree.unwrap_or_else(|| self.current.clone());
+        let tree = match self.trees.get(&name) {
+            Some(tree) => tree,
+            None => {
+                let tree = if name == DEFAULT_TREE {
+                    sled::Tree::clone(&self.db)
+                } else {
+                    self.db.open_tree(&name)?
+                };
+                self.trees.entry(name.clone()).or_insert(tree)
             }
-        ),
-    };
-    Ok(Effect::Print(line))
+        };
+        tree.insert(row.key, row.value)?;
+        *self.per_tree.entry(name).or_default() += 1;
+        self.applied += 1;
+        if self.flush_every.is_some_and(|n| self.applied % n == 0) {
+            self.db.flush()?;
+            self.flushes += 1;
+        }
+        Ok(self.applied)
+    }
+
+    /// The rows after the last whole N still get their flush.
+    fn last_flush(&mut self) -> Result<(), EvalError> {
+        if self.flush_every.is_some_and(|n| self.applied % n != 0) {
+            self.db.flush()?;
+            self.flushes += 1;
+        }
+        Ok(())
+    }
+
+    /// The line `%load` prints.
+    fn summary(&self, tag: &str, typed: &str) -> String {
+        let only_current = self.per_tree.len() == 1 && self.per_tree.contains_key(&self.current);
+        let per_tree: Vec<(&[u8], usize)> = self
+            .per_tree
+            .iter()
+            .map(|(name, n)| (name.as_slice(), *n))
+            .collect();
+        let per_tree = (!only_current && !per_tree.is_empty()).then_some(per_tree.as_slice());
+        let flushes = self.flush_every.map(|n| (n, self.flushes));
+        said::loaded(tag, typed, self.applied, per_tree, flushes)
+    }
 }
 
 /// Reads `path` and calls `f` with each pair, in order; stops at the first
@@ -236,20 +249,8 @@ fn each_row(
     let file = File::open(path).map_err(|e| file_error(typed, "read", &e))?;
     let mut reader = BufReader::new(file);
     let bad = |bad: BadLine| {
-        let example = match format {
-            Format::JsonLines => {
-                r#"each line like {"key": "k", "value": "v"} (optional "tree": "name"; bytes as {"hex": "00ff"})"#
-            }
-            Format::Csv => "two columns, key,value, with \"quotes\" around fields that hold commas",
-        };
-        EvalError::refused(
-            ErrorKind::Load,
-            format!(
-                "Line {} of {typed}: {}. Nothing was loaded.",
-                bad.line, bad.why
-            ),
-        )
-        .help(format!("expected {example}"))
+        EvalError::refused(ErrorKind::Load, said::bad_line(typed, bad.line, &bad.why))
+            .help(said::expected_line(format == Format::Csv))
     };
     let mut line_no = 0usize;
     let mut buf = Vec::new();
@@ -266,7 +267,7 @@ fn each_row(
             if read as u64 == MAX_LINE && buf.last() != Some(&b'\n') {
                 return Err(bad(BadLine {
                     line: line_no,
-                    why: format!("the line is longer than {} MiB", MAX_LINE >> 20),
+                    why: said::line_too_long(MAX_LINE),
                 }));
             }
             if buf.iter().all(u8::is_ascii_whitespace) {
@@ -297,10 +298,7 @@ fn each_row(
                     fields.try_into().map_err(|fields: Vec<Vec<u8>>| {
                         bad(BadLine {
                             line: start,
-                            why: format!(
-                                "a row needs 2 columns, key and value, and this one has {}",
-                                fields.len()
-                            ),
+                            why: said::columns(fields.len()),
                         })
                     })?;
                 f(Row {
@@ -322,28 +320,25 @@ fn regular_file(path: &Path, typed: &str, doing: &str) -> Result<(), EvalError> 
     } else {
         Err(EvalError::refused(
             ErrorKind::File,
-            format!("Cannot {doing} {typed}: it is not a regular file."),
+            said::not_a_file(doing, typed),
         ))
     }
 }
 
 fn file_error(typed: &str, doing: &str, e: &std::io::Error) -> EvalError {
-    EvalError::refused(ErrorKind::File, format!("Cannot {doing} {typed}: {e}."))
+    EvalError::refused(ErrorKind::File, said::cannot(doing, typed, e))
 }
 
 /// One JSON line as a pair.
 fn json_row(line: &[u8]) -> Result<Row, String> {
-    let value: Value =
-        serde_json::from_slice(line).map_err(|e| format!("this is not JSON ({e})"))?;
+    let value: Value = serde_json::from_slice(line).map_err(|e| said::not_json(&e))?;
     let Value::Object(object) = value else {
         return Err("expected a JSON object".to_string());
     };
     let field = |name: &str| -> Result<Option<Vec<u8>>, String> {
         match object.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => bytes_of(v)
-                .map(Some)
-                .ok_or_else(|| format!("\"{name}\" must be a string or {{\"hex\": \"...\"}}")),
+            Some(v) => bytes_of(v).map(Some).ok_or_else(|| said::not_bytes(name)),
         }
     };
     let key = field("key")?.ok_or("\"key\" is missing")?;
@@ -380,16 +375,11 @@ fn csv_record(
         let read = Read::take(&mut *reader, MAX_LINE).read_until(b'\n', buf)?;
         record_bytes += read as u64;
         if record_bytes >= MAX_LINE {
-            return Ok(Some(Err(format!(
-                "the record starting on line {opened_on} is longer than {} MiB",
-                MAX_LINE >> 20
-            ))));
+            return Ok(Some(Err(said::record_too_long(opened_on, MAX_LINE))));
         }
         if read == 0 {
             if in_quotes {
-                return Ok(Some(Err(format!(
-                    "the quote opened on line {opened_on} is never closed"
-                ))));
+                return Ok(Some(Err(said::quote_not_closed(opened_on))));
             }
             if fields.is_empty() && field.is_empty() {
                 return Ok(None);
@@ -474,10 +464,7 @@ fn write_json_lines(
     if Format::of(&path) == Format::Csv {
         return Err(EvalError::refused(
             ErrorKind::File,
-            format!(
-                "{who} writes JSON lines, not CSV; name the file something like {}.jsonl.",
-                typed.trim_end_matches(".csv")
-            ),
+            said::not_csv(who, typed),
         ));
     }
     if path.exists() {
@@ -498,9 +485,9 @@ fn write_json_lines(
         drop(lines);
         let _ = std::fs::remove_file(&path);
         return Err(match e {
-            EvalError::Interrupted(_) => EvalError::Interrupted(Some(format!(
-                "Interrupted: {who} stopped and deleted the half-written {typed}; the database is unchanged."
-            ))),
+            EvalError::Interrupted(_) => {
+                EvalError::Interrupted(Some(said::write_interrupted(who, typed)))
+            }
             other => other,
         });
     }
@@ -536,11 +523,7 @@ pub(crate) fn dump(ctx: &mut Ctx<'_>, typed: &str) -> Result<Effect, EvalError> 
         }
         Ok(())
     })?;
-    Ok(Effect::Print(format!(
-        "dumped {} from {} to {typed}",
-        render::plural(rows, "row"),
-        render::plural(trees, "tree")
-    )))
+    Ok(Effect::Print(said::dumped(rows, trees, typed)))
 }
 
 /// The most pairs `%sample_file` writes (about 600 MB of JSON lines).
@@ -580,9 +563,7 @@ pub(crate) fn sample_file(
     if rows == 0 || rows > SAMPLE_MAX_ROWS {
         return Err(EvalError::refused(
             ErrorKind::Argument,
-            format!(
-                "%sample_file writes from 1 to {SAMPLE_MAX_ROWS} pairs, and {rows} is not in that range; give a count such as 100000."
-            ),
+            said::sample_count(rows, SAMPLE_MAX_ROWS),
         ));
     }
     let prefix = prefix.unwrap_or(SAMPLE_PREFIX);
@@ -598,11 +579,11 @@ pub(crate) fn sample_file(
         }
         Ok(())
     })?;
-    Ok(Effect::Print(format!(
-        "wrote {} to {typed}: keys {} to {}; `%load {typed}` puts them in the current tree",
-        render::plural(rows, "sample pair"),
-        render::key(&sample_key(prefix, 1, rows)),
-        render::key(&sample_key(prefix, rows, rows)),
+    Ok(Effect::Print(said::sampled(
+        typed,
+        rows,
+        &sample_key(prefix, 1, rows),
+        &sample_key(prefix, rows, rows),
     )))
 }
 

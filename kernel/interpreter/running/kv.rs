@@ -11,6 +11,7 @@ use super::session::DEFAULT_TREE;
 use crate::interpreter::language::args::ReadOptions;
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::language::parser::Scan;
+use crate::interpreter::showing::lines::kv as said;
 use crate::interpreter::showing::render::{self, Answer, Rows};
 
 // ------------------------------------------------------------------- reads
@@ -26,7 +27,7 @@ pub(crate) fn get(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError> {
 
 pub(crate) fn contains_key(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError> {
     let found = ctx.tree()?.contains_key(key)?;
-    let asked = format!("contains_key {}", render::key(key));
+    let asked = said::asked("contains_key", key);
     Ok(Effect::Answer(Answer::plain(
         &ctx.tag(),
         &asked,
@@ -65,12 +66,12 @@ pub(crate) fn last(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
 }
 
 pub(crate) fn get_lt(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError> {
-    let asked = format!("get_lt {}", render::key(key));
+    let asked = said::asked("get_lt", key);
     Ok(pair_answer(&ctx.tag(), &asked, ctx.tree()?.get_lt(key)?))
 }
 
 pub(crate) fn get_gt(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError> {
-    let asked = format!("get_gt {}", render::key(key));
+    let asked = said::asked("get_gt", key);
     Ok(pair_answer(&ctx.tag(), &asked, ctx.tree()?.get_gt(key)?))
 }
 
@@ -87,7 +88,7 @@ pub(crate) fn rows(
 
 pub(crate) fn insert(ctx: &Ctx<'_>, key: &[u8], value: &[u8]) -> Result<Effect, EvalError> {
     let old = ctx.tree()?.insert(key, value)?;
-    Ok(Effect::Print(insert_line(
+    Ok(Effect::Print(said::put(
         &ctx.tag(),
         key,
         value,
@@ -100,7 +101,11 @@ pub(crate) fn remove(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError>
     if old.is_some() {
         ctx.removed(key);
     }
-    Ok(Effect::Print(remove_line(&ctx.tag(), key, old.as_deref())))
+    Ok(Effect::Print(said::removed(
+        &ctx.tag(),
+        key,
+        old.as_deref(),
+    )))
 }
 
 pub(crate) fn pop_min(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
@@ -124,22 +129,13 @@ pub(crate) fn compare_and_swap(
     if swapped.is_ok() && old.is_some() && new.is_none() {
         ctx.removed(key);
     }
-    let shown = |v: Option<&[u8]>| v.map_or_else(|| "<missing>".to_string(), render::value);
-    let line = match swapped {
-        Ok(()) => format!(
-            "{tag}cas {}: {} -> {} (swapped)",
-            render::key(key),
-            shown(old),
-            shown(new)
-        ),
-        Err(conflict) => format!(
-            "{tag}cas {}: not swapped, it holds {} (expected {})",
-            render::key(key),
-            shown(conflict.current.as_deref()),
-            shown(old)
-        ),
-    };
-    Ok(Effect::Print(line))
+    let current = swapped
+        .as_ref()
+        .map(|_| ())
+        .map_err(|conflict| conflict.current.as_deref());
+    Ok(Effect::Print(said::compared_and_swapped(
+        &tag, key, old, new, current,
+    )))
 }
 
 pub(crate) fn append(ctx: &Ctx<'_>, key: &[u8], value: &[u8]) -> Result<Effect, EvalError> {
@@ -148,11 +144,10 @@ pub(crate) fn append(ctx: &Ctx<'_>, key: &[u8], value: &[u8]) -> Result<Effect, 
         joined.extend_from_slice(value);
         Some(joined)
     })?;
-    let shown = render::value(new.as_deref().unwrap_or_default());
-    Ok(Effect::Print(format!(
-        "{}append {} -> {shown}",
-        ctx.tag(),
-        render::key(key)
+    Ok(Effect::Print(said::appended(
+        &ctx.tag(),
+        key,
+        new.as_deref().unwrap_or_default(),
     )))
 }
 
@@ -167,41 +162,28 @@ pub(crate) fn clear(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let mut n = 0usize;
     for (i, k) in tree.iter().keys().enumerate() {
         if i % INTERRUPT_CHECK_EVERY == 0 && ctx.interrupt.is_raised() {
-            return Err(EvalError::Interrupted(Some(format!(
-                "Interrupted: `clear` removed {} and stopped; the rest are still there.",
-                render::plural(n, "key")
-            ))));
+            return Err(EvalError::Interrupted(Some(said::clear_interrupted(n))));
         }
         let k = k?;
         tree.remove(&k)?;
         ctx.removed(&k);
         n += 1;
     }
-    Ok(Effect::Print(format!(
-        "{}clear: removed {}",
-        ctx.tag(),
-        render::plural(n, "key")
-    )))
+    Ok(Effect::Print(said::cleared(&ctx.tag(), n)))
 }
 
 // ------------------------------------------------------------------- trees
 
 pub(crate) fn open_tree(ctx: &mut Ctx<'_>, name: &[u8]) -> Result<Effect, EvalError> {
     let existed = ctx.session.use_tree(name)?;
-    let line = if name == DEFAULT_TREE {
-        "using the default tree".to_string()
-    } else if existed {
-        format!("using tree {}", render::tree_name(name))
-    } else {
-        format!("using tree {} (new, empty)", render::tree_name(name))
-    };
-    Ok(Effect::Print(line))
+    let named = (name != DEFAULT_TREE).then_some((name, existed));
+    Ok(Effect::Print(said::using_tree(named)))
 }
 
 /// `default_tree`: back to the `Db` itself, sled's default tree.
 pub(crate) fn default_tree(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     ctx.session.use_tree(DEFAULT_TREE)?;
-    Ok(Effect::Print("using the default tree".to_string()))
+    Ok(Effect::Print(said::using_tree(None)))
 }
 
 pub(crate) fn tree_names(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
@@ -227,24 +209,17 @@ pub(crate) fn drop_tree(ctx: &mut Ctx<'_>, name: &[u8]) -> Result<Effect, EvalEr
     }
     let was_current = ctx.session.tree_name() == Some(name);
     let dropped = ctx.session.drop_tree(name)?;
-    let shown = render::tree_name(name);
-    let line = match (dropped, was_current) {
-        (true, true) => format!(
-            "drop_tree {shown} -> true (it was the current tree; now using the default tree)"
-        ),
-        (true, false) => format!("drop_tree {shown} -> true"),
-        (false, _) => format!("drop_tree {shown} -> false (there is no such tree)"),
-    };
-    Ok(Effect::Print(line))
+    Ok(Effect::Print(said::dropped_tree(
+        name,
+        dropped,
+        was_current,
+    )))
 }
 
 // ---------------------------------------------------------------- database
 
 pub(crate) fn flush(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
-    Ok(Effect::Print(format!(
-        "flushed {} bytes",
-        ctx.db()?.flush()?
-    )))
+    Ok(Effect::Print(said::flushed(ctx.db()?.flush()?)))
 }
 
 pub(crate) fn size_on_disk(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
@@ -252,7 +227,7 @@ pub(crate) fn size_on_disk(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
     Ok(Effect::Answer(Answer::plain(
         "",
         "size_on_disk",
-        format!("{bytes} bytes"),
+        said::size_on_disk(bytes),
         json!(bytes),
     )))
 }
@@ -289,38 +264,17 @@ pub(crate) fn was_recovered(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
 
 // ----------------------------------------------------------------- helpers
 
-/// `put k = "v"`, with ` (was "old")` when a value was replaced.
-pub(crate) fn insert_line(tag: &str, key: &[u8], value: &[u8], old: Option<&[u8]>) -> String {
-    let mut line = format!("{tag}put {} = {}", render::key(key), render::value(value));
-    if let Some(old) = old {
-        line.push_str(&format!(" (was {})", render::value(old)));
-    }
-    line
-}
-
-/// `remove k (was "v")` or `remove k (was missing)`.
-pub(crate) fn remove_line(tag: &str, key: &[u8], old: Option<&[u8]>) -> String {
-    let was = match old {
-        Some(old) => format!("was {}", render::value(old)),
-        None => "was missing".to_string(),
-    };
-    format!("{tag}remove {} ({was})", render::key(key))
-}
-
 fn pair_answer(tag: &str, asked: &str, found: Option<(sled::IVec, sled::IVec)>) -> Effect {
     let found = found.as_ref().map(|(k, v)| (k.as_ref(), v.as_ref()));
     Effect::Answer(Answer::pair(tag, asked, found))
 }
 
 fn pop_line(ctx: &mut Ctx<'_>, asked: &str, popped: Option<(sled::IVec, sled::IVec)>) -> Effect {
-    let tag = ctx.tag();
-    Effect::Print(match popped {
-        Some((k, v)) => {
-            ctx.removed(&k);
-            format!("{tag}{asked} -> {}", render::pair(&k, &v))
-        }
-        None => format!("{tag}{asked} -> <none> (the tree is empty)"),
-    })
+    if let Some((k, _)) = &popped {
+        ctx.removed(k);
+    }
+    let popped = popped.as_ref().map(|(k, v)| (k.as_ref(), v.as_ref()));
+    Effect::Print(said::popped(&ctx.tag(), asked, popped))
 }
 
 /// Why a counter could not be changed.
@@ -345,35 +299,16 @@ pub(crate) fn counter_sum(old: Option<&[u8]>, by: i64) -> Result<i64, CounterPro
 }
 
 /// Why `incr` left the counter under `key` alone: the sentence, and the
-/// notes under it (a `help:` line when there is a fix). Inside a
-/// transaction the same words tell why it was aborted.
+/// notes under it (a `help:` line when there is a fix).
 pub(crate) fn counter_refusal(
     key: &[u8],
     by: i64,
     problem: CounterProblem,
 ) -> (String, Vec<String>) {
     match problem {
-        CounterProblem::NotANumber(held) => (
-            format!(
-                "`incr` counts in decimal text, but {} holds {}, which is not a whole number; nothing changed.",
-                render::key(key),
-                render::value(&held)
-            ),
-            vec![format!(
-                "help: start the counter over with `insert {} 0`",
-                render::key(key)
-            )],
-        ),
-        CounterProblem::Overflow(n) => (
-            format!("{n} + {by} does not fit in a 64-bit integer; nothing changed."),
-            Vec::new(),
-        ),
+        CounterProblem::NotANumber(held) => said::not_a_counter(key, &held),
+        CounterProblem::Overflow(n) => said::counter_overflow(n, by),
     }
-}
-
-/// `incr k -> 3`.
-pub(crate) fn incr_line(tag: &str, key: &[u8], new: i64) -> String {
-    format!("{tag}incr {} -> {new}", render::key(key))
 }
 
 /// `incr`: adds `by` to the decimal counter under `key`, atomically.
@@ -390,7 +325,7 @@ fn add_to_counter(ctx: &Ctx<'_>, tag: &str, key: &[u8], by: i64) -> Result<Strin
         new
     })?;
     match outcome.into_inner() {
-        Some(Ok(n)) => Ok(incr_line(tag, key, n)),
+        Some(Ok(n)) => Ok(said::incremented(tag, key, n)),
         Some(Err(problem)) => {
             let (message, notes) = counter_refusal(key, by, problem);
             Err(EvalError::Refused {

@@ -5,15 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Map, Value};
-
 use super::context::{count, Ctx, Effect, EvalError, DEFAULT_LIMIT};
 use super::files::resolve;
 use super::lock_holder::Holder;
 use super::session::{Session, SessionError, DEFAULT_TREE};
 use crate::cell::Interrupt;
 use crate::interpreter::language::errors::ErrorKind;
-use crate::interpreter::showing::render::{self, Answer};
+use crate::interpreter::showing::lines::magics::{self as said, Info, LockedBy, Tried};
 use crate::interpreter::showing::timings::{self, Measured};
 
 /// How often sled's background flusher runs for a persistent database
@@ -33,12 +31,7 @@ pub(crate) fn reset(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let old = std::mem::replace(ctx.session, fresh);
     let kept = (!old.is_temporary()).then(|| old.path().display().to_string());
     drop(old);
-    Ok(Effect::Print(match kept {
-        None => "opened fresh database".to_string(),
-        Some(path) => {
-            format!("closed the database at {path} (it stays on disk); opened fresh database")
-        }
-    }))
+    Ok(Effect::Print(said::reset(kept.as_deref())))
 }
 
 /// `%open PATH`: switch to a persistent database. The session keeps the
@@ -51,14 +44,12 @@ pub(crate) fn open(ctx: &mut Ctx<'_>, typed: &str) -> Result<Effect, EvalError> 
         _ => a == b,
     };
     if same(&path, ctx.session.path()) {
-        return Ok(Effect::Print(format!(
-            "already using the database at {typed}"
-        )));
+        return Ok(Effect::Print(said::already_open(typed)));
     }
     if path.is_file() {
         return Err(EvalError::refused(
             ErrorKind::File,
-            format!("{typed} is a file; `%open` wants a directory to keep sled's files in (it is created if missing)."),
+            said::open_a_file(typed),
         ));
     }
     let foreign = std::fs::read_dir(&path).ok().is_some_and(|mut entries| {
@@ -68,7 +59,7 @@ pub(crate) fn open(ctx: &mut Ctx<'_>, typed: &str) -> Result<Effect, EvalError> 
     if foreign {
         return Err(EvalError::refused(
             ErrorKind::File,
-            format!("{typed} already holds other files and no sled database; choose a new or empty directory, so sled's files do not mix with yours."),
+            said::open_foreign(typed),
         ));
     }
     let opened = Session::persistent(&path).map_err(|e| match e {
@@ -83,14 +74,7 @@ pub(crate) fn open(ctx: &mut Ctx<'_>, typed: &str) -> Result<Effect, EvalError> 
     let old = std::mem::replace(ctx.session, opened);
     let left_temporary = old.is_temporary();
     drop(old);
-    let mut lines = vec![Effect::Print(format!(
-        "opened persistent database {typed} ({})",
-        if recovered {
-            "recovered from its files"
-        } else {
-            "new"
-        }
-    ))];
+    let mut lines = vec![Effect::Print(said::opened(typed, recovered))];
     if left_temporary {
         lines.push(Effect::Print(
             "the temporary database was closed and deleted".to_string(),
@@ -101,25 +85,17 @@ pub(crate) fn open(ctx: &mut Ctx<'_>, typed: &str) -> Result<Effect, EvalError> 
 
 /// The `%open` error for a directory someone else holds.
 fn locked_by_other(typed: &str, holder: Option<&Holder>) -> EvalError {
-    let who = match holder {
-        Some(h) if h.is_this_kernel() => {
-            "this kernel itself (its Rust cells, or another handle it opened)".to_string()
-        }
-        Some(h) => format!("another process ({})", h.describe()),
+    let described = holder.map(Holder::describe);
+    let by = match (holder, &described) {
+        (Some(h), _) if h.is_this_kernel() => LockedBy::ThisKernel,
+        (_, Some(described)) => LockedBy::Process(described),
         // Only Linux names the holder.
-        None if cfg!(feature = "rust-cells") => {
-            "another process or this kernel's own Rust cells (this system does not say which)"
-                .to_string()
-        }
-        None => "another process (this system does not say which)".to_string(),
+        _ => LockedBy::Unnamed {
+            rust_cells: cfg!(feature = "rust-cells"),
+        },
     };
-    EvalError::refused(
-        ErrorKind::Locked,
-        format!(
-            "The database at {typed} is locked by {who}: sled lets one process open a database at a time. The session keeps using its current database."
-        ),
-    )
-    .help("close the database in the other program (or stop it), then run `%open` again")
+    EvalError::refused(ErrorKind::Locked, said::locked(typed, by))
+        .help("close the database in the other program (or stop it), then run `%open` again")
 }
 
 /// `%try_open [PATH]`: a second, independent `sled::open` of a database,
@@ -137,37 +113,30 @@ pub(crate) fn try_open(ctx: &mut Ctx<'_>, typed: Option<&str>) -> Result<Effect,
         ),
     };
     if !path.join("conf").exists() && !path.join("db").exists() {
-        return Err(EvalError::refused(
-            ErrorKind::File,
-            format!("There is no sled database at {shown}, so there is nothing to try: `%try_open` never creates one."),
-        )
-        .help("`%open PATH` creates a database"));
+        return Err(
+            EvalError::refused(ErrorKind::File, said::nothing_to_try(&shown))
+                .help("`%open PATH` creates a database"),
+        );
     }
     let held_here = ctx.session.path() == path && !ctx.session.is_suspended();
     match sled::Config::new().path(&path).open() {
         Ok(second) => {
             drop(second);
-            Ok(Effect::Print(format!(
-                "a second sled::open of {shown} succeeded: nothing held it (it is closed again)"
-            )))
+            Ok(Effect::Print(said::tried(&shown, Tried::Opened)))
         }
         Err(e) if e.to_string().contains("could not acquire lock") => {
-            let who = if held_here {
-                "this session holds it open".to_string()
+            let holder = if held_here {
+                "this session holds it open"
             } else {
                 match super::lock_holder::lock_holder(&path.join("db")) {
-                    Some(h) if h.is_this_kernel() => "this kernel holds it open".to_string(),
-                    Some(_) => "another process holds it open".to_string(),
-                    None => "something holds it open".to_string(),
+                    Some(h) if h.is_this_kernel() => "this kernel holds it open",
+                    Some(_) => "another process holds it open",
+                    None => "something holds it open",
                 }
             };
-            Ok(Effect::Print(format!(
-                "a second sled::open of {shown} was refused: sled could not acquire the lock on its `db` file, because {who}. One `sled::open` of a directory at a time holds the database; clones of the `Db` it returns are more handles on that one open database."
-            )))
+            Ok(Effect::Print(said::tried(&shown, Tried::Locked { holder })))
         }
-        Err(e) => Ok(Effect::Print(format!(
-            "a second sled::open of {shown} failed: {e}"
-        ))),
+        Err(e) => Ok(Effect::Print(said::tried(&shown, Tried::Failed(&e)))),
     }
 }
 
@@ -181,18 +150,11 @@ pub(crate) fn reopen(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let recovered = ctx.db()?.was_recovered();
     let keys = ctx.tree()?.iter();
     let keys = count(keys, &mut ctx.ticker())?;
-    let tree = match ctx.session.tree_name() {
-        Some(name) => format!("tree {}", render::tree_name(name)),
-        None => "the default tree".to_string(),
-    };
-    Ok(Effect::Print(format!(
-        "reopened the {} database: was_recovered = {recovered}, {} in {tree}",
-        if ctx.session.is_temporary() {
-            "temporary"
-        } else {
-            "persistent"
-        },
-        render::plural(keys, "key")
+    Ok(Effect::Print(said::reopened(
+        ctx.session.is_temporary(),
+        recovered,
+        keys,
+        ctx.session.tree_name(),
     )))
 }
 
@@ -200,75 +162,29 @@ pub(crate) fn reopen(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
 pub(crate) fn info(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let db = ctx.db()?.clone();
     let path = ctx.session.path().display().to_string();
-    let temporary = ctx.session.is_temporary();
-    let (kind, flushing) = if temporary {
-        (
-            "temporary, deleted when the kernel stops",
-            "no background flush; writes reach disk on `flush`".to_string(),
-        )
-    } else {
-        (
-            "persistent, never deleted",
-            format!("sled flushes in the background every {FLUSH_EVERY_MS} ms"),
-        )
-    };
     let mut names = db.tree_names();
     names.sort();
     let current = ctx.session.tree_name().unwrap_or(DEFAULT_TREE).to_vec();
     let mut ticker = ctx.ticker();
-    let mut shown = Vec::new();
-    let mut counts = Map::new();
+    let mut trees = Vec::new();
     for name in &names {
         let tree = if name == DEFAULT_TREE {
             sled::Tree::clone(&db)
         } else {
             db.open_tree(name)?
         };
-        let n = count(tree.iter(), &mut ticker)?;
-        let mark = if **name == *current { " (current)" } else { "" };
-        shown.push(format!(
-            "{} {}{mark}",
-            render::tree_name(name),
-            render::plural(n, "key")
-        ));
-        counts.insert(String::from_utf8_lossy(name).into_owned(), json!(n));
+        trees.push((name.as_ref(), count(tree.iter(), &mut ticker)?));
     }
-    let size = db.size_on_disk()?;
-    let recovered = db.was_recovered();
-    let limit = ctx.settings.limit;
-    let facts = [
-        ("database", path.clone()),
-        ("kind", format!("{kind} ({flushing})")),
-        ("trees", shown.join(", ")),
-        (
-            "size on disk",
-            render::plural(usize::try_from(size).unwrap_or(usize::MAX), "byte"),
-        ),
-        ("was_recovered", recovered.to_string()),
-        ("%limit", format!("{limit} rows per result")),
-    ];
-    let text = facts
-        .iter()
-        .map(|(name, value)| format!("{name}: {value}"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let html = render::facts_html("%info", &facts);
-    let json = json!({
-        "path": path,
-        "temporary": temporary,
-        "background_flush_ms": if temporary { Value::Null } else { json!(FLUSH_EVERY_MS) },
-        "trees": counts,
-        "current_tree": String::from_utf8_lossy(&current),
-        "size_on_disk": size,
-        "was_recovered": recovered,
-        "limit": limit,
-    });
-    Ok(Effect::Answer(Answer {
-        shown: text.clone(),
-        text,
-        json,
-        html: Some(html),
-    }))
+    Ok(Effect::Answer(said::info(&Info {
+        path: &path,
+        temporary: ctx.session.is_temporary(),
+        flush_every_ms: FLUSH_EVERY_MS,
+        trees: &trees,
+        current: &current,
+        size_on_disk: db.size_on_disk()?,
+        recovered: db.was_recovered(),
+        limit: ctx.settings.limit,
+    })))
 }
 
 /// `%limit [N]`: set or show the rows shown per result.
@@ -276,22 +192,11 @@ pub(crate) fn limit(ctx: &mut Ctx<'_>, rows: Option<usize>) -> Effect {
     match rows {
         Some(n) => {
             ctx.settings.limit = n;
-            Effect::Print(format!(
-                "%limit: showing at most {} per result",
-                render::plural(n, "row")
-            ))
+            Effect::Print(said::limit_set(n))
         }
         None => {
             let n = ctx.settings.limit;
-            let default = if n == DEFAULT_LIMIT {
-                " (the default)"
-            } else {
-                ""
-            };
-            Effect::Print(format!(
-                "%limit: {}{default} per result",
-                render::plural(n, "row")
-            ))
+            Effect::Print(said::limit_is(n, n == DEFAULT_LIMIT))
         }
     }
 }

@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sled::transaction::{abort, TransactionError};
 
-use crate::interpreter::showing::render;
+use crate::interpreter::showing::lines::transfers::{self as said, Ending};
 
 /// A thread stops by itself after this many transfers, so a cell that
 /// waits (`%sleep`) does not grow the log without end.
@@ -91,23 +91,13 @@ impl Transfers {
             .join()
             .unwrap_or_else(|_| Ended::Storage("the transfer thread panicked".to_string()));
         let n = running.committed.load(Ordering::Acquire);
-        let done = format!(
-            "{}%transfers {}: {} committed",
-            running.tree_tag,
-            render::value(&running.prefix),
-            render::plural(usize::try_from(n).unwrap_or(usize::MAX), "transfer"),
-        );
-        Some(match ended {
-            Ended::Normally if n >= MOST_TRANSFERS => {
-                format!("{done}; it stopped by itself at {MOST_TRANSFERS}")
-            }
-            Ended::Normally => format!("{done}, then it stopped {why}"),
-            Ended::NotABalance(key) => format!(
-                "{done}; it stopped early because {} no longer holds a whole number",
-                render::key(&key)
-            ),
-            Ended::Storage(e) => format!("{done}; it stopped early because sled failed: {e}"),
-        })
+        let ending = match &ended {
+            Ended::Normally if n >= MOST_TRANSFERS => Ending::AtMost(MOST_TRANSFERS),
+            Ended::Normally => Ending::Asked(why),
+            Ended::NotABalance(key) => Ending::NotABalance(key),
+            Ended::Storage(e) => Ending::Storage(e),
+        };
+        Some(said::stopped(&running.tree_tag, &running.prefix, n, ending))
     }
 }
 

@@ -25,13 +25,12 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
 
-use serde_json::{json, Value};
-
 use super::session::Session;
 use crate::cell::{MimeBundle, Output};
 use crate::interpreter::language::args::ReadOptions;
 use crate::interpreter::language::parser::Scan;
-use crate::interpreter::showing::render::{self, Rows};
+use crate::interpreter::showing::lines::watch::{self as said, Status};
+use crate::interpreter::showing::render::Rows;
 
 /// How long the cell's thread waits for a drain thread to settle before it
 /// redraws with what it has (only a stuck thread would take this long).
@@ -163,10 +162,7 @@ impl Shared {
         let changed = std::mem::take(&mut *self.changed.lock().unwrap_or_else(|e| e.into_inner()));
         let mut named: Vec<String> = changed
             .iter()
-            .map(|(key, inserted)| {
-                let what = if *inserted { "insert" } else { "remove" };
-                format!("{what} {}", render::clip(&render::key(key), 60))
-            })
+            .map(|(key, inserted)| said::changed(key, *inserted))
             .collect();
         if self.changed_more.swap(false, Ordering::SeqCst) {
             named.push("…".to_string());
@@ -254,46 +250,21 @@ impl Watch {
                     }
                     Ok(_) => rows.more += 1,
                     Err(e) => {
-                        trouble = Some(format!("reading failed: {e}"));
+                        trouble = Some(said::reading_failed(&e));
                         break;
                     }
                 }
             }
         }
-        let events = self.events();
-        let mut status = format!(
-            "{}watch_prefix {} ({state}): {} seen",
-            render::tree_tag(self.tree_name.as_deref()),
-            render::value(&self.prefix),
-            render::plural(events as usize, "change"),
-        );
-        if !self.last_changes.is_empty() {
-            status.push_str(&format!("; latest: {}", self.last_changes.join(", ")));
-        }
-        if let Some(trouble) = trouble {
-            status.push_str(&format!(" ({trouble})"));
-        }
-        let mut bundle = rows.bundle();
-        let text = format!("{status}\n{}", rows.text());
-        let html = format!(
-            "<div class=\"sled-watch\">\n<p><strong>{}</strong></p>\n{}\n</div>",
-            render::escape_html(&status),
-            rows.html()
-        );
-        bundle.insert("text/plain".into(), Value::String(text));
-        bundle.insert("text/html".into(), Value::String(html));
-        let json_rows = bundle.remove(render::JSON_MIME).unwrap_or(Value::Null);
-        bundle.insert(
-            render::JSON_MIME.into(),
-            json!({
-                "watch_prefix": render::json_bytes(&self.prefix),
-                "state": state,
-                "changes": events,
-                "rows": json_rows,
-                "more": rows.more,
-            }),
-        );
-        bundle
+        let status = Status {
+            tree: self.tree_name.as_deref(),
+            prefix: &self.prefix,
+            state,
+            events: self.events(),
+            latest: &self.last_changes,
+            trouble: trouble.as_deref(),
+        };
+        said::table(&status, &rows)
     }
 }
 

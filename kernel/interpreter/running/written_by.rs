@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use crate::interpreter::language::parser::{BatchOp, BlockKind, TxOp};
-use crate::interpreter::showing::render;
+use crate::interpreter::showing::lines::blocks as said;
 
 /// Keys remembered at most, over all trees; past this, new ones are not
 /// recorded (their older records are still forgotten, so no answer is
@@ -64,15 +64,11 @@ impl Group {
 
     /// `a batch of 3 writes`, `a transaction of 1 read and 2 writes`.
     pub(crate) fn describe(&self) -> String {
-        let writes = render::plural(self.writes, "write");
-        match (self.kind, self.reads) {
-            (BlockKind::Batch, _) => format!("a batch of {writes}"),
-            (BlockKind::Transaction, 0) => format!("a transaction of {writes}"),
-            (BlockKind::Transaction, reads) => format!(
-                "a transaction of {} and {writes}",
-                render::plural(reads, "read")
-            ),
-        }
+        let reads = match self.kind {
+            BlockKind::Batch => None,
+            BlockKind::Transaction => Some(self.reads),
+        };
+        said::block_group(reads, self.writes)
     }
 }
 

@@ -222,6 +222,25 @@ const TEXT_KEY_CHARS: usize = 60;
 const BAND_FILLS: [&str; 3] = ["#e3f2fd", "#e8f5e9", "#fff3e0"];
 
 fn svg(title: &str, story: &str, picture: &Picture) -> String {
+    let mut rows = rows_of(picture);
+    let story_lines = wrap(story, 84);
+    // Below the title and the story's lines.
+    let top = 44 + story_lines.len() * 14;
+    let height = top + rows.len() * ROW + 16;
+    let mut svg = String::with_capacity(2048 + rows.len() * 400);
+    frame_svg(&mut svg, title, &story_lines, height);
+    bands_svg(&mut svg, &mut rows, top);
+    let selected = rows_svg(&mut svg, &rows, top, picture);
+    if let Some((first, last)) = selected {
+        seek_and_walk_svg(&mut svg, top + first * ROW + 14, top + last * ROW + 14);
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The rows of the drawer, top to bottom: what was left out before, the
+/// folders, what was left out after.
+fn rows_of(picture: &Picture) -> Vec<Row<'_>> {
     let mut rows: Vec<Row<'_>> = Vec::new();
     if picture.before > 0 {
         rows.push(Row::More(format!(
@@ -247,11 +266,11 @@ fn svg(title: &str, story: &str, picture: &Picture) -> String {
     if rows.is_empty() {
         rows.push(Row::More("(the drawer is empty)".to_string()));
     }
-    let story_lines = wrap(story, 84);
-    // Below the title and the story's lines.
-    let top = 44 + story_lines.len() * 14;
-    let height = top + rows.len() * ROW + 16;
-    let mut svg = String::with_capacity(2048 + rows.len() * 400);
+    rows
+}
+
+/// The `<svg>` element, its frame, the title and the story.
+fn frame_svg(svg: &mut String, title: &str, story_lines: &[String], height: usize) {
     let _ = writeln!(
         svg,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"sled-drawer\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" font-family=\"monospace\" font-size=\"13\">"
@@ -276,9 +295,11 @@ fn svg(title: &str, story: &str, picture: &Picture) -> String {
             xml(line)
         );
     }
+}
 
-    // Prefix bands: a label and a bracket left of each run of folders that
-    // share a prefix.
+/// Prefix bands: a label and a bracket left of each run of folders that
+/// share a prefix; each folder of a run gets the run's fill.
+fn bands_svg(svg: &mut String, rows: &mut [Row<'_>], top: usize) {
     let mut band = 0usize;
     let mut i = 0usize;
     while i < rows.len() {
@@ -313,7 +334,15 @@ fn svg(title: &str, story: &str, picture: &Picture) -> String {
         band += 1;
         i = j;
     }
+}
 
+/// Draws each row; gives the first and the last selected row, if any.
+fn rows_svg(
+    svg: &mut String,
+    rows: &[Row<'_>],
+    top: usize,
+    picture: &Picture,
+) -> Option<(usize, usize)> {
     let mut first_selected: Option<usize> = None;
     let mut last_selected: Option<usize> = None;
     for (i, row) in rows.iter().enumerate() {
@@ -337,40 +366,34 @@ fn svg(title: &str, story: &str, picture: &Picture) -> String {
                     first_selected.get_or_insert(i);
                     last_selected = Some(i);
                 }
-                folder_svg(
-                    &mut svg,
-                    f,
-                    y,
-                    fill,
-                    picture.stop.as_deref() == Some(&f.key[..]),
-                );
+                folder_svg(svg, f, y, fill, picture.stop.as_deref() == Some(&f.key[..]));
             }
         }
     }
-    // The seek and the walk.
-    if let (Some(a), Some(b)) = (first_selected, last_selected) {
-        let (ya, yb) = (top + a * ROW + 14, top + b * ROW + 14);
+    first_selected.zip(last_selected)
+}
+
+/// The seek to the first selected folder (at height `ya`) and the walk
+/// down to the last one (at `yb`).
+fn seek_and_walk_svg(svg: &mut String, ya: usize, yb: usize) {
+    let _ = writeln!(
+        svg,
+        "<g class=\"seek\"><path d=\"M {} {ya} h -14\" stroke=\"#e65100\" stroke-width=\"2\"/><path d=\"M {} {} l 6 -4 v 8 z\" fill=\"#e65100\"/><text x=\"{}\" y=\"{}\" fill=\"#e65100\">seek</text></g>",
+        NOTE_X + 14,
+        FOLDER_X + FOLDER_W + 4,
+        ya,
+        NOTE_X + 20,
+        ya + 4
+    );
+    if yb > ya {
         let _ = writeln!(
             svg,
-            "<g class=\"seek\"><path d=\"M {} {ya} h -14\" stroke=\"#e65100\" stroke-width=\"2\"/><path d=\"M {} {} l 6 -4 v 8 z\" fill=\"#e65100\"/><text x=\"{}\" y=\"{}\" fill=\"#e65100\">seek</text></g>",
-            NOTE_X + 14,
-            FOLDER_X + FOLDER_W + 4,
-            ya,
-            NOTE_X + 20,
-            ya + 4
+            "<g class=\"walk\"><path d=\"M {x} {ya} V {yb}\" stroke=\"#e65100\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/><path d=\"M {x} {yb} l 4 -7 h -8 z\" fill=\"#e65100\"/><text x=\"{}\" y=\"{}\" fill=\"#e65100\">walk</text></g>",
+            NOTE_X + 30,
+            (ya + yb) / 2 + 4,
+            x = NOTE_X + 20,
         );
-        if b > a {
-            let _ = writeln!(
-                svg,
-                "<g class=\"walk\"><path d=\"M {x} {ya} V {yb}\" stroke=\"#e65100\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/><path d=\"M {x} {yb} l 4 -7 h -8 z\" fill=\"#e65100\"/><text x=\"{}\" y=\"{}\" fill=\"#e65100\">walk</text></g>",
-                NOTE_X + 30,
-                (ya + yb) / 2 + 4,
-                x = NOTE_X + 20,
-            );
-        }
     }
-    svg.push_str("</svg>");
-    svg
 }
 
 enum Row<'a> {
