@@ -2,9 +2,7 @@
 //! that come and go. The kernel must answer what is valid, drop what is
 //! not, and keep its heartbeat.
 
-mod common;
-
-use common::{types, Kernel};
+use crate::common::{types, Kernel};
 use serde_json::json;
 use sled_kernel::message::{KernelSession, Message};
 use std::sync::atomic::{AtomicBool, Ordering};

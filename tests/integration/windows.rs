@@ -2,11 +2,8 @@
 //! interrupt event and the parent handle that jupyter_client passes on
 //! Windows, and a connection file asking for the ipc transport, which
 //! Windows builds do not have. `%crash` on Windows is in `crash.rs`.
-#![cfg(windows)]
 
-mod common;
-
-use common::Kernel;
+use crate::common::Kernel;
 use serde_json::json;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::process::{Command, Stdio};

@@ -4,9 +4,7 @@
 //! every type the kernel can send (`message::SENT`), each decoded into its
 //! own typed variant, not merely tolerated as an unknown message.
 
-mod common;
-
-use common::{strict, Kernel};
+use crate::common::{strict, Kernel};
 use jupyter_protocol::{CodeMirrorMode, JupyterMessageContent as Typed, ReplyStatus};
 use serde_json::json;
 use sled_kernel::message::{Message, SENT};
