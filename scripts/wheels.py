@@ -9,15 +9,17 @@ tools are there); scripts/pep517_backend.py, what `pip install .` and
 so the two give the same wheel:
 
 1. `prepare`: the JupyterLab extension is built into
-   python/sled_kernel.data/ (wheel data) by labextension/build, which skips the work when nothing changed;
+   python/sled_kernel.data/ (wheel data) by labextension/build, which skips
+   the work when nothing changed;
 2. maturin builds the wheel with `maturin_args` (the target, its features,
    and for Linux the manylinux_2_17 tag, which maturin checks against the
    program's symbol versions), in the environment scripts/targets.py gives
    the target;
 3. `finish`: for Windows, the files under python/windows.data/data/ take
-   the place of python/sled_kernel.data/data/'s in the wheel (the kernelspec that starts
-   `Scripts\\sled-kernel.exe`), and then the wheel is checked: its tag, the
-   program, the kernelspec, the logos, the lexer and the extension.
+   the place of python/sled_kernel.data/data/'s in the wheel (the
+   kernelspec that starts `Scripts\\sled-kernel.exe`), and then the wheel
+   is checked: its tag, the program, the kernelspec, the logos, the lexer
+   and the extension.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def wheel_name(t: Target) -> str:
 
 
 def prepare() -> None:
-    """The JupyterLab extension, into python/sled_kernel.data/ (labextension/build
-    rebuilds it only when its sources changed; node and npm only then)."""
+    """The JupyterLab extension, into python/sled_kernel.data/
+    (labextension/build rebuilds it only when its sources changed; node and
+    npm only then)."""
     print("==> JupyterLab extension: labextension/build", flush=True)
     done = subprocess.run([str(ROOT / "labextension" / "build")])
     if done.returncode == 3:

@@ -50,7 +50,8 @@ const LOGO_32: &[u8] =
     include_bytes!("../../python/sled_kernel.data/data/share/jupyter/kernels/sled/logo-32x32.png");
 const LOGO_64: &[u8] =
     include_bytes!("../../python/sled_kernel.data/data/share/jupyter/kernels/sled/logo-64x64.png");
-const LOGO_SVG: &[u8] = include_bytes!("../../python/sled_kernel.data/data/share/jupyter/kernels/sled/logo-svg.svg");
+const LOGO_SVG: &[u8] =
+    include_bytes!("../../python/sled_kernel.data/data/share/jupyter/kernels/sled/logo-svg.svg");
 
 /// Every file a kernelspec holds, by name, besides `kernel.json`.
 const LOGOS: [(&str, &[u8]); 3] = [
@@ -713,12 +714,16 @@ mod tests {
             (
                 System::Unix,
                 "python/sled_kernel.data/data/share/jupyter/kernels/sled/kernel.json",
-                include_str!("../../python/sled_kernel.data/data/share/jupyter/kernels/sled/kernel.json"),
+                include_str!(
+                    "../../python/sled_kernel.data/data/share/jupyter/kernels/sled/kernel.json"
+                ),
             ),
             (
                 System::Windows,
                 "python/windows.data/data/share/jupyter/kernels/sled/kernel.json",
-                include_str!("../../python/windows.data/data/share/jupyter/kernels/sled/kernel.json"),
+                include_str!(
+                    "../../python/windows.data/data/share/jupyter/kernels/sled/kernel.json"
+                ),
             ),
         ] {
             let committed: serde_json::Value = serde_json::from_str(committed).unwrap();
