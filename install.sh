@@ -120,14 +120,19 @@ else
   mv "$stamp.new" "$stamp"
 fi
 
-step "The wheel's Python half (python-src/): the sled-kv Pygments lexer, editable"
-# Installed editable (python-src/pyproject.toml), so it follows this checkout.
-# The lexer used to be its own package, sled-kv-lexer; an old copy would
-# break every Pygments lookup, so it goes.
+step "The wheel's Python half (python/sled_kernel/): the sled-kv Pygments lexer, linked"
+# Linked, as an editable install is, so that it follows this checkout: a .pth
+# file puts python/ on .venv's path, and a distribution record
+# (sled_kernel-0+checkout.dist-info) declares the lexer's entry point, the
+# one pyproject.toml gives the wheel (tests/python/test_wheel.py compares
+# them); `pip uninstall sled-kernel` removes both. The program is the build
+# above, not a copy in .venv. The lexer used to be its own package,
+# sled-kv-lexer, and then an editable install of python-src/; an old copy
+# would break every Pygments lookup, so it goes.
 if "$PY" -m pip show --quiet sled-kv-lexer >/dev/null 2>&1; then
   "$PY" -m pip uninstall --quiet --yes sled-kv-lexer
 fi
-if "$PY" - "$ROOT/python-src" <<'PYEOF' 2>/dev/null; then
+if "$PY" - "$ROOT/python" <<'PYEOF' 2>/dev/null; then
 import os, sys
 from importlib.metadata import entry_points
 import sled_kernel.lexer
@@ -135,16 +140,36 @@ here = os.path.realpath(sled_kernel.lexer.__file__).startswith(os.path.realpath(
 found = [e.value for e in entry_points(group="pygments.lexers") if e.name == "sled-kv"]
 sys.exit(0 if here and found == ["sled_kernel.lexer:SledKvLexer"] else 1)
 PYEOF
-  echo "sled_kernel already installed from python-src/"
+  echo "sled_kernel already linked from python/"
 else
-  "$PY" -m pip install --quiet --disable-pip-version-check --editable "$ROOT/python-src"
+  if "$PY" -m pip show --quiet sled-kernel >/dev/null 2>&1; then
+    "$PY" -m pip uninstall --quiet --yes sled-kernel
+  fi
+  "$PY" - "$ROOT/python" <<'PYEOF'
+import sys, sysconfig
+from pathlib import Path
+site = Path(sysconfig.get_path("purelib"))
+info = site / "sled_kernel-0+checkout.dist-info"
+info.mkdir(exist_ok=True)
+files = {
+    site / "sled_kernel_checkout.pth": sys.argv[1] + "\n",
+    info / "METADATA": "Metadata-Version: 2.1\nName: sled-kernel\nVersion: 0+checkout\n",
+    info / "entry_points.txt": "[pygments.lexers]\nsled-kv = sled_kernel.lexer:SledKvLexer\n",
+    info / "INSTALLER": "install.sh\n",
+}
+for path, text in files.items():
+    path.write_text(text)
+record = [*files, info / "RECORD"]
+(info / "RECORD").write_text("".join(f"{p.relative_to(site).as_posix()},,\n" for p in record))
+PYEOF
+  echo "linked sled_kernel from python/"
 fi
 
 step "JupyterLab extension jupyterlab-sled-kv (labextension/): sled-kv highlighting"
 # labextension/build rebuilds it only when its sources changed (node and npm
 # are needed only then); .venv gets a link to the built directory, so a
 # rebuild shows up in JupyterLab without installing again.
-EXT_BUILT="$ROOT/python/data/share/jupyter/labextensions/jupyterlab-sled-kv"
+EXT_BUILT="$ROOT/python/sled_kernel.data/data/share/jupyter/labextensions/jupyterlab-sled-kv"
 EXT_LINK="$VENV/share/jupyter/labextensions/jupyterlab-sled-kv"
 ext_status=0
 labextension/build || ext_status=$?

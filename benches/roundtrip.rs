@@ -8,7 +8,9 @@
 //! `taskset -c 0`, client and kernel on one CPU: on a virtual machine whose
 //! CPUs sleep when idle, most of a round trip can be waking the other CPU.
 
-#[path = "../tests/common/mod.rs"]
+// The integration tests' frontend; the bench uses a few of its functions.
+#[path = "../tests/integration/common.rs"]
+#[allow(dead_code, reason = "the rest of the frontend serves the tests")]
 mod common;
 
 use common::Kernel;

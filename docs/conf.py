@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The project's own Pygments lexer for sled-kv cells comes from this
 # checkout (the same module the wheel installs), so the site needs no install
 # of it; _ext/ holds this site's own extension.
-sys.path[:0] = [str(ROOT / "python-src"), str(Path(__file__).parent / "_ext")]
+sys.path[:0] = [str(ROOT / "python"), str(Path(__file__).parent / "_ext")]
 
 project = "sled-kernel"
 author = "the sled-kernel authors"

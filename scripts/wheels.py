@@ -8,16 +8,18 @@ tools are there); scripts/pep517_backend.py, what `pip install .` and
 `pip wheel .` use, calls the same functions around maturin's own backend,
 so the two give the same wheel:
 
-1. `prepare`: the JupyterLab extension is built into python/data/ (wheel
-   data) by labextension/build, which skips the work when nothing changed;
+1. `prepare`: the JupyterLab extension is built into
+   python/sled_kernel.data/ (wheel data) by labextension/build, which skips
+   the work when nothing changed;
 2. maturin builds the wheel with `maturin_args` (the target, its features,
    and for Linux the manylinux_2_17 tag, which maturin checks against the
    program's symbol versions), in the environment scripts/targets.py gives
    the target;
-3. `finish`: for Windows, the files under python-windows/data/ take the
-   place of python/data/'s in the wheel (the kernelspec that starts
-   `Scripts\\sled-kernel.exe`), and then the wheel is checked: its tag, the
-   program, the kernelspec, the logos, the lexer and the extension.
+3. `finish`: for Windows, the files under python/windows.data/data/ take
+   the place of python/sled_kernel.data/data/'s in the wheel (the
+   kernelspec that starts `Scripts\\sled-kernel.exe`), and then the wheel
+   is checked: its tag, the program, the kernelspec, the logos, the lexer
+   and the extension.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import targets  # noqa: E402
 from targets import ROOT, SetupError, Target  # noqa: E402
 
-DATA = ROOT / "python" / "data"
-WINDOWS_DATA = ROOT / "python-windows" / "data"
+DATA = ROOT / "python" / "sled_kernel.data" / "data"
+WINDOWS_DATA = ROOT / "python" / "windows.data" / "data"
 EXTENSION = Path("share/jupyter/labextensions/jupyterlab-sled-kv")
 SPEC = Path("share/jupyter/kernels/sled")
 SPEC_FILES = ("kernel.json", "logo-32x32.png", "logo-64x64.png", "logo-svg.svg")
@@ -57,8 +59,9 @@ def wheel_name(t: Target) -> str:
 
 
 def prepare() -> None:
-    """The JupyterLab extension, into python/data/ (labextension/build
-    rebuilds it only when its sources changed; node and npm only then)."""
+    """The JupyterLab extension, into python/sled_kernel.data/
+    (labextension/build rebuilds it only when its sources changed; node and
+    npm only then)."""
     print("==> JupyterLab extension: labextension/build", flush=True)
     done = subprocess.run([str(ROOT / "labextension" / "build")])
     if done.returncode == 3:

@@ -15,12 +15,14 @@
 //!   `sys.prefix` that `python3` reports.
 //! * [`Target::Prefix`] uses `<DIR>/share/jupyter`.
 //!
-//! The wheel ships a spec of its own (`python/data/share/jupyter/kernels/sled`,
+//! The wheel ships a spec of its own
+//! (`python/sled_kernel.data/data/share/jupyter/kernels/sled`,
 //! installed as wheel data under the environment's prefix); it is built by the
 //! same [`kernel_json`] and its logos are the ones `install` writes. The
 //! Windows wheel's spec differs only in its `kernel.json`
-//! (`python-windows/data/share/jupyter/kernels/sled/kernel.json`, which
-//! `scripts/build-wheel` lays over `python/data` for a Windows target).
+//! (`python/windows.data/data/share/jupyter/kernels/sled/kernel.json`, which
+//! `scripts/build-wheel` lays over `python/sled_kernel.data` for a Windows
+//! target).
 //! [`visible`] asks the Jupyter installations on this machine which `sled`
 //! spec they will use, so that `install` can say so when there are several.
 
@@ -45,10 +47,11 @@ pub mod visible;
 
 // One copy of the logos: the wheel's kernelspec directory.
 const LOGO_32: &[u8] =
-    include_bytes!("../../python/data/share/jupyter/kernels/sled/logo-32x32.png");
+    include_bytes!("../../python/sled_kernel.data/data/share/jupyter/kernels/sled/logo-32x32.png");
 const LOGO_64: &[u8] =
-    include_bytes!("../../python/data/share/jupyter/kernels/sled/logo-64x64.png");
-const LOGO_SVG: &[u8] = include_bytes!("../../python/data/share/jupyter/kernels/sled/logo-svg.svg");
+    include_bytes!("../../python/sled_kernel.data/data/share/jupyter/kernels/sled/logo-64x64.png");
+const LOGO_SVG: &[u8] =
+    include_bytes!("../../python/sled_kernel.data/data/share/jupyter/kernels/sled/logo-svg.svg");
 
 /// Every file a kernelspec holds, by name, besides `kernel.json`.
 const LOGOS: [(&str, &[u8]); 3] = [
@@ -710,13 +713,17 @@ mod tests {
         for (system, path, committed) in [
             (
                 System::Unix,
-                "python/data/share/jupyter/kernels/sled/kernel.json",
-                include_str!("../../python/data/share/jupyter/kernels/sled/kernel.json"),
+                "python/sled_kernel.data/data/share/jupyter/kernels/sled/kernel.json",
+                include_str!(
+                    "../../python/sled_kernel.data/data/share/jupyter/kernels/sled/kernel.json"
+                ),
             ),
             (
                 System::Windows,
-                "python-windows/data/share/jupyter/kernels/sled/kernel.json",
-                include_str!("../../python-windows/data/share/jupyter/kernels/sled/kernel.json"),
+                "python/windows.data/data/share/jupyter/kernels/sled/kernel.json",
+                include_str!(
+                    "../../python/windows.data/data/share/jupyter/kernels/sled/kernel.json"
+                ),
             ),
         ] {
             let committed: serde_json::Value = serde_json::from_str(committed).unwrap();

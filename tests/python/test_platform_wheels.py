@@ -257,4 +257,4 @@ def test_the_macos_wheel_holds_a_signed_program_for_its_mac(t: targets.Target) -
     # unsigned, but a signature it carries must cover the file.
     if t.triple.startswith("aarch64") or program.signed:
         assert program.signed and program.signature_ok, program.signature_problem
-    assert spec == (ROOT / "python" / "data" / SPEC / "kernel.json").read_bytes()
+    assert spec == (ROOT / "python" / "sled_kernel.data" / "data" / SPEC / "kernel.json").read_bytes()

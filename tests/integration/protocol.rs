@@ -1,8 +1,6 @@
 //! The kernel as a frontend sees it: the real binary, real zmq sockets.
 
-mod common;
-
-use common::{entries, printed, stdout, types, Kernel};
+use crate::common::{entries, printed, stdout, types, Kernel};
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -3,9 +3,7 @@
 //! 64 MB values, keys of every byte, Unicode everywhere. Each cell gets a
 //! result or a short, clear error in bounded time, and the kernel goes on.
 
-mod common;
-
-use common::{stdout, Kernel};
+use crate::common::{stdout, Kernel};
 use serde_json::{json, Value};
 use sled_kernel::message::Message;
 use std::time::{Duration, Instant};

@@ -2,8 +2,6 @@
 //! binary with a connection file and talks to it over real zmq sockets,
 //! using the crate's own wire code.
 
-#![allow(dead_code)]
-
 use serde_json::{json, Value};
 use sled_kernel::message::{KernelSession, Message};
 use sled_kernel::wire::{self, Signer};
@@ -70,6 +68,7 @@ impl Kernel {
 
     /// Starts a kernel with these environment variables set (on top of
     /// this process's environment).
+    #[cfg(any(feature = "rust-cells", windows))]
     pub(crate) fn start_with_env(vars: &[(&str, &std::ffi::OsStr)]) -> Kernel {
         Self::launch(|_| {}, None, vars)
     }

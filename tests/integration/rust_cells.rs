@@ -15,11 +15,7 @@
 //! at once into one cache do not disturb each other, and that a cache that
 //! cannot take more costs one line, never a failed cell.
 
-#![cfg(feature = "rust-cells")]
-
-mod common;
-
-use common::{entries, stdout, types, Kernel};
+use crate::common::{entries, stdout, types, Kernel};
 use serde_json::{json, Value};
 use sled_kernel::message::Message;
 use std::ffi::OsStr;
@@ -879,6 +875,36 @@ fn is_complete_and_completion_before_the_context_starts() {
     assert_eq!(reply.content["status"], "ok");
     assert_eq!(reply.content["matches"], json!([]));
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A kernel whose PATH has no cargo or rustc: a Rust cell says exactly
+/// that (and which PATH it searched), and the KV session goes on.
+#[test]
+fn without_cargo_on_path_a_rust_cell_says_so() {
+    let empty = tempfile::tempdir().unwrap();
+    let kernel = Kernel::start_with_env(&[("PATH", empty.path().as_os_str())]);
+
+    let cell = rust(&kernel, "println!(\"hi\");");
+    assert_eq!(cell.error()["ename"], "RustToolchainMissing");
+    let evalue = cell.error()["evalue"].as_str().unwrap();
+    assert!(
+        evalue.starts_with("`cargo` and `rustc` are not on PATH"),
+        "{evalue}"
+    );
+    let traceback = cell.traceback();
+    assert!(traceback.contains("rustup"), "{traceback}");
+    assert!(
+        traceback.contains(&empty.path().display().to_string()),
+        "the traceback should show the PATH it searched: {traceback}"
+    );
+    // Only the error: no status line, since nothing started.
+    assert_eq!(
+        types(&cell.iopub),
+        ["status", "execute_input", "error", "status"]
+    );
+
+    // The database was handed over and comes back for the next KV cell.
+    assert_eq!(kv(&kernel, "get k").ok().plain(), "get k -> <missing>");
 }
 
 /// A first Rust cell that keeps cargo off the network: the crates the

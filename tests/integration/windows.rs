@@ -2,11 +2,8 @@
 //! interrupt event and the parent handle that jupyter_client passes on
 //! Windows, and a connection file asking for the ipc transport, which
 //! Windows builds do not have. `%crash` on Windows is in `crash.rs`.
-#![cfg(windows)]
 
-mod common;
-
-use common::Kernel;
+use crate::common::Kernel;
 use serde_json::json;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::process::{Command, Stdio};
@@ -89,13 +86,13 @@ fn a_kernel_whose_frontend_died_shuts_down_and_cleans_up() {
     let mut kernel = Kernel::start_with_env(&[("JPY_PARENT_PID", value.as_ref())]);
     let (reply, _) = kernel.execute("insert k v");
     assert_eq!(reply.content["status"], "ok");
-    assert!(!common::entries(&kernel.kernel_tmp()).is_empty());
+    assert!(!crate::common::entries(&kernel.kernel_tmp()).is_empty());
     frontend.kill().unwrap();
     frontend.wait().unwrap();
     let status = kernel.wait_exit(Duration::from_secs(30));
     assert!(status.success(), "a clean shutdown: {status:?}");
     assert!(
-        common::entries(&kernel.kernel_tmp()).is_empty(),
+        crate::common::entries(&kernel.kernel_tmp()).is_empty(),
         "its database was left behind"
     );
 }
@@ -104,7 +101,7 @@ fn a_kernel_whose_frontend_died_shuts_down_and_cleans_up() {
 fn a_connection_file_asking_for_ipc_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("kernel").to_string_lossy().into_owned();
-    let (file, _) = common::connection_file(dir.path(), |c| {
+    let (file, _) = crate::common::connection_file(dir.path(), |c| {
         c["transport"] = json!("ipc");
         c["ip"] = json!(base);
     });

@@ -2,9 +2,7 @@
 //! `%open` holds a write no flush covered; a new kernel opens the directory
 //! and finds what the flush covered.
 
-mod common;
-
-use common::{stdout, Kernel};
+use crate::common::{stdout, Kernel};
 use serde_json::{json, Value};
 use std::time::Duration;
 

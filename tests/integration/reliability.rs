@@ -2,9 +2,7 @@
 //! that come and go. The kernel must answer what is valid, drop what is
 //! not, and keep its heartbeat.
 
-mod common;
-
-use common::{types, Kernel};
+use crate::common::{types, Kernel};
 use serde_json::json;
 use sled_kernel::message::{KernelSession, Message};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -346,7 +344,7 @@ fn an_unsupported_signature_scheme_stops_the_kernel_before_it_listens() {
         let dir = tempfile::tempdir().unwrap();
         let tmp = dir.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
-        let (file, _) = common::connection_file(dir.path(), |c| {
+        let (file, _) = crate::common::connection_file(dir.path(), |c| {
             c["signature_scheme"] = json!(scheme);
         });
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sled-kernel"))
@@ -382,7 +380,7 @@ fn an_unsupported_signature_scheme_stops_the_kernel_before_it_listens() {
             "{scheme:?}: says how to fix it: {stderr}"
         );
         assert!(
-            common::entries(&tmp).is_empty(),
+            crate::common::entries(&tmp).is_empty(),
             "{scheme:?}: no session database"
         );
     }
@@ -395,7 +393,7 @@ fn a_kernel_whose_frontend_died_shuts_down_and_cleans_up() {
     let dir = tempfile::tempdir().unwrap();
     let kernel_tmp = dir.path().join("tmp");
     std::fs::create_dir(&kernel_tmp).unwrap();
-    let (file, connection) = common::connection_file(dir.path(), |_| {});
+    let (file, connection) = crate::common::connection_file(dir.path(), |_| {});
     // A parent shell starts the kernel as jupyter_client would (with
     // JPY_PARENT_PID), prints its pid, and dies when told to: once the
     // kernel answers its heartbeat, it knows its parent.
@@ -442,7 +440,7 @@ fn a_kernel_whose_frontend_died_shuts_down_and_cleans_up() {
     }
     assert!(!alive(), "the orphaned kernel {pid} is still running");
     assert!(
-        common::entries(&kernel_tmp).is_empty(),
+        crate::common::entries(&kernel_tmp).is_empty(),
         "its database was left behind"
     );
 }

@@ -4,9 +4,7 @@
 //! every type the kernel can send (`message::SENT`), each decoded into its
 //! own typed variant, not merely tolerated as an unknown message.
 
-mod common;
-
-use common::{strict, Kernel};
+use crate::common::{strict, Kernel};
 use jupyter_protocol::{CodeMirrorMode, JupyterMessageContent as Typed, ReplyStatus};
 use serde_json::json;
 use sled_kernel::message::{Message, SENT};
@@ -57,7 +55,7 @@ fn every_message_type_the_kernel_sends_is_read_by_a_strict_client() {
         "execute_request",
         json!({"code": "echo never"}),
     );
-    seen.extend(kernel.await_iopub(&first, |m| common::printed(m, "waiting")));
+    seen.extend(kernel.await_iopub(&first, |m| crate::common::printed(m, "waiting")));
     kernel.request(&kernel.control, "interrupt_request", json!({}));
     seen.push(kernel.reply(&kernel.control));
     for id in [&first, &second] {

@@ -4,9 +4,7 @@
 //! process holds; persistent databases across reopen, restart and a crash;
 //! the directories of killed kernels.
 
-mod common;
-
-use common::{connection_file, entries, printed, stdout, Kernel};
+use crate::common::{connection_file, entries, printed, stdout, Kernel};
 use serde_json::{json, Value};
 use sled_kernel::message::Message;
 use std::path::{Path, PathBuf};

@@ -2,9 +2,7 @@
 //! the kernel killed outright in the middle of a load, and a second kernel
 //! reaching for a directory the first one holds.
 
-mod common;
-
-use common::{stdout, Kernel};
+use crate::common::{stdout, Kernel};
 use serde_json::{json, Value};
 use sled_kernel::message::Message;
 use std::collections::HashMap;
