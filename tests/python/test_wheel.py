@@ -104,6 +104,10 @@ def test_the_wheel_holds_the_binary_the_spec_the_lexer_and_the_extension() -> No
         extension = f"{data}/data/share/jupyter/labextensions/jupyterlab-sled-kv/"
         assert {f"{extension}package.json", f"{extension}install.json"} <= names
         assert any(n.startswith(f"{extension}static/remoteEntry.") for n in names), "no built extension"
+        # Both licences of `MIT OR Apache-2.0`, as the MIT licence asks of every copy.
+        licences = {f"sled_kernel-{version}.dist-info/licenses/{name}": name for name in ("LICENSE-MIT", "LICENSE-APACHE")}
+        for packed, name in licences.items():
+            assert zf.read(packed) == (ROOT / name).read_bytes(), packed
         meta = zf.read(f"sled_kernel-{version}.dist-info/METADATA").decode()
         points = entry_points(zf.read(f"sled_kernel-{version}.dist-info/entry_points.txt").decode())
     assert points == {"sled-kv": "sled_kernel.lexer:SledKvLexer"}
