@@ -32,7 +32,7 @@ use assisting::{complete, inspect};
 use language::{errors, parser, span};
 use running::context::{Ctx, Effect, EvalError, Live, Settings};
 use running::{dispatch, session};
-use showing::render;
+use showing::{lines, render};
 
 use crate::cell::{CellError, Completion, Interrupt, IsComplete, MimeBundle, Output};
 
@@ -73,7 +73,11 @@ impl Interpreter {
         self.live.tombstones.clear();
         let result = self.run_items(code, out);
         // `%transfers` runs beside the cell it was started in, no longer.
-        if let Some(line) = self.live.transfers.stop("at the end of the cell") {
+        if let Some(line) = self
+            .live
+            .transfers
+            .stop(lines::transfers::AT_THE_END_OF_THE_CELL)
+        {
             out.stdout(&format!("{line}\n"));
         }
         // Whatever the cell changed, even one that failed half way, shows
@@ -161,7 +165,7 @@ impl Interpreter {
         self.live.watches.detach_all();
         self.live
             .transfers
-            .stop("as the Rust cells took the database");
+            .stop(lines::transfers::AS_THE_RUST_CELLS_TOOK_IT);
         // Rust cells may write anything: what `%written_by` knew may no
         // longer be true.
         self.live.written_by.forget_all();

@@ -38,7 +38,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, block: &Block) -> Result<Effect, EvalError>
 fn batch(ctx: &mut Ctx<'_>, lines: &[BlockLine<BatchOp>]) -> Result<Effect, EvalError> {
     let total = lines.len();
     let what = said::batch_bar(&ctx.tag());
-    let mut bar = Progress::start(ctx.out, &mut ctx.live.ids, what, "write", total);
+    let mut bar = Progress::start(ctx.out, &mut ctx.live.ids, what, said::BATCH_UNIT, total);
     let mut batch = sled::Batch::default();
     let (mut inserts, mut removed) = (0usize, Vec::new());
     for (i, line) in lines.iter().enumerate() {
@@ -64,7 +64,7 @@ fn batch(ctx: &mut Ctx<'_>, lines: &[BlockLine<BatchOp>]) -> Result<Effect, Eval
         }
     }
     if let Some(bar) = &mut bar {
-        bar.phase(ctx.out, total, "applying them as one atomic batch");
+        bar.phase(ctx.out, total, said::BATCH_APPLYING);
     }
     let tree = ctx.tree()?.clone();
     // Which removes take away a key that is there: those leave tombstones.

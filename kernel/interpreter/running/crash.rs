@@ -24,6 +24,7 @@ use super::session::Session;
 use crate::interpreter::language::args::Damage;
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::showing::lines::crash::{self as said, Inside};
+use crate::interpreter::showing::lines::watch as watch_said;
 use crate::interpreter::showing::log::{Log, What};
 use crate::platform;
 use crate::session_dirs::PID_FILE;
@@ -34,11 +35,10 @@ const GRADER: &str = "NBGRADER_EXECUTION";
 /// `%crash`: kill this process now, with no flush and no clean close.
 pub(crate) fn crash(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     if ctx.session.is_temporary() {
-        return Err(EvalError::refused(
-            ErrorKind::Unsupported,
-            "`%crash` kills this kernel's process, and the session's temporary database would go with it: the restarted kernel starts on a new, empty one, so nothing would be left to look at. First `%open` a directory of your own (`%open crash-demo`), write to it, then `%crash`.",
-        )
-        .help("`%crash_copy` shows what a crash would keep without killing anything"));
+        return Err(
+            EvalError::refused(ErrorKind::Unsupported, said::CRASH_ON_TEMPORARY)
+                .help(said::CRASH_ON_TEMPORARY_HELP),
+        );
     }
     if let Some(how) = std::env::var_os(GRADER).filter(|v| !v.is_empty()) {
         return crash_under_grader(ctx, &how.to_string_lossy());
@@ -67,7 +67,7 @@ fn crash_under_grader(ctx: &mut Ctx<'_>, how: &str) -> Result<Effect, EvalError>
     let limit = ctx.settings.limit;
     ctx.live
         .watches
-        .stop_all("stopped by %crash", limit, ctx.out);
+        .stop_all(watch_said::STOPPED_BY_CRASH, limit, ctx.out);
     // Closing flushes the database; its files then go back to how they were.
     drop(std::mem::replace(ctx.session, fresh));
     remove_sled_files(&path).map_err(file_error)?;
@@ -92,8 +92,10 @@ pub(crate) fn crash_copy(ctx: &mut Ctx<'_>, damage: Option<Damage>) -> Result<Ef
             // What was done, and the damaged log, before sled's refusal.
             ctx.out.stdout(&said::copied_and_damaged(done));
             ctx.out.display(log.bundle());
-            return Err(EvalError::refused(ErrorKind::Storage, said::copy_refused(&e))
-            .help("damage in the part of the log that sled's snapshot (`snap.*`) vouches for is reported; damage after it is not"));
+            return Err(
+                EvalError::refused(ErrorKind::Storage, said::copy_refused(&e))
+                    .help(said::WHICH_DAMAGE_IS_REPORTED),
+            );
         }
         (Err(e), None) => return Err(e.into()),
     };
@@ -109,16 +111,11 @@ pub(crate) fn crash_copy(ctx: &mut Ctx<'_>, damage: Option<Damage>) -> Result<Ef
     let limit = ctx.settings.limit;
     ctx.live
         .watches
-        .stop_all("stopped by %crash_copy", limit, ctx.out);
+        .stop_all(watch_said::STOPPED_BY_CRASH_COPY, limit, ctx.out);
     ctx.live.written_by.forget_all();
     drop(std::mem::replace(ctx.session, copy));
     let recovered = ctx.db()?.was_recovered();
     let keys = count(ctx.tree()?.iter(), &mut ctx.ticker())?;
-    let left = if left_temporary {
-        "the temporary database it was copied from is closed and deleted"
-    } else {
-        "the database opened with `%open` is closed normally (which flushes it) and stays on disk"
-    };
     let mut lines = vec![Effect::Print(said::COPIED.to_string())];
     if let Some((done, log)) = damaged {
         lines.push(Effect::Print(done));
@@ -130,11 +127,11 @@ pub(crate) fn crash_copy(ctx: &mut Ctx<'_>, damage: Option<Damage>) -> Result<Ef
         ctx.session.tree_name(),
     )));
     if damage.is_some() {
-        lines.push(Effect::Print(
-            "sled opened the damaged copy without an error: whatever recovery left out is simply not there".to_string(),
-        ));
+        lines.push(Effect::Print(said::DAMAGED_COPY_OPENED.to_string()));
     }
-    lines.push(Effect::Print(left.to_string()));
+    lines.push(Effect::Print(
+        said::copied_from_closed(left_temporary).to_string(),
+    ));
     Ok(Effect::Several(lines))
 }
 
@@ -201,9 +198,8 @@ fn file_error(e: io::Error) -> EvalError {
     if platform::is_lock_violation(&e) {
         // Windows: sled's lock on its `db` file (LockFileEx) keeps every
         // other handle from reading it while the database is open.
-        return EvalError::refused(ErrorKind::File, said::copy_failed(&e, true)).help(
-            "`%crash` on a database opened with `%open` shows what a crash keeps, on every system",
-        );
+        return EvalError::refused(ErrorKind::File, said::copy_failed(&e, true))
+            .help(said::CRASH_SHOWS_IT_EVERYWHERE);
     }
     EvalError::refused(ErrorKind::File, said::copy_failed(&e, false))
 }

@@ -12,6 +12,7 @@ use super::{blocks, crash, draw, expect, files, isolation, kv, magics};
 use crate::interpreter::language::parser::{Block, Command};
 use crate::interpreter::showing::help;
 use crate::interpreter::showing::lines::dispatch as said;
+use crate::interpreter::showing::lines::transfers as transfers_said;
 
 /// Runs one line.
 pub(crate) fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Effect, EvalError> {
@@ -29,12 +30,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, command: &Command) -> Result<Effect, EvalEr
 /// database the writer thread holds.
 fn closes_database(command: &Command) -> Option<&'static str> {
     Some(match command {
-        Command::Reset => "before %reset",
-        Command::Open { .. } => "before %open",
-        Command::Reopen => "before %reopen",
-        Command::CrashCopy { .. } => "before %crash_copy",
-        Command::Crash => "before %crash",
-        Command::DropTree { .. } => "before drop_tree",
+        Command::Reset => transfers_said::BEFORE_RESET,
+        Command::Open { .. } => transfers_said::BEFORE_OPEN,
+        Command::Reopen => transfers_said::BEFORE_REOPEN,
+        Command::CrashCopy { .. } => transfers_said::BEFORE_CRASH_COPY,
+        Command::Crash => transfers_said::BEFORE_CRASH,
+        Command::DropTree { .. } => transfers_said::BEFORE_DROP_TREE,
         _ => return None,
     })
 }

@@ -26,10 +26,7 @@ const ABSENT: &[&str] = &["<missing>", "<none>", "missing", "none"];
 /// Compares what the checked read produced with what was expected.
 pub(crate) fn check(produced: Effect, expected: &Expected) -> Result<Effect, EvalError> {
     let Effect::Answer(answer) = produced else {
-        return Err(EvalError::refused(
-            ErrorKind::Argument,
-            "`expect` checks reads that give one answer, and this line gave none.",
-        ));
+        return Err(EvalError::refused(ErrorKind::Argument, said::NO_ANSWER));
     };
     match verdict(&answer, expected) {
         Ok(line) => Ok(Effect::Print(line)),
@@ -50,7 +47,7 @@ pub(crate) fn written_by(ctx: &Ctx<'_>, key: &[u8]) -> Result<Effect, EvalError>
             let text = group.describe();
             (text.clone(), Value::String(text))
         }
-        None => ("<none>".to_string(), Value::Null),
+        None => (said::NOT_WRITTEN.to_string(), Value::Null),
     };
     Ok(Effect::Answer(Answer::plain(
         &ctx.tag(),
@@ -143,16 +140,16 @@ fn compare(answer: &Answer, expected: &Expected) -> Result<Ordering, String> {
             }
         }
         Value::Null => Err(said::absent_has_no_order(&answer.shown)),
-        Value::Bool(_) => Err("true and false have no order".to_string()),
+        Value::Bool(_) => Err(said::BOOLS_HAVE_NO_ORDER.to_string()),
         Value::Object(pair) if pair.contains_key("key") => {
-            Err("a pair has no order: compare a `get` of its key instead".to_string())
+            Err(said::PAIRS_HAVE_NO_ORDER.to_string())
         }
         other => match (bytes_of(other), want) {
             (Some(got), Some(want)) => Ok(match (whole_number(&got), want_number) {
                 (Some(a), Some(b)) => a.cmp(&b),
                 _ => got.as_slice().cmp(want),
             }),
-            _ => Err("the expected value is not one value".to_string()),
+            _ => Err(said::NOT_ONE_VALUE.to_string()),
         },
     }
 }

@@ -33,7 +33,7 @@ use serde_json::Value;
 use super::context::{Ctx, Effect, EvalError};
 use super::session::DEFAULT_TREE;
 use crate::interpreter::language::errors::ErrorKind;
-use crate::interpreter::showing::lines::files as said;
+use crate::interpreter::showing::lines::files::{self as said, Access};
 use crate::interpreter::showing::progress::Progress;
 use crate::interpreter::showing::render;
 
@@ -105,7 +105,7 @@ pub(crate) fn load(
     let total = check(ctx, &path, typed, format)?;
     let mut loader = Loader::new(ctx, flush_every)?;
     let what = said::load_bar(&ctx.tag(), typed);
-    let mut bar = Progress::start(ctx.out, &mut ctx.live.ids, what, "row", total);
+    let mut bar = Progress::start(ctx.out, &mut ctx.live.ids, what, said::LOAD_UNIT, total);
     let (out, interrupt) = (&mut *ctx.out, ctx.interrupt);
     // Stops on Interrupt only at a multiple of LOAD_CHUNK rows.
     let loaded = each_row(&path, typed, format, |row| {
@@ -125,7 +125,7 @@ pub(crate) fn load(
     let applied = loader.applied;
     match (bar, &loaded) {
         (Some(bar), Ok(())) => bar.finish(out, applied),
-        (Some(mut bar), Err(_)) => bar.phase(out, applied, "stopped"),
+        (Some(mut bar), Err(_)) => bar.phase(out, applied, said::LOAD_STOPPED),
         (None, _) => {}
     }
     loaded.map_err(|e| match e {
@@ -245,8 +245,8 @@ fn each_row(
     format: Format,
     mut f: impl FnMut(Row) -> Result<(), EvalError>,
 ) -> Result<(), EvalError> {
-    regular_file(path, typed, "read")?;
-    let file = File::open(path).map_err(|e| file_error(typed, "read", &e))?;
+    regular_file(path, typed, Access::Read)?;
+    let file = File::open(path).map_err(|e| file_error(typed, Access::Read, &e))?;
     let mut reader = BufReader::new(file);
     let bad = |bad: BadLine| {
         EvalError::refused(ErrorKind::Load, said::bad_line(typed, bad.line, &bad.why))
@@ -259,7 +259,7 @@ fn each_row(
             buf.clear();
             let read = Read::take(&mut reader, MAX_LINE)
                 .read_until(b'\n', &mut buf)
-                .map_err(|e| file_error(typed, "read", &e))?;
+                .map_err(|e| file_error(typed, Access::Read, &e))?;
             if read == 0 {
                 return Ok(());
             }
@@ -281,7 +281,7 @@ fn each_row(
             loop {
                 let start = line_no + 1;
                 let record = csv_record(&mut reader, &mut line_no, &mut buf)
-                    .map_err(|e| file_error(typed, "read", &e))?;
+                    .map_err(|e| file_error(typed, Access::Read, &e))?;
                 let fields = match record {
                     None => return Ok(()),
                     Some(Err(why)) => return Err(bad(BadLine { line: start, why })),
@@ -313,7 +313,7 @@ fn each_row(
 
 /// Refuses anything but a regular file (a directory, a device such as
 /// /dev/zero, a pipe that would block until someone writes to it).
-fn regular_file(path: &Path, typed: &str, doing: &str) -> Result<(), EvalError> {
+fn regular_file(path: &Path, typed: &str, doing: Access) -> Result<(), EvalError> {
     let meta = std::fs::metadata(path).map_err(|e| file_error(typed, doing, &e))?;
     if meta.is_file() {
         Ok(())
@@ -325,7 +325,7 @@ fn regular_file(path: &Path, typed: &str, doing: &str) -> Result<(), EvalError> 
     }
 }
 
-fn file_error(typed: &str, doing: &str, e: &std::io::Error) -> EvalError {
+fn file_error(typed: &str, doing: Access, e: &std::io::Error) -> EvalError {
     EvalError::refused(ErrorKind::File, said::cannot(doing, typed, e))
 }
 
@@ -333,7 +333,7 @@ fn file_error(typed: &str, doing: &str, e: &std::io::Error) -> EvalError {
 fn json_row(line: &[u8]) -> Result<Row, String> {
     let value: Value = serde_json::from_slice(line).map_err(|e| said::not_json(&e))?;
     let Value::Object(object) = value else {
-        return Err("expected a JSON object".to_string());
+        return Err(said::NOT_AN_OBJECT.to_string());
     };
     let field = |name: &str| -> Result<Option<Vec<u8>>, String> {
         match object.get(name) {
@@ -341,8 +341,8 @@ fn json_row(line: &[u8]) -> Result<Row, String> {
             Some(v) => bytes_of(v).map(Some).ok_or_else(|| said::not_bytes(name)),
         }
     };
-    let key = field("key")?.ok_or("\"key\" is missing")?;
-    let value = field("value")?.ok_or("\"value\" is missing")?;
+    let key = field("key")?.ok_or(said::KEY_MISSING)?;
+    let value = field("value")?.ok_or(said::VALUE_MISSING)?;
     let tree = field("tree")?;
     Ok(Row { tree, key, value })
 }
@@ -413,9 +413,7 @@ fn csv_record(
                 }
                 b'"' if field.is_empty() && !after_quote => in_quotes = true,
                 _ if after_quote => {
-                    return Ok(Some(Err(
-                        "text follows a closing quote; put a comma after it".to_string(),
-                    )));
+                    return Ok(Some(Err(said::TEXT_AFTER_QUOTE.to_string())));
                 }
                 _ => field.push(b),
             }
@@ -446,7 +444,7 @@ impl JsonLines<'_> {
             ),
             None => writeln!(self.out, "{{\"key\":{key},\"value\":{value}}}"),
         }
-        .map_err(|e| file_error(self.typed, "write", &e))
+        .map_err(|e| file_error(self.typed, Access::Write, &e))
     }
 }
 
@@ -468,9 +466,9 @@ fn write_json_lines(
         ));
     }
     if path.exists() {
-        regular_file(&path, typed, "write")?;
+        regular_file(&path, typed, Access::Write)?;
     }
-    let file = File::create(&path).map_err(|e| file_error(typed, "write", &e))?;
+    let file = File::create(&path).map_err(|e| file_error(typed, Access::Write, &e))?;
     let mut lines = JsonLines {
         out: BufWriter::new(file),
         typed,
@@ -479,7 +477,7 @@ fn write_json_lines(
         lines
             .out
             .flush()
-            .map_err(|e| file_error(typed, "write", &e))
+            .map_err(|e| file_error(typed, Access::Write, &e))
     });
     if let Err(e) = written {
         drop(lines);

@@ -20,6 +20,7 @@ use super::transfers::balance;
 use crate::interpreter::language::args::ReadHow;
 use crate::interpreter::language::errors::ErrorKind;
 use crate::interpreter::showing::lines::isolation as said;
+use crate::interpreter::showing::lines::transfers as transfers_said;
 
 /// Accounts `%transfers` moves money between at most.
 const MOST_ACCOUNTS: usize = 100_000;
@@ -27,7 +28,7 @@ const MOST_ACCOUNTS: usize = 100_000;
 /// `%transfers PREFIX`.
 pub(crate) fn transfers(ctx: &mut Ctx<'_>, prefix: &[u8]) -> Result<Effect, EvalError> {
     let mut lines = Vec::new();
-    if let Some(line) = ctx.live.transfers.stop("before the new one started") {
+    if let Some(line) = ctx.live.transfers.stop(transfers_said::BEFORE_THE_NEW_ONE) {
         lines.push(Effect::Print(line));
     }
     let tree = ctx.tree()?.clone();

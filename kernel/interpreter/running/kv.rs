@@ -201,11 +201,10 @@ pub(crate) fn tree_names(ctx: &Ctx<'_>) -> Result<Effect, EvalError> {
 
 pub(crate) fn drop_tree(ctx: &mut Ctx<'_>, name: &[u8]) -> Result<Effect, EvalError> {
     if name == DEFAULT_TREE {
-        return Err(EvalError::refused(
-            ErrorKind::Unsupported,
-            "sled will not drop the default tree `__sled__default`: it holds the database's own structures (sled says \"cannot remove the core structures\").",
-        )
-        .help("to empty it, `default_tree` and then `clear`"));
+        return Err(
+            EvalError::refused(ErrorKind::Unsupported, said::DEFAULT_TREE_STAYS)
+                .help(said::EMPTY_THE_DEFAULT_TREE),
+        );
     }
     let was_current = ctx.session.tree_name() == Some(name);
     let dropped = ctx.session.drop_tree(name)?;
@@ -335,10 +334,7 @@ fn add_to_counter(ctx: &Ctx<'_>, tag: &str, key: &[u8], by: i64) -> Result<Strin
             })
         }
         // sled calls the closure at least once; were it not called, nothing changed.
-        None => Err(EvalError::refused(
-            ErrorKind::Storage,
-            "sled did not run the update of the counter; nothing changed.",
-        )),
+        None => Err(EvalError::refused(ErrorKind::Storage, said::UPDATE_NOT_RUN)),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::interpreter::showing::lines::session as said;
 use crate::platform;
 
 /// A process holding a lock.
@@ -39,10 +40,7 @@ impl Holder {
 
     /// `pid 1234, sled-kernel`.
     pub(crate) fn describe(&self) -> String {
-        match &self.name {
-            Some(name) => format!("pid {}, {name}", self.pid),
-            None => format!("pid {}", self.pid),
-        }
+        said::holder(self.pid, self.name.as_deref())
     }
 }
 

@@ -11,7 +11,8 @@ use super::lock_holder::Holder;
 use super::session::{Session, SessionError, DEFAULT_TREE};
 use crate::cell::Interrupt;
 use crate::interpreter::language::errors::ErrorKind;
-use crate::interpreter::showing::lines::magics::{self as said, Info, LockedBy, Tried};
+use crate::interpreter::showing::lines::magics::{self as said, Holds, Info, LockedBy, Tried};
+use crate::interpreter::showing::lines::watch as watch_said;
 use crate::interpreter::showing::timings::{self, Measured};
 
 /// How often sled's background flusher runs for a persistent database
@@ -27,7 +28,7 @@ pub(crate) fn reset(ctx: &mut Ctx<'_>) -> Result<Effect, EvalError> {
     let limit = ctx.settings.limit;
     ctx.live
         .watches
-        .stop_all("stopped by %reset", limit, ctx.out);
+        .stop_all(watch_said::STOPPED_BY_RESET, limit, ctx.out);
     let old = std::mem::replace(ctx.session, fresh);
     let kept = (!old.is_temporary()).then(|| old.path().display().to_string());
     drop(old);
@@ -70,15 +71,13 @@ pub(crate) fn open(ctx: &mut Ctx<'_>, typed: &str) -> Result<Effect, EvalError> 
     let limit = ctx.settings.limit;
     ctx.live
         .watches
-        .stop_all("stopped by %open", limit, ctx.out);
+        .stop_all(watch_said::STOPPED_BY_OPEN, limit, ctx.out);
     let old = std::mem::replace(ctx.session, opened);
     let left_temporary = old.is_temporary();
     drop(old);
     let mut lines = vec![Effect::Print(said::opened(typed, recovered))];
     if left_temporary {
-        lines.push(Effect::Print(
-            "the temporary database was closed and deleted".to_string(),
-        ));
+        lines.push(Effect::Print(said::TEMPORARY_DELETED.to_string()));
     }
     Ok(Effect::Several(lines))
 }
@@ -94,8 +93,7 @@ fn locked_by_other(typed: &str, holder: Option<&Holder>) -> EvalError {
             rust_cells: cfg!(feature = "rust-cells"),
         },
     };
-    EvalError::refused(ErrorKind::Locked, said::locked(typed, by))
-        .help("close the database in the other program (or stop it), then run `%open` again")
+    EvalError::refused(ErrorKind::Locked, said::locked(typed, by)).help(said::CLOSE_IT_THERE)
 }
 
 /// `%try_open [PATH]`: a second, independent `sled::open` of a database,
@@ -105,17 +103,17 @@ pub(crate) fn try_open(ctx: &mut Ctx<'_>, typed: Option<&str>) -> Result<Effect,
         Some(typed) => (resolve(typed), typed.to_string()),
         None if ctx.session.is_temporary() => (
             ctx.session.path().to_path_buf(),
-            "this session's temporary database".to_string(),
+            said::THIS_TEMPORARY_DATABASE.to_string(),
         ),
         None => (
             ctx.session.path().to_path_buf(),
-            "this session's database".to_string(),
+            said::THIS_DATABASE.to_string(),
         ),
     };
     if !path.join("conf").exists() && !path.join("db").exists() {
         return Err(
             EvalError::refused(ErrorKind::File, said::nothing_to_try(&shown))
-                .help("`%open PATH` creates a database"),
+                .help(said::OPEN_CREATES),
         );
     }
     let held_here = ctx.session.path() == path && !ctx.session.is_suspended();
@@ -126,12 +124,12 @@ pub(crate) fn try_open(ctx: &mut Ctx<'_>, typed: Option<&str>) -> Result<Effect,
         }
         Err(e) if e.to_string().contains("could not acquire lock") => {
             let holder = if held_here {
-                "this session holds it open"
+                Holds::ThisSession
             } else {
                 match super::lock_holder::lock_holder(&path.join("db")) {
-                    Some(h) if h.is_this_kernel() => "this kernel holds it open",
-                    Some(_) => "another process holds it open",
-                    None => "something holds it open",
+                    Some(h) if h.is_this_kernel() => Holds::ThisKernel,
+                    Some(_) => Holds::AnotherProcess,
+                    None => Holds::Unknown,
                 }
             };
             Ok(Effect::Print(said::tried(&shown, Tried::Locked { holder })))
@@ -214,9 +212,7 @@ pub(crate) fn timings(ctx: &Ctx<'_>) -> Effect {
         .collect();
     match timings::table(&measured, kept.recorded()) {
         Some(answer) => Effect::Answer(answer),
-        None => Effect::Print(
-            "no line has been timed yet: put `%time` in front of one, like `%time len`".to_string(),
-        ),
+        None => Effect::Print(said::NOTHING_TIMED.to_string()),
     }
 }
 

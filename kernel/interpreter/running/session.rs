@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use super::lock_holder::{self, Holder};
+use crate::interpreter::showing::lines::session as said;
 use crate::platform;
 use crate::session_dirs;
 
@@ -35,11 +36,11 @@ pub(crate) const DEFAULT_TREE: &[u8] = b"__sled__default";
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SessionError {
-    #[error("could not create the database directory: {0}")]
+    #[error("{}", said::no_directory(.0))]
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Sled(#[from] sled::Error),
-    #[error("the database at {} is locked by {}", path.display(), holder.as_ref().map_or("another process".to_string(), Holder::describe))]
+    #[error("{}", said::locked(path, holder.as_ref().map(Holder::describe).as_deref()))]
     Locked {
         path: PathBuf,
         holder: Option<Holder>,

@@ -89,7 +89,7 @@ impl Transfers {
         let ended = running
             .thread
             .join()
-            .unwrap_or_else(|_| Ended::Storage("the transfer thread panicked".to_string()));
+            .unwrap_or_else(|_| Ended::Storage(said::THREAD_PANICKED.to_string()));
         let n = running.committed.load(Ordering::Acquire);
         let ending = match &ended {
             Ended::Normally if n >= MOST_TRANSFERS => Ending::AtMost(MOST_TRANSFERS),
@@ -103,7 +103,7 @@ impl Transfers {
 
 impl Drop for Transfers {
     fn drop(&mut self) {
-        self.stop("as the session closed");
+        self.stop(said::AS_THE_SESSION_CLOSED);
     }
 }
 

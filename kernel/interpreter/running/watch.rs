@@ -165,7 +165,7 @@ impl Shared {
             .map(|(key, inserted)| said::changed(key, *inserted))
             .collect();
         if self.changed_more.swap(false, Ordering::SeqCst) {
-            named.push("…".to_string());
+            named.push(said::MORE_CHANGED.to_string());
         }
         named
     }
@@ -297,7 +297,7 @@ impl Watches {
         let tree_name = session.tree_name().map(<[u8]>::to_vec);
         let replaced = self.stop_where(
             |w| w.prefix == prefix && w.tree_name == tree_name,
-            "replaced by a newer watch",
+            said::REPLACED,
             limit,
             out,
         );
@@ -313,7 +313,7 @@ impl Watches {
             shown: MimeBundle::new(),
         };
         watch.attach(tree);
-        watch.shown = watch.bundle(limit, "live");
+        watch.shown = watch.bundle(limit, said::LIVE);
         out.display_with_id(watch.shown.clone(), &watch.display_id);
         self.list.push(watch);
         replaced > 0
@@ -329,7 +329,7 @@ impl Watches {
     ) -> usize {
         self.stop_where(
             |w| prefix.is_none_or(|p| w.prefix == p),
-            "stopped",
+            said::STOPPED,
             limit,
             out,
         )
@@ -372,7 +372,7 @@ impl Watches {
             let Some(drain) = &watch.drain else { continue };
             drain.settle();
             watch.collect_changes();
-            let now = watch.bundle(limit, "live");
+            let now = watch.bundle(limit, said::LIVE);
             if now != watch.shown {
                 out.update_display(now.clone(), &watch.display_id);
                 watch.shown = now;

@@ -87,6 +87,11 @@ pub(crate) fn block_group(reads: Option<usize>, writes: usize) -> String {
     }
 }
 
+/// What a batch's progress bar counts.
+pub(crate) const BATCH_UNIT: &str = "write";
+/// The batch's progress bar once every write is gathered.
+pub(crate) const BATCH_APPLYING: &str = "applying them as one atomic batch";
+
 #[cfg(test)]
 mod tests {
     use super::*;

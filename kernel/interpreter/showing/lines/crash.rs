@@ -112,3 +112,30 @@ pub(crate) fn copy_failed(error: &dyn Display, locked_on_windows: bool) -> Strin
         )
     }
 }
+
+/// `%crash` on the session's temporary database: the refusal.
+pub(crate) const CRASH_ON_TEMPORARY: &str = "`%crash` kills this kernel's process, and the session's temporary database would go with it: the restarted kernel starts on a new, empty one, so nothing would be left to look at. First `%open` a directory of your own (`%open crash-demo`), write to it, then `%crash`.";
+/// The help under [`CRASH_ON_TEMPORARY`].
+pub(crate) const CRASH_ON_TEMPORARY_HELP: &str =
+    "`%crash_copy` shows what a crash would keep without killing anything";
+
+/// The help under [`copy_refused`]: which damage sled notices.
+pub(crate) const WHICH_DAMAGE_IS_REPORTED: &str = "damage in the part of the log that sled's snapshot (`snap.*`) vouches for is reported; damage after it is not";
+
+/// sled opened a damaged copy without an error.
+pub(crate) const DAMAGED_COPY_OPENED: &str =
+    "sled opened the damaged copy without an error: whatever recovery left out is simply not there";
+
+/// The last line of `%crash_copy`: what became of the database it copied,
+/// the session's temporary one or one opened with `%open`.
+pub(crate) fn copied_from_closed(temporary: bool) -> &'static str {
+    if temporary {
+        "the temporary database it was copied from is closed and deleted"
+    } else {
+        "the database opened with `%open` is closed normally (which flushes it) and stays on disk"
+    }
+}
+
+/// The help under [`copy_failed`] when sled's lock kept the reader out.
+pub(crate) const CRASH_SHOWS_IT_EVERYWHERE: &str =
+    "`%crash` on a database opened with `%open` shows what a crash keeps, on every system";

@@ -66,3 +66,16 @@ pub(crate) fn not_a_count(expected: &str) -> String {
 pub(crate) fn absent_has_no_order(shown: &str) -> String {
     format!("it is {shown}, which has no order")
 }
+
+/// `expect` after a line that gave no answer.
+pub(crate) const NO_ANSWER: &str =
+    "`expect` checks reads that give one answer, and this line gave none.";
+
+/// `%written_by` of a key no block wrote.
+pub(crate) const NOT_WRITTEN: &str = "<none>";
+
+/// Why an ordering `expect` cannot compare an answer.
+pub(crate) const BOOLS_HAVE_NO_ORDER: &str = "true and false have no order";
+pub(crate) const PAIRS_HAVE_NO_ORDER: &str =
+    "a pair has no order: compare a `get` of its key instead";
+pub(crate) const NOT_ONE_VALUE: &str = "the expected value is not one value";

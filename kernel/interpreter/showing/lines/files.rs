@@ -117,13 +117,13 @@ pub(crate) fn not_bytes(field: &str) -> String {
 }
 
 /// `typed` is there but is not a regular file.
-pub(crate) fn not_a_file(doing: &str, typed: &str) -> String {
-    format!("Cannot {doing} {typed}: it is not a regular file.")
+pub(crate) fn not_a_file(doing: Access, typed: &str) -> String {
+    format!("Cannot {} {typed}: it is not a regular file.", doing.verb())
 }
 
 /// The operating system refused to let `typed` be read or written.
-pub(crate) fn cannot(doing: &str, typed: &str, error: &dyn Display) -> String {
-    format!("Cannot {doing} {typed}: {error}.")
+pub(crate) fn cannot(doing: Access, typed: &str, error: &dyn Display) -> String {
+    format!("Cannot {} {typed}: {error}.", doing.verb())
 }
 
 /// `%dump` or `%sample_file` asked to write a `.csv` file.
@@ -166,3 +166,30 @@ pub(crate) fn sampled(typed: &str, rows: usize, first: &[u8], last: &[u8]) -> St
         render::key(last),
     )
 }
+
+/// Whether a file was being read or written, as the errors say it.
+#[derive(Clone, Copy)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+impl Access {
+    fn verb(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
+}
+
+/// What `%load`'s progress bar counts.
+pub(crate) const LOAD_UNIT: &str = "row";
+/// `%load`'s progress bar after an error or an interrupt.
+pub(crate) const LOAD_STOPPED: &str = "stopped";
+
+/// What is wrong with a JSON line or a CSV row.
+pub(crate) const NOT_AN_OBJECT: &str = "expected a JSON object";
+pub(crate) const KEY_MISSING: &str = "\"key\" is missing";
+pub(crate) const VALUE_MISSING: &str = "\"value\" is missing";
+pub(crate) const TEXT_AFTER_QUOTE: &str = "text follows a closing quote; put a comma after it";

@@ -139,3 +139,12 @@ pub(crate) fn flushed(bytes: usize) -> String {
 pub(crate) fn size_on_disk(bytes: u64) -> String {
     format!("{bytes} bytes")
 }
+
+/// `drop_tree` of the default tree: the refusal.
+pub(crate) const DEFAULT_TREE_STAYS: &str = "sled will not drop the default tree `__sled__default`: it holds the database's own structures (sled says \"cannot remove the core structures\").";
+/// The help under [`DEFAULT_TREE_STAYS`].
+pub(crate) const EMPTY_THE_DEFAULT_TREE: &str = "to empty it, `default_tree` and then `clear`";
+
+/// `incr` when sled never called the update closure.
+pub(crate) const UPDATE_NOT_RUN: &str =
+    "sled did not run the update of the counter; nothing changed.";

@@ -82,7 +82,7 @@ pub(crate) enum Tried<'a> {
     Opened,
     /// Refused for the lock, which `holder` holds.
     Locked {
-        holder: &'a str,
+        holder: Holds,
     },
     Failed(&'a dyn std::fmt::Display),
 }
@@ -94,7 +94,13 @@ pub(crate) fn tried(shown: &str, tried: Tried<'_>) -> String {
             "a second sled::open of {shown} succeeded: nothing held it (it is closed again)"
         ),
         Tried::Locked { holder } => format!(
-            "a second sled::open of {shown} was refused: sled could not acquire the lock on its `db` file, because {holder}. One `sled::open` of a directory at a time holds the database; clones of the `Db` it returns are more handles on that one open database."
+            "a second sled::open of {shown} was refused: sled could not acquire the lock on its `db` file, because {}. One `sled::open` of a directory at a time holds the database; clones of the `Db` it returns are more handles on that one open database.",
+            match holder {
+                Holds::ThisSession => "this session holds it open",
+                Holds::ThisKernel => "this kernel holds it open",
+                Holds::AnotherProcess => "another process holds it open",
+                Holds::Unknown => "something holds it open",
+            }
         ),
         Tried::Failed(e) => format!("a second sled::open of {shown} failed: {e}"),
     }
@@ -214,3 +220,30 @@ pub(crate) fn limit_is(rows: usize, default: bool) -> String {
         if default { " (the default)" } else { "" }
     )
 }
+
+/// `%open` over the temporary database: what became of it.
+pub(crate) const TEMPORARY_DELETED: &str = "the temporary database was closed and deleted";
+
+/// The help under [`locked`].
+pub(crate) const CLOSE_IT_THERE: &str =
+    "close the database in the other program (or stop it), then run `%open` again";
+
+/// What `%try_open` without a path calls the session's database.
+pub(crate) const THIS_TEMPORARY_DATABASE: &str = "this session's temporary database";
+pub(crate) const THIS_DATABASE: &str = "this session's database";
+
+/// The help under [`nothing_to_try`].
+pub(crate) const OPEN_CREATES: &str = "`%open PATH` creates a database";
+
+/// Who holds a database `%try_open` found locked.
+#[derive(Clone, Copy)]
+pub(crate) enum Holds {
+    ThisSession,
+    ThisKernel,
+    AnotherProcess,
+    Unknown,
+}
+
+/// `%timings` before any `%time`.
+pub(crate) const NOTHING_TIMED: &str =
+    "no line has been timed yet: put `%time` in front of one, like `%time len`";

@@ -11,6 +11,7 @@ pub(crate) mod files;
 pub(crate) mod isolation;
 pub(crate) mod kv;
 pub(crate) mod magics;
+pub(crate) mod session;
 pub(crate) mod transfers;
 pub(crate) mod watch;
 

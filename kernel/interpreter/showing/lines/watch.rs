@@ -67,3 +67,18 @@ pub(crate) fn table(status: &Status<'_>, rows: &Rows) -> MimeBundle {
     );
     bundle
 }
+
+/// The state of a watch that is running.
+pub(crate) const LIVE: &str = "live";
+/// The state `unwatch` leaves.
+pub(crate) const STOPPED: &str = "stopped";
+/// The state of a watch a newer one of the same prefix and tree ended.
+pub(crate) const REPLACED: &str = "replaced by a newer watch";
+/// The states of watches whose database went away, by the command that
+/// closed it.
+pub(crate) const STOPPED_BY_RESET: &str = "stopped by %reset";
+pub(crate) const STOPPED_BY_OPEN: &str = "stopped by %open";
+pub(crate) const STOPPED_BY_CRASH: &str = "stopped by %crash";
+pub(crate) const STOPPED_BY_CRASH_COPY: &str = "stopped by %crash_copy";
+/// Ends the list of changed keys when more changed than were kept.
+pub(crate) const MORE_CHANGED: &str = "…";
