@@ -240,75 +240,50 @@ fn interrupted(item: &parser::Item) -> errors::Problem {
     )
 }
 
-/// What a KV line says when the Rust cells (this kernel or a process it
-/// started, such as evcxr's child) still hold the database. Verbatim: no
-/// pid, no temporary path, so notebooks that show it reproduce.
-const RUST_CELLS_HOLD_IT: &str = "The Rust cells still hold the session database, so this KV line cannot open it. Release it in a Rust cell with `drop(db)` (and every tree taken from it), or run `%rust reset`; then run this cell again. The session kept its trees and settings.";
-
 /// The error for a line that needed the suspended database and could not
 /// get it back.
 fn resume_failed(item: &parser::Item, error: session::SessionError) -> errors::Problem {
     use errors::{ErrorKind, Problem};
+    use lines::failures as said;
     let session::SessionError::Locked { path, holder } = error else {
         return Problem::new(
             ErrorKind::Storage,
             item.head(),
-            format!("The database could not be opened again: {error}."),
+            said::not_opened_again(&error),
         )
-        .help("`%reset` opens a fresh database");
+        .help(said::RESET);
     };
     let path = path.display();
     match holder {
         Some(holder) if !holder.is_this_kernel() => Problem::new(
             ErrorKind::Locked,
             item.head(),
-            format!(
-                "Another process ({}) holds the database at {path}, so this line cannot open it again. Close it there, then run the cell again; the session kept its trees and settings.",
-                holder.describe()
-            ),
+            said::held_by_another(&holder.describe(), &path),
         ),
-        Some(_) => Problem::new(ErrorKind::Locked, item.head(), RUST_CELLS_HOLD_IT)
-            .help("this line and the ones after it did not run"),
-        None => Problem::new(
-            ErrorKind::Locked,
-            item.head(),
-            "Something still holds the session database, so this KV line cannot open it: the Rust cells (release it there with `drop(db)`, or run `%rust reset`) or another program. Then run this cell again; the session kept its trees and settings.",
-        )
-        .help(format!("the database is in {path}"))
-        .help("this line and the ones after it did not run"),
+        Some(_) => Problem::new(ErrorKind::Locked, item.head(), said::RUST_CELLS_HOLD_IT)
+            .help(said::DID_NOT_RUN),
+        None => Problem::new(ErrorKind::Locked, item.head(), said::SOMETHING_HOLDS_IT)
+            .help(said::database_in(&path))
+            .help(said::DID_NOT_RUN),
     }
 }
 
 fn failed(head: span::Span, name: &str, error: EvalError) -> errors::Problem {
     use errors::{ErrorKind, Problem};
+    use lines::failures as said;
     match error {
-        EvalError::Interrupted(None) => Problem::new(
-            ErrorKind::Interrupted,
-            head,
-            format!("Interrupted while `{name}` ran; the lines above it were applied."),
-        ),
-        EvalError::Interrupted(Some(text)) => Problem::new(ErrorKind::Interrupted, head, text),
-        EvalError::Storage(e) => Problem::new(
-            ErrorKind::Storage,
-            head,
-            format!("sled failed to run `{name}`: {e}."),
-        )
-        .help("the lines above it were applied; `%reset` opens a fresh database"),
-        EvalError::Session(e @ session::SessionError::Locked { .. }) => Problem::new(
-            ErrorKind::Locked,
-            head,
-            format!("{}.", capitalised(&e.to_string())),
-        )
-        .help("close the database where it is open, then run the cell again"),
-        EvalError::Session(e) => {
-            Problem::new(ErrorKind::Storage, head, format!("`{name}` failed: {e}."))
-                .help("the lines above it were applied; `%reset` opens a fresh database")
+        EvalError::Interrupted(None) => {
+            Problem::new(ErrorKind::Interrupted, head, said::interrupted(name))
         }
-        EvalError::Suspended => Problem::new(
-            ErrorKind::Locked,
-            head,
-            "The database is let go of for the Rust cells and was not opened again.",
-        ),
+        EvalError::Interrupted(Some(text)) => Problem::new(ErrorKind::Interrupted, head, text),
+        EvalError::Storage(e) => Problem::new(ErrorKind::Storage, head, said::storage(name, &e))
+            .help(said::APPLIED_RESET),
+        EvalError::Session(e @ session::SessionError::Locked { .. }) => {
+            Problem::new(ErrorKind::Locked, head, said::sentence(&e)).help(said::CLOSE_IT_THERE)
+        }
+        EvalError::Session(e) => Problem::new(ErrorKind::Storage, head, said::session(name, &e))
+            .help(said::APPLIED_RESET),
+        EvalError::Suspended => Problem::new(ErrorKind::Locked, head, said::NOT_REOPENED),
         EvalError::Refused {
             kind,
             message,
@@ -319,13 +294,5 @@ fn failed(head: span::Span, name: &str, error: EvalError) -> errors::Problem {
             problem
         }
         EvalError::AtLine { at, name, error } => failed(at, name, *error),
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }

@@ -2,6 +2,7 @@
 //! kernels that died.
 
 use super::*;
+use crate::interpreter::showing::lines::failures::RUST_CELLS_HOLD_IT;
 
 #[test]
 fn suspend_keeps_the_session_and_the_next_cell_reopens() {

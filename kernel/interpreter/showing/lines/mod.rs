@@ -7,6 +7,7 @@ pub(crate) mod blocks;
 pub(crate) mod crash;
 pub(crate) mod dispatch;
 pub(crate) mod expect;
+pub(crate) mod failures;
 pub(crate) mod files;
 pub(crate) mod isolation;
 pub(crate) mod kv;
