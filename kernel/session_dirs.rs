@@ -108,6 +108,20 @@ pub(crate) fn remove_owned_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_dir(dir)
 }
 
+/// The pid of a process that has exited (and been reaped), for tests of
+/// the sweep: this test program, asked only to list its tests.
+#[cfg(test)]
+pub(crate) fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--list", "--exact", "no-such-test"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,19 +132,6 @@ mod tests {
         assert_eq!(recorded_pid(dir.path()), None);
         write_pid_file(dir.path()).unwrap();
         assert_eq!(recorded_pid(dir.path()), Some(std::process::id()));
-    }
-
-    /// The pid of a process that has exited (and been reaped): this test
-    /// program, asked only to list its tests.
-    fn dead_pid() -> u32 {
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--list", "--exact", "no-such-test"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        pid
     }
 
     #[test]

@@ -155,17 +155,7 @@ fn a_database_held_by_a_child_process_is_the_rust_cells_holding_it() {
 
 #[test]
 fn a_fresh_interpreter_sweeps_directories_of_dead_kernels_only() {
-    let dead = {
-        // This test program, asked only to list no tests: exits at once.
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--list", "--exact", "no-such-test"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        pid
-    };
+    let dead = crate::session_dirs::dead_pid();
     let temp = std::env::temp_dir();
     let make = |pid: Option<u32>| {
         let dir = tempfile::Builder::new()
