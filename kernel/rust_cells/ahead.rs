@@ -223,11 +223,12 @@ impl Ahead {
 
 impl RustCells for Ahead {
     fn runtime_hook() {
+        wrapper::keep_temporary_files_in_build_dir();
         wrapper::hook();
         evcxr::runtime_hook();
         // evcxr reads its build directory from here. Still one thread, so
         // setting the environment is safe.
-        std::env::set_var("EVCXR_TMPDIR", session_dirs::rust_build_dir());
+        std::env::set_var(wrapper::EVCXR_BUILD_DIR, session_dirs::rust_build_dir());
     }
 
     fn warm() -> anyhow::Result<String> {

@@ -173,11 +173,16 @@ impl Engine {
             self.session = Some(Session::start(db_path, &mut self.cache, out)?);
         }
         self.follow_evcxr_settings(code.body);
-        self.set_up(db_path, out, interrupt)?;
-        let outcome = self.eval(code.body, out, interrupt);
+        let (outcome, lead) = match self.with_setup(db_path, &code, out, interrupt)? {
+            Some(folded) => folded,
+            None => {
+                self.set_up(db_path, out, interrupt)?;
+                (self.eval(code.body, out, interrupt), 0)
+            }
+        };
         match outcome {
             Outcome::Finished(Ok(outputs)) => Ok(bundle(outputs)),
-            Outcome::Finished(Err(error)) => Err(report::from_evcxr(error, &code)),
+            Outcome::Finished(Err(error)) => Err(report::from_evcxr(error, &code, lead)),
             Outcome::Interrupted => Err(interrupted()),
             Outcome::Crashed(why) => Err(self.crashed(why)),
             Outcome::Panicked(message) => Err(CellError {
@@ -395,19 +400,59 @@ impl Engine {
         Some(data)
     }
 
-    /// Puts `:dep sled` and `DB_PATH` into the context if they are missing
-    /// or `DB_PATH` moved.
-    fn set_up(
+    /// The first cell of a context, compiled with the setup in front of it
+    /// (`:dep sled`, [`SHOW_DEBUG`], `DB_PATH`): one compile where the setup
+    /// on its own took another. Returns the outcome and how many lines came
+    /// before the cell's, or `None` when the cell goes the usual way: the
+    /// context is already set up, or the cell has evcxr commands (`:dep`,
+    /// `:opt`), which evcxr applies before any code. When the compile fails
+    /// other than in the cell's own lines (cargo could not resolve sled with
+    /// the cache's Cargo.lock, say), nothing was kept, and this returns
+    /// `None` too: [`Engine::set_up`] then says what failed, or retries.
+    fn with_setup(
         &mut self,
         db_path: &Path,
+        code: &RustCode<'_>,
         out: &mut dyn Output,
         interrupt: &Interrupt,
-    ) -> Result<(), CellError> {
+    ) -> Result<Option<(Outcome, usize)>, CellError> {
+        let first = self.session.as_ref().is_some_and(|s| !s.set_up);
+        let commands = code.body.lines().any(|l| l.trim_start().starts_with(':'));
+        if !first || commands {
+            return Ok(None);
+        }
+        let Some(setup) = self.setup_code(db_path)? else {
+            return Ok(None);
+        };
+        let lead = setup.lines().count();
+        let outcome = self.eval(&format!("{setup}{}", code.body), out, interrupt);
+        let Some(session) = self.session.as_mut() else {
+            return Ok(Some((outcome, lead)));
+        };
+        // What evcxr kept: the setup with the cell, or nothing.
+        if session.context.defined_item_names().any(|n| n == "DB_PATH") {
+            session.set_up = true;
+            session.db_path = db_path.to_path_buf();
+            self.cache.remember_lock(&session.work.0);
+        }
+        let usual_way = match &outcome {
+            Outcome::Finished(Err(evcxr::Error::CompilationErrors(errors))) => {
+                !report::all_after(errors, lead)
+            }
+            Outcome::Finished(Err(_)) => true,
+            _ => false,
+        };
+        Ok((!usual_way).then_some((outcome, lead)))
+    }
+
+    /// What puts `:dep sled` and `DB_PATH` into the context; `None` when
+    /// they are there and `DB_PATH` has not moved.
+    fn setup_code(&self, db_path: &Path) -> Result<Option<String>, CellError> {
         let Some(session) = self.session.as_ref() else {
-            return Ok(());
+            return Ok(None);
         };
         if session.set_up && session.db_path == db_path {
-            return Ok(());
+            return Ok(None);
         }
         let Some(path) = db_path.to_str() else {
             return Err(CellError {
@@ -428,6 +473,20 @@ impl Engine {
         }
         // Debug formatting of a str is a valid Rust string literal.
         setup.push_str(&format!("const DB_PATH: &str = {path:?};\n"));
+        Ok(Some(setup))
+    }
+
+    /// Puts `:dep sled` and `DB_PATH` into the context if they are missing
+    /// or `DB_PATH` moved.
+    fn set_up(
+        &mut self,
+        db_path: &Path,
+        out: &mut dyn Output,
+        interrupt: &Interrupt,
+    ) -> Result<(), CellError> {
+        let Some(setup) = self.setup_code(db_path)? else {
+            return Ok(());
+        };
         let mut outcome = self.eval(&setup, out, interrupt);
         if let (Outcome::Finished(Err(e)), Some(session)) = (&outcome, self.session.as_mut()) {
             if std::mem::take(&mut session.seeded) {

@@ -10,9 +10,13 @@ use evcxr::{CompilationError, Error};
 /// recompiled into the new process.
 pub(super) const WHAT_SURVIVES: &str = "Variables from earlier Rust cells were lost; functions, types, `:dep` lines and DB_PATH remain. Run the cells that set the variables again.";
 
-pub(super) fn from_evcxr(error: Error, code: &RustCode<'_>) -> CellError {
+/// `lead`: how many lines evcxr was given before the cell's (the setup
+/// compiled with a context's first cell), which its line numbers count.
+pub(super) fn from_evcxr(error: Error, code: &RustCode<'_>, lead: usize) -> CellError {
     match error {
-        Error::CompilationErrors(errors) if !errors.is_empty() => compile_errors(&errors, code),
+        Error::CompilationErrors(errors) if !errors.is_empty() => {
+            compile_errors(&errors, code, lead)
+        }
         Error::SubprocessTerminated(message) => {
             let last = message.lines().last().unwrap_or("it exited").to_string();
             let mut traceback = vec![format!(
@@ -40,9 +44,23 @@ pub(super) fn from_evcxr(error: Error, code: &RustCode<'_>) -> CellError {
     }
 }
 
+/// Whether every error points at a line after the first `lead` (none of
+/// them at the setup given to evcxr before the cell, nor nowhere).
+pub(super) fn all_after(errors: &[CompilationError], lead: usize) -> bool {
+    !errors.is_empty()
+        && errors.iter().all(|error| {
+            let spans: Vec<_> = error
+                .spanned_messages()
+                .iter()
+                .filter_map(|m| m.span)
+                .collect();
+            !spans.is_empty() && spans.iter().all(|span| span.start_line > lead)
+        })
+}
+
 /// `error[E0308]: mismatched types`, the cell line with a caret under the
 /// span and the compiler's label, then its help.
-fn compile_errors(errors: &[CompilationError], code: &RustCode<'_>) -> CellError {
+fn compile_errors(errors: &[CompilationError], code: &RustCode<'_>, lead: usize) -> CellError {
     let lines: Vec<&str> = code.body.lines().collect();
     let mut traceback = Vec::new();
     for error in errors {
@@ -54,11 +72,15 @@ fn compile_errors(errors: &[CompilationError], code: &RustCode<'_>) -> CellError
         let mut located = false;
         for spanned in error.spanned_messages() {
             let Some(span) = spanned.span else { continue };
-            let Some(text) = span.start_line.checked_sub(1).and_then(|i| lines.get(i)) else {
+            let Some(text) = span
+                .start_line
+                .checked_sub(1 + lead)
+                .and_then(|i| lines.get(i))
+            else {
                 continue;
             };
             located = true;
-            let line = span.start_line + code.first_line - 1;
+            let line = span.start_line - lead + code.first_line - 1;
             let number = line.to_string();
             let gutter = " ".repeat(number.len());
             traceback.push(format!(
@@ -112,7 +134,7 @@ fn compile_errors(errors: &[CompilationError], code: &RustCode<'_>) -> CellError
         Some(span) => format!(
             "{} (cell line {})",
             first.message(),
-            span.start_line + code.first_line - 1
+            span.start_line.saturating_sub(lead) + code.first_line - 1
         ),
         None => first.message(),
     };

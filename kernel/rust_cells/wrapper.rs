@@ -43,6 +43,30 @@ pub(super) const CELL_OPT: &str = "SLED_KERNEL_RUSTC_WRAPPER_CELL_OPT";
 /// The name evcxr gives the crate a cell is compiled into.
 const CELL_CRATE: &str = "ctx";
 
+/// Where evcxr builds: the kernel's Rust build directory. The kernel sets
+/// it for itself, so cargo and every compile under it inherit it.
+pub(super) const EVCXR_BUILD_DIR: &str = "EVCXR_TMPDIR";
+/// Set by evcxr when it runs this binary as its own rustc wrapper (the
+/// compile that checks the toolchain, before the kernel's settings apply).
+const EVCXR_WRAPPER: &str = "EVCXR_RUSTC_WRAPPER";
+
+/// In a process cargo started to compile (this wrapper, or evcxr's), points
+/// `TMPDIR` at `tmp` in the kernel's Rust build directory, so rustc and the
+/// linker it runs put their temporary files there. A link killed by an
+/// interrupt leaves gcc's `cc*.o` and `cc*.res` behind; there they go with
+/// the build directory when the context stops, not into the student's
+/// temporary directory for good. Called while the process has one thread.
+pub(super) fn keep_temporary_files_in_build_dir() {
+    let compiling = std::env::var_os(DIR).is_some() || std::env::var_os(EVCXR_WRAPPER).is_some();
+    let Some(build) = std::env::var_os(EVCXR_BUILD_DIR).filter(|_| compiling) else {
+        return;
+    };
+    let tmp = Path::new(&build).join("tmp");
+    if std::fs::create_dir_all(&tmp).is_ok() {
+        std::env::set_var("TMPDIR", tmp);
+    }
+}
+
 /// What the wrapper may do with the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {

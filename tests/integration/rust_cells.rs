@@ -264,6 +264,7 @@ fn one_kernel_many_rust_cells() {
     completion_and_inspection_come_from_evcxr(&kernel);
     deps_and_refused_commands(&kernel);
     cells_compile_unoptimised_until_opt(&kernel);
+    the_compiler_keeps_its_temporary_files_in_the_build_dir(&kernel);
     rust_stop_ends_the_context(&kernel);
     shutdown_removes_the_build_directory(&mut kernel);
     eprintln!("all Rust cell steps took {:?}", began.elapsed());
@@ -703,6 +704,15 @@ fn cells_compile_unoptimised_until_opt(kernel: &Kernel) {
     assert_eq!(now.last().unwrap(), "as cargo asks", "{now:?}");
 }
 
+fn the_compiler_keeps_its_temporary_files_in_the_build_dir(kernel: &Kernel) {
+    step("rustc and its linker keep temporary files in the build directory");
+    // `env!` reads rustc's own environment, as the linker it runs inherits it.
+    let tmp = build_dir(kernel).expect("a running context").join("tmp");
+    let seen = rust(kernel, "env!(\"TMPDIR\")").ok();
+    assert_eq!(seen.plain(), format!("{:?}", tmp.to_str().unwrap()));
+    assert!(tmp.is_dir());
+}
+
 fn rust_stop_ends_the_context(kernel: &Kernel) {
     step("%rust stop ends the context; the next cell starts a new one");
     rust(kernel, "let before_stop = 1;").ok();
@@ -724,7 +734,24 @@ fn rust_stop_ends_the_context(kernel: &Kernel) {
     let gone = run(kernel, "%%rust\nbefore_stop", FIRST_CELL);
     assert_eq!(gone.error()["ename"], "CompileError");
     assert_eq!(gone.stderr(), STARTING, "a stop on request needs no notice");
-    assert_eq!(rust(kernel, "2 + 2").ok().plain(), "4");
+
+    step("a new context's first cell is compiled with sled and DB_PATH, once");
+    // The failed cell above was compiled with the setup in front of it:
+    // its line numbers still count the cell's own lines.
+    let evalue = gone.error()["evalue"].as_str().unwrap().to_string();
+    assert!(evalue.contains("(cell line 2)"), "{evalue}");
+    assert!(
+        gone.traceback().contains("2 | before_stop"),
+        "{}",
+        gone.traceback()
+    );
+    // Nothing of it was kept, so the next cell carries the setup again.
+    let (four, compiles) = compiles_of(kernel, "let opened = sled::open(DB_PATH).is_ok();\n2 + 2");
+    assert_eq!(four.ok().plain(), "4");
+    assert_eq!(compiles, 1);
+    let (cell, compiles) = compiles_of(kernel, "(opened, DB_PATH.is_empty())");
+    assert_eq!(cell.ok().plain(), "(true, false)");
+    assert_eq!(compiles, 1);
 }
 
 fn shutdown_removes_the_build_directory(kernel: &mut Kernel) {
