@@ -69,6 +69,13 @@ const CACHE_LOG: &str = "sled-kernel-cache.log";
 /// stdout; wait this long for it to go quiet.
 const QUIET: Duration = Duration::from_millis(30);
 
+/// While evcxr works on a cell, what it freed goes back to the system this
+/// often (when no output is waiting). The first cell of a context
+/// analyses sled with the standard library and then compiles: lesson 06's
+/// first cell peaked at 546 MB with the memory given back only after the
+/// cell, at 493 MB with this.
+const PURGE_EVERY: Duration = Duration::from_millis(250);
+
 /// evcxr's context, once started, and how it uses the Rust cache
 /// (`ahead.rs` holds it for `rust_cells::RustCells`).
 pub(super) struct Engine {
@@ -578,10 +585,17 @@ impl Engine {
                 Err(e) => return Err(format!("could not start a thread for the cell: {e}")),
             };
             let mut last_kill: Option<Instant> = None;
+            let mut last_purge = Instant::now();
             loop {
                 match pump.next(&done_rx, TICK) {
                     Event::Done => break,
-                    Event::Idle => out.flush(),
+                    Event::Idle => {
+                        out.flush();
+                        if last_purge.elapsed() >= PURGE_EVERY {
+                            memory::purge();
+                            last_purge = Instant::now();
+                        }
+                    }
                     event => pump.forward(event, out),
                 }
                 if interrupt.is_raised() && last_kill.is_none_or(|t| t.elapsed() >= KILL_AGAIN) {

@@ -106,12 +106,16 @@ mod jemalloc {
     pub(super) fn give_back() {
         // What this thread keeps for reuse goes back to its arenas first.
         control(c"thread.tcache.flush", None);
-        // Every arena: rust-analyzer's file loader and evcxr's output
-        // readers run on threads of their own, in the usual arenas.
-        control(c"arena.4096.purge", None);
+        purge();
         if log::log_enabled!(log::Level::Debug) {
             log::debug!("memory after giving back: {}", figures());
         }
+    }
+
+    pub(super) fn purge() {
+        // Every arena: rust-analyzer's file loader and evcxr's output
+        // readers run on threads of their own, in the usual arenas.
+        control(c"arena.4096.purge", None);
     }
 
     /// jemalloc's own account: what the program holds, what its pages
@@ -200,6 +204,13 @@ pub(super) fn in_arena<T>(work: impl FnOnce() -> T) -> T {
 pub(super) fn give_back() {
     #[cfg(target_os = "linux")]
     jemalloc::give_back();
+}
+
+/// The same, from another thread while the context works, and quietly:
+/// what the threads running evcxr hold for reuse stays with them.
+pub(super) fn purge() {
+    #[cfg(target_os = "linux")]
+    jemalloc::purge();
 }
 
 #[cfg(all(test, target_os = "linux"))]
