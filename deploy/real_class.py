@@ -48,7 +48,7 @@ c.SystemdSpawner.dynamic_users = True
 c.Spawner.mem_limit = "1G"
 c.Spawner.cpu_limit = 1.0
 # For lessons with Rust cells (06, 07) use these instead: a kernel holds
-# about 400 MB after lesson 06 (490 MB at its peak), the process that runs
+# about 400 MB after lesson 06 (520 MB at its peak), the process that runs
 # Rust code 60 MB, a cell's compile 190 MB for a moment, and a kernel's
 # first Rust cell takes about 7 CPU seconds (later ones under half a
 # second). Install Rust once for everyone (deploy/rust-for-class.sh /opt/rust
